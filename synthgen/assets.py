@@ -1,0 +1,276 @@
+"""Loading, checking, trimming and caching cutouts and backgrounds.
+
+Objects are RGBA cutouts in one folder per class (``objects/<class>/*.png``), or an image with a
+mask beside it (``car1.jpg`` + ``car1.mask.png``). Backgrounds are a folder of images. Every
+problem is an :class:`AssetError` naming the file (or, with ``assets.on_error: skip``, a warning
+and a count). Decoded assets are cached per process, so each worker decodes them once.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from synthgen.config import AssetsConfig
+from synthgen.errors import AssetError
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+MASK_SUFFIX = ".mask"
+PAD = 2  # transparent border kept around trimmed cutouts, so warps never clip colour
+
+
+@dataclass(frozen=True, eq=False)
+class Cutout:
+    """One object image, trimmed to its alpha box plus ``PAD`` transparent pixels.
+
+    ``rgba`` colours are bled into the transparent area (nearest opaque colour) so that
+    interpolation and feathering never pull in a dark fringe.
+    """
+
+    name: str  # path relative to its root folder, e.g. "car/car_01.png"
+    label: str  # class (or distractor kind)
+    rgba: np.ndarray = field(repr=False)  # H x W x 4 uint8, read-only
+
+    @property
+    def size_wh(self) -> tuple[int, int]:
+        return self.rgba.shape[1], self.rgba.shape[0]
+
+
+@dataclass(frozen=True)
+class BackgroundRef:
+    name: str
+    path: Path
+    size_wh: tuple[int, int]
+
+
+@dataclass(frozen=True, eq=False)
+class AssetLibrary:
+    classes: tuple[str, ...]
+    cutouts: dict[str, tuple[Cutout, ...]]
+    distractors: tuple[Cutout, ...]
+    backgrounds: tuple[BackgroundRef, ...]
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) for files skipped with on_error=skip
+    _bg_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _index: dict = field(default_factory=dict, repr=False)
+
+    def cutout(self, name: str, *, distractor: bool = False) -> Cutout:
+        index = self._index
+        if not index:
+            for c in self.distractors:
+                index[(True, c.name)] = c
+            for items in self.cutouts.values():
+                for c in items:
+                    index[(False, c.name)] = c
+        return index[(distractor, name)]
+
+    def background(self, index: int) -> np.ndarray:
+        """Decoded RGB background (H x W x 3 uint8, read-only), cached per process."""
+        ref = self.backgrounds[index]
+        img = self._bg_cache.get(ref.name)
+        if img is None:
+            img = _read_rgb(ref.path)
+            img.flags.writeable = False
+            self._bg_cache[ref.name] = img
+            if len(self._bg_cache) > 64:
+                self._bg_cache.popitem(last=False)
+        else:
+            self._bg_cache.move_to_end(ref.name)
+        return img
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading single files
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        im = Image.open(path)
+        im.load()
+    except Image.DecompressionBombError as exc:
+        raise AssetError(f"{path}: image is too large to load safely ({exc})") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise AssetError(f"{path}: cannot be read as an image ({exc})") from exc
+    return ImageOps.exif_transpose(im)
+
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if arr.max() > 255 else 255.0
+        im = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    return im
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    im = _to_8bit(_open(path))
+    if im.mode == "CMYK" or im.mode != "RGB":
+        im = im.convert("RGB")
+    return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        im.mode == "P" and "transparency" in im.info
+    )
+
+
+def read_cutout(path: Path) -> np.ndarray:
+    """Read one cutout as an untrimmed RGBA array, or raise AssetError naming the file."""
+    mask_path = path.with_name(path.stem + MASK_SUFFIX + ".png")
+    im = _to_8bit(_open(path))
+    if mask_path.exists():
+        rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+        mask = np.asarray(_to_8bit(_open(mask_path)).convert("L"), dtype=np.uint8)
+        if mask.shape != rgb.shape[:2]:
+            raise AssetError(
+                f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but its image {path.name} "
+                f"is {rgb.shape[1]}x{rgb.shape[0]}"
+            )
+        rgba = np.dstack([rgb, mask])
+    elif _has_alpha(im):
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.uint8)
+    else:
+        raise AssetError(
+            f"{path}: has no alpha channel (mode {im.mode}) and no mask file "
+            f"{mask_path.name} beside it; cutouts need one or the other"
+        )
+    if not rgba[..., 3].any():
+        raise AssetError(f"{path}: alpha channel is empty (fully transparent)")
+    return rgba
+
+
+def prepare_cutout(rgba: np.ndarray) -> np.ndarray:
+    """Trim to the alpha box, pad by ``PAD`` transparent pixels, bleed colours outward."""
+    alpha = rgba[..., 3]
+    ys, xs = np.nonzero(np.any(alpha > 0, axis=1))[0], np.nonzero(np.any(alpha > 0, axis=0))[0]
+    trimmed = rgba[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1]
+    out = cv2.copyMakeBorder(trimmed, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=(0, 0, 0, 0))
+    transparent = (out[..., 3] == 0).astype(np.uint8)
+    if transparent.any():
+        # For every transparent pixel, the label of its nearest visible pixel.
+        _, labels = cv2.distanceTransformWithLabels(
+            transparent, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+        )
+        visible = transparent == 0
+        lut = np.zeros((labels.max() + 1, 3), np.uint8)
+        lut[labels[visible]] = out[..., :3][visible]
+        out[..., :3][~visible] = lut[labels[~visible]]
+    out = np.ascontiguousarray(out)
+    out.flags.writeable = False
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Folders
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in IMAGE_EXTS
+        and not p.stem.endswith(MASK_SUFFIX)
+        and not p.name.startswith(".")
+    )
+
+
+def _require_dir(path: Path, key: str) -> Path:
+    if not path.is_dir():
+        raise AssetError(f"assets.{key}: folder {path} does not exist")
+    return path
+
+
+class _Skipper:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.skipped: list[tuple[str, str]] = []
+
+    def handle(self, err: AssetError, path: Path) -> None:
+        if self.mode == "raise":
+            raise err
+        self.skipped.append((str(path), str(err)))
+        warnings.warn(f"skipping broken asset: {err}", stacklevel=3)
+
+
+def _load_cutout_folder(folder: Path, label: str, root: Path, skipper: _Skipper) -> list[Cutout]:
+    out = []
+    for p in _image_files(folder):
+        try:
+            rgba = prepare_cutout(read_cutout(p))
+        except AssetError as err:
+            skipper.handle(err, p)
+            continue
+        out.append(Cutout(name=p.relative_to(root).as_posix(), label=label, rgba=rgba))
+    return out
+
+
+def _load_library(cfg: AssetsConfig) -> AssetLibrary:
+    skipper = _Skipper(cfg.on_error)
+    objects_root = _require_dir(Path(cfg.objects), "objects")
+    available = sorted(p.name for p in objects_root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if cfg.classes is None:
+        classes = available
+    else:
+        missing = [c for c in cfg.classes if c not in available]
+        if missing:
+            raise AssetError(
+                f"assets.classes: {missing} have no folder in {objects_root}; "
+                f"available classes: {', '.join(available) or '(none)'}"
+            )
+        classes = list(cfg.classes)
+    if not classes:
+        raise AssetError(f"assets.objects: {objects_root} has no class sub-folders")
+    cutouts: dict[str, tuple[Cutout, ...]] = {}
+    for c in classes:
+        items = _load_cutout_folder(objects_root / c, c, objects_root, skipper)
+        if not items:
+            raise AssetError(f"assets.objects: class folder {objects_root / c} has no usable cutouts")
+        cutouts[c] = tuple(items)
+
+    distractors: list[Cutout] = []
+    if cfg.distractors is not None:
+        droot = _require_dir(Path(cfg.distractors), "distractors")
+        folders = [droot] + sorted(p for p in droot.iterdir() if p.is_dir())
+        for f in folders:
+            distractors += _load_cutout_folder(f, f.name if f != droot else "distractor", droot, skipper)
+
+    bg_root = _require_dir(Path(cfg.backgrounds), "backgrounds")
+    backgrounds = []
+    for p in _image_files(bg_root):
+        try:
+            with Image.open(p) as im:
+                w, h = ImageOps.exif_transpose(im).size if im.getexif().get(0x0112) else im.size
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            skipper.handle(AssetError(f"{p}: cannot be read as an image ({exc})"), p)
+            continue
+        backgrounds.append(BackgroundRef(name=p.name, path=p, size_wh=(w, h)))
+    if not backgrounds:
+        raise AssetError(f"assets.backgrounds: {bg_root} has no usable images ({', '.join(IMAGE_EXTS)})")
+
+    return AssetLibrary(
+        classes=tuple(classes),
+        cutouts=cutouts,
+        distractors=tuple(distractors),
+        backgrounds=tuple(backgrounds),
+        skipped=tuple(skipper.skipped),
+    )
+
+
+_CACHE: dict[str, AssetLibrary] = {}
+
+
+def load_library(cfg: AssetsConfig) -> AssetLibrary:
+    """Load (once per process) the assets a config names."""
+    key = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+    lib = _CACHE.get(key)
+    if lib is None:
+        lib = _CACHE[key] = _load_library(cfg)
+    return lib

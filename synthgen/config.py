@@ -1,0 +1,382 @@
+"""The configuration schema: pydantic models, loading, ``--set`` overrides and error messages.
+
+Everything a run depends on lives here, validated once at the edge; inner code trusts it.
+Ranges are ``[min, max]`` pairs and must not be reversed. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from synthgen.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
+
+BLEND_MODES = ("none", "gaussian", "poisson", "motion")
+FORMATS = ("coco", "yolo")
+
+
+def _ordered(pair: tuple[Any, Any]) -> tuple[Any, Any]:
+    if pair[0] > pair[1]:
+        raise ValueError(f"[{pair[0]}, {pair[1]}] is empty: the first value must be <= the second")
+    return pair
+
+
+IntRange = Annotated[tuple[int, int], AfterValidator(_ordered)]
+FloatRange = Annotated[tuple[float, float], AfterValidator(_ordered)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CanvasConfig(_Model):
+    width: int = Field(640, ge=16, le=16384, description="output image width in pixels")
+    height: int = Field(480, ge=16, le=16384, description="output image height in pixels")
+
+
+class AssetsConfig(_Model):
+    objects: Path = Field(description="folder with one sub-folder of cutouts per class")
+    backgrounds: Path = Field(description="folder of background images")
+    distractors: Path | None = Field(
+        None, description="folder of cutouts pasted but never labeled (sub-folders allowed)"
+    )
+    classes: list[str] | None = Field(
+        None, description="classes to use, in category-id order; default: every sub-folder"
+    )
+    on_error: Literal["raise", "skip"] = Field(
+        "raise", description="broken asset file: stop with an error, or skip it with a warning"
+    )
+
+    @field_validator("classes")
+    @classmethod
+    def _classes_nonempty_unique(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("is empty: list at least one class, or leave it out to use all")
+            dup = sorted({c for c in v if v.count(c) > 1})
+            if dup:
+                raise ValueError(f"lists {dup} more than once")
+        return v
+
+
+class TruncationConfig(_Model):
+    allowed: bool = Field(True, description="objects may be cut by the image border")
+    min_visible: Fraction = Field(
+        0.4, description="a truncated object keeps at least this fraction of itself in frame"
+    )
+
+
+class OcclusionConfig(_Model):
+    max_hidden: Fraction = Field(
+        0.6, description="no labeled object is hidden more than this fraction by those above it"
+    )
+
+
+class DistractorConfig(_Model):
+    count: IntRange = Field((0, 0), description="distractors per image [min, max]")
+
+    @field_validator("count")
+    @classmethod
+    def _nonneg(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] < 0:
+            raise ValueError("must be >= 0")
+        return v
+
+
+class BackgroundConfig(_Model):
+    crop_scale: FloatRange = Field(
+        (0.6, 1.0),
+        description="side of the random background crop as a fraction of the largest crop "
+        "with the canvas aspect ratio",
+    )
+    flip_probability: Fraction = 0.5
+
+    @field_validator("crop_scale")
+    @classmethod
+    def _in_unit(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (0 < v[0] <= 1 and 0 < v[1] <= 1):
+            raise ValueError("values must be in (0, 1]")
+        return v
+
+
+class SceneConfig(_Model):
+    objects_per_image: IntRange = Field((3, 8), description="labeled objects per image [min, max]")
+    class_weights: dict[str, float] | None = Field(
+        None, description="relative sampling weight per class name; missing classes weigh 1"
+    )
+    scale: FloatRange = Field(
+        (0.08, 0.35),
+        description="object's longer side as a fraction of the canvas' shorter side; "
+        "sampled log-uniformly",
+    )
+    rotation: FloatRange = Field((-15.0, 15.0), description="in-plane rotation in degrees")
+    flip_probability: Fraction = 0.5
+    perspective: FloatRange = Field(
+        (0.0, 0.08), description="corner jitter as a fraction of the object size (tilt)"
+    )
+    truncation: TruncationConfig = TruncationConfig()
+    occlusion: OcclusionConfig = OcclusionConfig()
+    distractors: DistractorConfig = DistractorConfig()
+    background: BackgroundConfig = BackgroundConfig()
+    max_tries: int = Field(
+        30, ge=1, le=10000, description="placement attempts per object before it is left out"
+    )
+
+    @field_validator("objects_per_image")
+    @classmethod
+    def _count_bounds(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] < 0 or v[1] > 500:
+            raise ValueError("values must be between 0 and 500")
+        return v
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_bounds(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] <= 0 or v[1] > 4:
+            raise ValueError("values must be in (0, 4]")
+        return v
+
+    @field_validator("perspective")
+    @classmethod
+    def _persp_bounds(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0 or v[1] > 0.3:
+            raise ValueError("values must be in [0, 0.3]")
+        return v
+
+    @field_validator("class_weights")
+    @classmethod
+    def _weights_nonneg(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v:
+            bad = {k: w for k, w in v.items() if not w >= 0}
+            if bad:
+                raise ValueError(f"weights must be >= 0, got {bad}")
+        return v
+
+
+class BlendingConfig(_Model):
+    """Probability of each blending mode per object (normalised to sum to 1)."""
+
+    none: float = Field(0.4, ge=0)
+    gaussian: float = Field(0.3, ge=0)
+    poisson: float = Field(0.1, ge=0)
+    motion: float = Field(0.2, ge=0)
+    gaussian_sigma: FloatRange = Field((0.6, 1.6), description="feather sigma in pixels")
+    motion_length: IntRange = Field((3, 7), description="motion kernel length in pixels")
+
+    @model_validator(mode="after")
+    def _some_mode(self) -> BlendingConfig:
+        if sum(getattr(self, m) for m in BLEND_MODES) <= 0:
+            raise ValueError(f"at least one of {list(BLEND_MODES)} needs a probability > 0")
+        if self.gaussian_sigma[0] <= 0 or self.motion_length[0] < 1:
+            raise ValueError("gaussian_sigma must be > 0 and motion_length >= 1")
+        return self
+
+    def probabilities(self) -> tuple[float, ...]:
+        w = [getattr(self, m) for m in BLEND_MODES]
+        s = sum(w)
+        return tuple(x / s for x in w)
+
+
+class RenderConfig(_Model):
+    alpha_threshold: float = Field(
+        0.5, gt=0.0, le=1.0, description="alpha at or above which a pixel belongs to an object"
+    )
+    blending: BlendingConfig = BlendingConfig()
+
+
+class LabelsConfig(_Model):
+    min_visibility: Fraction = Field(
+        0.1, description="objects less visible than this (of their whole silhouette) get no label"
+    )
+    min_pixels: int = Field(1, ge=1, description="objects with fewer visible pixels get no label")
+    amodal_masks: bool = Field(False, description="also write the amodal (unoccluded) mask RLE")
+
+
+class OutputConfig(_Model):
+    formats: list[Literal["coco", "yolo"]] = Field(["coco"], min_length=1)
+    image_format: Literal["jpg", "png"] = "jpg"
+    jpeg_quality: int = Field(95, ge=1, le=100)
+    yolo_task: Literal["detect", "segment"] = Field(
+        "detect", description="YOLO labels as boxes (detect) or polygons (segment)"
+    )
+    id_maps: bool = Field(False, description="also write masks/<name>.png, the uint16 id map")
+
+
+class Config(_Model):
+    seed: int = Field(0, ge=0, description="run seed; image i depends only on (config, seed, i)")
+    canvas: CanvasConfig = CanvasConfig()
+    assets: AssetsConfig
+    scene: SceneConfig = SceneConfig()
+    render: RenderConfig = RenderConfig()
+    labels: LabelsConfig = LabelsConfig()
+    output: OutputConfig = OutputConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def digest(self) -> str:
+        """A short hash of the resolved config, recorded with every run."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading, overrides and error messages
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names allowed at the parent of ``loc`` (for 'unknown key' messages)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        current = next(
+            (a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)),
+            ann,
+        )
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    lines = [f"invalid config ({source}):"]
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        path = ".".join(str(p) for p in loc) or "<root>"
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(Config, loc)
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            msg = f"  {path}: unknown key"
+            if hint:
+                msg += f" (did you mean '{hint[0]}'?)"
+            msg += f"; allowed here: {', '.join(allowed)}"
+        elif e["type"] == "missing":
+            msg = f"  {path}: required key is missing"
+        else:
+            text = e["msg"].removeprefix("Value error, ")
+            msg = f"  {path}: {_short(value)} -> {text}"
+        lines.append(msg)
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    s = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return s if len(s) <= 80 else s[:77] + "..."
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``a.b.c=value`` -> (["a", "b", "c"], yaml-parsed value)."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected KEY.PATH=VALUE, e.g. scene.objects_per_image=[2,4]")
+    key, _, raw = item.partition("=")
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"--set {item!r}: empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {item!r}: value is not valid YAML ({exc})") from exc
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for item in overrides:
+        parts, value = parse_override(item)
+        node = data
+        for p in parts[:-1]:
+            child = node.get(p)
+            if child is None:
+                child = node[p] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {item!r}: {p} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative asset paths are relative to the config file's folder."""
+    assets = data.get("assets")
+    if not isinstance(assets, dict):
+        return
+    for key in ("objects", "backgrounds", "distractors"):
+        v = assets.get(key)
+        if isinstance(v, str) and v and not Path(v).expanduser().is_absolute():
+            assets[key] = str((base / v).resolve())
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping of keys at the top level")
+    return data
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    data: dict[str, Any] | None = None,
+) -> Config:
+    """Load and validate a config.
+
+    ``path`` defaults to ``configs/default.yaml``; ``data`` (a dict) may be given instead of a
+    file, in which case relative paths are taken from the current folder. ``overrides`` are
+    ``a.b=value`` strings applied before validation.
+    """
+    if data is not None:
+        raw = json.loads(json.dumps(data, default=str))
+        base = Path.cwd()
+        source = "<dict>"
+    else:
+        cfg_path = Path(path) if path is not None else DEFAULT_CONFIG
+        if path is None and not cfg_path.exists():
+            raise ConfigError(
+                f"no config given and the default {cfg_path} is missing: pass a config file "
+                "(synthgen was probably installed without its source tree; use pip install -e .)"
+            )
+        raw = read_yaml(cfg_path)
+        base = cfg_path.resolve().parent
+        source = str(cfg_path)
+    raw = apply_overrides(raw, list(overrides or []))
+    _resolve_paths(raw, base)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, source)) from None
+
+
+def dump_config(cfg: Config) -> str:
+    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)

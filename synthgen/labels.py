@@ -1,0 +1,78 @@
+"""Labels from the id map only: visible mask, tight box, area, visibility, RLE.
+
+Nothing here looks at the RGB image or moves a box through a transform: every box is the tight
+box of the pixels that carry the instance's id in the final map.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from synthgen.config import LabelsConfig
+from synthgen.geometry import tight_box
+from synthgen.types import Instance, Layer, Rendered, Scene
+
+
+def encode_rle(mask: np.ndarray) -> dict[str, Any]:
+    """COCO RLE of a 2-D bool/uint8 mask, ``counts`` as str (JSON-ready)."""
+    rle = mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8))
+    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
+
+
+def _full(shape: tuple[int, int], roi: tuple[int, int, int, int], local: np.ndarray) -> np.ndarray:
+    full = np.zeros(shape, dtype=np.uint8, order="F")
+    y0, y1, x0, x1 = roi
+    full[y0:y1, x0:x1] = local
+    return full
+
+
+def derive_instances(
+    scene: Scene, rendered: Rendered, cfg: LabelsConfig
+) -> tuple[tuple[Instance, ...], np.ndarray, dict[int, str]]:
+    """Return (instances, id map with unlabeled ids cleared, {dropped id: reason})."""
+    id_map = rendered.id_map
+    shape = id_map.shape
+    instances: list[Instance] = []
+    dropped: dict[int, str] = {}
+    for p, layer in zip(scene.placements, rendered.layers):
+        if p.distractor:
+            continue
+        y0, y1, x0, x1 = layer.roi
+        local = id_map[y0:y1, x0:x1] == p.instance_id  # an instance only ever paints inside its roi
+        area = int(np.count_nonzero(local))
+        visible = area / layer.amodal_area if layer.amodal_area else 0.0
+        if area == 0:
+            dropped[p.instance_id] = "hidden"
+            continue
+        if visible < cfg.min_visibility or area < cfg.min_pixels:
+            dropped[p.instance_id] = f"visible {visible:.3f} ({area} px) below labels.min_visibility/min_pixels"
+            continue
+        bx, by, bw, bh = tight_box(local)
+        instances.append(
+            Instance(
+                instance_id=p.instance_id,
+                category_id=int(p.category_id),
+                label=p.label,
+                bbox=(bx + x0, by + y0, bw, bh),
+                area=area,
+                rle=encode_rle(_full(shape, layer.roi, local)),
+                visible_fraction=round(visible, 6),
+                truncated=_truncated(layer),
+                amodal_bbox=layer.amodal_bbox,
+                paste_order=p.instance_id,
+                amodal_rle=encode_rle(_full(shape, layer.roi, layer.amodal_mask)) if cfg.amodal_masks else None,
+            )
+        )
+    if dropped:
+        out = id_map.copy()
+        out[np.isin(out, np.fromiter(dropped, dtype=np.uint16))] = 0
+        out.flags.writeable = False
+        id_map = out
+    return tuple(instances), id_map, dropped
+
+
+def _truncated(layer: Layer) -> bool:
+    return int(np.count_nonzero(layer.amodal_mask)) < layer.amodal_area

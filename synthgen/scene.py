@@ -1,0 +1,194 @@
+"""Scene sampling: a pure function of (config, assets, seed, index) -> a frozen Scene.
+
+All randomness of an image is drawn here, from the image's own generator, before any pixel is
+painted. Placement controls (truncation, occlusion) are checked against the exact silhouettes the
+renderer will paint, using the same warp.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from synthgen.assets import PAD, AssetLibrary, Cutout
+from synthgen.config import BLEND_MODES, Config
+from synthgen.geometry import alpha_cut, clip_box, homography, warp, warp_box
+from synthgen.types import BackgroundPlacement, Placement, Scene
+
+
+def image_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
+    """The generator for one stream of one image. Streams: 0 = scene (later ones are appended)."""
+    root = np.random.SeedSequence(entropy=seed, spawn_key=(index,))
+    return np.random.default_rng(root.spawn(stream + 1)[stream])
+
+
+def cutout_matrix(cut: Cutout, p: Placement, canvas_wh: tuple[int, int]) -> np.ndarray:
+    w, h = cut.size_wh
+    return homography(
+        (w, h),
+        (w - 2 * PAD, h - 2 * PAD),
+        canvas_wh,
+        scale=p.scale,
+        rotation=p.rotation,
+        flip=p.flip,
+        perspective=p.perspective,
+        center=p.center,
+    )
+
+
+def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator) -> BackgroundPlacement:
+    W, H = cfg.canvas.width, cfg.canvas.height
+    bi = int(rng.integers(len(lib.backgrounds)))
+    bw, bh = lib.backgrounds[bi].size_wh
+    aspect = W / H
+    cw = min(bw, bh * aspect)
+    s = rng.uniform(*cfg.scene.background.crop_scale)
+    w = max(1, min(bw, int(round(cw * s))))
+    h = max(1, min(bh, int(round(cw * s / aspect))))
+    x = int(rng.integers(bw - w + 1))
+    y = int(rng.integers(bh - h + 1))
+    flip = bool(rng.random() < cfg.scene.background.flip_probability)
+    return BackgroundPlacement(name=lib.backgrounds[bi].name, index=bi, crop_xywh=(x, y, w, h), flip=flip)
+
+
+def _blend(cfg: Config, rng: np.random.Generator) -> tuple[str, tuple[tuple[str, float], ...]]:
+    b = cfg.render.blending
+    mode = BLEND_MODES[int(rng.choice(len(BLEND_MODES), p=b.probabilities()))]
+    if mode == "gaussian":
+        return mode, (("sigma", float(rng.uniform(*b.gaussian_sigma))),)
+    if mode == "motion":
+        length = int(rng.integers(b.motion_length[0], b.motion_length[1] + 1))
+        return mode, (("length", float(length)), ("angle", float(rng.uniform(0.0, 180.0))))
+    return mode, ()
+
+
+class _Canvas:
+    """The sampler's running id map, to measure truncation and occlusion exactly."""
+
+    def __init__(self, W: int, H: int, cut: int) -> None:
+        self.wh = (W, H)
+        self.ids = np.zeros((H, W), np.uint16)
+        self.visible: dict[int, int] = {}  # labeled id -> visible pixels now
+        self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
+        self.cut = cut
+
+    def silhouette(self, cut: Cutout, p: Placement):
+        Hm = cutout_matrix(cut, p, self.wh)
+        box = warp_box(Hm, cut.size_wh)
+        alpha = warp(np.ascontiguousarray(cut.rgba[..., 3]), Hm, box)
+        hard = alpha >= self.cut
+        total = int(np.count_nonzero(hard))
+        clip = clip_box(box, self.wh)
+        if clip is None or total == 0:
+            return None, None, total, 0
+        x0, y0, x1, y1 = clip
+        local = hard[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]]
+        return clip, local, total, int(np.count_nonzero(local))
+
+    def hides_too_much(self, clip, local, max_hidden: float) -> bool:
+        x0, y0, x1, y1 = clip
+        under = self.ids[y0:y1, x0:x1][local]
+        counts = np.bincount(under, minlength=1)
+        for k in np.flatnonzero(counts[1:]) + 1:
+            k = int(k)
+            if k in self.inframe:
+                left = self.visible[k] - int(counts[k])
+                if left < (1.0 - max_hidden) * self.inframe[k] - 1e-9:
+                    return True
+        return False
+
+    def paint(self, clip, local, instance_id: int, labeled: bool, inframe: int) -> None:
+        x0, y0, x1, y1 = clip
+        region = self.ids[y0:y1, x0:x1]
+        under = region[local]
+        counts = np.bincount(under, minlength=1)
+        for k in np.flatnonzero(counts[1:]) + 1:
+            if int(k) in self.visible:
+                self.visible[int(k)] -= int(counts[k])
+        region[local] = instance_id
+        if labeled:
+            self.visible[instance_id] = inframe
+            self.inframe[instance_id] = inframe
+
+
+def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.Generator) -> Scene:
+    """Draw every parameter of image ``index``; checks placements against exact silhouettes."""
+    sc = cfg.scene
+    W, H = cfg.canvas.width, cfg.canvas.height
+    background = _sample_background(cfg, lib, rng)
+
+    weights = np.array([(sc.class_weights or {}).get(c, 1.0) for c in lib.classes], np.float64)
+    class_p = weights / weights.sum()
+    n_objects = int(rng.integers(sc.objects_per_image[0], sc.objects_per_image[1] + 1))
+    n_distract = 0
+    if lib.distractors:
+        n_distract = int(rng.integers(sc.distractors.count[0], sc.distractors.count[1] + 1))
+    # Objects and distractors interleave in z-order.
+    kinds = rng.permutation(np.array([True] * n_objects + [False] * n_distract, dtype=bool))
+
+    canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
+    log_lo, log_hi = math.log(sc.scale[0]), math.log(sc.scale[1])
+    placements: list[Placement] = []
+    unplaced = 0
+    for is_object in kinds:
+        if is_object:
+            ci = int(rng.choice(len(lib.classes), p=class_p))
+            label = lib.classes[ci]
+            pool = lib.cutouts[label]
+            category_id: int | None = ci + 1
+        else:
+            pool = lib.distractors
+            category_id = None
+        cut = pool[int(rng.integers(len(pool)))]
+        if not is_object:
+            label = cut.label
+        rotation = float(rng.uniform(*sc.rotation))
+        flip = bool(rng.random() < sc.flip_probability)
+        tilt = float(rng.uniform(*sc.perspective))
+        persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
+        blend, blend_params = _blend(cfg, rng)
+        instance_id = len(placements) + 1
+        accepted = None
+        for _ in range(sc.max_tries):
+            scale = float(math.exp(rng.uniform(log_lo, log_hi)))
+            center = (float(rng.uniform(0, W)), float(rng.uniform(0, H)))
+            p = Placement(
+                instance_id=instance_id,
+                label=label,
+                category_id=category_id,
+                asset=cut.name,
+                scale=scale,
+                rotation=rotation,
+                flip=flip,
+                perspective=persp,
+                center=center,
+                blend=blend,
+                blend_params=blend_params,
+            )
+            clip, local, total, inframe = canvas.silhouette(cut, p)
+            if clip is None or inframe == 0:
+                continue
+            if sc.truncation.allowed:
+                if inframe < sc.truncation.min_visible * total - 1e-9:
+                    continue
+            elif inframe != total:
+                continue
+            if canvas.hides_too_much(clip, local, sc.occlusion.max_hidden):
+                continue
+            accepted = (p, clip, local, inframe)
+            break
+        if accepted is None:
+            unplaced += 1
+            continue
+        p, clip, local, inframe = accepted
+        canvas.paint(clip, local, instance_id, labeled=not p.distractor, inframe=inframe)
+        placements.append(p)
+    return Scene(
+        index=index,
+        seed=cfg.seed,
+        canvas_wh=(W, H),
+        background=background,
+        placements=tuple(placements),
+        unplaced=unplaced,
+    )

@@ -1,0 +1,124 @@
+"""The plain data that flows between stages: frozen, serializable, no behaviour beyond views.
+
+Scene (sampled parameters) -> Rendered (pixels + id map) -> Sample (image + instances + metadata).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+BBox = tuple[int, int, int, int]  # COCO [x, y, w, h] in whole pixels
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Everything that decides where and how one cutout is pasted."""
+
+    instance_id: int  # 1..N, also the paste order (z): higher is on top; 0 is background
+    label: str  # class name, or distractor kind
+    category_id: int | None  # 1-based COCO category id; None for distractors (never labeled)
+    asset: str  # cutout name, e.g. "car/car_01.png"
+    scale: float  # object's longer side / canvas' shorter side
+    rotation: float  # degrees, counter-clockwise
+    flip: bool  # mirrored left-right before rotation
+    perspective: tuple[float, ...]  # 8 corner offsets (x, y per corner) as fractions of size
+    center: tuple[float, float]  # canvas pixels
+    blend: str  # none | gaussian | poisson | motion
+    blend_params: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def distractor(self) -> bool:
+        return self.category_id is None
+
+    def param(self, name: str, default: float = 0.0) -> float:
+        return dict(self.blend_params).get(name, default)
+
+
+@dataclass(frozen=True)
+class BackgroundPlacement:
+    name: str
+    index: int  # position in the library's sorted background list
+    crop_xywh: tuple[int, int, int, int]  # in the source image
+    flip: bool
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A frozen record of every random choice made for one image."""
+
+    index: int
+    seed: int
+    canvas_wh: tuple[int, int]
+    background: BackgroundPlacement
+    placements: tuple[Placement, ...]
+    unplaced: int = 0  # objects left out after ``scene.max_tries`` failed placements
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for p in d["placements"]:
+            p["blend_params"] = dict(p["blend_params"])
+            p["perspective"] = list(p["perspective"])
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """What rendering learnt about one pasted cutout (its whole, unoccluded silhouette)."""
+
+    instance_id: int
+    roi: tuple[int, int, int, int]  # y0, y1, x0, x1: the in-canvas part of its warp box
+    amodal_mask: np.ndarray = field(repr=False)  # bool, covering ``roi`` only
+    amodal_area: int  # pixels of the whole silhouette, in frame or not
+    amodal_bbox: BBox  # tight box of the whole silhouette; may leave the canvas
+
+
+@dataclass(frozen=True, eq=False)
+class Rendered:
+    image: np.ndarray  # H x W x 3 uint8 RGB
+    id_map: np.ndarray  # H x W uint16: top-most object whose alpha >= threshold; 0 = none
+    layers: tuple[Layer, ...]  # one per placement, same order
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """One labeled object, derived from the final id map only."""
+
+    instance_id: int
+    category_id: int
+    label: str
+    bbox: BBox  # tight box of the visible mask, COCO [x, y, w, h]
+    area: int  # visible pixel count
+    rle: dict[str, Any]  # COCO RLE of the visible mask, counts as str
+    visible_fraction: float  # area / whole-silhouette area
+    truncated: bool  # part of the silhouette lies outside the image
+    amodal_bbox: BBox
+    paste_order: int
+    amodal_rle: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """One finished image with its labels and the parameters that made it."""
+
+    index: int
+    name: str  # file stem, e.g. "00000042"
+    image: np.ndarray  # H x W x 3 uint8 RGB, read-only
+    id_map: np.ndarray  # H x W uint16, read-only; only labeled instances keep their id
+    instances: tuple[Instance, ...]
+    scene: Scene
+    metadata: dict[str, Any]
+
+    def mask(self, instance: Instance) -> np.ndarray:
+        """The visible mask (bool H x W) of one instance."""
+        return self.id_map == instance.instance_id
+
+    @property
+    def boxes(self) -> np.ndarray:
+        return np.array([i.bbox for i in self.instances], dtype=np.int64).reshape(-1, 4)
+
+    @property
+    def classes(self) -> list[str]:
+        return [i.label for i in self.instances]
