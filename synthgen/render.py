@@ -66,7 +66,7 @@ def _poisson(dst: np.ndarray, src: np.ndarray, hard: np.ndarray) -> None:
     mask[:, 0] = mask[:, -1] = 0
     if cv2.countNonZero(mask) and min(mask.shape) >= 3:
         x, y, w, h = cv2.boundingRect(mask)
-        if w >= 2 and h >= 2:
+        if w >= 3 and h >= 3:  # OpenCV's solver fails on thinner masks
             cloned = cv2.seamlessClone(
                 np.ascontiguousarray(src), np.ascontiguousarray(dst), mask, (x + w // 2, y + h // 2), cv2.NORMAL_CLONE
             )

@@ -1,0 +1,94 @@
+"""Assets: broken files are errors naming the file (or skipped and counted); cutouts are trimmed."""
+
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+
+from synthgen.assets import PAD, load_library, prepare_cutout
+from synthgen.config import load_config
+from synthgen.errors import AssetError, ConfigError
+from synthgen.generator import Generator
+
+from conftest import tiny_config_dict
+
+
+def _cfg(assets, **assets_cfg):
+    data = tiny_config_dict(assets)
+    data["assets"].update(assets_cfg)
+    return load_config(data=data)
+
+
+def test_cutouts_are_trimmed_to_their_alpha_box_plus_padding():
+    rgba = np.zeros((50, 40, 4), np.uint8)
+    rgba[10:20, 5:35] = (255, 0, 0, 255)
+    out = prepare_cutout(rgba)
+    assert out.shape == (10 + 2 * PAD, 30 + 2 * PAD, 4)
+    # colours bleed into the transparent border, so interpolation never darkens edges
+    assert (out[..., 0] == 255).all() and (out[0, :, 3] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("broken.png", b"not an image at all", "cannot be read as an image"),
+        ("noalpha.jpg", None, "has no alpha channel"),
+        ("empty.png", "empty", "alpha channel is empty"),
+    ],
+)
+def test_broken_cutout_is_an_error_naming_the_file(tiny_assets, name, content, message):
+    path = tiny_assets / "objects" / "square" / name
+    if content is None:
+        cv2.imwrite(str(path), np.full((10, 10, 3), 128, np.uint8))
+    elif content == "empty":
+        cv2.imwrite(str(path), np.zeros((10, 10, 4), np.uint8))
+    else:
+        path.write_bytes(content)
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets).assets)
+    assert str(path) in str(e.value) and message in str(e.value)
+
+
+def test_broken_cutout_can_be_skipped_with_a_warning_and_a_count(tiny_assets):
+    (tiny_assets / "objects" / "square" / "broken.png").write_bytes(b"\x89PNG truncated")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lib = load_library(_cfg(tiny_assets, on_error="skip").assets)
+    assert len(lib.skipped) == 1 and "broken.png" in lib.skipped[0][0]
+    assert any("broken.png" in str(w.message) for w in caught)
+    assert len(lib.cutouts["square"]) == 2
+
+
+def test_image_plus_mask_pairs_are_cutouts(tiny_assets):
+    d = tiny_assets / "objects" / "square"
+    cv2.imwrite(str(d / "photo.jpg"), np.full((20, 30, 3), 200, np.uint8))
+    mask = np.zeros((20, 30), np.uint8)
+    mask[5:15, 5:25] = 255
+    cv2.imwrite(str(d / "photo.mask.png"), mask)
+    lib = load_library(_cfg(tiny_assets).assets)
+    photo = lib.cutout("square/photo.jpg")
+    assert photo.rgba.shape[:2] == (10 + 2 * PAD, 20 + 2 * PAD)
+
+
+def test_mask_of_the_wrong_size_is_named(tiny_assets):
+    d = tiny_assets / "objects" / "square"
+    cv2.imwrite(str(d / "photo.jpg"), np.full((20, 30, 3), 200, np.uint8))
+    cv2.imwrite(str(d / "photo.mask.png"), np.full((10, 10), 255, np.uint8))
+    with pytest.raises(AssetError, match="photo.mask.png: mask is 10x10 but its image photo.jpg is 30x20"):
+        load_library(_cfg(tiny_assets).assets)
+
+
+def test_missing_folder_and_unknown_class_are_explained(tiny_assets):
+    with pytest.raises(AssetError, match="assets.backgrounds: folder .* does not exist"):
+        load_library(_cfg(tiny_assets, backgrounds=str(tiny_assets / "nope")).assets)
+    with pytest.raises(AssetError, match=r"\['car'\] have no folder .* available classes: disc, square"):
+        load_library(_cfg(tiny_assets, classes=["car"]).assets)
+
+
+def test_class_weights_must_name_known_classes(tiny_assets):
+    cfg = load_config(data=tiny_config_dict(tiny_assets, class_weights={"cat": 2.0}))
+    with pytest.raises(ConfigError, match=r"scene.class_weights: \['cat'\] .* allowed: disc, square"):
+        Generator(cfg)

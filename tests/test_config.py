@@ -1,0 +1,89 @@
+"""Config errors name the key path, the value and what is allowed; overrides reach every key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthgen.config import DEFAULT_CONFIG, dump_config, load_config
+from synthgen.errors import ConfigError
+
+from conftest import tiny_config_dict
+
+
+def test_default_config_loads_and_points_at_bundled_assets():
+    cfg = load_config()
+    assert Path(cfg.assets.objects).is_dir() and Path(cfg.assets.backgrounds).is_dir()
+    assert load_config(DEFAULT_CONFIG) == cfg
+
+
+def test_unknown_key_names_its_path_and_the_allowed_keys(tiny_assets):
+    data = tiny_config_dict(tiny_assets)
+    data["scene"]["objects_per_imag"] = [1, 2]
+    with pytest.raises(ConfigError) as e:
+        load_config(data=data)
+    msg = str(e.value)
+    assert "scene.objects_per_imag: unknown key" in msg
+    assert "did you mean 'objects_per_image'" in msg
+    assert "rotation" in msg  # the allowed keys are listed
+
+
+def test_reversed_range_names_key_value_and_rule(tiny_assets):
+    data = tiny_config_dict(tiny_assets, scale=[0.5, 0.1])
+    with pytest.raises(ConfigError, match=r"scene\.scale: \[0\.5, 0\.1\] -> .*first value must be <= the second"):
+        load_config(data=data)
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("canvas.width=-3", "canvas.width: -3"),
+        ("output.formats=[coco,voc]", "output.formats.1: 'voc' -> Input should be 'coco' or 'yolo'"),
+        ("render.alpha_threshold=1.5", "render.alpha_threshold: 1.5"),
+        ("labels.min_visibility=abc", "labels.min_visibility: 'abc'"),
+        ("assets.classes=[]", "assets.classes: [] -> is empty"),
+        ("scene.truncation.min_visible=2", "scene.truncation.min_visible: 2"),
+    ],
+)
+def test_bad_values_are_named(tiny_assets, override, fragment):
+    with pytest.raises(ConfigError) as e:
+        load_config(data=tiny_config_dict(tiny_assets), overrides=[override])
+    assert fragment in str(e.value)
+
+
+def test_set_overrides_any_key_with_yaml_values(tiny_assets):
+    cfg = load_config(
+        data=tiny_config_dict(tiny_assets),
+        overrides=["scene.objects_per_image=[2,4]", "canvas.width=128", "output.formats=[coco, yolo]"],
+    )
+    assert cfg.scene.objects_per_image == (2, 4)
+    assert cfg.canvas.width == 128
+    assert cfg.output.formats == ["coco", "yolo"]
+
+
+def test_malformed_set_is_explained():
+    with pytest.raises(ConfigError, match="expected KEY.PATH=VALUE"):
+        load_config(overrides=["scene.objects_per_image"])
+
+
+def test_relative_asset_paths_follow_the_config_file(tmp_path, tiny_assets):
+    cfg_file = tmp_path / "my.yaml"
+    cfg_file.write_text("assets:\n  objects: assets/objects\n  backgrounds: assets/backgrounds\n")
+    cfg = load_config(cfg_file)
+    assert Path(cfg.assets.objects) == (tmp_path / "assets" / "objects").resolve()
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scene: [unclosed\n")
+    with pytest.raises(ConfigError, match="bad.yaml is not valid YAML"):
+        load_config(bad)
+
+
+def test_resolved_config_round_trips(tiny_config, tmp_path):
+    f = tmp_path / "resolved.yaml"
+    f.write_text(dump_config(tiny_config))
+    assert load_config(f) == tiny_config
