@@ -37,6 +37,12 @@ class Cutout:
     name: str  # path relative to its root folder, e.g. "car/car_01.png"
     label: str  # class (or distractor kind)
     rgba: np.ndarray = field(repr=False)  # H x W x 4 uint8, read-only
+    alpha: np.ndarray = field(init=False, repr=False)  # contiguous copy of the alpha channel
+
+    def __post_init__(self) -> None:
+        alpha = np.ascontiguousarray(self.rgba[..., 3])
+        alpha.flags.writeable = False
+        object.__setattr__(self, "alpha", alpha)
 
     @property
     def size_wh(self) -> tuple[int, int]:

@@ -76,7 +76,7 @@ class _Canvas:
     def silhouette(self, cut: Cutout, p: Placement):
         Hm = cutout_matrix(cut, p, self.wh)
         box = warp_box(Hm, cut.size_wh)
-        alpha = warp(np.ascontiguousarray(cut.rgba[..., 3]), Hm, box)
+        alpha = warp(cut.alpha, Hm, box)
         hard = alpha >= self.cut
         total = int(np.count_nonzero(hard))
         clip = clip_box(box, self.wh)

@@ -5,7 +5,7 @@ Scene (sampled parameters) -> Rendered (pixels + id map) -> Sample (image + inst
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -57,11 +57,22 @@ class Scene:
     unplaced: int = 0  # objects left out after ``scene.max_tries`` failed placements
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for p in d["placements"]:
-            p["blend_params"] = dict(p["blend_params"])
-            p["perspective"] = list(p["perspective"])
-        return d
+        return {
+            "index": self.index,
+            "seed": self.seed,
+            "canvas_wh": list(self.canvas_wh),
+            "background": {**vars(self.background), "crop_xywh": list(self.background.crop_xywh)},
+            "placements": [
+                {
+                    **{f.name: getattr(p, f.name) for f in fields(p)},
+                    "perspective": list(p.perspective),
+                    "center": list(p.center),
+                    "blend_params": dict(p.blend_params),
+                }
+                for p in self.placements
+            ],
+            "unplaced": self.unplaced,
+        }
 
 
 @dataclass(frozen=True, eq=False)
