@@ -22,11 +22,31 @@ def encode_rle(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
 
 
-def _full(shape: tuple[int, int], roi: tuple[int, int, int, int], local: np.ndarray) -> np.ndarray:
-    full = np.zeros(shape, dtype=np.uint8, order="F")
+def encode_rle_roi(shape: tuple[int, int], roi: tuple[int, int, int, int], local: np.ndarray) -> dict[str, Any]:
+    """COCO RLE of a full-size mask that is zero outside ``roi`` (y0, y1, x0, x1).
+
+    Same result as :func:`encode_rle` on the full mask, without building it: runs are counted
+    on the roi's column strip and compressed by pycocotools.
+    """
+    H, W = shape
     y0, y1, x0, x1 = roi
-    full[y0:y1, x0:x1] = local
-    return full
+    if local.size == 0 or not local.any():
+        return encode_rle(np.zeros(shape, bool))
+    strip = np.zeros((H, x1 - x0), dtype=bool)
+    strip[y0:y1] = local
+    flat = strip.ravel(order="F")
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    edges = np.concatenate(([0], change, [flat.size]))
+    runs = np.diff(edges)
+    if flat[0]:  # counts start with a run of zeros
+        runs = np.concatenate(([0], runs))
+    runs[0] += x0 * H
+    if flat[-1]:
+        runs = np.concatenate((runs, [(W - x1) * H]))
+    else:
+        runs[-1] += (W - x1) * H
+    rle = mask_utils.frPyObjects({"size": [H, W], "counts": runs.tolist()}, H, W)
+    return {"size": [H, W], "counts": rle["counts"].decode("ascii")}
 
 
 def derive_instances(
@@ -58,12 +78,12 @@ def derive_instances(
                 label=p.label,
                 bbox=(bx + x0, by + y0, bw, bh),
                 area=area,
-                rle=encode_rle(_full(shape, layer.roi, local)),
+                rle=encode_rle_roi(shape, layer.roi, local),
                 visible_fraction=round(visible, 6),
                 truncated=_truncated(layer),
                 amodal_bbox=layer.amodal_bbox,
                 paste_order=p.instance_id,
-                amodal_rle=encode_rle(_full(shape, layer.roi, layer.amodal_mask)) if cfg.amodal_masks else None,
+                amodal_rle=encode_rle_roi(shape, layer.roi, layer.amodal_mask) if cfg.amodal_masks else None,
             )
         )
     if dropped:

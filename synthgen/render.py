@@ -27,7 +27,7 @@ def render_background(scene: Scene, lib: AssetLibrary) -> np.ndarray:
     interp = cv2.INTER_AREA if w > 2 * W else cv2.INTER_LINEAR
     out = cv2.resize(crop, (W, H), interpolation=interp)
     if scene.background.flip:
-        out = np.ascontiguousarray(out[:, ::-1])
+        out = cv2.flip(out, 1)
     return out
 
 

@@ -215,3 +215,22 @@ def test_labels_are_exact_for_any_warp_truncation_and_occlusion(tmp_path, params
         assert ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah
     # each pixel belongs to at most one instance, and only labeled ids remain
     assert set(np.unique(id_map)) <= {0} | {i.instance_id for i in instances}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.data(),
+)
+def test_roi_rle_equals_pycocotools_on_the_full_mask(h, w, data):
+    from synthgen.labels import encode_rle_roi
+
+    H, W = h + 3, w + 4
+    y0 = data.draw(st.integers(0, H - h))
+    x0 = data.draw(st.integers(0, W - w))
+    bits = data.draw(st.lists(st.booleans(), min_size=h * w, max_size=h * w))
+    local = np.array(bits, bool).reshape(h, w)
+    full = np.zeros((H, W), bool)
+    full[y0 : y0 + h, x0 : x0 + w] = local
+    assert encode_rle_roi((H, W), (y0, y0 + h, x0, x0 + w), local) == encode_rle(full)
