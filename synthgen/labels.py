@@ -42,7 +42,8 @@ def encode_rle_roi(shape: tuple[int, int], roi: tuple[int, int, int, int], local
         runs = np.concatenate(([0], runs))
     runs[0] += x0 * H
     if flat[-1]:
-        runs = np.concatenate((runs, [(W - x1) * H]))
+        if x1 < W:
+            runs = np.concatenate((runs, [(W - x1) * H]))
     else:
         runs[-1] += (W - x1) * H
     rle = mask_utils.frPyObjects({"size": [H, W], "counts": runs.tolist()}, H, W)
