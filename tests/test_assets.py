@@ -92,3 +92,13 @@ def test_class_weights_must_name_known_classes(tiny_assets):
     cfg = load_config(data=tiny_config_dict(tiny_assets, class_weights={"cat": 2.0}))
     with pytest.raises(ConfigError, match=r"scene.class_weights: \['cat'\] .* allowed: disc, square"):
         Generator(cfg)
+
+
+def test_every_bundled_asset_names_its_source_and_licence():
+    from conftest import REPO
+
+    licences = (REPO / "assets" / "LICENSES.md").read_text()
+    files = [p for p in (REPO / "assets").rglob("*") if p.is_file() and p.name != "LICENSES.md"]
+    assert len(files) > 40
+    missing = [str(p.relative_to(REPO / "assets")) for p in files if str(p.relative_to(REPO / "assets")) not in licences]
+    assert not missing, f"not in assets/LICENSES.md: {missing}"
