@@ -21,8 +21,8 @@ SET_HELP = (
 def main() -> None:
     """synthgen: composite object cutouts onto backgrounds, with exact boxes and masks.
 
-    Every image is a function of (config, seed, index) alone, so runs can be repeated, split
-    and resumed. Labels come from the pixels the generator placed: a box is the tight box of an
+    Every image is a function of (config, seed, index) alone, so a run gives the same bytes
+    for any number of workers and can be repeated exactly. Labels come from the pixels the generator placed: a box is the tight box of an
     object's visible mask after occlusion and truncation.
 
     \b

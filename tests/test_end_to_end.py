@@ -16,7 +16,7 @@ from pycocotools.coco import COCO
 
 from synthgen.cli import main
 
-N = 24
+N = 200  # as in the issue: a default run of 200 images
 
 
 def _run(*args: str) -> str:
