@@ -220,6 +220,53 @@ class OutputConfig(_Model):
     id_maps: bool = Field(False, description="also write masks/<name>.png, the uint16 id map")
 
 
+class EffectConfig(_Model):
+    """One entry of ``effects``: an effect by name, how often, and how strong."""
+
+    name: str = Field(description="effect name; `synthgen effects` lists them")
+    p: Fraction = Field(1.0, description="probability per image (per object with per_object)")
+    severity: int | IntRange | None = Field(
+        None, description="1..5, or [lo, hi] to draw a level per image; default 3 unless params are given"
+    )
+    params: dict[str, float | FloatRange] | None = Field(
+        None, description="explicit values or [min, max] ranges, on top of the severity's"
+    )
+    per_object: bool = Field(False, description="apply to single pasted objects instead of the image")
+    classes: list[str] | None = Field(None, description="with per_object: only objects of these classes")
+
+    @model_validator(mode="after")
+    def _check(self) -> EffectConfig:
+        from synthgen.effects import REGISTRY
+
+        cls = REGISTRY.get(self.name)
+        if cls is None:
+            hint = difflib.get_close_matches(self.name, list(REGISTRY), n=1)
+            raise ValueError(
+                f"unknown effect {self.name!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; allowed: {', '.join(sorted(REGISTRY))}"
+            )
+        sev = self.severity
+        levels = [sev] if isinstance(sev, int) else list(sev or [])
+        if any(not 1 <= v <= 5 for v in levels):
+            raise ValueError(f"{self.name}: severity {sev} is out of range: levels are 1 to 5")
+        for key, value in (self.params or {}).items():
+            spec = cls.params.get(key)
+            if spec is None:
+                raise ValueError(
+                    f"{self.name}: unknown parameter {key!r}; allowed: {', '.join(cls.params) or '(none)'}"
+                )
+            for v in (value,) if isinstance(value, (int, float)) else value:
+                if not spec.lo <= v <= spec.hi:
+                    raise ValueError(f"{self.name}.params.{key}: {v} is outside [{spec.lo}, {spec.hi}] ({spec.doc})")
+        if self.per_object and not cls.per_object:
+            allowed = sorted(n for n, c in REGISTRY.items() if c.per_object)
+            raise ValueError(f"{self.name} cannot be applied per object; per-object effects: {', '.join(allowed)}")
+        if self.classes is not None and not self.per_object:
+            raise ValueError(f"{self.name}: `classes` needs per_object: true")
+        return self
+
+
 class Config(_Model):
     seed: int = Field(0, ge=0, description="run seed; image i depends only on (config, seed, i)")
     canvas: CanvasConfig = CanvasConfig()
@@ -227,7 +274,20 @@ class Config(_Model):
     scene: SceneConfig = SceneConfig()
     render: RenderConfig = RenderConfig()
     labels: LabelsConfig = LabelsConfig()
+    effects: list[EffectConfig] = Field(default_factory=list, description="conditions, applied in order")
+    albumentations: dict[str, Any] | None = Field(
+        None, description="an albumentations pipeline as A.to_dict() gives it, applied after `effects`"
+    )
     output: OutputConfig = OutputConfig()
+
+    @field_validator("albumentations")
+    @classmethod
+    def _albumentations_builds(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from synthgen.effects.albu import build
+
+            build(v)
+        return v
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -329,6 +389,38 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
             assets[key] = str((base / v).resolve())
 
 
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: mappings merge key by key; lists and values from ``top`` replace."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_config_file(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a config file, its ``extends`` chain merged in, asset paths made absolute."""
+    path = Path(path).resolve()
+    if path in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path))
+        raise ConfigError(f"extends: config files include each other in a loop: {chain}")
+    data = read_yaml(path)
+    _resolve_paths(data, path.parent)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: expected a path to another config file, got {parent!r}")
+    base_path = Path(parent).expanduser()
+    if not base_path.is_absolute():
+        base_path = path.parent / base_path
+    if not base_path.exists():
+        raise ConfigError(f"{path}: extends: {parent} does not exist (looked at {base_path})")
+    return _merge(read_config_file(base_path, (*_seen, path)), data)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = Path(path).read_text()
@@ -352,13 +444,13 @@ def load_config(
 ) -> Config:
     """Load and validate a config.
 
-    ``path`` defaults to ``configs/default.yaml``; ``data`` (a dict) may be given instead of a
-    file, in which case relative paths are taken from the current folder. ``overrides`` are
-    ``a.b=value`` strings applied before validation.
+    ``path`` defaults to ``configs/default.yaml``; its relative asset paths are relative to the
+    file, and ``extends: other.yaml`` merges it over another config. ``data`` (a dict) may be
+    given instead of a file. ``overrides`` are ``a.b=value`` strings applied before validation;
+    relative paths in ``data`` and overrides are relative to the current folder.
     """
     if data is not None:
         raw = json.loads(json.dumps(data, default=str))
-        base = Path.cwd()
         source = "<dict>"
     else:
         cfg_path = Path(path) if path is not None else DEFAULT_CONFIG
@@ -367,11 +459,10 @@ def load_config(
                 f"no config given and the default {cfg_path} is missing: pass a config file "
                 "(synthgen was probably installed without its source tree; use pip install -e .)"
             )
-        raw = read_yaml(cfg_path)
-        base = cfg_path.resolve().parent
+        raw = read_config_file(cfg_path)
         source = str(cfg_path)
     raw = apply_overrides(raw, list(overrides or []))
-    _resolve_paths(raw, base)
+    _resolve_paths(raw, Path.cwd())  # paths from a dict or from --set: relative to here
     try:
         return Config.model_validate(raw)
     except ValidationError as err:

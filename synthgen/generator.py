@@ -11,10 +11,17 @@ from typing import Any
 from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
 from synthgen.errors import ConfigError
+from synthgen.effects import apply_image_effects, sample_image_effects, sample_object_effects
 from synthgen.labels import derive_instances
 from synthgen.render import render
 from synthgen.scene import image_rng, sample_scene
-from synthgen.types import Sample, Scene
+from synthgen.types import Rendered, Sample, Scene
+
+
+def _frozen(a):
+    if a.flags.writeable:
+        a.flags.writeable = False
+    return a
 
 
 def sample_name(index: int) -> str:
@@ -29,6 +36,11 @@ class Generator:
             config = load_config(config)
         self.config = config
         self.library: AssetLibrary = load_library(config.assets)
+        self._albu = None
+        if config.albumentations is not None:
+            from synthgen.effects.albu import AlbumentationsPipeline
+
+            self._albu = AlbumentationsPipeline(config.albumentations)
         unknown = sorted(set(config.scene.class_weights or {}) - set(self.library.classes))
         if unknown:
             raise ConfigError(
@@ -45,9 +57,23 @@ class Generator:
         return sample_scene(self.config, self.library, index, rng=image_rng(self.config.seed, index))
 
     def sample(self, index: int) -> Sample:
+        cfg = self.config
         scene = self.scene(index)
-        rendered = render(scene, self.library, self.config.render.alpha_threshold)
-        instances, id_map, dropped = derive_instances(scene, rendered, self.config.labels)
+        # every random choice is made before any pixel moves
+        object_effects = sample_object_effects(cfg.effects, cfg.seed, scene)
+        image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
+        albu_params = self._albu.sample(cfg.seed, index) if self._albu else None
+
+        rendered = render(scene, self.library, cfg.render.alpha_threshold, object_effects)
+        image, id_map, layers = apply_image_effects(rendered.image, rendered.id_map, rendered.layers, image_effects)
+        if self._albu:
+            image, id_map, layers, albu_record = self._albu.apply(image, id_map, layers, albu_params)
+        rendered = Rendered(image=_frozen(image), id_map=_frozen(id_map), layers=layers)
+        instances, id_map, dropped = derive_instances(scene, rendered, cfg.labels)
+        conditions = [e.to_dict() for e in image_effects]
+        conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
+        if self._albu:
+            conditions.append(albu_record)
         name = sample_name(index)
         W, H = scene.canvas_wh
         metadata: dict[str, Any] = {
@@ -69,6 +95,7 @@ class Generator:
                 for i in instances
             ],
             "dropped": {str(k): v for k, v in dropped.items()},
+            "conditions": conditions,
         }
         return Sample(
             index=index,

@@ -64,7 +64,7 @@ def derive_instances(
         y0, y1, x0, x1 = layer.roi
         local = id_map[y0:y1, x0:x1] == p.instance_id  # an instance only ever paints inside its roi
         area = int(np.count_nonzero(local))
-        visible = area / layer.amodal_area if layer.amodal_area else 0.0
+        visible = min(1.0, area / layer.amodal_area) if layer.amodal_area else 0.0
         if area == 0:
             dropped[p.instance_id] = "hidden"
             continue

@@ -7,6 +7,7 @@ threshold. Blending modes change colours near edges; they never change the id ma
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
@@ -118,7 +119,17 @@ def composite(region: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, hard: np.n
     region[...] = cv2.blendLinear(rgb, region, a, 1.0 - a)
 
 
-def render(scene: Scene, lib: AssetLibrary, alpha_threshold: float) -> Rendered:
+def _object_effects(rgb: np.ndarray, alpha: np.ndarray, effects) -> tuple[np.ndarray, np.ndarray]:
+    for e in effects:
+        rgb = e.effect.apply(rgb, e.params)
+        alpha = e.effect.apply_alpha(alpha, e.params)
+    return rgb, alpha
+
+
+def render(scene: Scene, lib: AssetLibrary, alpha_threshold: float, object_effects=None) -> Rendered:
+    """Paint the scene. ``object_effects`` maps instance id -> applied per-object effects
+    (a moving car blurs, the street does not); they change colours and the soft alpha used for
+    mixing, never the id map, which comes from the warped cutout's own alpha."""
     W, H = scene.canvas_wh
     image = render_background(scene, lib)
     id_map = np.zeros((H, W), np.uint16)
@@ -128,7 +139,8 @@ def render(scene: Scene, lib: AssetLibrary, alpha_threshold: float) -> Rendered:
         cut = lib.cutout(p.asset, distractor=p.distractor)
         Hm = cutout_matrix(cut, p, scene.canvas_wh)
         bare = warp_box(Hm, cut.size_wh)
-        m = _margin(p)
+        effects = (object_effects or {}).get(p.instance_id, ())
+        m = _margin(p) + sum(e.effect.margin(e.params) for e in effects)
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)
         warped = warp(cut.rgba, Hm, box)
         hard_full = warped[..., 3] >= cut_value
@@ -137,16 +149,23 @@ def render(scene: Scene, lib: AssetLibrary, alpha_threshold: float) -> Rendered:
         amodal_bbox = (tb[0] + box[0], tb[1] + box[1], tb[2], tb[3])
         clip = clip_box(box, scene.canvas_wh)
         if clip is None:
-            layers.append(Layer(p.instance_id, (0, 0, 0, 0), np.zeros((0, 0), bool), amodal_area, amodal_bbox))
+            layers.append(
+                Layer(p.instance_id, (0, 0, 0, 0), np.zeros((0, 0), bool), amodal_area, amodal_bbox, hard_full, box[:2])
+            )
             continue
         x0, y0, x1, y1 = clip
         sl = (slice(y0 - box[1], y1 - box[1]), slice(x0 - box[0], x1 - box[0]))
         local = warped[sl]
         hard = hard_full[sl]
         rgb = cv2.cvtColor(local, cv2.COLOR_RGBA2RGB)  # contiguous; much faster than slicing
-        composite(image[y0:y1, x0:x1], rgb, local[..., 3], hard, p)
+        alpha = local[..., 3]
+        if effects:
+            rgb, alpha = _object_effects(rgb, np.ascontiguousarray(alpha), effects)
+            if p.blend in ("none", "poisson"):  # a smeared object needs its smeared alpha
+                p = dataclasses.replace(p, blend="gaussian", blend_params=(("sigma", 0.5),))
+        composite(image[y0:y1, x0:x1], rgb, alpha, hard, p)
         id_map[y0:y1, x0:x1][hard] = 0 if p.distractor else p.instance_id
-        layers.append(Layer(p.instance_id, (y0, y1, x0, x1), hard, amodal_area, amodal_bbox))
+        layers.append(Layer(p.instance_id, (y0, y1, x0, x1), hard, amodal_area, amodal_bbox, hard_full, box[:2]))
     image.flags.writeable = False
     id_map.flags.writeable = False
     return Rendered(image=image, id_map=id_map, layers=tuple(layers))

@@ -84,6 +84,8 @@ class Layer:
     amodal_mask: np.ndarray = field(repr=False)  # bool, covering ``roi`` only
     amodal_area: int  # pixels of the whole silhouette, in frame or not
     amodal_bbox: BBox  # tight box of the whole silhouette; may leave the canvas
+    full_mask: np.ndarray = field(repr=False, default=None)  # the whole silhouette, bool
+    full_origin: tuple[int, int] = (0, 0)  # canvas position of full_mask[0, 0]
 
 
 @dataclass(frozen=True, eq=False)

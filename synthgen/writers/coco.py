@@ -22,7 +22,14 @@ def annotation_id(index: int, instance_id: int) -> int:
 
 def image_entry(sample: Sample, file_name: str) -> dict[str, Any]:
     W, H = sample.scene.canvas_wh
-    return {"id": image_id(sample.index), "file_name": file_name, "width": W, "height": H, "index": sample.index}
+    return {
+        "id": image_id(sample.index),
+        "file_name": file_name,
+        "width": W,
+        "height": H,
+        "index": sample.index,
+        "conditions": sample.metadata.get("conditions", []),
+    }
 
 
 def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:

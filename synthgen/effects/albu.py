@@ -1,0 +1,104 @@
+"""A user's own albumentations pipeline (``A.to_dict`` form) as the last effect.
+
+This is the only module that imports albumentations. The pipeline gets the image, the id map
+as ``mask`` (nearest neighbour) and each object's in-frame silhouette as ``masks``; labels are
+derived again from what comes back. Never any boxes: albumentations moves a box by its corners,
+so a rotated box grows. Every image gets its own generators from its own seed (in 2.0.8,
+``Compose(seed=...)`` would give every child transform the same seed).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import warnings
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over the network
+import albumentations as A  # noqa: E402
+
+from synthgen.geometry import tight_box  # noqa: E402
+from synthgen.types import Layer  # noqa: E402
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+def build(spec: dict[str, Any]) -> A.Compose:
+    """Build the pipeline, turning albumentations' warnings (e.g. a misspelled argument,
+    which it would silently replace by its default) into errors."""
+    transform = spec.get("transform", spec)
+    if not isinstance(transform, dict) or "__class_fullname__" not in transform:
+        raise ValueError("expected the dict that albumentations.to_dict(pipeline) returns")
+    for key in ("bbox_params", "keypoint_params"):
+        if transform.get(key):
+            raise ValueError(f"{key} is not used: synthgen derives every box from its mask; remove it")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            pipeline = A.from_dict({"transform": transform} if "transform" not in spec else spec)
+        except Warning as w:
+            raise ValueError(f"albumentations rejected the pipeline: {w}") from None
+        except Exception as exc:  # albumentations raises many kinds for bad specs
+            raise ValueError(f"albumentations could not build the pipeline: {exc}") from None
+    if not isinstance(pipeline, A.Compose):
+        pipeline = A.Compose([pipeline])
+    pipeline.save_applied_params = True
+    return pipeline
+
+
+class AlbumentationsPipeline:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.pipeline = build(spec)
+
+    @staticmethod
+    def sample(seed: int, index: int) -> dict[str, int]:
+        from synthgen.effects import STREAM_ALBUMENTATIONS, effect_rng
+
+        rng = effect_rng(seed, index, STREAM_ALBUMENTATIONS, 0)
+        return {"numpy_seed": int(rng.integers(2**63)), "python_seed": int(rng.integers(2**63))}
+
+    def apply(
+        self, image: np.ndarray, id_map: np.ndarray, layers: tuple[Layer, ...], seeds: dict[str, int]
+    ) -> tuple[np.ndarray, np.ndarray, tuple[Layer, ...], dict[str, Any]]:
+        H, W = id_map.shape
+        self.pipeline.set_random_state(np.random.default_rng(seeds["numpy_seed"]), random.Random(seeds["python_seed"]))
+        inframe = []
+        for layer in layers:
+            m = np.zeros((H, W), np.uint8)
+            y0, y1, x0, x1 = layer.roi
+            m[y0:y1, x0:x1] = layer.amodal_mask
+            inframe.append(m)
+        out = self.pipeline(image=np.ascontiguousarray(image), mask=np.ascontiguousarray(id_map), masks=inframe)
+        new_image, new_map = out["image"], out["mask"]
+        if new_image.shape[:2] != (H, W) or new_map.shape != (H, W):
+            raise ValueError(
+                f"the albumentations pipeline changed the image size to {new_image.shape[1]}x{new_image.shape[0]}; "
+                "set canvas.width/height instead, or add a Resize back to the canvas size"
+            )
+        new_layers = []
+        for layer, before, after in zip(layers, inframe, out["masks"]):
+            after = np.asarray(after).astype(bool)
+            n_before, n_after = int(np.count_nonzero(before)), int(np.count_nonzero(after))
+            # the part outside the frame is unknown to albumentations: scale it like the rest
+            outside = layer.amodal_area - n_before
+            area = n_after + (round(outside * n_after / n_before) if n_before else 0)
+            box = tight_box(after) or (0, 0, 0, 0)
+            new_layers.append(
+                Layer(layer.instance_id, (0, H, 0, W), after, max(area, n_after), box, after, (0, 0))
+            )
+        record = {"name": "albumentations", "severity": None, "params": {**seeds, "applied": _jsonable(out.get("applied_transforms", []))}}
+        return new_image, new_map, tuple(new_layers), record
