@@ -369,7 +369,7 @@ def to_u8(img: np.ndarray) -> np.ndarray:
 
 def bg_road(rng) -> np.ndarray:
     """Sky-to-road perspective scene with lane markings."""
-    hz = 250  # horizon row
+    hz = ROAD_HORIZON  # horizon row
     img = vertical_gradient((92, 146, 210), (205, 222, 236), H, W)
     # distant tree line / hills along the horizon
     xs = np.arange(W)
@@ -530,6 +530,20 @@ PROCEDURAL = [
 ]
 
 
+# Placement regions (<name>.region.png: white where objects may stand), for procedural
+# backgrounds whose ground is known exactly.
+ROAD_HORIZON = 250
+
+
+def region_road() -> np.ndarray:
+    region = np.zeros((H, W), np.uint8)
+    region[ROAD_HORIZON + 2 :] = 255  # the road and its verges, below the horizon
+    return region
+
+
+REGIONS = {"procedural_road": (region_road, "ground below the horizon (road and verges)")}
+
+
 def make_procedural(out_dir: Path) -> list[tuple[Path, str, int]]:
     rows = []
     for name, fn, seed, desc in PROCEDURAL:
@@ -539,6 +553,11 @@ def make_procedural(out_dir: Path) -> list[tuple[Path, str, int]]:
         path = out_dir / f"{name}.jpg"
         save_jpeg(arr, path)
         rows.append((path, desc, seed))
+        if name in REGIONS:
+            make_region, region_desc = REGIONS[name]
+            region_path = out_dir / f"{name}.region.png"
+            Image.fromarray(make_region(), "L").save(region_path, optimize=True)
+            rows.append((region_path, f"placement region of {name}.jpg: {region_desc}", seed))
     return rows
 
 

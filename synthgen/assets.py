@@ -23,6 +23,7 @@ from synthgen.errors import AssetError
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MASK_SUFFIX = ".mask"
+REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
 PAD = 2  # transparent border kept around trimmed cutouts, so warps never clip colour
 
 
@@ -54,6 +55,7 @@ class BackgroundRef:
     name: str
     path: Path
     size_wh: tuple[int, int]
+    region: Path | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +77,25 @@ class AssetLibrary:
                 for c in items:
                     index[(False, c.name)] = c
         return index[(distractor, name)]
+
+    def region(self, index: int) -> np.ndarray | None:
+        """The background's placement region (bool, background size), or None; cached."""
+        ref = self.backgrounds[index]
+        if ref.region is None:
+            return None
+        key = "region:" + ref.name
+        mask = self._bg_cache.get(key)
+        if mask is None:
+            im = _to_8bit(_open(ref.region)).convert("L")
+            if im.size != ref.size_wh:
+                raise AssetError(
+                    f"{ref.region}: region mask is {im.size[0]}x{im.size[1]} but its background "
+                    f"{ref.name} is {ref.size_wh[0]}x{ref.size_wh[1]}"
+                )
+            mask = np.asarray(im) >= 128
+            mask.flags.writeable = False
+            self._bg_cache[key] = mask
+        return mask
 
     def background(self, index: int) -> np.ndarray:
         """Decoded RGB background (H x W x 3 uint8, read-only), cached per process."""
@@ -183,7 +204,7 @@ def _image_files(folder: Path) -> list[Path]:
         for p in folder.iterdir()
         if p.is_file()
         and p.suffix.lower() in IMAGE_EXTS
-        and not p.stem.endswith(MASK_SUFFIX)
+        and not p.stem.endswith((MASK_SUFFIX, REGION_SUFFIX))
         and not p.name.startswith(".")
     )
 
@@ -257,7 +278,8 @@ def _load_library(cfg: AssetsConfig) -> AssetLibrary:
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             skipper.handle(AssetError(f"{p}: cannot be read as an image ({exc})"), p)
             continue
-        backgrounds.append(BackgroundRef(name=p.name, path=p, size_wh=(w, h)))
+        region = p.with_name(p.stem + REGION_SUFFIX + ".png")
+        backgrounds.append(BackgroundRef(name=p.name, path=p, size_wh=(w, h), region=region if region.exists() else None))
     if not backgrounds:
         raise AssetError(f"assets.backgrounds: {bg_root} has no usable images ({', '.join(IMAGE_EXTS)})")
 

@@ -117,6 +117,27 @@ class BackgroundConfig(_Model):
         return v
 
 
+class PlacementConfig(_Model):
+    mode: Literal["uniform", "ground_plane"] = Field(
+        "uniform",
+        description="uniform: anywhere; ground_plane: objects stand below a horizon, smaller "
+        "the higher (further away) they stand",
+    )
+    horizon: FloatRange = Field(
+        (0.3, 0.45), description="ground_plane: horizon height as a fraction of the image height from the top"
+    )
+    regions: bool = Field(
+        True, description="where a background has <name>.region.png beside it, objects stand only on its white pixels"
+    )
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0 or v[1] > 0.95:
+            raise ValueError("values must be in [0, 0.95]")
+        return v
+
+
 class SceneConfig(_Model):
     objects_per_image: IntRange = Field((3, 8), description="labeled objects per image [min, max]")
     class_weights: dict[str, float] | None = Field(
@@ -136,6 +157,10 @@ class SceneConfig(_Model):
     occlusion: OcclusionConfig = OcclusionConfig()
     distractors: DistractorConfig = DistractorConfig()
     background: BackgroundConfig = BackgroundConfig()
+    placement: PlacementConfig = PlacementConfig()
+    light_angle: FloatRange = Field(
+        (20.0, 160.0), description="direction light travels, degrees (90 = straight down the frame); for shadows"
+    )
     max_tries: int = Field(
         30, ge=1, le=10000, description="placement attempts per object before it is left out"
     )
@@ -195,11 +220,48 @@ class BlendingConfig(_Model):
         return tuple(x / s for x in w)
 
 
+class JitterConfig(_Model):
+    """Per-object photometric jitter before pasting."""
+
+    p: Fraction = Field(0.0, description="probability per object")
+    brightness: FloatRange = Field((0.8, 1.2), description="multiplier of the object's brightness (HSV value)")
+    hue: FloatRange = Field((-10.0, 10.0), description="hue shift in degrees")
+    saturation: FloatRange = Field((0.75, 1.25), description="multiplier of the saturation")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> JitterConfig:
+        if self.brightness[0] < 0 or self.saturation[0] < 0 or self.hue[0] < -180 or self.hue[1] > 180:
+            raise ValueError("brightness and saturation must be >= 0 and hue within [-180, 180]")
+        return self
+
+
+class HarmonizeConfig(_Model):
+    strength: Fraction = Field(
+        0.0, description="pull each object's LAB colour statistics towards its surroundings (0 off, 1 full)"
+    )
+
+
+class ShadowConfig(_Model):
+    p: Fraction = Field(0.0, description="probability per object of a soft drop shadow")
+    opacity: FloatRange = Field((0.3, 0.55), description="darkening at the shadow's core")
+    length: FloatRange = Field((0.05, 0.2), description="offset along the light direction, fraction of object height")
+    softness: FloatRange = Field((0.03, 0.08), description="blur sigma as a fraction of object height")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ShadowConfig:
+        if not (0 <= self.opacity[0] and self.opacity[1] <= 1 and self.length[0] >= 0 and self.softness[0] >= 0):
+            raise ValueError("opacity must be within [0, 1]; length and softness >= 0")
+        return self
+
+
 class RenderConfig(_Model):
     alpha_threshold: float = Field(
         0.5, gt=0.0, le=1.0, description="alpha at or above which a pixel belongs to an object"
     )
     blending: BlendingConfig = BlendingConfig()
+    jitter: JitterConfig = JitterConfig()
+    harmonize: HarmonizeConfig = HarmonizeConfig()
+    shadows: ShadowConfig = ShadowConfig()
 
 
 class LabelsConfig(_Model):

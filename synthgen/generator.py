@@ -64,7 +64,9 @@ class Generator:
         image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
         albu_params = self._albu.sample(cfg.seed, index) if self._albu else None
 
-        rendered = render(scene, self.library, cfg.render.alpha_threshold, object_effects)
+        rendered = render(
+            scene, self.library, cfg.render.alpha_threshold, object_effects, cfg.render.harmonize.strength
+        )
         image, id_map, layers = apply_image_effects(rendered.image, rendered.id_map, rendered.layers, image_effects)
         if self._albu:
             image, id_map, layers, albu_record = self._albu.apply(image, id_map, layers, albu_params)

@@ -19,6 +19,18 @@ from synthgen.scene import cutout_matrix
 from synthgen.types import Layer, Placement, Rendered, Scene
 
 
+def _harmonize_in_place(image, rgb, hard, clip, strength):
+    """Harmonize against a ring of canvas around the object's box (a quarter of its size)."""
+    x0, y0, x1, y1 = clip
+    H, W = image.shape[:2]
+    m = max(4, (max(x1 - x0, y1 - y0)) // 4)
+    ex0, ey0, ex1, ey1 = max(x0 - m, 0), max(y0 - m, 0), min(x1 + m, W), min(y1 + m, H)
+    around = image[ey0:ey1, ex0:ex1]
+    ring = np.ones(around.shape[:2], bool)
+    ring[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = ~hard
+    return harmonize(rgb, hard, around, ring, strength)
+
+
 def render_background(scene: Scene, lib: AssetLibrary) -> np.ndarray:
     src = lib.background(scene.background.index)
     x, y, w, h = scene.background.crop_xywh
@@ -119,6 +131,67 @@ def composite(region: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, hard: np.n
     region[...] = cv2.blendLinear(rgb, region, a, 1.0 - a)
 
 
+def jitter_colours(rgb: np.ndarray, jitter: dict[str, float]) -> np.ndarray:
+    """Per-object photometric jitter: hue shift (degrees), saturation and brightness factors."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)
+    idx = np.arange(256, dtype=np.float32)
+    hue = ((idx + jitter["hue"] * 256.0 / 360.0) % 256.0).astype(np.uint8)
+    sat = np.clip(idx * jitter["saturation"] + 0.5, 0, 255).astype(np.uint8)
+    val = np.clip(idx * jitter["brightness"] + 0.5, 0, 255).astype(np.uint8)
+    hsv = cv2.merge([cv2.LUT(c, lut) for c, lut in zip(cv2.split(hsv), (hue, sat, val))])
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
+
+
+def harmonize(rgb: np.ndarray, hard: np.ndarray, around: np.ndarray, ring: np.ndarray, strength: float) -> np.ndarray:
+    """Pull the object's LAB mean and spread towards those of its surroundings.
+
+    ``hard`` marks the object's pixels in ``rgb``; ``ring`` marks background pixels in
+    ``around`` (the canvas near the object, before it is pasted). Means move by ``strength``;
+    spreads move half as far and at most by a factor of two, so objects keep their identity.
+    """
+    if strength <= 0 or hard.sum() < 4 or ring.sum() < 4:
+        return rgb
+    lab = cv2.cvtColor(rgb.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_RGB2LAB)
+    env = cv2.cvtColor(around.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_RGB2LAB)
+    obj_px, env_px = lab[hard], env[ring]
+    mo, so = obj_px.mean(0), obj_px.std(0) + 1e-3
+    me, se = env_px.mean(0), env_px.std(0) + 1e-3
+    ratio = np.clip(1.0 + 0.5 * strength * (se / so - 1.0), 0.5, 2.0)
+    lab = (lab - mo) * ratio + mo + strength * (me - mo)
+    out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB)
+    return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def cast_shadow(
+    image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int], light_angle: float, shadow: dict[str, float]
+) -> None:
+    """Darken ``image`` in place under a soft drop shadow of an object.
+
+    ``alpha`` is the object's warped alpha whose top-left sits at canvas ``origin``. The shadow
+    is that silhouette moved along the light direction by ``length`` x its height, blurred by
+    ``softness`` x its height, and darkens by up to ``opacity``. It never touches the id map.
+    """
+    rows = np.flatnonzero(alpha.max(axis=1))
+    if rows.size == 0:
+        return
+    height = float(rows[-1] - rows[0] + 1)
+    t = math.radians(light_angle)
+    dx, dy = math.cos(t) * shadow["length"] * height, math.sin(t) * shadow["length"] * height
+    sigma = max(0.5, shadow["softness"] * height)
+    pad = int(math.ceil(3 * sigma)) + 1
+    a = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0).astype(np.float32)
+    a = cv2.GaussianBlur(a * (shadow["opacity"] / 255.0), (0, 0), sigma)
+    x0 = int(round(origin[0] + dx)) - pad
+    y0 = int(round(origin[1] + dy)) - pad
+    H, W = image.shape[:2]
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + a.shape[1], W), min(y0 + a.shape[0], H)
+    if cx0 >= cx1 or cy0 >= cy1:
+        return
+    shade = 1.0 - a[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    region = image[cy0:cy1, cx0:cx1]
+    region[...] = cv2.multiply(region, cv2.merge([shade, shade, shade]), dtype=cv2.CV_8U)
+
+
 def _object_effects(rgb: np.ndarray, alpha: np.ndarray, effects) -> tuple[np.ndarray, np.ndarray]:
     for e in effects:
         rgb = e.effect.apply(rgb, e.params)
@@ -126,7 +199,13 @@ def _object_effects(rgb: np.ndarray, alpha: np.ndarray, effects) -> tuple[np.nda
     return rgb, alpha
 
 
-def render(scene: Scene, lib: AssetLibrary, alpha_threshold: float, object_effects=None) -> Rendered:
+def render(
+    scene: Scene,
+    lib: AssetLibrary,
+    alpha_threshold: float,
+    object_effects=None,
+    harmonize_strength: float = 0.0,
+) -> Rendered:
     """Paint the scene. ``object_effects`` maps instance id -> applied per-object effects
     (a moving car blurs, the street does not); they change colours and the soft alpha used for
     mixing, never the id map, which comes from the warped cutout's own alpha."""
@@ -159,6 +238,12 @@ def render(scene: Scene, lib: AssetLibrary, alpha_threshold: float, object_effec
         hard = hard_full[sl]
         rgb = cv2.cvtColor(local, cv2.COLOR_RGBA2RGB)  # contiguous; much faster than slicing
         alpha = local[..., 3]
+        if p.shadow:
+            cast_shadow(image, warped[..., 3], box[:2], scene.light_angle, dict(p.shadow))
+        if p.jitter:
+            rgb = jitter_colours(rgb, dict(p.jitter))
+        if harmonize_strength > 0:
+            rgb = _harmonize_in_place(image, rgb, hard, (x0, y0, x1, y1), harmonize_strength)
         if effects:
             rgb, alpha = _object_effects(rgb, np.ascontiguousarray(alpha), effects)
             if p.blend in ("none", "poisson"):  # a smeared object needs its smeared alpha

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from synthgen.assets import PAD, AssetLibrary, Cutout
@@ -50,6 +51,24 @@ def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator)
     y = int(rng.integers(bh - h + 1))
     flip = bool(rng.random() < cfg.scene.background.flip_probability)
     return BackgroundPlacement(name=lib.backgrounds[bi].name, index=bi, crop_xywh=(x, y, w, h), flip=flip)
+
+
+def region_in_canvas(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> np.ndarray | None:
+    """The background's placement region cropped, resized and flipped like the background."""
+    region = lib.region(scene_bg.index)
+    if region is None:
+        return None
+    x, y, w, h = scene_bg.crop_xywh
+    crop = region[y : y + h, x : x + w].astype(np.uint8)
+    out = cv2.resize(crop, canvas_wh, interpolation=cv2.INTER_NEAREST).astype(bool)
+    return out[:, ::-1] if scene_bg.flip else out
+
+
+def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, float]]) -> tuple[tuple[str, float], ...]:
+    """Draw whether a per-object option fires, then its values (always the same draws)."""
+    fires = rng.random() < p
+    values = tuple((k, float(rng.uniform(*r))) for k, r in ranges.items())
+    return values if fires else ()
 
 
 def _blend(cfg: Config, rng: np.random.Generator) -> tuple[str, tuple[tuple[str, float], ...]]:
@@ -127,6 +146,21 @@ def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.G
     # Objects and distractors interleave in z-order.
     kinds = rng.permutation(np.array([True] * n_objects + [False] * n_distract, dtype=bool))
 
+    light_angle = float(rng.uniform(*sc.light_angle))
+    ground = sc.placement.mode == "ground_plane"
+    horizon = float(rng.uniform(*sc.placement.horizon) * H) if ground else None
+    feet = None  # candidate foot points (flat pixel indices), where objects may stand
+    if sc.placement.regions:
+        region = region_in_canvas(background, lib, (W, H))
+        if region is not None:
+            if ground:
+                region = region.copy()
+                region[: int(math.ceil(horizon)) + 1] = False
+            feet = np.flatnonzero(region)
+            if feet.size == 0:
+                feet = None
+    jit, shadows = cfg.render.jitter, cfg.render.shadows
+
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     log_lo, log_hi = math.log(sc.scale[0]), math.log(sc.scale[1])
     placements: list[Placement] = []
@@ -148,11 +182,28 @@ def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.G
         tilt = float(rng.uniform(*sc.perspective))
         persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
         blend, blend_params = _blend(cfg, rng)
+        jitter = _maybe(rng, jit.p, {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation})
+        shadow = _maybe(
+            rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
+        )
         instance_id = len(placements) + 1
+        ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
         accepted = None
         for _ in range(sc.max_tries):
             scale = float(math.exp(rng.uniform(log_lo, log_hi)))
-            center = (float(rng.uniform(0, W)), float(rng.uniform(0, H)))
+            if feet is None and not ground:
+                center = (float(rng.uniform(0, W)), float(rng.uniform(0, H)))
+            else:
+                if feet is not None:
+                    f = int(feet[int(rng.integers(feet.size))])
+                    fx, fy = float(f % W) + float(rng.uniform()), float(f // W) + float(rng.uniform())
+                else:
+                    fx = float(rng.uniform(0, W))
+                    fy = float(rng.uniform(horizon + 0.02 * (H - horizon), H))
+                if ground:  # further away (closer to the horizon) means smaller
+                    scale *= max((fy - horizon) / (H - horizon), 0.02)
+                height = scale * min(W, H) * oh / max(ow, oh)
+                center = (fx, fy - height / 2.0)
             p = Placement(
                 instance_id=instance_id,
                 label=label,
@@ -165,6 +216,8 @@ def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.G
                 center=center,
                 blend=blend,
                 blend_params=blend_params,
+                jitter=jitter,
+                shadow=shadow,
             )
             clip, local, total, inframe = canvas.silhouette(cut, p)
             if clip is None or inframe == 0:
@@ -191,4 +244,6 @@ def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.G
         background=background,
         placements=tuple(placements),
         unplaced=unplaced,
+        light_angle=light_angle,
+        horizon=horizon,
     )

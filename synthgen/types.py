@@ -28,6 +28,8 @@ class Placement:
     center: tuple[float, float]  # canvas pixels
     blend: str  # none | gaussian | poisson | motion
     blend_params: tuple[tuple[str, float], ...] = ()
+    jitter: tuple[tuple[str, float], ...] = ()  # brightness, hue, saturation; empty: none
+    shadow: tuple[tuple[str, float], ...] = ()  # opacity, length, softness; empty: none
 
     @property
     def distractor(self) -> bool:
@@ -55,6 +57,8 @@ class Scene:
     background: BackgroundPlacement
     placements: tuple[Placement, ...]
     unplaced: int = 0  # objects left out after ``scene.max_tries`` failed placements
+    light_angle: float = 90.0  # degrees: the direction light travels (shadows fall this way)
+    horizon: float | None = None  # ground_plane: horizon row in pixels
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,10 +72,14 @@ class Scene:
                     "perspective": list(p.perspective),
                     "center": list(p.center),
                     "blend_params": dict(p.blend_params),
+                    "jitter": dict(p.jitter),
+                    "shadow": dict(p.shadow),
                 }
                 for p in self.placements
             ],
             "unplaced": self.unplaced,
+            "light_angle": self.light_angle,
+            "horizon": self.horizon,
         }
 
 
