@@ -127,5 +127,31 @@ def preview(config, output, num_images, start, cols, seed, overrides) -> None:
     click.echo(f"wrote {path} ({len(samples)} samples, {sum(len(s.instances) for s in samples)} instances)")
 
 
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--markdown", is_flag=True, help="Print a markdown reference (as in docs/effects.md).")
+def effects(names, markdown) -> None:
+    """List the effects (conditions), their parameters and what each severity level means.
+
+    \b
+    Use them in a config under `effects:`, applied in order:
+      effects:
+        - {name: fog, p: 0.3, severity: 3}              # one level
+        - {name: rain, p: 0.2, severity: [2, 5]}        # a level drawn per image
+        - {name: brightness, params: {factor: [0.6, 0.8]}}   # explicit ranges
+        - {name: motion_blur, per_object: true, p: 0.3, classes: [car]}
+    \b
+    Example:
+      synthgen effects fog rain
+    """
+    from synthgen.effects import REGISTRY
+    from synthgen.effects.reference import effect_reference
+
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        _fail(ValueError(f"unknown effect(s) {unknown}; allowed: {', '.join(sorted(REGISTRY))}"))
+    click.echo(effect_reference(list(names) or None, markdown=markdown))
+
+
 if __name__ == "__main__":
     main()
