@@ -52,42 +52,94 @@ def _fail(err: Exception) -> None:
 @main.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
-@click.option("-n", "--num-images", default=100, show_default=True, type=click.IntRange(min=1), help="Images to write.")
+@click.option("-n", "--num-images", default=100, show_default=True, type=click.IntRange(min=1), help="Images in the run.")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
 @click.option(
-    "--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes (output is identical for any count)."
+    "--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1),
+    help="Worker processes (the output is the same bytes for any count).",
 )
-@click.option("--format", "formats", help="Comma-separated output formats: coco, yolo (default: the config's).")
+@click.option("--format", "formats", help="Comma-separated output formats: coco, yolo, webdataset (default: the config's).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option(
+    "--shard-size", type=click.IntRange(min=1),
+    help="Images per shard (default: n/32, between 10 and 1000). Keep it the same to resume.",
+)
+@click.option("--shard", "part", metavar="I/N", help="Write only part I of N (from 0): one machine of N, e.g. a Slurm array.")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where shards run.")
+@click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
+@click.option("--merge/--no-merge", default=None, help="Merge shards into one annotations.json at the end (default: runs up to 200,000 images).")
+@click.option("--verify", is_flag=True, help="When resuming, re-hash every finished file, not just sizes and annotations.")
 @click.option("--overwrite", is_flag=True, help="Replace an output folder made with another config.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def generate(config, out, num_images, seed, workers, formats, overrides, overwrite, quiet) -> None:
+def generate(config, out, num_images, seed, workers, formats, overrides, shard_size, part, backend, address, merge, verify, overwrite, quiet) -> None:
     """Generate a labeled dataset into OUT.
 
     \b
     Writes, by format:
-      coco  OUT/images/*.jpg, OUT/annotations.json (RLE masks, tight boxes)
-      yolo  OUT/labels/*.txt (Ultralytics layout), OUT/data.yaml
+      coco        OUT/images/*.jpg, OUT/annotations.json (RLE masks, tight boxes)
+      yolo        OUT/labels/*.txt (Ultralytics layout), OUT/data.yaml
+      webdataset  OUT/webdataset/shard-*.tar (image, uint16 id map, labels per sample)
     and always OUT/metadata.jsonl (every sampled parameter, one line per image),
-    OUT/config.yaml (the resolved config) and OUT/run.json (written last: the run is complete).
+    OUT/config.yaml (the resolved config) and OUT/manifest.json (shards done, counts).
+
+    \b
+    Work is cut into shards, each written whole and checksummed. Running the same command
+    again skips finished shards and redoes the rest, so an interrupted run resumes.
 
     \b
     Examples:
       synthgen generate --out out/ -n 200
-      synthgen generate configs/default.yaml --out out/ -n 1000 --seed 7 --workers 2 --format coco,yolo
+      synthgen generate configs/street.yaml --out out/ -n 1000 --seed 7 --workers 2 --format coco,yolo
       synthgen generate --out out/ -n 50 --set scene.objects_per_image=[2,4]
+      synthgen generate cfg.yaml --out /shared/out -n 2000000 --shard 3/16     # machine 3 of 16
+      synthgen generate cfg.yaml --out /shared/out -n 2000000 --backend ray --address auto
     """
     from tqdm import tqdm
 
     from synthgen.runner import generate as run
+    from synthgen.runner import parse_part
 
     try:
         cfg = _load(config, overrides, seed, formats)
-        with tqdm(total=num_images, unit="img", disable=quiet, dynamic_ncols=True, desc="generate") as bar:
-            summary = run(cfg, out, num_images, workers=workers, overwrite=overwrite, progress=lambda r: bar.update(1))
+        with tqdm(total=None, unit="img", disable=quiet, dynamic_ncols=True, desc="generate") as bar:
+
+            def planned(images: int, skipped: int) -> None:
+                bar.total = images
+                if skipped:
+                    bar.set_postfix_str(f"{skipped} shards already done")
+                bar.refresh()
+
+            summary = run(
+                cfg, out, num_images, workers=workers, shard_size=shard_size, part=parse_part(part),
+                backend=backend, address=address, overwrite=overwrite, merge=merge, verify=verify,
+                progress=bar.update, on_plan=planned,
+            )
     except SynthgenError as err:
         _fail(err)
     click.echo(summary.line())
+
+
+@main.command()
+@click.argument("run", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", "-o", type=click.Path(file_okay=False), help="Merge into this folder (images are hard-linked) instead of RUN.")
+def merge(run, out) -> None:
+    """Merge a run's shards into one COCO dataset: annotations.json and metadata.jsonl.
+
+    Reads one shard at a time, so it works on runs of millions of images. Refuses while
+    shards are missing (run the same generate command again to finish them).
+
+    \b
+    Examples:
+      synthgen merge out/
+      synthgen merge out/ --out merged/
+    """
+    from synthgen.merge import merge_run
+
+    try:
+        result = merge_run(Path(run), Path(out) if out else None)
+    except SynthgenError as err:
+        _fail(err)
+    click.echo(f"merged {result['images']} images, {result['instances']} instances -> {result['dest']}")
 
 
 @main.command()

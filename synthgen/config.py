@@ -29,7 +29,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
 
 BLEND_MODES = ("none", "gaussian", "poisson", "motion")
-FORMATS = ("coco", "yolo")
+FORMATS = ("coco", "yolo", "webdataset")
 
 
 def _ordered(pair: tuple[Any, Any]) -> tuple[Any, Any]:
@@ -273,7 +273,7 @@ class LabelsConfig(_Model):
 
 
 class OutputConfig(_Model):
-    formats: list[Literal["coco", "yolo"]] = Field(["coco"], min_length=1)
+    formats: list[Literal["coco", "yolo", "webdataset"]] = Field(["coco"], min_length=1)
     image_format: Literal["jpg", "png"] = "jpg"
     jpeg_quality: int = Field(95, ge=1, le=100)
     yolo_task: Literal["detect", "segment"] = Field(

@@ -1,17 +1,20 @@
-"""Running a generation: indices -> worker processes -> files, run-wide files in index order.
+"""Running a generation: shards of indices -> workers (a process pool, or Ray) -> files.
 
-Each worker builds its Generator (and so decodes the assets) once. Workers encode and write the
-per-image files themselves and send back only small records; the driver writes annotations and
-metadata in index order, so the output bytes do not depend on the worker count.
+Each shard is a pure function of (config, seed, index range), written as a self-contained unit
+and finished by renaming its done record into place. Re-running the same command skips shards
+whose record verifies and redoes the rest; the bytes of every file do not depend on the worker
+count, the backend, the ``--shard`` split or where a run was interrupted.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing as mp
 import shutil
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,76 +24,225 @@ import cv2
 from synthgen.config import Config, dump_config
 from synthgen.errors import OutputError
 from synthgen.generator import Generator
-from synthgen.writers.dataset import RUN_FILES, DatasetWriter, SampleRecord, write_sample_files
+from synthgen.writers.files import atomic_write
+from synthgen.writers.shard import ShardSpec, ShardWriter, plan_shards, verify_shard
+
+MERGE_LIMIT = 200_000  # runs up to this size end as one annotations.json; bigger ones: `synthgen merge`
+MERGED_FILES = ("annotations.json", "metadata.jsonl", "data.yaml")
+OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset")
+
+
+def auto_shard_size(num_images: int) -> int:
+    """At least ~32 shards for small runs (so every worker has work), at most 1000 images each.
+
+    A function of the run size only: the file layout never depends on the worker count.
+    """
+    return min(1000, max(10, math.ceil(num_images / 32)))
 
 
 @dataclass(frozen=True)
 class Summary:
-    images: int
+    images: int  # written by this invocation
     instances: int
+    skipped_shards: int  # already finished and verified
     seconds: float
     out: Path
+    complete: bool
+    merged: bool
 
     def line(self) -> str:
-        rate = self.images / self.seconds if self.seconds > 0 else float("inf")
-        return (
-            f"wrote {self.images} images, {self.instances} instances in {self.seconds:.1f} s "
-            f"({rate:.1f} images/s) -> {self.out}"
-        )
+        rate = self.images / self.seconds if self.seconds > 0 else 0.0
+        parts = [f"wrote {self.images} images, {self.instances} instances in {self.seconds:.1f} s ({rate:.1f} images/s)"]
+        if self.skipped_shards:
+            parts.append(f"{self.skipped_shards} shards already done")
+        if not self.complete:
+            parts.append("run not complete yet (other shards pending)")
+        elif not self.merged:
+            parts.append("shards kept; `synthgen merge` makes one annotations.json")
+        return "; ".join(parts) + f" -> {self.out}"
 
+
+# --------------------------------------------------------------------------------------------
+# The work of one shard, wherever it runs
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config_json: str, out: str) -> None:
-    cv2.setNumThreads(1)  # one process per core; OpenCV's own threads would only contend
-    cfg = Config.model_validate_json(config_json)
-    _WORKER["gen"] = Generator(cfg)
-    _WORKER["out"] = Path(out)
+def _generator(config_json: str) -> Generator:
+    gen = _WORKER.get(config_json)
+    if gen is None:
+        cv2.setNumThreads(1)  # one process per core; OpenCV's own threads would only contend
+        _WORKER.clear()
+        gen = _WORKER[config_json] = Generator(Config.model_validate_json(config_json))
+    return gen
 
 
-def _work(index: int) -> SampleRecord:
-    gen: Generator = _WORKER["gen"]
-    return write_sample_files(gen.sample(index), _WORKER["out"], gen.config.output)
+def run_shard(
+    config_json: str, out: str, shard: ShardSpec, tick: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Generate and write one shard; returns its summary (the done record stays on disk)."""
+    gen = _generator(config_json)
+    writer = ShardWriter(Path(out), shard, gen.config.output, gen.config.labels.amodal_masks)
+    for index in range(shard.start, shard.stop):
+        writer.add(gen.sample(index))
+        if tick is not None:
+            tick(1)
+    record = writer.finish()
+    return {"shard": shard.id, "images": record["images"], "instances": record["instances"]}
 
 
-def _records(cfg: Config, out: Path, indices: range, workers: int) -> Iterator[SampleRecord]:
-    if workers <= 1:
-        _init_worker(cfg.model_dump_json(), str(out))
-        for i in indices:
-            yield _work(i)
-        return
-    ctx = mp.get_context("spawn")  # no forked OpenCV/BLAS thread state; same code path everywhere
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg.model_dump_json(), str(out))) as pool:
-        yield from pool.imap(_work, indices, chunksize=4)
+_QUEUE: Any = None
 
 
-def prepare_output(out: Path, cfg: Config, overwrite: bool) -> None:
-    """Refuse to mix two different runs in one folder; clear stale run-wide files."""
-    cfg_file = out / "config.yaml"
+def _init_pool(queue) -> None:
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _pool_task(args: tuple[str, str, ShardSpec]) -> dict[str, Any]:
+    config_json, out, shard = args
+    return run_shard(config_json, out, shard, tick=_QUEUE.put)
+
+
+# --------------------------------------------------------------------------------------------
+# Backends
+
+
+def _run_local(config_json: str, out: Path, todo: list[ShardSpec], workers: int, tick) -> list[dict]:
+    if workers <= 1 or len(todo) <= 1:
+        return [run_shard(config_json, str(out), s, tick) for s in todo]
+    ctx = mp.get_context("spawn")  # no forked OpenCV/BLAS thread state; the same path everywhere
+    queue = ctx.Queue()
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set() or not queue.empty():
+            try:
+                tick(queue.get(timeout=0.1))
+            except Exception:  # queue.Empty, or closed at shutdown
+                continue
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        with ctx.Pool(min(workers, len(todo)), initializer=_init_pool, initargs=(queue,)) as pool:
+            return list(pool.imap_unordered(_pool_task, [(config_json, str(out), s) for s in todo]))
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _run_ray(config_json: str, out: Path, todo: list[ShardSpec], address: str | None, tick) -> list[dict]:
+    try:
+        import ray
+    except ImportError:
+        raise OutputError("--backend ray needs Ray: pip install 'synthgen[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, logging_level="warning")
+    task = ray.remote(num_cpus=1)(run_shard)
+    pending = {task.remote(config_json, str(out.resolve()), s): s for s in todo}
+    results = []
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            pending.pop(ref)
+            rec = ray.get(ref)
+            tick(rec["images"])
+            results.append(rec)
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# The driver
+
+
+def _run_info(cfg: Config, gen: Generator, num_images: int, shard_size: int) -> dict[str, Any]:
+    from synthgen import __version__
+
+    return {
+        "config_digest": cfg.digest(),
+        "seed": cfg.seed,
+        "num_images": num_images,
+        "shard_size": shard_size,
+        "num_shards": math.ceil(num_images / shard_size),
+        "classes": list(gen.classes),
+        "formats": list(cfg.output.formats),
+        "synthgen_version": __version__,
+    }
+
+
+def prepare_output(out: Path, cfg: Config, info: dict[str, Any], overwrite: bool) -> None:
+    """Refuse to mix two different runs in one folder; clear merged files a new run replaces."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        if not cfg_file.exists() and not overwrite:
+    cfg_file = out / "config.yaml"
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        if not cfg_file.exists():
             raise OutputError(
                 f"--out {out} is not empty and holds no synthgen run (no config.yaml); "
                 "choose an empty folder, or pass --overwrite to replace its contents"
             )
-        if cfg_file.exists() and cfg_file.read_text() != dump_config(cfg) and not overwrite:
+        if cfg_file.read_text() != dump_config(cfg):
             raise OutputError(
                 f"--out {out} holds a run made with a different config (see {cfg_file}); "
                 "pass --overwrite to replace it, or choose another folder"
             )
-        if overwrite:
-            for sub in ("images", "labels", "masks"):
-                shutil.rmtree(out / sub, ignore_errors=True)
+        old = _read_json(out / "manifest.json")
+        if old and old.get("shard_size") != info["shard_size"]:
+            raise OutputError(
+                f"--out {out} was written with --shard-size {old.get('shard_size')}, not {info['shard_size']}; "
+                "use the same value to resume, or --overwrite"
+            )
     try:
+        if overwrite and out.is_dir():
+            for sub in OUTPUT_DIRS:
+                shutil.rmtree(out / sub, ignore_errors=True)
+            for name in (*MERGED_FILES, "manifest.json", "config.yaml"):
+                (out / name).unlink(missing_ok=True)
         out.mkdir(parents=True, exist_ok=True)
-        for name in RUN_FILES:
+        for name in MERGED_FILES:  # they would go stale: the run merges again when complete
             (out / name).unlink(missing_ok=True)
-        (out / "config.yaml").write_text(dump_config(cfg))
+        if not cfg_file.exists() or cfg_file.read_text() != dump_config(cfg):
+            atomic_write(cfg_file, dump_config(cfg).encode())
     except OSError as exc:
         raise OutputError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_manifest(out: Path, info: dict[str, Any], shards: list[ShardSpec]) -> dict[str, Any]:
+    """manifest.json from the done records on disk (so runs of different --shard parts that
+    share a folder all describe the same state); sorted, no timestamps: reproducible bytes."""
+    entries = {}
+    for s in shards:
+        rec = _read_json(out / "shards" / f"{s.name}.done.json")
+        if rec and (rec.get("start"), rec.get("stop")) == (s.start, s.stop):
+            entries[str(s.id)] = {k: rec[k] for k in ("shard", "start", "stop", "images", "instances")}
+    manifest = {
+        **info,
+        "complete": len(entries) == len(shards),
+        "images_done": sum(e["images"] for e in entries.values()),
+        "shards": entries,
+    }
+    atomic_write(out / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode())
+    return manifest
+
+
+def parse_part(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise OutputError(f"--shard {text!r}: expected I/N, e.g. 3/16 (part 3 of 16, counting from 0)") from None
+    if n < 1 or not 0 <= i < n:
+        raise OutputError(f"--shard {text!r}: needs 0 <= I < N")
+    return i, n
 
 
 def generate(
@@ -99,48 +251,61 @@ def generate(
     num_images: int,
     *,
     workers: int = 1,
+    shard_size: int | None = None,
+    part: tuple[int, int] | None = None,
+    backend: str = "local",
+    address: str | None = None,
     overwrite: bool = False,
-    progress: Callable[[SampleRecord], None] | None = None,
+    merge: bool | None = None,
+    verify: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
 ) -> Summary:
-    """Write images ``0 .. num_images-1`` of the run described by ``cfg`` into ``out``."""
+    """Write images ``0 .. num_images-1`` of the run described by ``cfg`` into ``out``.
+
+    ``part=(i, n)`` writes only shards ``i, i+n, i+2n, ...`` (one machine of n). ``merge``:
+    one annotations.json at the end (default: when the run is complete and not huge).
+    ``on_plan(images_to_do, shards_skipped)`` is called once the work is known.
+    """
     if num_images < 1:
         raise OutputError(f"-n must be at least 1, got {num_images}")
+    if backend not in ("local", "ray"):
+        raise OutputError(f"--backend {backend!r}: choose local or ray")
     out = Path(out)
+    shard_size = shard_size or auto_shard_size(num_images)
     gen = Generator(cfg)  # validates assets before any file is written
-    prepare_output(out, cfg, overwrite)
-    info = {"description": "synthgen", "version": _version(), "seed": cfg.seed, "config_digest": cfg.digest()}
-    writer = DatasetWriter(out, cfg.output, gen.classes, info)
+    info = _run_info(cfg, gen, num_images, shard_size)
+    prepare_output(out, cfg, info, overwrite)
+
+    shards = plan_shards(num_images, shard_size)
+    mine = [s for s in shards if part is None or s.id % part[1] == part[0]]
+    todo = [s for s in mine if verify_shard(out, s, full=verify) is None]
+    skipped = len(mine) - len(todo)
+    if on_plan is not None:
+        on_plan(sum(len(s) for s in todo), skipped)
+    tick = progress or (lambda n: None)
+    config_json = cfg.model_dump_json()
     start = time.perf_counter()
-    try:
-        for rec in _records(cfg, out, range(num_images), workers):
-            writer.add(rec)
-            if progress is not None:
-                progress(rec)
-    except BaseException:
-        writer.abort()
-        raise
+    if backend == "ray":
+        results = _run_ray(config_json, out, todo, address, tick)
+    else:
+        results = _run_local(config_json, out, todo, workers, tick)
     seconds = time.perf_counter() - start
-    writer.close(
-        {
-            "complete": True,
-            "images": writer.images,
-            "instances": writer.instances,
-            "seed": cfg.seed,
-            "config_digest": cfg.digest(),
-            "classes": list(gen.classes),
-            "formats": list(cfg.output.formats),
-            "skipped_assets": [list(s) for s in gen.library.skipped],
-            "synthgen_version": _version(),
-        }
+
+    manifest = write_manifest(out, info, shards)
+    do_merge = merge if merge is not None else num_images <= MERGE_LIMIT
+    merged = False
+    if manifest["complete"] and do_merge:
+        from synthgen.merge import merge_run
+
+        merge_run(out)
+        merged = True
+    return Summary(
+        images=sum(r["images"] for r in results),
+        instances=sum(r["instances"] for r in results),
+        skipped_shards=skipped,
+        seconds=seconds,
+        out=out,
+        complete=manifest["complete"],
+        merged=merged,
     )
-    return Summary(images=writer.images, instances=writer.instances, seconds=seconds, out=out)
-
-
-def _version() -> str:
-    from synthgen import __version__
-
-    return __version__
-
-
-def read_run(out: Path) -> dict[str, Any]:
-    return json.loads((out / "run.json").read_text())

@@ -35,12 +35,13 @@ def dataset(tmp_path_factory) -> Path:
 
 def test_layout_and_summary(dataset):
     assert sorted(p.name for p in dataset.iterdir() if not p.name.startswith(".")) == [
-        "annotations.json", "config.yaml", "data.yaml", "images", "labels", "masks", "metadata.jsonl", "run.json",
+        "annotations.json", "config.yaml", "data.yaml", "images", "labels", "manifest.json", "masks",
+        "metadata.jsonl", "shards",
     ]
     assert len(list((dataset / "images").glob("*.jpg"))) == N
-    assert not list(dataset.rglob("*.tmp*")) and not list(dataset.rglob("*.part"))
-    run = json.loads((dataset / "run.json").read_text())
-    assert run["complete"] and run["images"] == N
+    assert not list(dataset.rglob(".*"))  # no temporary file left behind
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["images_done"] == N
 
 
 def test_every_label_is_exact_in_pycocotools(dataset):
@@ -126,7 +127,8 @@ def test_one_and_two_workers_write_byte_identical_files(tmp_path):
     _run(*args, "--workers", "2")
     two = _digests(out)
     assert one == two
-    assert len(one) == 16 * 3 + 5
+    shards = len(list((out / "shards").glob("*.done.json")))
+    assert shards == 2 and len(one) == 16 * 3 + 3 * shards + 5
 
 
 def test_a_different_config_is_refused_on_an_existing_output(tmp_path):

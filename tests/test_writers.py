@@ -76,23 +76,33 @@ def test_png_images_are_lossless(tiny_config, tmp_path):
     assert np.array_equal(saved, Generator(cfg).sample(1).image)
 
 
+class _FailingWriter:
+    """A shard writer whose third image fails, as a crash mid-shard would."""
+
+    def __init__(self, *args):
+        from synthgen.writers.shard import ShardWriter
+
+        self.inner = ShardWriter(*args)
+        self.n = 0
+
+    def add(self, sample):
+        self.n += 1
+        if self.n == 3:
+            raise RuntimeError("worker died")
+        self.inner.add(sample)
+
+    def finish(self):
+        return self.inner.finish()
+
+
 def test_a_failed_run_leaves_no_file_that_looks_complete(tiny_config, tmp_path, monkeypatch):
     import synthgen.runner as runner
 
-    calls = {"n": 0}
-    real = runner._work
-
-    def flaky(index):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("worker died")
-        return real(index)
-
-    monkeypatch.setattr(runner, "_work", flaky)
+    monkeypatch.setattr(runner, "ShardWriter", _FailingWriter)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError):
-        generate(tiny_config, out, 5)
+        generate(tiny_config, out, 5, shard_size=5)
     names = {p.name for p in out.iterdir()}
-    assert "run.json" not in names and "annotations.json" not in names and "metadata.jsonl" not in names
-    assert not [n for n in names if n.endswith(".part")]
+    assert "manifest.json" not in names and "annotations.json" not in names and "metadata.jsonl" not in names
+    assert not list((out / "shards").glob("*.done.json"))
     assert len(list((out / "images").iterdir())) == 2  # whole files only, no temporaries

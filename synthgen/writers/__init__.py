@@ -1,7 +1,6 @@
-"""Writers: Sample -> files. Per-image files are written by whichever process made the image;
-run-wide files (COCO annotations, metadata, data.yaml) are streamed by the driver in index order.
-Every file is written under a temporary name and renamed, so none ever looks complete early."""
+"""Writers: Sample -> files, a shard at a time. Every file is written under a temporary name and
+renamed when whole, and a shard's done record goes last, so nothing ever looks complete early."""
 
-from synthgen.writers.dataset import DatasetWriter, SampleRecord, write_sample_files
+from synthgen.writers.shard import ShardSpec, ShardWriter, plan_shards, verify_shard
 
-__all__ = ["DatasetWriter", "SampleRecord", "write_sample_files"]
+__all__ = ["ShardSpec", "ShardWriter", "plan_shards", "verify_shard"]

@@ -1,0 +1,153 @@
+"""One shard: a fixed range of indices written as a self-contained unit.
+
+    OUT/images/<name>.jpg, OUT/labels/<name>.txt, OUT/masks/<name>.png   per image (coco/yolo)
+    OUT/shards/shard-000003.coco.json    the shard's COCO images and annotations
+    OUT/shards/shard-000003.jsonl        the shard's metadata lines
+    OUT/webdataset/shard-000003.tar      the shard's samples (format webdataset)
+    OUT/shards/shard-000003.done.json    written last: counts, and size + sha256 of every file
+
+Every file goes to a temporary name and is renamed when whole; the done record is renamed into
+place only after all of them, so a shard killed at any moment never looks finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthgen.config import OutputConfig
+from synthgen.types import Sample
+from synthgen.writers import coco, yolo
+from synthgen.writers.files import atomic_write, encode_id_map, encode_image
+from synthgen.writers.webdataset import TarShardWriter
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    id: int
+    start: int  # first index
+    stop: int  # one past the last index
+
+    @property
+    def name(self) -> str:
+        return f"shard-{self.id:06d}"
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+def plan_shards(num_images: int, shard_size: int) -> list[ShardSpec]:
+    return [
+        ShardSpec(i, start, min(start + shard_size, num_images))
+        for i, start in enumerate(range(0, num_images, shard_size))
+    ]
+
+
+def done_path(out: Path, shard: ShardSpec) -> Path:
+    return out / "shards" / f"{shard.name}.done.json"
+
+
+def _digest(data: bytes) -> list:
+    return [len(data), hashlib.sha256(data).hexdigest()]
+
+
+class ShardWriter:
+    """Collects one shard's files; ``finish`` writes the run-wide pieces and the done record."""
+
+    def __init__(self, out: Path, shard: ShardSpec, cfg: OutputConfig, amodal: bool) -> None:
+        self.out = out
+        self.shard = shard
+        self.cfg = cfg
+        self.amodal = amodal
+        self.files: dict[str, list] = {}
+        self.images: list[dict[str, Any]] = []
+        self.annotations: list[dict[str, Any]] = []
+        self.metadata: list[str] = []
+        self.instances = 0
+        self.per_image = bool({"coco", "yolo"} & set(cfg.formats))
+        for sub in (["images"] if self.per_image else []) + (["labels"] if "yolo" in cfg.formats else []) + (
+            ["masks"] if cfg.id_maps and self.per_image else []
+        ):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        (out / "shards").mkdir(parents=True, exist_ok=True)
+        self.tar = None
+        if "webdataset" in cfg.formats:
+            (out / "webdataset").mkdir(parents=True, exist_ok=True)
+            self.tar = TarShardWriter(out / "webdataset" / f"{shard.name}.tar")
+
+    def _put(self, rel: str, data: bytes) -> None:
+        atomic_write(self.out / rel, data)
+        self.files[rel] = _digest(data)
+
+    def add(self, sample: Sample) -> None:
+        cfg = self.cfg
+        file_name = f"{sample.name}.{cfg.image_format}"
+        image_bytes = encode_image(sample.image, cfg.image_format, cfg.jpeg_quality)
+        id_png = encode_id_map(sample.id_map) if (cfg.id_maps or self.tar) else None
+        if self.per_image:
+            self._put(f"images/{file_name}", image_bytes)
+            if cfg.id_maps:
+                self._put(f"masks/{sample.name}.png", id_png)
+        if "yolo" in cfg.formats:
+            self._put(f"labels/{sample.name}.txt", yolo.label_text(sample, cfg.yolo_task).encode())
+        image = coco.image_entry(sample, file_name)
+        anns = coco.annotation_entries(sample, amodal=self.amodal)
+        meta = dict(sample.metadata, file_name=file_name)
+        if self.tar is not None:
+            labels = {"image": image, "annotations": anns, "metadata": meta}
+            self.tar.add(sample.name, {cfg.image_format: image_bytes, "ids.png": id_png, "json": _json(labels).encode()})
+        self.images.append(image)
+        self.annotations += anns
+        self.metadata.append(_json(meta))
+        self.instances += len(sample.instances)
+
+    def finish(self) -> dict[str, Any]:
+        base = f"shards/{self.shard.name}"
+        if "coco" in self.cfg.formats:
+            self._put(f"{base}.coco.json", _json({"images": self.images, "annotations": self.annotations}).encode())
+        self._put(f"{base}.jsonl", ("\n".join(self.metadata) + "\n").encode())
+        if self.tar is not None:
+            self.files[f"webdataset/{self.shard.name}.tar"] = self.tar.close()
+        record = {
+            "shard": self.shard.id,
+            "start": self.shard.start,
+            "stop": self.shard.stop,
+            "images": len(self.images),
+            "instances": self.instances,
+            "files": dict(sorted(self.files.items())),
+        }
+        atomic_write(done_path(self.out, self.shard), (json.dumps(record, indent=1) + "\n").encode())
+        return record
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def verify_shard(out: Path, shard: ShardSpec, full: bool = False) -> dict[str, Any] | None:
+    """The shard's done record if the shard is finished and its files are intact, else None.
+
+    Checks that every recorded file exists with its recorded size, and re-hashes the small
+    run-wide pieces (annotations, metadata); ``full`` re-hashes every file.
+    """
+    path = done_path(out, shard)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if (record.get("start"), record.get("stop")) != (shard.start, shard.stop):
+        return None
+    for rel, (size, sha) in record.get("files", {}).items():
+        p = out / rel
+        try:
+            if p.stat().st_size != size:
+                return None
+        except OSError:
+            return None
+        if full or rel.startswith("shards/"):
+            if hashlib.sha256(p.read_bytes()).hexdigest() != sha:
+                return None
+    return record
