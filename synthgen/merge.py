@@ -62,7 +62,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
     if "coco" in manifest["formats"]:
-        tmp = dest / ".annotations.json.tmp"
+        tmp = dest / f".annotations.json.tmp{os.getpid()}"
         categories = [{"id": i + 1, "name": c, "supercategory": "object"} for i, c in enumerate(manifest["classes"])]
         info = {"description": "synthgen", "seed": manifest["seed"], "config_digest": manifest["config_digest"]}
         with open(tmp, "w") as out:
@@ -80,7 +80,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             out.write('"categories":' + _dumps(categories) + "}\n")
         os.replace(tmp, dest / "annotations.json")
 
-    tmp = dest / ".metadata.jsonl.tmp"
+    tmp = dest / f".metadata.jsonl.tmp{os.getpid()}"
     with open(tmp, "wb") as out:
         for name in names:
             with open(run / "shards" / f"{name}.jsonl", "rb") as part:

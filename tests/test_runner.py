@@ -1,0 +1,217 @@
+"""Runs: shards, resume after kill -9, --shard unions, Ray, WebDataset, on-the-fly dataset.
+
+The one property behind all of them: the output bytes do not depend on how the work was split,
+where it ran, or where it was interrupted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from synthgen.config import load_config
+from synthgen.errors import OutputError
+from synthgen.generator import Generator
+from synthgen.merge import merge_run
+from synthgen.runner import generate
+from synthgen.writers.files import encode_id_map
+from synthgen.writers.shard import plan_shards, verify_shard
+
+from conftest import tiny_config_dict
+
+FORMATS = ["coco", "yolo", "webdataset"]
+
+
+def _config(assets, **output):
+    data = tiny_config_dict(assets)
+    data["output"] = {"formats": FORMATS, "id_maps": True, **output}
+    return load_config(data=data)
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            rel = str(p.relative_to(folder))
+            data = p.read_bytes()
+            if rel == "data.yaml":  # holds the folder's absolute path; compare the rest
+                data = yaml.safe_dump({k: v for k, v in yaml.safe_load(data).items() if k != "path"}).encode()
+            out[rel] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+@pytest.fixture
+def cfg(tiny_assets):
+    return _config(tiny_assets)
+
+
+@pytest.fixture
+def reference(cfg, tmp_path) -> dict[str, str]:
+    out = tmp_path / "reference"
+    generate(cfg, out, 40, shard_size=6)
+    return _digests(out)
+
+
+def test_a_run_is_a_set_of_finished_verified_shards(cfg, tmp_path):
+    out = tmp_path / "out"
+    summary = generate(cfg, out, 40, shard_size=6)
+    assert summary.complete and summary.merged and summary.images == 40
+    shards = plan_shards(40, 6)
+    assert len(shards) == 7 and len(shards[-1]) == 4
+    for s in shards:
+        record = verify_shard(out, s, full=True)
+        assert record is not None and record["images"] == len(s)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["images_done"] == 40 and len(manifest["shards"]) == 7
+
+
+def test_shard_parts_union_equals_the_whole_run(cfg, tmp_path, reference):
+    out = tmp_path / "parts"
+    for i in range(3):
+        s = generate(cfg, out, 40, shard_size=6, part=(i, 3))
+        # the part that completes the run merges it
+        assert s.complete == s.merged == (i == 2) == (out / "annotations.json").exists()
+    assert _digests(out) == reference
+    merge_run(out)  # merging again changes nothing
+    assert _digests(out) == reference
+
+
+def test_workers_do_not_change_a_byte(cfg, tmp_path, reference):
+    out = tmp_path / "two"
+    generate(cfg, out, 40, shard_size=6, workers=2)
+    assert _digests(out) == reference
+
+
+def test_resume_redoes_only_unfinished_or_damaged_shards(cfg, tmp_path, reference):
+    out = tmp_path / "out"
+    generate(cfg, out, 40, shard_size=6)
+    # damage: a truncated image in shard 2, a missing done record for shard 4
+    victim = out / "images" / f"{13:08d}.jpg"
+    victim.write_bytes(victim.read_bytes()[:100])
+    (out / "shards" / "shard-000004.done.json").unlink()
+    s = generate(cfg, out, 40, shard_size=6)
+    assert s.skipped_shards == 5 and s.images == 12
+    assert _digests(out) == reference
+
+
+def test_kill_9_mid_run_then_resume_gives_the_same_bytes(tiny_assets, tmp_path):
+    data = json.loads(_config(tiny_assets).model_dump_json())
+    data["canvas"] = {"width": 480, "height": 360}  # slow enough to be killed part-way
+    cfg = load_config(data=data)
+    reference = tmp_path / "reference"
+    generate(cfg, reference, 40, shard_size=6)
+    cfg_file = tmp_path / "cfg.yaml"
+    cfg_file.write_text(yaml.safe_dump(data))
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "synthgen.cli", "generate", str(cfg_file), "--out", str(out), "-n", "40",
+           "--shard-size", "6", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if len(list(out.glob("shards/*.done.json"))) >= 2:
+            break
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists(), "the run finished before it could be killed"
+    # nothing may look finished that is not
+    done = [s for s in plan_shards(40, 6) if (out / "shards" / f"{s.name}.done.json").exists()]
+    assert 2 <= len(done) < 7
+    assert all(verify_shard(out, s, full=True) is not None for s in done)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for p in out.rglob(".*"):  # a killed process's temporaries stay hidden, never part of the data
+        p.unlink()
+    assert _digests(out) == _digests(reference)
+
+
+def test_a_different_shard_size_or_config_is_refused(cfg, tmp_path):
+    out = tmp_path / "out"
+    generate(cfg, out, 12, shard_size=6)
+    with pytest.raises(OutputError, match="--shard-size 6"):
+        generate(cfg, out, 12, shard_size=4)
+    other = load_config(data={**json.loads(cfg.model_dump_json()), "seed": 99})
+    with pytest.raises(OutputError, match="different config"):
+        generate(other, out, 12, shard_size=6)
+
+
+def test_merge_refuses_missing_shards_and_can_merge_elsewhere(cfg, tmp_path):
+    out = tmp_path / "out"
+    generate(cfg, out, 12, shard_size=6, part=(0, 2))
+    with pytest.raises(OutputError, match=r"shards \[1\] of 2 are not finished"):
+        merge_run(out)
+    generate(cfg, out, 12, shard_size=6, part=(1, 2), merge=False)
+    merged = tmp_path / "merged"
+    result = merge_run(out, merged)
+    assert result["images"] == 12
+    ann = json.loads((merged / "annotations.json").read_text())
+    assert all((merged / "images" / im["file_name"]).exists() for im in ann["images"])
+    assert os.stat(merged / "images" / "00000000.jpg").st_ino == os.stat(out / "images" / "00000000.jpg").st_ino
+
+
+def test_webdataset_shards_read_back_with_the_webdataset_package(cfg, tmp_path):
+    import webdataset as wds
+
+    out = tmp_path / "out"
+    generate(cfg, out, 12, shard_size=6)
+    urls = sorted(str(p) for p in (out / "webdataset").glob("*.tar"))
+    assert len(urls) == 2
+    gen = Generator(cfg)
+    seen = []
+    for item in wds.WebDataset(urls, shardshuffle=False):
+        labels = json.loads(item["json"])
+        index = labels["image"]["index"]
+        ids = cv2.imdecode(np.frombuffer(item["ids.png"], np.uint8), cv2.IMREAD_UNCHANGED)
+        expected = gen.sample(index)
+        assert ids.dtype == np.uint16 and np.array_equal(ids, expected.id_map)
+        assert [a["bbox"] for a in labels["annotations"]] == [list(i.bbox) for i in expected.instances]
+        assert item["__key__"] == expected.name
+        seen.append(index)
+    assert seen == list(range(12))
+
+
+def test_id_maps_keep_ids_above_255():
+    ids = np.zeros((5, 5), np.uint16)
+    ids[1, 1], ids[2, 2] = 300, 65535
+    back = cv2.imdecode(np.frombuffer(encode_id_map(ids), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert back.dtype == np.uint16 and np.array_equal(back, ids)
+
+
+def test_ray_backend_writes_the_same_bytes(cfg, tmp_path, reference, monkeypatch):
+    ray = pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="error")
+    try:
+        out = tmp_path / "ray"
+        generate(cfg, out, 40, shard_size=6, backend="ray")
+    finally:
+        ray.shutdown()
+    assert _digests(out) == reference
+
+
+def test_torch_dataset_splits_indices_across_workers_without_overlap(cfg):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader
+
+    from synthgen.dataset import SyntheticDataset
+
+    ds = SyntheticDataset(cfg, num_images=10, start=5)
+    items = list(DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="spawn"))
+    assert sorted(i["index"] for i in items) == list(range(5, 15))
+    gen = Generator(cfg)
+    for item in items[:3]:
+        s = gen.sample(item["index"])
+        assert torch.equal(item["image"], torch.from_numpy(s.image.transpose(2, 0, 1).copy()))
+        assert item["boxes"].shape == (len(s.instances), 4)
+        x, y, w, h = s.instances[0].bbox
+        assert item["boxes"][0].tolist() == [x, y, x + w, y + h]
