@@ -1,7 +1,8 @@
 """Throughput of `synthgen generate` beside its floor, measured in the same run.
 
-    python bench/bench_generate.py                  # 200 images, default config, 640x480
-    python bench/bench_generate.py -n 500 --workers 1 2 --set render.blending.poisson=0
+    python bench/bench_generate.py                  # 400 images, default config, 640x480
+    python bench/bench_generate.py -n 1000 --workers 1 2 --set render.blending.poisson=0
+    python bench/bench_generate.py --memory 1000 20000   # peak memory of whole runs
 
 The floor is the cost of just JPEG-encoding and writing the same images plus the RLE of their
 masks: what any generator writing this dataset must pay. The generator's time per image is
@@ -57,14 +58,57 @@ def stage_seconds(gen: Generator, n: int) -> dict[str, float]:
     return times
 
 
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack += [int(c) for c in f.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def peak_memory(config: str | None, n: int, overrides: list[str], workers: int) -> tuple[int, float]:
+    """Run `synthgen generate` in a subprocess, sampling the whole process tree's memory."""
+    import subprocess
+
+    out = Path(tempfile.mkdtemp(prefix="synthgen-mem-"))
+    cmd = [sys.executable, "-m", "synthgen.cli", "generate", *([config] if config else []), "--out", str(out / "run"),
+           "-n", str(n), "--workers", str(workers), "-q", "--no-merge",
+           "--set", "canvas.width=640", "--set", "canvas.height=480", *[a for o in overrides for a in ("--set", o)]]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.05)
+    shutil.rmtree(out, ignore_errors=True)
+    if proc.returncode:
+        raise SystemExit(f"generate failed with exit code {proc.returncode}")
+    return peak, time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("config", nargs="?", help="config file (default: configs/default.yaml)")
-    ap.add_argument("-n", type=int, default=200, help="images per measurement")
+    ap.add_argument("-n", type=int, default=400, help="images per measurement")
+    ap.add_argument("--memory", type=int, nargs="*", metavar="N", help="only measure peak memory of runs of N images")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to time")
     ap.add_argument("--set", dest="overrides", action="append", default=[], help="config override KEY=VALUE")
     args = ap.parse_args()
 
+    if args.memory:
+        for n in args.memory:
+            peak, seconds = peak_memory(args.config, n, args.overrides, workers=max(args.workers))
+            print(f"  {n:>8} images, {max(args.workers)} workers: peak resident memory {peak / 2**20:7.1f} MiB "
+                  f"(driver + workers), {seconds:.0f} s")
+        return
     cfg = load_config(args.config, ["canvas.width=640", "canvas.height=480", *args.overrides])
     cv2.setNumThreads(1)  # as the workers do
     gen = Generator(cfg)
@@ -87,13 +131,13 @@ def main() -> None:
         for w in args.workers:
             out = tmp / f"gen{w}"
             t = time.perf_counter()
-            generate(cfg, out, args.n, workers=w)
+            generate(cfg, out, args.n, workers=w, merge=False)
             dt = time.perf_counter() - t
             rates[w] = args.n / dt
             per = 1000 * dt / args.n
             print(
                 f"  generate --workers {w}:                 {rates[w]:8.1f} images/s  {per:6.2f} ms/image"
-                f"  ({per / floor_ms:.2f}x floor per image{', wall clock incl. pool start' if w > 1 else ''})"
+                f"  ({per / floor_ms:.2f}x floor per image{', wall clock incl. worker start' if w > 1 else ''})"
             )
             shutil.rmtree(out)
         if 1 in rates and len(rates) > 1:
