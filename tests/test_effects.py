@@ -87,6 +87,22 @@ MONOTONE = {
     "rotate": (lambda o, r, p: abs(p["angle"]), "up"),
     "perspective": (lambda o, r, p: p["strength"], "up"),
     "crop_scale": (lambda o, r, p: -p["scale"], "up"),
+    "contrast": (lambda o, r, p: _contrast(o), "down"),
+    "gamma": (lambda o, r, p: _mean(o), "down"),
+    "color_temperature": (
+        lambda o, r, p: abs(float(o[..., 0].mean() - o[..., 2].mean()) - float(r[..., 0].mean() - r[..., 2].mean())),
+        "up",
+    ),
+    "light_gradient": (lambda o, r, p: _mean(o), "down"),
+    "night": (lambda o, r, p: _mean(o), "down"),
+    "rain": (lambda o, r, p: _change(o, r), "up"),
+    "snow": (lambda o, r, p: _change(o, r), "up"),
+    "sun_flare": (lambda o, r, p: _change(o, r), "up"),
+    "defocus": (lambda o, r, p: _sharpness(o), "down"),
+    "gaussian_blur": (lambda o, r, p: _sharpness(o), "down"),
+    "iso_noise": (lambda o, r, p: _change(o, r), "up"),
+    "jpeg": (lambda o, r, p: _change(o, r), "up"),
+    "vignette": (lambda o, r, p: _mean(o), "down"),
 }
 
 
