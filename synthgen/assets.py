@@ -13,6 +13,7 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -65,8 +66,25 @@ class AssetLibrary:
     distractors: tuple[Cutout, ...]
     backgrounds: tuple[BackgroundRef, ...]
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) for files skipped with on_error=skip
+    scenes: Any = None  # realdata.RealDataset of real labeled scenes, or None
     _bg_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _index: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def paste_classes(self) -> tuple[str, ...]:
+        """Classes that have cutouts (real scenes may add classes that only occur in them)."""
+        return tuple(c for c in self.classes if c in self.cutouts)
+
+    def scene_image(self, index: int) -> np.ndarray:
+        key = f"scene:{index}"
+        img = self._bg_cache.get(key)
+        if img is None:
+            img = self.scenes.images[index].read()
+            img.flags.writeable = False
+            self._bg_cache[key] = img
+            if len(self._bg_cache) > 64:
+                self._bg_cache.popitem(last=False)
+        return img
 
     def cutout(self, name: str, *, distractor: bool = False) -> Cutout:
         index = self._index
@@ -269,6 +287,16 @@ def _load_library(cfg: AssetsConfig) -> AssetLibrary:
         for f in folders:
             distractors += _load_cutout_folder(f, f.name if f != droot else "distractor", droot, skipper)
 
+    scenes = None
+    if cfg.scenes is not None:
+        from synthgen.realdata import load_coco, load_yolo
+
+        sc = cfg.scenes
+        scenes = load_coco(sc.coco, sc.images) if sc.coco is not None else load_yolo(sc.yolo)
+        if not scenes.images:
+            raise AssetError(f"assets.scenes: {scenes.source} has no images")
+        classes = classes + [c for c in scenes.categories if c not in classes]
+
     bg_root = _require_dir(Path(cfg.backgrounds), "backgrounds")
     backgrounds = []
     for p in _image_files(bg_root):
@@ -289,6 +317,7 @@ def _load_library(cfg: AssetsConfig) -> AssetLibrary:
         distractors=tuple(distractors),
         backgrounds=tuple(backgrounds),
         skipped=tuple(skipper.skipped),
+        scenes=scenes,
     )
 
 

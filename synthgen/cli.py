@@ -120,26 +120,93 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
 
 
 @main.command()
-@click.argument("run", type=click.Path(file_okay=False, exists=True))
-@click.option("--out", "-o", type=click.Path(file_okay=False), help="Merge into this folder (images are hard-linked) instead of RUN.")
-def merge(run, out) -> None:
-    """Merge a run's shards into one COCO dataset: annotations.json and metadata.jsonl.
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "-o", type=click.Path(file_okay=False), help="Output folder (required when combining datasets).")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1), help="Combining: share of real images kept for validation.")
+@click.option("--val-synthetic", is_flag=True, help="Combining: let synthetic images into validation too (default: real only).")
+@click.option("--classes", help="Combining: comma-separated class names, in id order; other names are an error.")
+@click.option("--balance", is_flag=True, help="Combining: print class counts before (real) and after (real + synthetic).")
+def merge(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
+    """Merge a run's shards, or combine several datasets into one.
 
-    Reads one shard at a time, so it works on runs of millions of images. Refuses while
-    shards are missing (run the same generate command again to finish them).
+    \b
+    One synthgen run: its shards -> one annotations.json and metadata.jsonl, streaming (works
+    on millions of images; refuses while shards are missing).
+    Several datasets (COCO or YOLO, real or synthgen): one COCO dataset with categories mapped
+    by name, ids renumbered, train.json and val.json (validation real-only by default), images
+    copied. The inputs are never modified.
 
     \b
     Examples:
       synthgen merge out/
       synthgen merge out/ --out merged/
+      synthgen merge real/ synth/ --out combined/ --balance
     """
-    from synthgen.merge import merge_run
+    from synthgen.merge import combine, merge_run
 
+    paths = [Path(p) for p in inputs]
     try:
-        result = merge_run(Path(run), Path(out) if out else None)
+        if len(paths) == 1 and (paths[0] / "shards").is_dir() and not classes:
+            result = merge_run(paths[0], Path(out) if out else None)
+            click.echo(f"merged {result['images']} images, {result['instances']} instances -> {result['dest']}")
+            return
+        if not out:
+            raise SynthgenError("combining datasets needs --out")
+        result = combine(paths, Path(out), val_fraction=val_fraction, val_synthetic=val_synthetic,
+                         classes=[c.strip() for c in classes.split(",")] if classes else None)
     except SynthgenError as err:
         _fail(err)
-    click.echo(f"merged {result['images']} images, {result['instances']} instances -> {result['dest']}")
+    click.echo(f"combined {len(paths)} datasets -> {result['out']}: {result['train']} train images, {result['val']} val images")
+    if balance:
+        real, synth = result["counts"]["real"], result["counts"]["synthetic"]
+        total_before, total_after = sum(real.values()) or 1, (sum(real.values()) + sum(synth.values())) or 1
+        click.echo(f"{'class':<16}{'real':>8}{'share':>8}{'+synthetic':>12}{'combined':>10}{'share':>8}")
+        for c in real:
+            after = real[c] + synth[c]
+            click.echo(f"{c:<16}{real[c]:>8}{real[c] / total_before:>8.1%}{synth[c]:>12}{after:>10}{after / total_after:>8.1%}")
+
+
+@main.command()
+@click.option("--coco", type=click.Path(exists=True, dir_okay=False), help="COCO annotations.json with masks (polygons or RLE).")
+@click.option("--images", type=click.Path(exists=True, file_okay=False), help="With --coco: the folder its file_names are relative to.")
+@click.option("--yolo", type=click.Path(exists=True, file_okay=False), help="A YOLO dataset folder (data.yaml, images/, labels/).")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Asset folder to write: one sub-folder per class.")
+@click.option("--boxes-only", is_flag=True, help="Cut every object out of its box with GrabCut (for datasets without masks).")
+@click.option("--min-area", default=400, show_default=True, type=click.IntRange(min=1), help="Skip objects with fewer pixels.")
+@click.option("--keep-truncated", is_flag=True, help="Keep objects cut by the image border.")
+@click.option("--max-occluded", default=0.25, show_default=True, type=click.FloatRange(0, 1), help="Skip objects whose outline touches others more than this.")
+@click.option("--min-quality", default=0.3, show_default=True, type=click.FloatRange(0, 1), help="Skip cutouts whose quality score is lower.")
+def extract(coco, images, yolo, out, boxes_only, min_area, keep_truncated, max_occluded, min_quality) -> None:
+    """Turn a labeled dataset's objects into cutouts for `assets.objects`.
+
+    Every instance mask becomes an RGBA PNG in OUT/<class>/, with OUT/<class>/<name>.json
+    beside it: source image, annotation id and a quality score (holes, fringe, size). Crowd,
+    tiny, border-cut and heavily occluded objects are skipped and counted.
+
+    \b
+    Examples:
+      synthgen extract --coco real/annotations.json --images real/images --out my_assets/
+      synthgen extract --yolo real/ --out my_assets/
+      synthgen extract --coco boxes.json --images real/images --boxes-only --out my_assets/
+    """
+    from tqdm import tqdm
+
+    from synthgen.extract import ExtractOptions, extract as run
+    from synthgen.realdata import load_coco, load_yolo
+
+    try:
+        if bool(coco) == bool(yolo):
+            raise SynthgenError("give either --coco (with --images) or --yolo")
+        if coco and not images:
+            raise SynthgenError("--coco needs --images, the folder its file_names are relative to")
+        dataset = load_coco(Path(coco), Path(images)) if coco else load_yolo(Path(yolo))
+        options = ExtractOptions(min_area, keep_truncated, max_occluded, boxes_only, min_quality)
+        with tqdm(total=len(dataset.images), unit="img", desc="extract") as bar:
+            report = run(dataset, Path(out), options, progress=bar.update)
+    except SynthgenError as err:
+        _fail(err)
+    for line in report.lines():
+        click.echo(line)
 
 
 @main.command()

@@ -52,6 +52,23 @@ class CanvasConfig(_Model):
     height: int = Field(480, ge=16, le=16384, description="output image height in pixels")
 
 
+class ScenesConfig(_Model):
+    """Real labeled images used as backgrounds whose own objects keep their labels."""
+
+    coco: Path | None = Field(None, description="COCO annotations.json of the real images")
+    images: Path | None = Field(None, description="folder the COCO file_names are relative to")
+    yolo: Path | None = Field(None, description="or: a YOLO segmentation dataset folder (data.yaml, images/, labels/)")
+    p: Fraction = Field(1.0, description="probability that an image uses a real scene instead of a background")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScenesConfig:
+        if (self.coco is None) == (self.yolo is None):
+            raise ValueError("give either coco (with images) or yolo")
+        if self.coco is not None and self.images is None:
+            raise ValueError("coco needs images: the folder its file_names are relative to")
+        return self
+
+
 class AssetsConfig(_Model):
     objects: Path = Field(description="folder with one sub-folder of cutouts per class")
     backgrounds: Path = Field(description="folder of background images")
@@ -64,6 +81,7 @@ class AssetsConfig(_Model):
     on_error: Literal["raise", "skip"] = Field(
         "raise", description="broken asset file: stop with an error, or skip it with a warning"
     )
+    scenes: ScenesConfig | None = Field(None, description="real labeled scenes as backgrounds (their labels are kept)")
 
     @field_validator("classes")
     @classmethod
@@ -138,10 +156,23 @@ class PlacementConfig(_Model):
         return v
 
 
+class BalanceConfig(_Model):
+    """Sample pasted classes so that real + synthetic approaches a target class mix."""
+
+    target: Literal["uniform"] | dict[str, float] = Field("uniform", description="uniform, or a weight per class")
+    real: Path | None = Field(
+        None, description="COCO annotations.json or YOLO folder of the real data (default: assets.scenes)"
+    )
+    synthetic_images: int = Field(1000, ge=1, description="how many images the synthetic run will have")
+
+
 class SceneConfig(_Model):
     objects_per_image: IntRange = Field((3, 8), description="labeled objects per image [min, max]")
     class_weights: dict[str, float] | None = Field(
         None, description="relative sampling weight per class name; missing classes weigh 1"
+    )
+    balance: BalanceConfig | None = Field(
+        None, description="derive class weights from the real data's counts (replaces class_weights)"
     )
     scale: FloatRange = Field(
         (0.08, 0.35),
@@ -445,10 +476,16 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     assets = data.get("assets")
     if not isinstance(assets, dict):
         return
-    for key in ("objects", "backgrounds", "distractors"):
-        v = assets.get(key)
-        if isinstance(v, str) and v and not Path(v).expanduser().is_absolute():
-            assets[key] = str((base / v).resolve())
+    nodes = [(assets, ("objects", "backgrounds", "distractors"))]
+    if isinstance(assets.get("scenes"), dict):
+        nodes.append((assets["scenes"], ("coco", "images", "yolo")))
+    if isinstance(data.get("scene"), dict) and isinstance(data["scene"].get("balance"), dict):
+        nodes.append((data["scene"]["balance"], ("real",)))
+    for node, keys in nodes:
+        for key in keys:
+            v = node.get(key)
+            if isinstance(v, str) and v and not Path(v).expanduser().is_absolute():
+                node[key] = str((base / v).resolve())
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class Generator:
             from synthgen.effects.albu import AlbumentationsPipeline
 
             self._albu = AlbumentationsPipeline(config.albumentations)
+        self.class_weights, self.balance_report = self._balance()
         unknown = sorted(set(config.scene.class_weights or {}) - set(self.library.classes))
         if unknown:
             raise ConfigError(
@@ -53,8 +54,27 @@ class Generator:
         """Class names; category id = position + 1 (COCO), YOLO id = position."""
         return self.library.classes
 
+    def _balance(self) -> tuple[dict[str, float] | None, list[str]]:
+        bal = self.config.scene.balance
+        if bal is None:
+            return None, []
+        from synthgen.balance import balance_weights, count_classes, report_lines
+
+        if bal.real is not None:
+            real = count_classes(bal.real)
+        elif self.library.scenes is not None:
+            real = self.library.scenes.class_counts()
+        else:
+            raise ConfigError("scene.balance: set balance.real (the real dataset) or assets.scenes")
+        lo, hi = self.config.scene.objects_per_image
+        synthetic = bal.synthetic_images * (lo + hi) / 2.0
+        weights = balance_weights(real, list(self.library.paste_classes), bal.target, synthetic)
+        return weights, report_lines(real, weights, synthetic)
+
     def scene(self, index: int) -> Scene:
-        return sample_scene(self.config, self.library, index, rng=image_rng(self.config.seed, index))
+        return sample_scene(
+            self.config, self.library, index, rng=image_rng(self.config.seed, index), class_weights=self.class_weights
+        )
 
     def sample(self, index: int) -> Sample:
         cfg = self.config

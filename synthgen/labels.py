@@ -58,33 +58,37 @@ def derive_instances(
     shape = id_map.shape
     instances: list[Instance] = []
     dropped: dict[int, str] = {}
-    for p, layer in zip(scene.placements, rendered.layers):
-        if p.distractor:
-            continue
+    layers = {layer.instance_id: layer for layer in rendered.layers}
+    labeled = [(r.instance_id, r.category_id, r.label, "real", r.annotation_id) for r in scene.real]
+    labeled += [(p.instance_id, p.category_id, p.label, "pasted", None) for p in scene.placements if not p.distractor]
+    for instance_id, category_id, label, source, real_id in labeled:
+        layer = layers[instance_id]
         y0, y1, x0, x1 = layer.roi
-        local = id_map[y0:y1, x0:x1] == p.instance_id  # an instance only ever paints inside its roi
+        local = id_map[y0:y1, x0:x1] == instance_id  # an instance only ever paints inside its roi
         area = int(np.count_nonzero(local))
         visible = min(1.0, area / layer.amodal_area) if layer.amodal_area else 0.0
         if area == 0:
-            dropped[p.instance_id] = "hidden"
+            dropped[instance_id] = "hidden"
             continue
         if visible < cfg.min_visibility or area < cfg.min_pixels:
-            dropped[p.instance_id] = f"visible {visible:.3f} ({area} px) below labels.min_visibility/min_pixels"
+            dropped[instance_id] = f"visible {visible:.3f} ({area} px) below labels.min_visibility/min_pixels"
             continue
         bx, by, bw, bh = tight_box(local)
         instances.append(
             Instance(
-                instance_id=p.instance_id,
-                category_id=int(p.category_id),
-                label=p.label,
+                instance_id=instance_id,
+                category_id=int(category_id),
+                label=label,
                 bbox=(bx + x0, by + y0, bw, bh),
                 area=area,
                 rle=encode_rle_roi(shape, layer.roi, local),
                 visible_fraction=round(visible, 6),
                 truncated=_truncated(layer),
                 amodal_bbox=layer.amodal_bbox,
-                paste_order=p.instance_id,
+                paste_order=instance_id,
                 amodal_rle=encode_rle_roi(shape, layer.roi, layer.amodal_mask) if cfg.amodal_masks else None,
+                source=source,
+                real_annotation_id=real_id,
             )
         )
     if dropped:

@@ -109,3 +109,120 @@ def _link_tree(src: Path, dst: Path) -> None:
             os.link(p, target)
         except OSError:
             shutil.copy2(p, target)
+
+
+# --------------------------------------------------------------------------------------------
+# Combining datasets: real and synthetic, COCO or YOLO, into one COCO dataset
+
+
+def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, bool]:
+    """(images, annotations, category names by id, images root, synthetic?) of one input."""
+    from pycocotools import mask as mask_utils
+
+    from synthgen.errors import AssetError
+    from synthgen.realdata import load_yolo
+
+    path = Path(path)
+    synthetic = (path / "manifest.json").exists()
+    if path.is_file() or (path / "annotations.json").exists():
+        ann_file = path if path.is_file() else path / "annotations.json"
+        try:
+            data = json.loads(ann_file.read_text())
+            cats = {c["id"]: c["name"] for c in data["categories"]}
+            images, anns = data["images"], data["annotations"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise AssetError(f"{ann_file}: not a COCO instances file ({exc})") from None
+        return images, anns, cats, (ann_file.parent / "images"), synthetic
+    if (path / "data.yaml").exists():
+        ds = load_yolo(path)
+        cats = {i + 1: n for i, n in enumerate(ds.categories)}
+        ids = {n: i + 1 for i, n in enumerate(ds.categories)}
+        images, anns = [], []
+        for im in ds.images:
+            images.append({"id": im.image_id, "file_name": str(im.path.relative_to(path / "images")), "width": im.width, "height": im.height})
+            for k, inst in enumerate(im.instances):
+                ann = {"id": f"{im.image_id}:{k}", "image_id": im.image_id, "category_id": ids[inst.category], "iscrowd": 0}
+                if inst.segmentation:
+                    rle = mask_utils.merge(mask_utils.frPyObjects(inst.segmentation, im.height, im.width))
+                    ann["segmentation"] = inst.segmentation
+                    ann["area"] = int(mask_utils.area(rle))
+                    ann["bbox"] = [float(v) for v in mask_utils.toBbox(rle)]
+                else:
+                    ann["bbox"] = [float(v) for v in inst.bbox]
+                    ann["area"] = float(inst.bbox[2] * inst.bbox[3])
+                anns.append(ann)
+        return images, anns, cats, path / "images", synthetic
+    raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+
+
+def combine(
+    inputs: list[Path],
+    out: Path,
+    *,
+    val_fraction: float = 0.2,
+    val_synthetic: bool = False,
+    classes: list[str] | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Merge datasets into OUT/images/<input>/..., OUT/train.json and OUT/val.json.
+
+    Categories are mapped by name (ids 1..K in order of first appearance, or of ``classes``);
+    image and annotation ids are renumbered; validation takes ``val_fraction`` of the real
+    images (synthetic ones too with ``val_synthetic``). Inputs are only read; images are copied.
+    """
+    import hashlib
+
+    from synthgen.errors import AssetError
+
+    out = Path(out)
+    if any(Path(p).resolve() == out.resolve() for p in inputs):
+        raise OutputError("--out must not be one of the inputs: merging never modifies its inputs")
+    loaded = [(Path(p), *_load_any(Path(p))) for p in inputs]
+    names = list(classes) if classes else []
+    for path, _, _, cats, _, _ in loaded:
+        for name in cats.values():
+            if name not in names:
+                if classes:
+                    raise AssetError(
+                        f"{path}: category {name!r} does not map to any of --classes {classes}; "
+                        "add it, or leave --classes out to keep every category"
+                    )
+                names.append(name)
+    cat_id = {n: i + 1 for i, n in enumerate(names)}
+    train: dict[str, list] = {"images": [], "annotations": []}
+    val: dict[str, list] = {"images": [], "annotations": []}
+    counts = {"real": {n: 0 for n in names}, "synthetic": {n: 0 for n in names}}
+    next_image, next_ann = 1, 1
+    used_prefixes: set[str] = set()
+    for path, images, anns, cats, root, synthetic in loaded:
+        prefix = path.name if not path.is_file() else path.parent.name
+        while prefix in used_prefixes:
+            prefix += "_"
+        used_prefixes.add(prefix)
+        by_image: dict[Any, list] = {}
+        for a in anns:
+            by_image.setdefault(a["image_id"], []).append(a)
+        for im in images:
+            src = root / im["file_name"]
+            if not src.exists():
+                raise AssetError(f"{path}: image {im['id']} file {src} does not exist")
+            rel = f"{prefix}/{im['file_name']}"
+            dst = out / "images" / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+            h = int(hashlib.sha256(f"{seed}:{rel}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            split = val if (h < val_fraction and (val_synthetic or not synthetic)) else train
+            entry = {"id": next_image, "file_name": rel, "width": im["width"], "height": im["height"],
+                     "source": "synthetic" if synthetic else "real", "source_image_id": im["id"]}
+            split["images"].append(entry)
+            for a in by_image.get(im["id"], []):
+                name = cats[a["category_id"]]
+                split["annotations"].append({**a, "id": next_ann, "image_id": next_image, "category_id": cat_id[name]})
+                if split is train and not a.get("iscrowd", 0):
+                    counts["synthetic" if synthetic else "real"][name] += 1
+                next_ann += 1
+            next_image += 1
+    categories = [{"id": i, "name": n, "supercategory": "object"} for n, i in cat_id.items()]
+    for name, split in (("train", train), ("val", val)):
+        atomic_write(out / f"{name}.json", _dumps({"info": {"description": "synthgen merge"}, "licenses": [], **split, "categories": categories}).encode())
+    return {"train": len(train["images"]), "val": len(val["images"]), "counts": counts, "out": out}

@@ -15,7 +15,7 @@ import numpy as np
 
 from synthgen.assets import AssetLibrary
 from synthgen.geometry import alpha_cut, clip_box, tight_box, warp, warp_box
-from synthgen.scene import cutout_matrix
+from synthgen.scene import cutout_matrix, real_objects
 from synthgen.types import Layer, Placement, Rendered, Scene
 
 
@@ -32,7 +32,8 @@ def _harmonize_in_place(image, rgb, hard, clip, strength):
 
 
 def render_background(scene: Scene, lib: AssetLibrary) -> np.ndarray:
-    src = lib.background(scene.background.index)
+    bg = scene.background
+    src = lib.scene_image(bg.index) if bg.real_scene else lib.background(bg.index)
     x, y, w, h = scene.background.crop_xywh
     W, H = scene.canvas_wh
     crop = src[y : y + h, x : x + w]
@@ -214,6 +215,10 @@ def render(
     id_map = np.zeros((H, W), np.uint16)
     cut_value = alpha_cut(alpha_threshold)
     layers = []
+    # a real scene's own objects come first, under everything pasted
+    for label, (_, mask, area, box) in zip(scene.real, real_objects(scene.background, lib, scene.canvas_wh)):
+        id_map[mask] = label.instance_id
+        layers.append(Layer(label.instance_id, (0, H, 0, W), mask, area, box, mask, (0, 0)))
     for p in scene.placements:
         cut = lib.cutout(p.asset, distractor=p.distractor)
         Hm = cutout_matrix(cut, p, scene.canvas_wh)

@@ -8,14 +8,15 @@ renderer will paint, using the same warp.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
 
 from synthgen.assets import PAD, AssetLibrary, Cutout
 from synthgen.config import BLEND_MODES, Config
-from synthgen.geometry import alpha_cut, clip_box, homography, warp, warp_box
-from synthgen.types import BackgroundPlacement, Placement, Scene
+from synthgen.geometry import alpha_cut, clip_box, homography, tight_box, warp, warp_box
+from synthgen.types import BackgroundPlacement, Placement, RealLabel, Scene
 
 
 def image_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
@@ -40,8 +41,15 @@ def cutout_matrix(cut: Cutout, p: Placement, canvas_wh: tuple[int, int]) -> np.n
 
 def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator) -> BackgroundPlacement:
     W, H = cfg.canvas.width, cfg.canvas.height
-    bi = int(rng.integers(len(lib.backgrounds)))
-    bw, bh = lib.backgrounds[bi].size_wh
+    real = lib.scenes is not None and bool(rng.random() < cfg.assets.scenes.p)
+    if real:
+        bi = int(rng.integers(len(lib.scenes.images)))
+        im = lib.scenes.images[bi]
+        bw, bh, name = im.width, im.height, im.path.name
+    else:
+        bi = int(rng.integers(len(lib.backgrounds)))
+        bw, bh = lib.backgrounds[bi].size_wh
+        name = lib.backgrounds[bi].name
     aspect = W / H
     cw = min(bw, bh * aspect)
     s = rng.uniform(*cfg.scene.background.crop_scale)
@@ -50,12 +58,52 @@ def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator)
     x = int(rng.integers(bw - w + 1))
     y = int(rng.integers(bh - h + 1))
     flip = bool(rng.random() < cfg.scene.background.flip_probability)
-    return BackgroundPlacement(name=lib.backgrounds[bi].name, index=bi, crop_xywh=(x, y, w, h), flip=flip)
+    return BackgroundPlacement(name=name, index=bi, crop_xywh=(x, y, w, h), flip=flip, real_scene=real)
+
+
+def real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> list[tuple[Any, np.ndarray, int, tuple]]:
+    """The usable objects of a real scene, moved like the background: (instance, in-canvas
+    mask, whole-object area in canvas pixels, whole-object box). Crowd and box-only
+    annotations are left out (they cannot be kept exact). Cached per process."""
+    if not bg.real_scene:
+        return []
+    key = ("real", bg.index, bg.crop_xywh, bg.flip, canvas_wh)
+    hit = lib._bg_cache.get(key)
+    if hit is not None:
+        return hit
+    im = lib.scenes.images[bg.index]
+    W, H = canvas_wh
+    x, y, w, h = bg.crop_xywh
+    sx, sy = W / w, H / h
+    out = []
+    for inst in im.instances:
+        if inst.iscrowd:
+            continue
+        m = inst.mask(im.height, im.width)
+        if m is None or not m.any():
+            continue
+        crop = m[y : y + h, x : x + w].astype(np.uint8)
+        canvas = cv2.resize(crop, canvas_wh, interpolation=cv2.INTER_NEAREST).astype(bool)
+        if bg.flip:
+            canvas = canvas[:, ::-1]
+        if not canvas.any():
+            continue
+        tb = tight_box(m)
+        bx0, by0 = (tb[0] - x) * sx, (tb[1] - y) * sy
+        bw, bh = tb[2] * sx, tb[3] * sy
+        if bg.flip:
+            bx0 = W - bx0 - bw
+        box = (int(round(bx0)), int(round(by0)), max(1, int(round(bw))), max(1, int(round(bh))))
+        area = max(int(canvas.sum()), int(round(m.sum() * sx * sy)))
+        canvas.flags.writeable = False
+        out.append((inst, canvas, area, box))
+    lib._bg_cache[key] = out
+    return out
 
 
 def region_in_canvas(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> np.ndarray | None:
     """The background's placement region cropped, resized and flipped like the background."""
-    region = lib.region(scene_bg.index)
+    region = None if scene_bg.real_scene else lib.region(scene_bg.index)
     if region is None:
         return None
     x, y, w, h = scene_bg.crop_xywh
@@ -131,13 +179,27 @@ class _Canvas:
             self.inframe[instance_id] = inframe
 
 
-def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.Generator) -> Scene:
-    """Draw every parameter of image ``index``; checks placements against exact silhouettes."""
+def sample_scene(
+    cfg: Config,
+    lib: AssetLibrary,
+    index: int,
+    *,
+    rng: np.random.Generator,
+    class_weights: dict[str, float] | None = None,
+) -> Scene:
+    """Draw every parameter of image ``index``; checks placements against exact silhouettes.
+
+    ``class_weights`` (default: ``scene.class_weights``) weighs the classes that have cutouts.
+    """
     sc = cfg.scene
     W, H = cfg.canvas.width, cfg.canvas.height
     background = _sample_background(cfg, lib, rng)
 
-    weights = np.array([(sc.class_weights or {}).get(c, 1.0) for c in lib.classes], np.float64)
+    pool_classes = lib.paste_classes
+    weights_by_class = class_weights if class_weights is not None else (sc.class_weights or {})
+    weights = np.array([weights_by_class.get(c, 1.0) for c in pool_classes], np.float64)
+    if weights.sum() <= 0:
+        weights = np.ones_like(weights)
     class_p = weights / weights.sum()
     n_objects = int(rng.integers(sc.objects_per_image[0], sc.objects_per_image[1] + 1))
     n_distract = 0
@@ -162,15 +224,19 @@ def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.G
     jit, shadows = cfg.render.jitter, cfg.render.shadows
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
+    real = []
+    for inst, mask, _, _ in real_objects(background, lib, (W, H)):
+        rid = len(real) + 1
+        real.append(RealLabel(rid, lib.classes.index(inst.category) + 1, inst.category, inst.ann_id))
+        canvas.paint((0, 0, W, H), mask, rid, labeled=True, inframe=int(mask.sum()))
     log_lo, log_hi = math.log(sc.scale[0]), math.log(sc.scale[1])
     placements: list[Placement] = []
     unplaced = 0
     for is_object in kinds:
         if is_object:
-            ci = int(rng.choice(len(lib.classes), p=class_p))
-            label = lib.classes[ci]
+            label = pool_classes[int(rng.choice(len(pool_classes), p=class_p))]
             pool = lib.cutouts[label]
-            category_id: int | None = ci + 1
+            category_id: int | None = lib.classes.index(label) + 1
         else:
             pool = lib.distractors
             category_id = None
@@ -186,7 +252,7 @@ def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.G
         shadow = _maybe(
             rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
         )
-        instance_id = len(placements) + 1
+        instance_id = len(real) + len(placements) + 1
         ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
         accepted = None
         for _ in range(sc.max_tries):
@@ -246,4 +312,5 @@ def sample_scene(cfg: Config, lib: AssetLibrary, index: int, *, rng: np.random.G
         unplaced=unplaced,
         light_angle=light_angle,
         horizon=horizon,
+        real=tuple(real),
     )

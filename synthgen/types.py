@@ -42,9 +42,20 @@ class Placement:
 @dataclass(frozen=True)
 class BackgroundPlacement:
     name: str
-    index: int  # position in the library's sorted background list
+    index: int  # position in the library's sorted background list (or its real scenes)
     crop_xywh: tuple[int, int, int, int]  # in the source image
     flip: bool
+    real_scene: bool = False  # a real labeled image whose objects keep their labels
+
+
+@dataclass(frozen=True)
+class RealLabel:
+    """An object of a real scene: painted first (under every pasted object), labeled like one."""
+
+    instance_id: int
+    category_id: int
+    label: str
+    annotation_id: int | str  # in the real dataset
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class Scene:
     unplaced: int = 0  # objects left out after ``scene.max_tries`` failed placements
     light_angle: float = 90.0  # degrees: the direction light travels (shadows fall this way)
     horizon: float | None = None  # ground_plane: horizon row in pixels
+    real: tuple[RealLabel, ...] = ()  # objects of a real scene, ids 1..R below the placements
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +92,7 @@ class Scene:
             "unplaced": self.unplaced,
             "light_angle": self.light_angle,
             "horizon": self.horizon,
+            "real": [vars(r) for r in self.real],
         }
 
 
@@ -116,8 +129,10 @@ class Instance:
     visible_fraction: float  # area / whole-silhouette area
     truncated: bool  # part of the silhouette lies outside the image
     amodal_bbox: BBox
-    paste_order: int
+    paste_order: int  # 1.. bottom to top; real objects come first
     amodal_rle: dict[str, Any] | None = None
+    source: str = "pasted"  # or "real"
+    real_annotation_id: int | str | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -45,6 +45,9 @@ def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
             "truncated": inst.truncated,
             "paste_order": inst.paste_order,
         }
+        if inst.source == "real":
+            ann["source"] = "real"
+            ann["real_annotation_id"] = inst.real_annotation_id
         if amodal and inst.amodal_rle is not None:
             ann["amodal_segmentation"] = inst.amodal_rle
         out.append(ann)

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Regenerate the pictures and references under docs/ from the current code and configs.
+
+    python scripts/make_docs.py
+
+Writes docs/preview.jpg (default config, labels drawn), docs/presets.jpg (one tile per preset
+in configs/), docs/presets/<preset>.jpg (a labeled sheet per preset) and docs/effects.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from synthgen.config import load_config
+from synthgen.effects.reference import effect_reference
+from synthgen.generator import Generator
+from synthgen.preview import contact_sheet
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PRESETS = ["street", "night", "fog", "rain", "snow", "glare", "motion_blur", "heavy_occlusion"]
+
+
+def _write(path: Path, rgb: np.ndarray, quality: int = 88) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def _caption(img: np.ndarray, text: str) -> np.ndarray:
+    bar = np.full((24, img.shape[1], 3), 30, np.uint8)
+    cv2.putText(bar, text, (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (235, 235, 235), 1, cv2.LINE_AA)
+    return np.vstack([bar, img])
+
+
+def main() -> None:
+    gen = Generator(load_config())
+    _write(DOCS / "preview.jpg", contact_sheet([gen.sample(i) for i in range(8)], cols=4))
+
+    tiles = []
+    for name in PRESETS:
+        g = Generator(load_config(ROOT / "configs" / f"{name}.yaml"))
+        samples = [g.sample(i) for i in range(8)]
+        _write(DOCS / "presets" / f"{name}.jpg", contact_sheet(samples, cols=4, tile_width=320))
+        # the tile: the first image that had a condition applied (or the first one)
+        pick = next((s for s in samples if s.metadata["conditions"]), samples[0])
+        conds = ", ".join(f"{c['name']} {c['severity']}" for c in pick.metadata["conditions"][:3]) or "clear"
+        tile = cv2.resize(pick.image, (320, 240), interpolation=cv2.INTER_AREA)
+        tiles.append(_caption(tile, f"{name}.yaml: {conds}"))
+    rows = [np.hstack(tiles[i : i + 4]) for i in range(0, len(tiles), 4)]
+    _write(DOCS / "presets.jpg", np.vstack(rows))
+
+    (DOCS / "effects.md").write_text(effect_reference(markdown=True))
+    print("wrote docs/effects.md")
+
+
+if __name__ == "__main__":
+    main()
