@@ -149,18 +149,20 @@ def harmonize(rgb: np.ndarray, hard: np.ndarray, around: np.ndarray, ring: np.nd
     ``hard`` marks the object's pixels in ``rgb``; ``ring`` marks background pixels in
     ``around`` (the canvas near the object, before it is pasted). Means move by ``strength``;
     spreads move half as far and at most by a factor of two, so objects keep their identity.
+    Works in OpenCV's 8-bit LAB (an affine scaling of CIELAB per channel), so the change is a
+    lookup table per channel.
     """
-    if strength <= 0 or hard.sum() < 4 or ring.sum() < 4:
+    if strength <= 0 or np.count_nonzero(hard) < 4 or np.count_nonzero(ring) < 4:
         return rgb
-    lab = cv2.cvtColor(rgb.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_RGB2LAB)
-    env = cv2.cvtColor(around.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_RGB2LAB)
-    obj_px, env_px = lab[hard], env[ring]
-    mo, so = obj_px.mean(0), obj_px.std(0) + 1e-3
-    me, se = env_px.mean(0), env_px.std(0) + 1e-3
-    ratio = np.clip(1.0 + 0.5 * strength * (se / so - 1.0), 0.5, 2.0)
-    lab = (lab - mo) * ratio + mo + strength * (me - mo)
-    out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB)
-    return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    env = cv2.cvtColor(np.ascontiguousarray(around), cv2.COLOR_RGB2LAB)
+    mo, so = (v.ravel() for v in cv2.meanStdDev(lab, mask=hard.view(np.uint8)))
+    me, se = (v.ravel() for v in cv2.meanStdDev(env, mask=ring.view(np.uint8)))
+    ratio = np.clip(1.0 + 0.5 * strength * ((se + 1e-3) / (so + 1e-3) - 1.0), 0.5, 2.0)
+    x = np.arange(256, dtype=np.float64)
+    luts = [np.clip((x - mo[c]) * ratio[c] + mo[c] + strength * (me[c] - mo[c]) + 0.5, 0, 255).astype(np.uint8) for c in range(3)]
+    lab = cv2.merge([cv2.LUT(ch, lut) for ch, lut in zip(cv2.split(lab), luts)])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
 def cast_shadow(
