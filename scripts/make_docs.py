@@ -55,6 +55,32 @@ def main() -> None:
 
     (DOCS / "effects.md").write_text(effect_reference(markdown=True))
     print("wrote docs/effects.md")
+    make_pad_picture()
+
+
+def make_pad_picture() -> None:
+    """The README's "Pad a real dataset" walk-through, run for real on a stand-in dataset."""
+    import tempfile
+
+    from synthgen.extract import ExtractOptions, extract
+    from synthgen.realdata import load_coco
+    from synthgen.runner import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # a stand-in for a user's small real dataset: COCO with masks
+        generate(load_config(None, ["seed=11", "output.image_format=png"]), tmp / "real", 12, workers=1)
+        extract(load_coco(tmp / "real" / "annotations.json", tmp / "real" / "images"), tmp / "my_assets", ExtractOptions(min_area=200))
+        pad = load_config(None, [
+            f"assets.objects={tmp / 'my_assets'}",
+            f"assets.scenes={{coco: {tmp / 'real' / 'annotations.json'}, images: {tmp / 'real' / 'images'}}}",
+            "scene.objects_per_image=[2,4]",
+            "scene.distractors.count=[0,0]",
+            "scene.balance={target: uniform, synthetic_images: 8}",
+            "scene.background.crop_scale=[1.0,1.0]",
+        ])
+        g = Generator(pad)
+        _write(DOCS / "pad.jpg", contact_sheet([g.sample(i) for i in range(4)], cols=4, tile_width=320))
 
 
 if __name__ == "__main__":

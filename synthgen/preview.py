@@ -30,8 +30,9 @@ def draw_sample(sample: Sample, mask_alpha: float = 0.45) -> np.ndarray:
         contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(out, contours, -1, colour, 1)
         x, y, w, h = inst.bbox
-        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), colour, 1)
-        text = inst.label
+        real = inst.source == "real"
+        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), (255, 255, 255) if real else colour, 2 if real else 1)
+        text = f"real {inst.label}" if real else inst.label
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
         ty = y - 3 if y - th - 4 >= 0 else y + th + 3
         cv2.rectangle(out, (x, ty - th - 2), (x + tw + 2, ty + base - 1), colour, -1)
@@ -47,7 +48,9 @@ def contact_sheet(samples: Sequence[Sample], cols: int = 4, tile_width: int = 40
         h, w = drawn.shape[:2]
         tile = cv2.resize(drawn, (tile_width, round(h * tile_width / w)), interpolation=cv2.INTER_AREA)
         caption = np.full((22, tile_width, 3), 30, np.uint8)
-        text = f"#{s.index}  {len(s.instances)} objects  ({len(s.scene.placements) - len(s.instances)} unlabeled pastes)"
+        real = sum(1 for i in s.instances if i.source == "real")
+        unlabeled = len(s.scene.placements) + len(s.scene.real) - len(s.instances)
+        text = f"#{s.index}  {len(s.instances)} objects" + (f" ({real} real)" if real else "") + f", {unlabeled} unlabeled"
         cv2.putText(caption, text, (6, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
         tiles.append(np.vstack([caption, tile]))
     th = max(t.shape[0] for t in tiles)
