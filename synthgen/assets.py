@@ -94,7 +94,8 @@ class AssetLibrary:
             for items in self.cutouts.values():
                 for c in items:
                     index[(False, c.name)] = c
-        return index[(distractor, name)]
+        hit = index.get((distractor, name))
+        return hit if hit is not None else index[(not distractor, name)]  # e.g. an object cutout as an occluder
 
     def region(self, index: int) -> np.ndarray | None:
         """The background's placement region (bool, background size), or None; cached."""

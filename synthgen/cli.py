@@ -117,6 +117,12 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     except SynthgenError as err:
         _fail(err)
     click.echo(summary.line())
+    if cfg.scene.balance is not None:
+        from synthgen.generator import Generator
+
+        click.echo("class balance (expected counts; `merge --balance` counts what was made):")
+        for line in Generator(cfg).balance_report:
+            click.echo("  " + line)
 
 
 @main.command()
@@ -270,6 +276,78 @@ def effects(names, markdown) -> None:
     if unknown:
         _fail(ValueError(f"unknown effect(s) {unknown}; allowed: {', '.join(sorted(REGISTRY))}"))
     click.echo(effect_reference(list(names) or None, markdown=markdown))
+
+
+@main.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Suite folder.")
+@click.option("-n", "--num-scenes", default=50, show_default=True, type=click.IntRange(min=1), help="Base scenes.")
+@click.option("--conditions", default="fog,rain,snow,night,glare,motion_blur,occlusion", show_default=True,
+              help="Comma-separated: effect names (`synthgen effects`), glare, or occlusion.")
+@click.option("--severities", default="1,2,3,4,5", show_default=True, help="Comma-separated levels, 1 to 5.")
+@click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--overwrite", is_flag=True, help="Replace a folder made with another config.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def stress(config, out, num_scenes, conditions, severities, seed, workers, overrides, overwrite, quiet) -> None:
+    """Render a paired condition grid: each scene clean and under every condition x severity.
+
+    The same objects stay in the same places in every variant (occlusion aside, which pastes
+    unlabeled occluders over the same targets), so a model's change in score is the
+    condition's. Images carry scene_id, condition and severity in their COCO entry.
+    Score a model's predictions on it with `synthgen evaluate`.
+
+    \b
+    Example:
+      synthgen stress configs/street.yaml --out suite/ -n 300 \\
+          --conditions fog,rain,snow,night,glare,motion_blur,occlusion --severities 1,2,3,4,5
+    """
+    from tqdm import tqdm
+
+    from synthgen.stress import run_suite, variants
+
+    try:
+        cfg = _load(config, overrides, seed, None)
+        conds = [c.strip() for c in conditions.split(",") if c.strip()]
+        try:
+            sevs = [int(v) for v in severities.split(",") if v.strip()]
+        except ValueError:
+            raise SynthgenError(f"--severities {severities!r}: expected comma-separated integers 1 to 5") from None
+        total = num_scenes * len(variants(conds, sevs))
+        with tqdm(total=total, unit="img", disable=quiet, desc="stress") as bar:
+            result = run_suite(cfg, Path(out), num_scenes, conds, sevs, workers=workers, overwrite=overwrite, progress=bar.update)
+    except SynthgenError as err:
+        _fail(err)
+    click.echo(f"wrote {result['images']} images: {num_scenes} scenes x {result['variants']} variants -> {out}")
+
+
+@main.command()
+@click.argument("suite", type=click.Path(file_okay=False, exists=True))
+@click.option("--predictions", "-p", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="COCO results JSON: [{image_id, category_id, bbox, score[, segmentation]}].")
+@click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
+def evaluate(suite, predictions, out) -> None:
+    """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility.
+
+    Boxes always, masks too when every prediction has a segmentation. Prints a table and
+    writes OUT/metrics.csv, OUT/metrics.md and OUT/ap_vs_severity.png (AP against severity,
+    one line per condition). Works on predictions from any model in COCO results format.
+
+    \b
+    Example:
+      synthgen evaluate suite/ --predictions preds.json --out report/
+    """
+    from synthgen.evaluate import evaluate as run
+    from synthgen.evaluate import table, write_report
+
+    try:
+        rows = run(Path(suite), Path(predictions))
+    except SynthgenError as err:
+        _fail(err)
+    click.echo(table(rows))
+    for p in write_report(rows, Path(out)):
+        click.echo(f"wrote {p}")
 
 
 if __name__ == "__main__":

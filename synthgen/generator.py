@@ -77,8 +77,12 @@ class Generator:
         )
 
     def sample(self, index: int) -> Sample:
+        return self.sample_from_scene(self.scene(index))
+
+    def sample_from_scene(self, scene: Scene) -> Sample:
+        """Render, apply conditions and label a given scene (its index seeds the effects)."""
         cfg = self.config
-        scene = self.scene(index)
+        index = scene.index
         # every random choice is made before any pixel moves
         object_effects = sample_object_effects(cfg.effects, cfg.seed, scene)
         image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)

@@ -1,0 +1,140 @@
+"""Stress suites: paired layouts across conditions, and per-slice scores from pycocotools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from pycocotools import mask as mask_utils
+
+from synthgen.cli import main
+from synthgen.config import load_config
+from synthgen.errors import ConfigError
+from synthgen.evaluate import EvaluationError, evaluate
+from synthgen.geometry import tight_box
+from synthgen.stress import run_suite
+
+from conftest import tiny_config_dict
+
+CONDITIONS = ["fog", "night", "occlusion"]
+SEVERITIES = [1, 3]
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory):
+    from conftest import make_assets
+
+    root = tmp_path_factory.mktemp("stress")
+    assets = make_assets(root / "assets")
+    cfg = load_config(data=tiny_config_dict(assets, objects_per_image=[3, 4]))
+    out = root / "suite"
+    run_suite(cfg, out, 5, CONDITIONS, SEVERITIES)
+    return out, json.loads((out / "annotations.json").read_text())
+
+
+def _by_variant(gt):
+    groups = {}
+    for im in gt["images"]:
+        groups.setdefault((im["scene_id"], im["condition"], im["severity"]), im)
+    return groups
+
+
+def test_every_scene_has_every_variant(suite):
+    _, gt = suite
+    assert len(gt["images"]) == 5 * (1 + len(CONDITIONS) * len(SEVERITIES))
+    groups = _by_variant(gt)
+    for sid in range(5):
+        for c in CONDITIONS:
+            for s in SEVERITIES:
+                im = groups[(sid, c, s)]
+                if c != "occlusion":
+                    assert [x["name"] for x in im["conditions"]] == [c] and im["conditions"][0]["severity"] == s
+
+
+def test_layouts_are_identical_across_photometric_conditions(suite):
+    _, gt = suite
+    groups = _by_variant(gt)
+    anns = {}
+    for a in gt["annotations"]:
+        anns.setdefault(a["image_id"], []).append((a["category_id"], a["bbox"], a["segmentation"]["counts"]))
+    for sid in range(5):
+        clean = anns.get(groups[(sid, "clean", 0)]["id"])
+        for c in ("fog", "night"):
+            for s in SEVERITIES:
+                assert anns.get(groups[(sid, c, s)]["id"]) == clean
+
+
+def test_occlusion_hides_the_same_targets_more_with_severity(suite):
+    _, gt = suite
+    groups = _by_variant(gt)
+    vis = {}
+    for a in gt["annotations"]:
+        vis.setdefault(a["image_id"], []).append(a["visible_fraction"])
+    for key in [("clean", 0), ("occlusion", 1), ("occlusion", 3)]:
+        vals = [v for sid in range(5) for v in vis.get(groups[(sid, *key)]["id"], [])]
+        vis[key] = np.mean(vals)
+    assert vis[("clean", 0)] > vis[("occlusion", 1)] > vis[("occlusion", 3)]
+    for a in gt["annotations"]:  # still exact
+        m = mask_utils.decode({**a["segmentation"], "counts": a["segmentation"]["counts"].encode()}).astype(bool)
+        assert a["bbox"] == list(tight_box(m)) and a["area"] == int(m.sum())
+
+
+def _preds(gt, keep=lambda im: True):
+    images = {im["id"]: im for im in gt["images"]}
+    return [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0,
+             "segmentation": a["segmentation"]} for a in gt["annotations"] if keep(images[a["image_id"]])]
+
+
+def test_ground_truth_as_predictions_scores_1_on_every_slice(suite, tmp_path):
+    out, gt = suite
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(_preds(gt)))
+    rows = evaluate(out, p)
+    assert {r.iou for r in rows} == {"bbox", "segm"}
+    for r in rows:
+        if r.instances:
+            assert r.ap == pytest.approx(1.0), r
+            assert r.condition in ("clean", "size", "visibility") or r.drop == pytest.approx(0.0)
+
+
+def test_missing_fog_predictions_lower_only_fog_slices(suite, tmp_path):
+    out, gt = suite
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(_preds(gt, keep=lambda im: im["condition"] != "fog")))
+    for r in evaluate(out, p):
+        if r.condition == "fog":
+            assert r.ap == pytest.approx(0.0) and r.drop == pytest.approx(1.0)
+        elif r.condition not in ("size", "visibility"):
+            assert r.ap == pytest.approx(1.0), r
+
+
+def test_evaluate_cli_writes_table_csv_markdown_and_plot(suite, tmp_path):
+    out, gt = suite
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(_preds(gt)))
+    res = CliRunner().invoke(main, ["evaluate", str(out), "-p", str(p), "-o", str(tmp_path / "report")])
+    assert res.exit_code == 0, res.output
+    assert "fog 3" in res.output and "visible" in res.output
+    for name in ("metrics.csv", "metrics.md", "ap_vs_severity.png"):
+        assert (tmp_path / "report" / name).stat().st_size > 100
+
+
+def test_unknown_ids_in_predictions_are_named(suite, tmp_path):
+    out, gt = suite
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps([{"image_id": 99999, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}]))
+    with pytest.raises(EvaluationError, match=r"1 unknown image ids, e.g. \[99999\]"):
+        evaluate(out, p)
+    p.write_text(json.dumps([{"image_id": 1, "category_id": 42, "bbox": [0, 0, 1, 1], "score": 1}]))
+    with pytest.raises(EvaluationError, match=r"unknown category ids \[42\]"):
+        evaluate(out, p)
+
+
+def test_bad_conditions_are_config_errors(tiny_config, tmp_path):
+    with pytest.raises(ConfigError, match="unknown \\['smog'\\]"):
+        run_suite(tiny_config, tmp_path / "s", 1, ["smog"], [1])
+    with pytest.raises(ConfigError, match="move the layout"):
+        run_suite(tiny_config, tmp_path / "s", 1, ["rotate"], [1])
