@@ -176,13 +176,15 @@ def merge(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
 @click.option("--coco", type=click.Path(exists=True, dir_okay=False), help="COCO annotations.json with masks (polygons or RLE).")
 @click.option("--images", type=click.Path(exists=True, file_okay=False), help="With --coco: the folder its file_names are relative to.")
 @click.option("--yolo", type=click.Path(exists=True, file_okay=False), help="A YOLO dataset folder (data.yaml, images/, labels/).")
+@click.option("--masks", type=click.Path(exists=True, file_okay=False), help="With --images: instance-id map PNGs, <image stem>.png, 0 = background.")
+@click.option("--class", "class_name", help="With --masks: the class of every object in them.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Asset folder to write: one sub-folder per class.")
 @click.option("--boxes-only", is_flag=True, help="Cut every object out of its box with GrabCut (for datasets without masks).")
 @click.option("--min-area", default=400, show_default=True, type=click.IntRange(min=1), help="Skip objects with fewer pixels.")
 @click.option("--keep-truncated", is_flag=True, help="Keep objects cut by the image border.")
 @click.option("--max-occluded", default=0.25, show_default=True, type=click.FloatRange(0, 1), help="Skip objects whose outline touches others more than this.")
 @click.option("--min-quality", default=0.3, show_default=True, type=click.FloatRange(0, 1), help="Skip cutouts whose quality score is lower.")
-def extract(coco, images, yolo, out, boxes_only, min_area, keep_truncated, max_occluded, min_quality) -> None:
+def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, keep_truncated, max_occluded, min_quality) -> None:
     """Turn a labeled dataset's objects into cutouts for `assets.objects`.
 
     Every instance mask becomes an RGBA PNG in OUT/<class>/, with OUT/<class>/<name>.json
@@ -194,18 +196,26 @@ def extract(coco, images, yolo, out, boxes_only, min_area, keep_truncated, max_o
       synthgen extract --coco real/annotations.json --images real/images --out my_assets/
       synthgen extract --yolo real/ --out my_assets/
       synthgen extract --coco boxes.json --images real/images --boxes-only --out my_assets/
+      synthgen extract --images photos/ --masks photo_masks/ --class car --out my_assets/
     """
     from tqdm import tqdm
 
     from synthgen.extract import ExtractOptions, extract as run
-    from synthgen.realdata import load_coco, load_yolo
+    from synthgen.realdata import load_coco, load_mask_folder, load_yolo
 
     try:
-        if bool(coco) == bool(yolo):
-            raise SynthgenError("give either --coco (with --images) or --yolo")
-        if coco and not images:
-            raise SynthgenError("--coco needs --images, the folder its file_names are relative to")
-        dataset = load_coco(Path(coco), Path(images)) if coco else load_yolo(Path(yolo))
+        if sum(map(bool, (coco, yolo, masks))) != 1:
+            raise SynthgenError("give one of --coco (with --images), --yolo, or --masks (with --images and --class)")
+        if (coco or masks) and not images:
+            raise SynthgenError("--coco and --masks need --images, the folder of the images")
+        if masks and not class_name:
+            raise SynthgenError("--masks needs --class, the class of the objects in them")
+        if coco:
+            dataset = load_coco(Path(coco), Path(images))
+        elif yolo:
+            dataset = load_yolo(Path(yolo))
+        else:
+            dataset = load_mask_folder(Path(images), Path(masks), class_name)
         options = ExtractOptions(min_area, keep_truncated, max_occluded, boxes_only, min_quality)
         with tqdm(total=len(dataset.images), unit="img", desc="extract") as bar:
             report = run(dataset, Path(out), options, progress=bar.update)

@@ -178,3 +178,33 @@ def load_yolo(root: Path) -> RealDataset:
                     raise AssetError(f"{lbl}:{ln}: expected 4 box values or an even number >= 6 of polygon values")
         images.append(RealImage(n, img, W, H, tuple(insts)))
     return RealDataset(tuple(names), tuple(images), str(root))
+
+
+def load_mask_folder(images: Path, masks: Path, category: str) -> RealDataset:
+    """Images with instance masks beside them: ``masks/<stem>.png`` is an instance-id map
+    (0 = background, each other value one object of ``category``), same size as its image."""
+    images, masks = Path(images), Path(masks)
+    out = []
+    for n, img in enumerate(sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_EXTS)):
+        mpath = masks / f"{img.stem}.png"
+        if not mpath.exists():
+            continue
+        with Image.open(img) as im:
+            W, H = im.size
+        ids = np.asarray(Image.open(mpath))
+        if ids.ndim == 3:
+            raise AssetError(f"{mpath}: expected a single-channel instance-id map, got {ids.shape[2]} channels")
+        if ids.shape != (H, W):
+            raise AssetError(f"{mpath}: mask is {ids.shape[1]}x{ids.shape[0]} but its image {img.name} is {W}x{H}")
+        insts = []
+        for v in np.unique(ids):
+            if v == 0:
+                continue
+            m = np.asfortranarray(ids == v, dtype=np.uint8)
+            rle = mask_utils.encode(m)
+            seg = {"size": [H, W], "counts": rle["counts"].decode()}
+            insts.append(RealInstance(f"{img.stem}:{int(v)}", category, seg, tuple(float(b) for b in mask_utils.toBbox(rle))))
+        out.append(RealImage(n, img, W, H, tuple(insts)))
+    if not out:
+        raise AssetError(f"{masks}: no <image stem>.png masks for the images in {images}")
+    return RealDataset((category,), tuple(out), str(masks))

@@ -267,7 +267,7 @@ def sample_scene(
                     fx = float(rng.uniform(0, W))
                     fy = float(rng.uniform(horizon + 0.02 * (H - horizon), H))
                 if ground:  # further away (closer to the horizon) means smaller
-                    scale *= max((fy - horizon) / (H - horizon), 0.02)
+                    scale *= max((fy - horizon) / (H - horizon), 0.1)  # not microscopic at the horizon
                 height = scale * min(W, H) * oh / max(ow, oh)
                 center = (fx, fy - height / 2.0)
             p = Placement(

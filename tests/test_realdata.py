@@ -289,3 +289,22 @@ def test_clear_errors_for_bad_real_data(real, tmp_path):
         load_yolo(root / "yolo")
     result = CliRunner().invoke(main, ["merge", str(root / "coco"), "--out", str(tmp_path / "m"), "--classes", "square,disc"])
     assert result.exit_code == 2 and "category 'cone' does not map" in result.output
+
+
+def test_extract_from_image_and_mask_folders(real, tmp_path):
+    root, truth = real
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for name, objs in truth.items():
+        ids = np.zeros((H, W), np.uint8)
+        for k, (cls, m) in enumerate(objs):
+            if cls == "disc":
+                ids[m] = k + 1
+        cv2.imwrite(str(masks / f"{Path(name).stem}.png"), ids)
+    out = tmp_path / "assets"
+    result = CliRunner().invoke(main, ["extract", "--images", str(root / "coco" / "images"), "--masks", str(masks),
+                                       "--class", "disc", "--out", str(out), "--min-area", "50"])
+    assert result.exit_code == 0, result.output
+    assert "kept 4 cutouts: disc 4" in result.output and "4 tiny" in result.output
+    bad = CliRunner().invoke(main, ["extract", "--images", str(root / "coco" / "images"), "--masks", str(masks), "--out", str(out)])
+    assert bad.exit_code == 2 and "--masks needs --class" in bad.output
