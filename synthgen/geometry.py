@@ -6,6 +6,7 @@ matrix, so the silhouette the sampler checked is the one the renderer paints.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -17,6 +18,7 @@ def alpha_cut(threshold: float) -> int:
     return max(1, int(math.ceil(threshold * 255.0 - 1e-9)))
 
 
+@functools.lru_cache(maxsize=256)  # scene sampling and rendering ask for the same matrices
 def homography(
     cutout_wh: tuple[int, int],
     object_wh: tuple[int, int],
@@ -50,7 +52,9 @@ def homography(
     # y points down in images: this rotation turns the object counter-clockwise on screen.
     rot_scale = np.array([[c * s, si * s, 0], [-si * s, c * s, 0], [0, 0, 1]], np.float64)
     to_center = np.array([[1, 0, center[0]], [0, 1, center[1]], [0, 0, 1]], np.float64)
-    return to_center @ rot_scale @ mirror @ to_origin @ P
+    H = to_center @ rot_scale @ mirror @ to_origin @ P
+    H.flags.writeable = False  # cached: shared by every caller
+    return H
 
 
 def warp_box(H: np.ndarray, cutout_wh: tuple[int, int], margin: int = 0) -> tuple[int, int, int, int]:
