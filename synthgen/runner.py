@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing as mp
+import os
 import shutil
 import threading
 import time
@@ -138,6 +139,7 @@ def _run_ray(config_json: str, out: Path, todo: list[ShardSpec], address: str | 
     except ImportError:
         raise OutputError("--backend ray needs Ray: pip install 'synthgen[ray]'") from None
     if not ray.is_initialized():
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports unless the user opts in
         ray.init(address=address, include_dashboard=False, logging_level="warning")
     task = ray.remote(num_cpus=1)(run_shard)
     pending = {task.remote(config_json, str(out.resolve()), s): s for s in todo}
