@@ -13,6 +13,7 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -25,6 +26,7 @@ from synthgen.errors import AssetError
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
+CACHE_SIZE = 64  # decoded backgrounds, regions, real scenes and their moved masks, per process
 PAD = 2  # transparent border kept around trimmed cutouts, so warps never clip colour
 
 
@@ -67,7 +69,7 @@ class AssetLibrary:
     backgrounds: tuple[BackgroundRef, ...]
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) for files skipped with on_error=skip
     scenes: Any = None  # realdata.RealDataset of real labeled scenes, or None
-    _bg_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _index: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -75,16 +77,21 @@ class AssetLibrary:
         """Classes that have cutouts (real scenes may add classes that only occur in them)."""
         return tuple(c for c in self.classes if c in self.cutouts)
 
+    def cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A per-process, least-recently-used cache of decoded and derived assets, bounded so
+        that memory stays flat however many images a worker makes."""
+        value = self._cache.get(key)
+        if value is None:
+            value = self._cache[key] = make()
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return value
+
     def scene_image(self, index: int) -> np.ndarray:
-        key = f"scene:{index}"
-        img = self._bg_cache.get(key)
-        if img is None:
-            img = self.scenes.images[index].read()
-            img.flags.writeable = False
-            self._bg_cache[key] = img
-            if len(self._bg_cache) > 64:
-                self._bg_cache.popitem(last=False)
-        return img
+        """Decoded RGB of real scene ``index`` (read-only)."""
+        return self.cached(("scene", index), lambda: _frozen(self.scenes.images[index].read()))
 
     def cutout(self, name: str, *, distractor: bool = False) -> Cutout:
         index = self._index
@@ -98,37 +105,30 @@ class AssetLibrary:
         return hit if hit is not None else index[(not distractor, name)]  # e.g. an object cutout as an occluder
 
     def region(self, index: int) -> np.ndarray | None:
-        """The background's placement region (bool, background size), or None; cached."""
+        """The background's placement region (bool, background size), or None."""
         ref = self.backgrounds[index]
         if ref.region is None:
             return None
-        key = "region:" + ref.name
-        mask = self._bg_cache.get(key)
-        if mask is None:
+
+        def load() -> np.ndarray:
             im = _to_8bit(_open(ref.region)).convert("L")
             if im.size != ref.size_wh:
                 raise AssetError(
                     f"{ref.region}: region mask is {im.size[0]}x{im.size[1]} but its background "
                     f"{ref.name} is {ref.size_wh[0]}x{ref.size_wh[1]}"
                 )
-            mask = np.asarray(im) >= 128
-            mask.flags.writeable = False
-            self._bg_cache[key] = mask
-        return mask
+            return _frozen(np.asarray(im) >= 128)
+
+        return self.cached(("region", index), load)
 
     def background(self, index: int) -> np.ndarray:
-        """Decoded RGB background (H x W x 3 uint8, read-only), cached per process."""
-        ref = self.backgrounds[index]
-        img = self._bg_cache.get(ref.name)
-        if img is None:
-            img = _read_rgb(ref.path)
-            img.flags.writeable = False
-            self._bg_cache[ref.name] = img
-            if len(self._bg_cache) > 64:
-                self._bg_cache.popitem(last=False)
-        else:
-            self._bg_cache.move_to_end(ref.name)
-        return img
+        """Decoded RGB background (H x W x 3 uint8, read-only)."""
+        return self.cached(("background", index), lambda: _frozen(_read_rgb(self.backgrounds[index].path)))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 # ---------------------------------------------------------------------------------------------

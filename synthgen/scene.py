@@ -64,13 +64,14 @@ def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator)
 def real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> list[tuple[Any, np.ndarray, int, tuple]]:
     """The usable objects of a real scene, moved like the background: (instance, in-canvas
     mask, whole-object area in canvas pixels, whole-object box). Crowd and box-only
-    annotations are left out (they cannot be kept exact). Cached per process."""
+    annotations are left out (they cannot be kept exact)."""
     if not bg.real_scene:
         return []
-    key = ("real", bg.index, bg.crop_xywh, bg.flip, canvas_wh)
-    hit = lib._bg_cache.get(key)
-    if hit is not None:
-        return hit
+    # sampling and rendering of one image both ask; the bounded cache keeps it to one decode
+    return lib.cached(("real", bg.index, bg.crop_xywh, bg.flip, canvas_wh), lambda: _move_real_objects(bg, lib, canvas_wh))
+
+
+def _move_real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> list:
     im = lib.scenes.images[bg.index]
     W, H = canvas_wh
     x, y, w, h = bg.crop_xywh
@@ -97,7 +98,6 @@ def real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[in
         area = max(int(canvas.sum()), int(round(m.sum() * sx * sy)))
         canvas.flags.writeable = False
         out.append((inst, canvas, area, box))
-    lib._bg_cache[key] = out
     return out
 
 

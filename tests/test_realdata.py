@@ -308,3 +308,13 @@ def test_extract_from_image_and_mask_folders(real, tmp_path):
     assert "kept 4 cutouts: disc 4" in result.output and "4 tiny" in result.output
     bad = CliRunner().invoke(main, ["extract", "--images", str(root / "coco" / "images"), "--masks", str(masks), "--out", str(out)])
     assert bad.exit_code == 2 and "--masks needs --class" in bad.output
+
+
+def test_asset_cache_stays_bounded_over_many_real_scene_images(tiny_assets, real):
+    from synthgen.assets import CACHE_SIZE
+
+    root, _ = real
+    gen = Generator(_scene_config(tiny_assets, root))
+    for i in range(CACHE_SIZE + 40):  # every image has its own random crop: a new cache key
+        gen.sample(i)
+    assert len(gen.library._cache) <= CACHE_SIZE
