@@ -203,6 +203,16 @@ class SceneConfig(_Model):
             raise ValueError("values must be between 0 and 500")
         return v
 
+    @model_validator(mode="after")
+    def _instance_ids_fit(self) -> SceneConfig:
+        most = self.objects_per_image[1] + self.distractors.count[1]
+        if most > 900:
+            raise ValueError(
+                f"objects_per_image and distractors.count allow {most} pastes per image; at most 900 "
+                "(instance ids, real objects included, must stay below 1000)"
+            )
+        return self
+
     @field_validator("scale")
     @classmethod
     def _scale_bounds(cls, v: tuple[float, float]) -> tuple[float, float]:

@@ -16,7 +16,7 @@ import numpy as np
 from synthgen.assets import PAD, AssetLibrary, Cutout
 from synthgen.config import BLEND_MODES, Config
 from synthgen.geometry import alpha_cut, clip_box, homography, tight_box, warp, warp_box
-from synthgen.types import BackgroundPlacement, Placement, RealLabel, Scene
+from synthgen.types import MAX_INSTANCES, BackgroundPlacement, Placement, RealLabel, Scene
 
 
 def image_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
@@ -225,7 +225,7 @@ def sample_scene(
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     real = []
-    for inst, mask, _, _ in real_objects(background, lib, (W, H)):
+    for inst, mask, _, _ in real_objects(background, lib, (W, H))[: MAX_INSTANCES - 1]:
         rid = len(real) + 1
         real.append(RealLabel(rid, lib.classes.index(inst.category) + 1, inst.category, inst.ann_id))
         canvas.paint((0, 0, W, H), mask, rid, labeled=True, inframe=int(mask.sum()))
@@ -253,6 +253,9 @@ def sample_scene(
             rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
         )
         instance_id = len(real) + len(placements) + 1
+        if instance_id >= MAX_INSTANCES:  # ids must fit the annotation id scheme
+            unplaced += 1
+            continue
         ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
         accepted = None
         for _ in range(sc.max_tries):

@@ -25,7 +25,7 @@ from synthgen.config import Config
 from synthgen.errors import ConfigError
 from synthgen.generator import Generator
 from synthgen.scene import cutout_matrix
-from synthgen.types import Placement, Scene
+from synthgen.types import MAX_INSTANCES, Placement, Scene
 from synthgen.writers.shard import ShardSpec, ShardWriter, plan_shards, verify_shard
 
 ALIASES = {"glare": "sun_flare", "noise": "gaussian_noise", "blur": "gaussian_blur"}
@@ -61,7 +61,7 @@ def _occluders(gen: Generator, scene: Scene, severity: int) -> Scene:
     extra = []
     next_id = len(scene.real) + len(scene.placements) + 1
     for p in scene.placements:
-        if p.distractor:
+        if p.distractor or next_id >= MAX_INSTANCES:
             continue
         cut = lib.cutout(p.asset)
         corners = np.array([[0, 0, 1], [cut.size_wh[0], 0, 1], [cut.size_wh[0], cut.size_wh[1], 1], [0, cut.size_wh[1], 1]])

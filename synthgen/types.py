@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 BBox = tuple[int, int, int, int]  # COCO [x, y, w, h] in whole pixels
+MAX_INSTANCES = 1000  # instance ids are 1..999 per image; annotation id = (index + 1) * 1000 + id
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def test_greyscale_cutout_without_alpha_is_explained(tiny_assets):
         ("render.blending={none: 0, gaussian: 0, poisson: 0, motion: 0}", "render.blending"),
         ("output.jpeg_quality=0", "output.jpeg_quality"),
         ("scene.distractors.count=[-1, 2]", "scene.distractors.count"),
+        ("scene.distractors.count=[0, 900]", "scene"),  # instance ids must fit below 1000
     ],
 )
 def test_bad_config_values_name_their_key(tiny_assets, override, key):

@@ -6,7 +6,7 @@ from typing import Any
 
 from synthgen.types import Sample
 
-MAX_INSTANCES = 1000  # annotation id = (image index + 1) * MAX_INSTANCES + instance id
+from synthgen.types import MAX_INSTANCES  # annotation id = (image index + 1) * MAX_INSTANCES + instance id
 
 
 def image_id(index: int) -> int:
