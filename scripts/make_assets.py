@@ -372,7 +372,6 @@ def bg_road(rng) -> np.ndarray:
     hz = ROAD_HORIZON  # horizon row
     img = vertical_gradient((92, 146, 210), (205, 222, 236), H, W)
     # distant tree line / hills along the horizon
-    xs = np.arange(W)
     ridge = hz - 18 - 14 * noise_field(rng, (1, W), [(25, 1.0)])[0]
     ridge = np.clip(ridge, hz - 45, hz - 4)
     yy = np.arange(H)[:, None]

@@ -36,6 +36,7 @@ class Effect:
     severities: ClassVar[tuple[Ranges, Ranges, Ranges, Ranges, Ranges]]  # levels 1..5
     geometric: ClassVar[bool] = False  # moves pixels: applied to the id map too, labels re-derived
     per_object: ClassVar[bool] = True  # may be applied to a single pasted object
+    seeded: ClassVar[bool] = False  # apply() needs randomness: a recorded `seed` parameter is drawn
 
     @classmethod
     def sample(cls, ranges: Ranges, rng: np.random.Generator, canvas_wh: tuple[int, int]) -> dict[str, Any]:
@@ -47,6 +48,8 @@ class Effect:
                 out[key] = int(rng.integers(int(round(lo)), int(round(hi)) + 1))
             else:
                 out[key] = float(lo if lo == hi else rng.uniform(lo, hi))
+        if cls.seeded:
+            out["seed"] = seed_param(rng)
         out.update(cls.sample_extra(out, rng, canvas_wh))
         return out
 

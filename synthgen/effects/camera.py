@@ -8,7 +8,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synthgen.effects.base import Effect, Param, register, seed_param
+from synthgen.effects.base import Effect, Param, register
 
 
 def standard_normal(seed: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -77,9 +77,7 @@ class GaussianNoise(Effect):
         {"sigma": (22, 24)},
     )
 
-    @classmethod
-    def sample_extra(cls, params, rng, canvas_wh):
-        return {"seed": seed_param(rng)}
+    seeded = True
 
     @classmethod
     def apply(cls, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
@@ -106,9 +104,7 @@ class IsoNoise(Effect):
     )
     per_object = False
 
-    @classmethod
-    def sample_extra(cls, params, rng, canvas_wh):
-        return {"seed": seed_param(rng)}
+    seeded = True
 
     @classmethod
     def apply(cls, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:

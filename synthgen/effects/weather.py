@@ -8,7 +8,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synthgen.effects.base import Effect, Param, register, seed_param
+from synthgen.effects.base import Effect, Param, register
 from synthgen.effects.blur import motion_blur
 
 
@@ -38,9 +38,7 @@ class Fog(Effect):
     )
     per_object = False
 
-    @classmethod
-    def sample_extra(cls, params, rng, canvas_wh):
-        return {"seed": seed_param(rng)}
+    seeded = True
 
     @classmethod
     def apply(cls, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
@@ -97,9 +95,7 @@ class Rain(Effect):
     )
     per_object = False
 
-    @classmethod
-    def sample_extra(cls, params, rng, canvas_wh):
-        return {"seed": seed_param(rng)}
+    seeded = True
 
     @classmethod
     def streaks(cls, hw: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
@@ -165,9 +161,7 @@ class Snow(Effect):
     )
     per_object = False
 
-    @classmethod
-    def sample_extra(cls, params, rng, canvas_wh):
-        return {"seed": seed_param(rng)}
+    seeded = True
 
     @classmethod
     def flakes(cls, hw: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
