@@ -29,7 +29,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
 
 BLEND_MODES = ("none", "gaussian", "poisson", "motion")
-FORMATS = ("coco", "yolo", "webdataset")
 
 
 def _ordered(pair: tuple[Any, Any]) -> tuple[Any, Any]:

@@ -9,7 +9,6 @@ per parameter, in the spirit of ImageNet-C: "fog 3" is the same distribution in 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -97,9 +96,6 @@ def seed_param(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
-def as_float(image: np.ndarray) -> np.ndarray:
-    return image.astype(np.float32)
-
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(image + 0.5, 0, 255).astype(np.uint8)
@@ -109,8 +105,3 @@ def luminance(image: np.ndarray) -> np.ndarray:
     """Rec. 601 luma in [0, 255], float32 H x W."""
     f = image.astype(np.float32)
     return f[..., 0] * 0.299 + f[..., 1] * 0.587 + f[..., 2] * 0.114
-
-
-def odd(n: float) -> int:
-    k = max(1, int(math.ceil(n)))
-    return k if k % 2 else k + 1
