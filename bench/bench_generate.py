@@ -29,7 +29,8 @@ from synthgen.generator import Generator
 from synthgen.labels import derive_instances
 from synthgen.render import render
 from synthgen.runner import generate
-from synthgen.writers.files import atomic_write, encode_image
+from synthgen.io.files import atomic_write
+from synthgen.writers.files import encode_image
 
 
 def floor_seconds(samples, out: Path, quality: int) -> float:

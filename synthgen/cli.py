@@ -148,7 +148,8 @@ def merge(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
       synthgen merge out/ --out merged/
       synthgen merge real/ synth/ --out combined/ --balance
     """
-    from synthgen.merge import combine, merge_run
+    from synthgen.combine import combine
+    from synthgen.writers.merge import merge_run
 
     paths = [Path(p) for p in inputs]
     try:

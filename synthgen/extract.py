@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from synthgen.realdata import RealDataset, RealImage, RealInstance
-from synthgen.writers.files import atomic_write
+from synthgen.io.files import atomic_write
 
 
 @dataclass(frozen=True)

@@ -675,7 +675,7 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
 
 def write_report(path: str | Path, output: str | Path, images: str | Path | None = None, gallery: int = 12,
                  title: str | None = None) -> ReportSummary:
-    from synthgen.writers.files import atomic_write
+    from synthgen.io.files import atomic_write
 
     t0 = time.perf_counter()
     page, stats = build_report(path, images=images, gallery=gallery, title=title)

@@ -8,7 +8,6 @@ count, the backend, the ``--shard`` split or where a run was interrupted.
 
 from __future__ import annotations
 
-import json
 import math
 import multiprocessing as mp
 import os
@@ -25,8 +24,10 @@ import cv2
 from synthgen.config import Config, dump_config
 from synthgen.errors import OutputError
 from synthgen.generator import Generator
-from synthgen.writers.files import atomic_write
-from synthgen.writers.shard import ShardSpec, ShardWriter, plan_shards, verify_shard
+from synthgen.io.files import atomic_write
+from synthgen.io.manifest import ShardSpec, plan_shards, read_json, write_manifest
+from synthgen.writers.merge import merge_run
+from synthgen.writers.shard import ShardWriter, verify_shard
 
 MERGE_LIMIT = 200_000  # runs up to this size end as one annotations.json; bigger ones: `synthgen merge`
 MERGED_FILES = ("annotations.json", "metadata.jsonl", "data.yaml")
@@ -189,7 +190,7 @@ def prepare_output(out: Path, cfg: Config, info: dict[str, Any], overwrite: bool
                 f"--out {out} holds a run made with a different config (see {cfg_file}); "
                 "pass --overwrite to replace it, or choose another folder"
             )
-        old = _read_json(out / "manifest.json")
+        old = read_json(out / "manifest.json")
         if old and old.get("shard_size") != info["shard_size"]:
             raise OutputError(
                 f"--out {out} was written with --shard-size {old.get('shard_size')}, not {info['shard_size']}; "
@@ -208,31 +209,6 @@ def prepare_output(out: Path, cfg: Config, info: dict[str, Any], overwrite: bool
             atomic_write(cfg_file, dump_config(cfg).encode())
     except OSError as exc:
         raise OutputError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def write_manifest(out: Path, info: dict[str, Any], shards: list[ShardSpec]) -> dict[str, Any]:
-    """manifest.json from the done records on disk (so runs of different --shard parts that
-    share a folder all describe the same state); sorted, no timestamps: reproducible bytes."""
-    entries = {}
-    for s in shards:
-        rec = _read_json(out / "shards" / f"{s.name}.done.json")
-        if rec and (rec.get("start"), rec.get("stop")) == (s.start, s.stop):
-            entries[str(s.id)] = {k: rec[k] for k in ("shard", "start", "stop", "images", "instances")}
-    manifest = {
-        **info,
-        "complete": len(entries) == len(shards),
-        "images_done": sum(e["images"] for e in entries.values()),
-        "shards": entries,
-    }
-    atomic_write(out / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode())
-    return manifest
 
 
 def parse_part(text: str | None) -> tuple[int, int] | None:
@@ -298,8 +274,6 @@ def generate(
     do_merge = merge if merge is not None else num_images <= MERGE_LIMIT
     merged = False
     if manifest["complete"] and do_merge:
-        from synthgen.merge import merge_run
-
         merge_run(out)
         merged = True
     return Summary(

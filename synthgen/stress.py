@@ -26,7 +26,9 @@ from synthgen.errors import ConfigError
 from synthgen.generator import Generator
 from synthgen.scene import cutout_matrix
 from synthgen.types import MAX_INSTANCES, Placement, Scene
-from synthgen.writers.shard import ShardSpec, ShardWriter, plan_shards, verify_shard
+from synthgen.io.manifest import ShardSpec, plan_shards, write_manifest
+from synthgen.writers.merge import merge_run
+from synthgen.writers.shard import ShardWriter, verify_shard
 
 ALIASES = {"glare": "sun_flare", "noise": "gaussian_noise", "blur": "gaussian_blur"}
 OCCLUSION = "occlusion"
@@ -161,8 +163,7 @@ def run_suite(
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    from synthgen.merge import merge_run
-    from synthgen.runner import _run_info, prepare_output, write_manifest
+    from synthgen.runner import _run_info, prepare_output
 
     check_conditions(conditions, severities)
     out = Path(out)

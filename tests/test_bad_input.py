@@ -134,7 +134,7 @@ def test_a_foreign_folder_is_not_overwritten(tiny_config, tmp_path):
 
 
 def test_a_full_disk_fails_clearly_and_nothing_looks_complete(tiny_config, tmp_path, monkeypatch):
-    import synthgen.writers.files as files
+    import synthgen.io.files as files
 
     real_open = open
     writes = {"n": 0}

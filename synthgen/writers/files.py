@@ -1,26 +1,11 @@
-"""Atomic file writes and image encoding."""
+"""Image and id-map encoding."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from synthgen.errors import OutputError
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary name in the same folder, then rename."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def encode_image(rgb: np.ndarray, image_format: str, jpeg_quality: int) -> bytes:

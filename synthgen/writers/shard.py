@@ -14,40 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synthgen.config import OutputConfig
 from synthgen.types import Sample
 from synthgen.writers import coco, yolo
-from synthgen.writers.files import atomic_write, encode_id_map, encode_image
+from synthgen.io.files import atomic_write
+from synthgen.io.manifest import ShardSpec, done_path
+from synthgen.writers.files import encode_id_map, encode_image
 from synthgen.writers.webdataset import TarShardWriter
-
-
-@dataclass(frozen=True)
-class ShardSpec:
-    id: int
-    start: int  # first index
-    stop: int  # one past the last index
-
-    @property
-    def name(self) -> str:
-        return f"shard-{self.id:06d}"
-
-    def __len__(self) -> int:
-        return self.stop - self.start
-
-
-def plan_shards(num_images: int, shard_size: int) -> list[ShardSpec]:
-    return [
-        ShardSpec(i, start, min(start + shard_size, num_images))
-        for i, start in enumerate(range(0, num_images, shard_size))
-    ]
-
-
-def done_path(out: Path, shard: ShardSpec) -> Path:
-    return out / "shards" / f"{shard.name}.done.json"
 
 
 def _digest(data: bytes) -> list:
