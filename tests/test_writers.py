@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synthgen.config import load_config
 from synthgen.runner import generate
@@ -35,6 +37,49 @@ def test_polygon_of_a_split_object_covers_both_parts():
     assert filled[15, 10] and filled[15, 47]
     # the bridge between the parts has no area: nothing far from it is filled
     assert not filled[3, 30] and not filled[27, 30]
+
+
+def _bridge_budget(parts: list[tuple[int, int]]) -> int:
+    """Pixels a set of 1-px bridges may add: at most the sum of the gaps they span, plus ends."""
+    return sum(abs(a - b) + 2 for a, b in parts)
+
+
+def test_polygon_of_three_parts_fills_them_without_wedges():
+    # three squares far apart: a wedge (a ring entered at one point and left at another)
+    # would fill area between them; zero-width bridges add only their own 1-px lines
+    m = np.zeros((60, 80), bool)
+    m[5:15, 5:15] = True
+    m[40:50, 8:18] = True
+    m[10:20, 60:70] = True
+    filled = _raster(polygon(m), m.shape)
+    assert (m & ~filled).sum() == 0
+    assert (filled & ~m).sum() <= _bridge_budget([(15, 40), (14, 60)])
+
+
+def test_polygon_keeps_holes():
+    m = np.zeros((40, 40), np.uint8)
+    cv2.circle(m, (20, 20), 15, 1, -1)
+    cv2.circle(m, (14, 20), 4, 0, -1)
+    cv2.circle(m, (26, 20), 4, 0, -1)
+    m = m.astype(bool)
+    filled = _raster(polygon(m), m.shape)
+    assert not filled[20, 14] and not filled[20, 26]  # the holes' centres
+    assert (filled != m).sum() <= 2  # the bridges run through the object, not the holes
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.8, 3.0))
+def test_polygon_never_loses_a_pixel_and_adds_only_bridges(seed, sigma):
+    rng = np.random.default_rng(seed)
+    m = cv2.GaussianBlur(rng.random((32, 32)), (0, 0), sigma) > 0.5
+    if not m.any():
+        return
+    filled = _raster(polygon(m), m.shape)
+    assert (m & ~filled).sum() == 0
+    holes = cv2.findContours(np.pad(m.astype(np.uint8), 1), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)[0]
+    # every extra pixel lies on a bridge; there are len(rings) - 1 bridges, each at most the
+    # image diagonal long
+    assert (filled & ~m).sum() <= (len(holes) - 1) * 46
 
 
 def test_polygon_of_one_pixel_is_its_square():

@@ -16,48 +16,77 @@ def box_line(class_index: int, bbox: tuple[int, int, int, int], W: int, H: int) 
     return f"{class_index} {(x + w / 2) / W:.6f} {(y + h / 2) / H:.6f} {w / W:.6f} {h / H:.6f}"
 
 
-def _join_parts(parts: list[np.ndarray]) -> np.ndarray:
-    """One polygon from several rings, linked by zero-width bridges (walked out and back)."""
-    parts = sorted(parts, key=lambda p: -len(p))
-    path = [parts[0]]
-    bridges = []
-    current = parts[0]
-    remaining = parts[1:]
-    while remaining:
-        # the remaining ring nearest to the last one added
-        best = None
-        for ri, ring in enumerate(remaining):
-            d = ((current[:, None, :] - ring[None, :, :]) ** 2).sum(-1)
-            i, j = np.unravel_index(int(d.argmin()), d.shape)
-            if best is None or d[i, j] < best[0]:
-                best = (d[i, j], ri, i, j)
-        _, ri, i, j = best
-        ring = remaining.pop(ri)
-        # leave `current` at point i, walk the new ring once around from j, and come back later
-        bridges.append(current[i])
-        path.append(np.concatenate([np.roll(ring, -j, axis=0), ring[j : j + 1]]))
-        current = ring
-    # the first ring walked from the first bridge point, then the others, then back over bridges
-    first = parts[0]
-    if bridges:
-        k = int(np.flatnonzero((first == bridges[0]).all(1))[0])
-        path[0] = np.concatenate([np.roll(first, -k, axis=0), first[k : k + 1]])
-    back = [b[None] for b in reversed(bridges[1:])]
-    return np.concatenate(path + back)
+def _nearest(a: np.ndarray, b: np.ndarray) -> tuple[float, int, int]:
+    """Squared distance and the indices of the closest pair of points of rings ``a`` and ``b``."""
+    d = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    i, j = np.unravel_index(int(d.argmin()), d.shape)
+    return float(d[i, j]), int(i), int(j)
+
+
+def join_rings(rings: list[np.ndarray]) -> np.ndarray:
+    """One polygon from several rings (outer outlines and hole outlines alike).
+
+    The rings are linked by the shortest bridges that connect them all (a minimum spanning tree
+    over the closest pair of points between rings). The walk goes round the first ring and, at
+    each bridge point, out over the bridge, once round the linked ring (and its own links), and
+    back over the same bridge to the same point: every bridge is walked out and back, so it has
+    zero width, and under the even-odd rule that cv2.fillPoly uses a hole stays a hole.
+    """
+    n = len(rings)
+    links: dict[int, list[tuple[int, int, int]]] = {r: [] for r in range(n)}  # ring -> (vertex, child, child vertex)
+    best = {k: (*_nearest(rings[0], rings[k]), 0) for k in range(1, n)}  # k -> (d, i, j, parent)
+    while best:
+        k = min(best, key=lambda r: (best[r][0], r))
+        _, i, j, parent = best.pop(k)
+        links[parent].append((i, k, j))
+        for r in best:
+            d, a, b = _nearest(rings[k], rings[r])
+            if d < best[r][0]:
+                best[r] = (d, a, b, k)
+
+    def walk(r: int, start: int) -> list[np.ndarray]:
+        ring = rings[r]
+        at: dict[int, list[tuple[int, int]]] = {}
+        for i, child, j in links[r]:
+            at.setdefault(i, []).append((child, j))
+        out = []
+        for step in range(len(ring) + 1):
+            v = (start + step) % len(ring)
+            out.append(ring[v])
+            if step < len(ring):
+                for child, j in at.get(v, ()):
+                    out.extend(walk(child, j))
+                    out.append(ring[v])
+        return out
+
+    return np.asarray(walk(0, 0)[:-1], np.float64)
 
 
 def polygon(mask: np.ndarray) -> np.ndarray | None:
-    """Outline of a bool mask as one (n, 2) pixel-coordinate polygon; parts joined by bridges."""
+    """Outline of a bool mask as one (n, 2) pixel-coordinate polygon: every part and every hole,
+    joined by zero-width bridges, so that filling it (cv2.fillPoly) gives the mask back."""
     padded = np.pad(mask.astype(np.uint8), 1)
-    contours, _ = cv2.findContours(padded, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    parts = [c.reshape(-1, 2).astype(np.float64) - 1.0 for c in contours if len(c)]
-    if not parts:
+    contours, _ = cv2.findContours(padded, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    rings = [c.reshape(-1, 2).astype(np.float64) - 1.0 for c in contours if len(c)]
+    if not rings:
         return None
-    poly = _join_parts(parts)
+    rings.sort(key=lambda r: -len(r))
+    poly = join_rings(rings)
     if len(poly) < 3:  # a one- or two-pixel object: use its pixel outline
         (x, y), (x1, y1) = poly.min(0), poly.max(0) + 1
         poly = np.array([[x, y], [x1, y], [x1, y1], [x, y1]], np.float64)
     return poly
+
+
+def normalized_up(xy: np.ndarray) -> np.ndarray:
+    """Normalized coordinates rounded *up* to the 6 decimals written, never down.
+
+    Polygon vertices are pixel indices. Readers turn ``v * W`` back into a pixel either by
+    truncating (Ultralytics casts to int32 before cv2.fillPoly) or by rounding; a value rounded
+    down by a millionth would come back as the pixel before. Rounded up (by at most 1e-6, less
+    than a thousandth of a pixel at 640 px), both kinds of reader recover the exact pixel.
+    """
+    return np.clip(np.ceil(xy * 1e6 + 1e-3) / 1e6, 0.0, 1.0)
 
 
 def label_text(sample: Sample, task: str) -> str:
@@ -68,7 +97,7 @@ def label_text(sample: Sample, task: str) -> str:
         if task == "segment":
             x0, y0, w, h = inst.bbox
             poly = polygon(sample.id_map[y0 : y0 + h, x0 : x0 + w] == inst.instance_id)
-            xy = np.clip((poly + np.array([x0, y0])) / np.array([W, H]), 0.0, 1.0)
+            xy = normalized_up((poly + np.array([x0, y0])) / np.array([W, H]))
             lines.append(f"{cls} " + " ".join(f"{v:.6f}" for v in xy.ravel()))
         else:
             lines.append(box_line(cls, inst.bbox, W, H))
