@@ -56,8 +56,56 @@ def build(spec: dict[str, Any]) -> A.Compose:
             raise ValueError(f"albumentations could not build the pipeline: {exc}") from None
     if not isinstance(pipeline, A.Compose):
         pipeline = A.Compose([pipeline])
+    check_labels_follow_pixels(pipeline)
     pipeline.save_applied_params = True
     return pipeline
+
+
+# Transforms that blank out regions of the image: their erased pixels must leave the labels too.
+_ERASING = ("CoarseDropout", "ConstrainedCoarseDropout", "GridDropout", "XYMasking", "Erasing")
+
+
+def _walk(transform: Any):
+    yield transform
+    for child in getattr(transform, "transforms", None) or ():
+        yield from _walk(child)
+
+
+def _nonzero(value: Any) -> bool:
+    return value is not None and bool(np.any(np.asarray(value, dtype=np.float64) != 0))
+
+
+def check_labels_follow_pixels(pipeline: A.BaseCompose) -> None:
+    """Refuse transforms whose settings would make the id map disagree with the image.
+
+    The id map and the silhouettes go through the pipeline as masks: they may only be resampled
+    nearest-neighbour (blending two ids gives a third, unrelated one), padding must be
+    background (0), and a transform that erases pixels must erase them from the masks as well.
+    """
+    for t in _walk(pipeline):
+        name = type(t).__name__
+        interp = getattr(t, "mask_interpolation", None)
+        if interp is not None and interp != 0:
+            raise ValueError(
+                f"{name}: mask_interpolation={interp} would blend instance ids at object edges; "
+                "ids and silhouettes are resampled nearest-neighbour only: use 0 (cv2.INTER_NEAREST) or leave it out"
+            )
+        fill_mask = getattr(t, "fill_mask", None)
+        if name in _ERASING and fill_mask is None:
+            raise ValueError(
+                f"{name} erases pixels but by default leaves the masks as they were, so the labels would "
+                "cover blanked-out pixels: set fill_mask: 0 (erased pixels become background)"
+            )
+        if _nonzero(fill_mask):
+            raise ValueError(
+                f"{name}: fill_mask={fill_mask!r} would label the filled pixels as an object; "
+                "use fill_mask: 0 (background)"
+            )
+        if name == "PixelDropout" and getattr(t, "mask_drop_value", None) != 0:
+            raise ValueError(
+                f"PixelDropout: mask_drop_value={getattr(t, 'mask_drop_value', None)!r} leaves dropped pixels "
+                "labeled; set mask_drop_value: 0"
+            )
 
 
 class AlbumentationsPipeline:
