@@ -21,10 +21,10 @@ import cv2
 
 from synthgen.config import load_config
 from synthgen.effects import REGISTRY, ranges_for
-from synthgen.rng import Stream, image_rng
 from synthgen.effects import geometric as fgeometric
 from synthgen.generator import Generator
 from synthgen.render import render
+from synthgen.rng import Stream, image_rng
 from synthgen.runner import generate
 
 LIMIT_MS = 15.0

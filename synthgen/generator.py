@@ -10,8 +10,8 @@ from typing import Any
 
 from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
-from synthgen.errors import ConfigError
 from synthgen.effects import apply_image_effects, sample_image_effects, sample_object_effects
+from synthgen.errors import ConfigError
 from synthgen.labels import derive_instances
 from synthgen.render import render
 from synthgen.rng import Stream, image_rng

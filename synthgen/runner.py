@@ -26,9 +26,9 @@ from synthgen.config import Config, dump_config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, plan_shards, read_json, write_manifest
+from synthgen.worker import FactorySpec, Images, WorkerContext
 from synthgen.writers.merge import merge_run
 from synthgen.writers.shard import ShardWriter, verify_shard
-from synthgen.worker import FactorySpec, Images, WorkerContext
 
 MERGE_LIMIT = 200_000  # runs up to this size end as one annotations.json; bigger ones: `synthgen merge`
 MERGED_FILES = ("annotations.json", "metadata.jsonl", "data.yaml")

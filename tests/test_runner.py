@@ -24,12 +24,12 @@ import yaml
 from synthgen.config import load_config
 from synthgen.errors import OutputError
 from synthgen.generator import Generator
-from synthgen.writers.merge import merge_run
-from synthgen.runner import generate
-from synthgen.writers.files import encode_id_map
 from synthgen.io.manifest import plan_shards
-from synthgen.writers.shard import verify_shard
+from synthgen.runner import generate
 from synthgen.worker import Images, WorkerContext
+from synthgen.writers.files import encode_id_map
+from synthgen.writers.merge import merge_run
+from synthgen.writers.shard import verify_shard
 
 from conftest import tiny_config_dict
 

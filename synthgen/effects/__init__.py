@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from synthgen.config import EffectConfig
     from synthgen.types import Layer, Scene
 
+
 @dataclass(frozen=True)
 class AppliedEffect:
     """One effect as applied to one image (or one object): what, how strong, exact values."""
