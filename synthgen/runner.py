@@ -100,7 +100,7 @@ def run_shard(
     return {"shard": shard.id, "images": record["images"], "instances": record["instances"]}
 
 
-# A pool or Ray worker process: one context for the process's life, made by its first task.
+# A pool or Ray worker process holds one context for its life (pool: made as it starts; Ray: by its first task).
 _PROCESS: WorkerContext | None = None
 _QUEUE: Any = None  # pool workers: progress ticks to the driver
 
