@@ -20,10 +20,11 @@ from pathlib import Path
 import cv2
 
 from synthgen.config import load_config
-from synthgen.effects import REGISTRY, effect_rng, ranges_for
+from synthgen.effects import REGISTRY, ranges_for
 from synthgen.effects import geometric as fgeometric
 from synthgen.generator import Generator
 from synthgen.render import render
+from synthgen.rng import Stream, image_rng
 from synthgen.runner import generate
 
 LIMIT_MS = 15.0
@@ -34,7 +35,7 @@ def time_effect(name: str, severity: int, rendered, repeats: int) -> float:
     spec = load_config(overrides=[f"effects=[{{name: {name}, severity: {severity}}}]"]).effects[0]
     times = []
     for r in range(repeats):
-        params = cls.sample(ranges_for(spec, severity), effect_rng(0, r, 1, 0), (640, 480))
+        params = cls.sample(ranges_for(spec, severity), image_rng(0, r, Stream.IMAGE_EFFECTS, 0), (640, 480))
         t = time.perf_counter()
         if cls.geometric:  # the image, the id map and every silhouette
             fgeometric.warp_scene(rendered.image, rendered.id_map, rendered.layers, cls.matrix(params, (640, 480)))

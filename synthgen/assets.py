@@ -3,7 +3,8 @@
 Objects are RGBA cutouts in one folder per class (``objects/<class>/*.png``), or an image with a
 mask beside it (``car1.jpg`` + ``car1.mask.png``). Backgrounds are a folder of images. Every
 problem is an :class:`AssetError` naming the file (or, with ``assets.on_error: skip``, a warning
-and a count). Decoded assets are cached per process, so each worker decodes them once.
+and a count). A library caches what it decodes; a worker keeps its libraries in its
+``WorkerContext`` (synthgen/worker.py), so each worker decodes them once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from synthgen.errors import AssetError
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
-CACHE_SIZE = 64  # decoded backgrounds, regions, real scenes and their moved masks, per process
+CACHE_SIZE = 64  # decoded backgrounds, regions, real scenes and their moved masks, per library
 PAD = 2  # transparent border kept around trimmed cutouts, so warps never clip colour
 
 
@@ -78,8 +79,8 @@ class AssetLibrary:
         return tuple(c for c in self.classes if c in self.cutouts)
 
     def cached(self, key: Any, make: Callable[[], Any]) -> Any:
-        """A per-process, least-recently-used cache of decoded and derived assets, bounded so
-        that memory stays flat however many images a worker makes."""
+        """A least-recently-used cache of decoded and derived assets, bounded so that memory
+        stays flat however many images a worker makes."""
         value = self._cache.get(key)
         if value is None:
             value = self._cache[key] = make()
@@ -258,7 +259,9 @@ def _load_cutout_folder(folder: Path, label: str, root: Path, skipper: _Skipper)
     return out
 
 
-def _load_library(cfg: AssetsConfig) -> AssetLibrary:
+def load_library(cfg: AssetsConfig) -> AssetLibrary:
+    """Load and check the assets a config names (each call reads them again: keep the library,
+    or let a ``WorkerContext`` keep it)."""
     skipper = _Skipper(cfg.on_error)
     objects_root = _require_dir(Path(cfg.objects), "objects")
     available = sorted(p.name for p in objects_root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -322,13 +325,6 @@ def _load_library(cfg: AssetsConfig) -> AssetLibrary:
     )
 
 
-_CACHE: dict[str, AssetLibrary] = {}
-
-
-def load_library(cfg: AssetsConfig) -> AssetLibrary:
-    """Load (once per process) the assets a config names."""
-    key = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
-    lib = _CACHE.get(key)
-    if lib is None:
-        lib = _CACHE[key] = _load_library(cfg)
-    return lib
+def library_key(cfg: AssetsConfig) -> str:
+    """Equal for assets configs that load the same library."""
+    return json.dumps(cfg.model_dump(mode="json"), sort_keys=True)

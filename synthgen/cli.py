@@ -44,6 +44,18 @@ def _load(config: str | None, overrides: tuple[str, ...], seed: int | None, form
     return load_config(config, extra)
 
 
+def _planned(bar):
+    """A run's ``on_plan`` callback that sets the progress bar's total to the work left."""
+
+    def planned(images: int, skipped: int) -> None:
+        bar.total = images
+        if skipped:
+            bar.set_postfix_str(f"{skipped} shards already done")
+        bar.refresh()
+
+    return planned
+
+
 def _fail(err: Exception) -> None:
     click.echo(f"error: {err}", err=True)
     sys.exit(2)
@@ -102,17 +114,10 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     try:
         cfg = _load(config, overrides, seed, formats)
         with tqdm(total=None, unit="img", disable=quiet, dynamic_ncols=True, desc="generate") as bar:
-
-            def planned(images: int, skipped: int) -> None:
-                bar.total = images
-                if skipped:
-                    bar.set_postfix_str(f"{skipped} shards already done")
-                bar.refresh()
-
             summary = run(
                 cfg, out, num_images, workers=workers, shard_size=shard_size, part=parse_part(part),
                 backend=backend, address=address, overwrite=overwrite, merge=merge, verify=verify,
-                progress=bar.update, on_plan=planned,
+                progress=bar.update, on_plan=_planned(bar),
             )
     except SynthgenError as err:
         _fail(err)
@@ -299,9 +304,11 @@ def effects(names, markdown) -> None:
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where shards (scenes) run.")
+@click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
 @click.option("--overwrite", is_flag=True, help="Replace a folder made with another config.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def stress(config, out, num_scenes, conditions, severities, seed, workers, overrides, overwrite, quiet) -> None:
+def stress(config, out, num_scenes, conditions, severities, seed, workers, overrides, backend, address, overwrite, quiet) -> None:
     """Render a paired condition grid: each scene clean and under every condition x severity.
 
     The same objects stay in the same places in every variant (occlusion aside, which pastes
@@ -325,12 +332,14 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
             sevs = [int(v) for v in severities.split(",") if v.strip()]
         except ValueError:
             raise SynthgenError(f"--severities {severities!r}: expected comma-separated integers 1 to 5") from None
-        total = num_scenes * len(variants(conds, sevs))
-        with tqdm(total=total, unit="img", disable=quiet, desc="stress") as bar:
-            result = run_suite(cfg, Path(out), num_scenes, conds, sevs, workers=workers, overwrite=overwrite, progress=bar.update)
+        with tqdm(total=None, unit="img", disable=quiet, dynamic_ncols=True, desc="stress") as bar:
+            summary = run_suite(
+                cfg, Path(out), num_scenes, conds, sevs, workers=workers, backend=backend, address=address,
+                overwrite=overwrite, progress=bar.update, on_plan=_planned(bar),
+            )
     except SynthgenError as err:
         _fail(err)
-    click.echo(f"wrote {result['images']} images: {num_scenes} scenes x {result['variants']} variants -> {out}")
+    click.echo(f"{num_scenes} scenes x {len(variants(conds, sevs))} variants: {summary.line()}")
 
 
 @main.command()

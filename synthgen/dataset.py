@@ -22,8 +22,8 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from synthgen.config import Config, load_config
-from synthgen.generator import Generator
 from synthgen.types import Sample
+from synthgen.worker import Images, WorkerContext
 
 
 def to_item(sample: Sample) -> dict[str, Any]:
@@ -49,10 +49,13 @@ class SyntheticDataset(IterableDataset):
         self.start = start
         self.num_images = num_images
         self.transform = transform
-        self._gen: Generator | None = None
+        self._ctx: WorkerContext | None = None  # made in the process that iterates
 
     def __len__(self) -> int:
         return self.num_images
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_ctx": None}  # a worker process builds its own
 
     def indices(self) -> range:
         ids = range(self.start, self.start + self.num_images)
@@ -60,8 +63,11 @@ class SyntheticDataset(IterableDataset):
         return ids if info is None else ids[info.id :: info.num_workers]
 
     def __iter__(self) -> Iterator[Any]:
-        if self._gen is None:
-            self._gen = Generator(self.config)  # once per worker process
-        for index in self.indices():
-            sample = self._gen.sample(index)
-            yield self.transform(sample) if self.transform else sample
+        if self._ctx is None:
+            # a DataLoader worker is one of several processes: OpenCV at one thread there
+            self._ctx = WorkerContext(threads=1 if get_worker_info() is not None else None)
+        with self._ctx as ctx:
+            factory = ctx.factory(Images(self.config.model_dump_json()))  # built once per process
+            for index in self.indices():
+                sample = factory.sample(index)
+                yield self.transform(sample) if self.transform else sample

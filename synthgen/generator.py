@@ -1,7 +1,7 @@
 """The public Python API: ``Generator(config).sample(index)``, one sample in memory.
 
 Wires the stages in one direction: seed -> scene -> render -> labels. Nothing touches the disk
-except the (cached) asset reads.
+except the asset reads (cached by the library).
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from typing import Any
 
 from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
-from synthgen.errors import ConfigError
 from synthgen.effects import apply_image_effects, sample_image_effects, sample_object_effects
+from synthgen.errors import ConfigError
 from synthgen.labels import derive_instances
 from synthgen.render import render
-from synthgen.scene import image_rng, sample_scene
+from synthgen.rng import Stream, image_rng
+from synthgen.scene import sample_scene
 from synthgen.types import Rendered, Sample, Scene
 
 
@@ -31,11 +32,13 @@ def sample_name(index: int) -> str:
 class Generator:
     """Makes image ``index`` of a run, identically in any process, order or machine."""
 
-    def __init__(self, config: Config | str | None = None) -> None:
+    def __init__(self, config: Config | str | None = None, *, library: AssetLibrary | None = None) -> None:
+        """``library``: the assets of ``config.assets``, already loaded (a worker shares one
+        library between generators); by default they are loaded here."""
         if not isinstance(config, Config):
             config = load_config(config)
         self.config = config
-        self.library: AssetLibrary = load_library(config.assets)
+        self.library: AssetLibrary = library if library is not None else load_library(config.assets)
         self._albu = None
         if config.albumentations is not None:
             from synthgen.effects.albu import AlbumentationsPipeline
@@ -73,7 +76,7 @@ class Generator:
 
     def scene(self, index: int) -> Scene:
         return sample_scene(
-            self.config, self.library, index, rng=image_rng(self.config.seed, index), class_weights=self.class_weights
+            self.config, self.library, index, rng=image_rng(self.config.seed, index, Stream.SCENE), class_weights=self.class_weights
         )
 
     def sample(self, index: int) -> Sample:

@@ -1,9 +1,12 @@
 """Running a generation: shards of indices -> workers (a process pool, or Ray) -> files.
 
-Each shard is a pure function of (config, seed, index range), written as a self-contained unit
-and finished by renaming its done record into place. Re-running the same command skips shards
-whose record verifies and redoes the rest; the bytes of every file do not depend on the worker
-count, the backend, the ``--shard`` split or where a run was interrupted.
+One backend for every kind of run: a run is a factory spec (synthgen/worker.py: plain images,
+a stress suite) whose sample ``index`` a worker makes; shard plan, progress, resume, manifest
+and merge are the same for all. Each shard is a pure function of (spec, index range), written
+as a self-contained unit and finished by renaming its done record into place. Re-running the
+same command skips shards whose record verifies and redoes the rest; the bytes of every file
+do not depend on the worker count, the backend, the ``--shard`` split or where a run was
+interrupted.
 """
 
 from __future__ import annotations
@@ -19,13 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from synthgen.config import Config, dump_config
 from synthgen.errors import OutputError
-from synthgen.generator import Generator
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, plan_shards, read_json, write_manifest
+from synthgen.worker import FactorySpec, Images, WorkerContext
 from synthgen.writers.merge import merge_run
 from synthgen.writers.shard import ShardWriter, verify_shard
 
@@ -64,57 +65,79 @@ class Summary:
         return "; ".join(parts) + f" -> {self.out}"
 
 
+def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size: int) -> dict[str, Any]:
+    """What a run is, as its manifest.json records it (before the state of its shards)."""
+    from synthgen import __version__
+
+    return {
+        "config_digest": cfg.digest(),
+        "seed": cfg.seed,
+        "num_images": num_images,
+        "shard_size": shard_size,
+        "num_shards": math.ceil(num_images / shard_size),
+        "classes": list(classes),
+        "formats": list(cfg.output.formats),
+        "synthgen_version": __version__,
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # The work of one shard, wherever it runs
 
-_WORKER: dict[str, Any] = {}
-
-
-def _generator(config_json: str) -> Generator:
-    gen = _WORKER.get(config_json)
-    if gen is None:
-        cv2.setNumThreads(1)  # one process per core; OpenCV's own threads would only contend
-        _WORKER.clear()
-        gen = _WORKER[config_json] = Generator(Config.model_validate_json(config_json))
-    return gen
-
 
 def run_shard(
-    config_json: str, out: str, shard: ShardSpec, tick: Callable[[int], None] | None = None
+    ctx: WorkerContext, spec: FactorySpec, out: str, shard: ShardSpec, tick: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
-    """Generate and write one shard; returns its summary (the done record stays on disk)."""
-    gen = _generator(config_json)
-    writer = ShardWriter(Path(out), shard, gen.config.output, gen.config.labels.amodal_masks)
+    """Make and write one shard's samples; returns its summary (the done record stays on disk)."""
+    factory = ctx.factory(spec)
+    cfg = factory.config
+    writer = ShardWriter(Path(out), shard, cfg.output, cfg.labels.amodal_masks)
     for index in range(shard.start, shard.stop):
-        writer.add(gen.sample(index))
+        writer.add(factory.sample(index))
         if tick is not None:
             tick(1)
     record = writer.finish()
     return {"shard": shard.id, "images": record["images"], "instances": record["instances"]}
 
 
-_QUEUE: Any = None
+# A pool or Ray worker process holds one context for its life (pool: made as it starts; Ray: by its first task).
+_PROCESS: WorkerContext | None = None
+_QUEUE: Any = None  # pool workers: progress ticks to the driver
+
+
+def _process_context() -> WorkerContext:
+    global _PROCESS
+    if _PROCESS is None:
+        _PROCESS = WorkerContext(threads=1).__enter__()  # one process per core: no OpenCV threads
+    return _PROCESS
 
 
 def _init_pool(queue) -> None:
     global _QUEUE
     _QUEUE = queue
+    _process_context()
 
 
-def _pool_task(args: tuple[str, str, ShardSpec]) -> dict[str, Any]:
-    config_json, out, shard = args
-    return run_shard(config_json, out, shard, tick=_QUEUE.put)
+def _pool_task(args: tuple[FactorySpec, str, ShardSpec]) -> dict[str, Any]:
+    spec, out, shard = args
+    return run_shard(_process_context(), spec, out, shard, tick=_QUEUE.put)
+
+
+def _ray_task(spec: FactorySpec, out: str, shard: ShardSpec) -> dict[str, Any]:
+    return run_shard(_process_context(), spec, out, shard)
 
 
 # --------------------------------------------------------------------------------------------
 # Backends
 
 
-def _run_local(config_json: str, out: Path, todo: list[ShardSpec], workers: int, tick) -> list[dict]:
+def _run_local(
+    ctx: WorkerContext, spec: FactorySpec, out: Path, todo: list[ShardSpec], workers: int, tick
+) -> list[dict]:
     if workers <= 1 or len(todo) <= 1:
-        return [run_shard(config_json, str(out), s, tick) for s in todo]
-    ctx = mp.get_context("spawn")  # no forked OpenCV/BLAS thread state; the same path everywhere
-    queue = ctx.Queue()
+        return [run_shard(ctx, spec, str(out), s, tick) for s in todo]
+    mp_ctx = mp.get_context("spawn")  # no forked OpenCV/BLAS thread state; the same path everywhere
+    queue = mp_ctx.Queue()
     stop = threading.Event()
 
     def drain() -> None:
@@ -127,14 +150,14 @@ def _run_local(config_json: str, out: Path, todo: list[ShardSpec], workers: int,
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     try:
-        with ctx.Pool(min(workers, len(todo)), initializer=_init_pool, initargs=(queue,)) as pool:
-            return list(pool.imap_unordered(_pool_task, [(config_json, str(out), s) for s in todo]))
+        with mp_ctx.Pool(min(workers, len(todo)), initializer=_init_pool, initargs=(queue,)) as pool:
+            return list(pool.imap_unordered(_pool_task, [(spec, str(out), s) for s in todo]))
     finally:
         stop.set()
         reader.join()
 
 
-def _run_ray(config_json: str, out: Path, todo: list[ShardSpec], address: str | None, tick) -> list[dict]:
+def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str | None, tick) -> list[dict]:
     try:
         import ray
     except ImportError:
@@ -142,8 +165,8 @@ def _run_ray(config_json: str, out: Path, todo: list[ShardSpec], address: str | 
     if not ray.is_initialized():
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports unless the user opts in
         ray.init(address=address, include_dashboard=False, logging_level="warning")
-    task = ray.remote(num_cpus=1)(run_shard)
-    pending = {task.remote(config_json, str(out.resolve()), s): s for s in todo}
+    task = ray.remote(num_cpus=1)(_ray_task)
+    pending = {task.remote(spec, str(out.resolve()), s): s for s in todo}
     results = []
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
@@ -157,21 +180,6 @@ def _run_ray(config_json: str, out: Path, todo: list[ShardSpec], address: str | 
 
 # --------------------------------------------------------------------------------------------
 # The driver
-
-
-def _run_info(cfg: Config, gen: Generator, num_images: int, shard_size: int) -> dict[str, Any]:
-    from synthgen import __version__
-
-    return {
-        "config_digest": cfg.digest(),
-        "seed": cfg.seed,
-        "num_images": num_images,
-        "shard_size": shard_size,
-        "num_shards": math.ceil(num_images / shard_size),
-        "classes": list(gen.classes),
-        "formats": list(cfg.output.formats),
-        "synthgen_version": __version__,
-    }
 
 
 def prepare_output(out: Path, cfg: Config, info: dict[str, Any], overwrite: bool) -> None:
@@ -223,6 +231,73 @@ def parse_part(text: str | None) -> tuple[int, int] | None:
     return i, n
 
 
+def run(
+    spec: FactorySpec,
+    cfg: Config,
+    out: str | Path,
+    num_images: int,
+    shard_size: int,
+    *,
+    extra_info: dict[str, Any] | None = None,
+    workers: int = 1,
+    part: tuple[int, int] | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    overwrite: bool = False,
+    merge: bool | None = None,
+    verify: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Write samples ``0 .. num_images-1`` of ``spec``'s factory into ``out``, ``shard_size`` a shard.
+
+    Any kind of run: ``cfg`` is the config it records (config.yaml, manifest), ``extra_info``
+    what else its manifest says about it. ``part=(i, n)`` writes only shards ``i, i+n, i+2n,
+    ...`` (one machine of n). ``merge``: one annotations.json at the end (default: when the run
+    is complete and not huge). ``on_plan(images_to_do, shards_skipped)`` is called once the
+    work is known; ``progress(n)`` as images are written.
+    """
+    if num_images < 1:
+        raise OutputError(f"-n must be at least 1, got {num_images}")
+    if backend not in ("local", "ray"):
+        raise OutputError(f"--backend {backend!r}: choose local or ray")
+    out = Path(out)
+    with WorkerContext(threads=1) as ctx:
+        factory = ctx.factory(spec)  # checks the assets before any file is written
+        info = {**run_info(cfg, factory.classes, num_images, shard_size), **(extra_info or {})}
+        prepare_output(out, cfg, info, overwrite)
+
+        shards = plan_shards(num_images, shard_size)
+        mine = [s for s in shards if part is None or s.id % part[1] == part[0]]
+        todo = [s for s in mine if verify_shard(out, s, full=verify) is None]
+        skipped = len(mine) - len(todo)
+        if on_plan is not None:
+            on_plan(sum(len(s) for s in todo), skipped)
+        tick = progress or (lambda n: None)
+        start = time.perf_counter()
+        if backend == "ray":
+            results = _run_ray(spec, out, todo, address, tick)
+        else:
+            results = _run_local(ctx, spec, out, todo, workers, tick)
+        seconds = time.perf_counter() - start
+
+    manifest = write_manifest(out, info, shards)
+    do_merge = merge if merge is not None else num_images <= MERGE_LIMIT
+    merged = False
+    if manifest["complete"] and do_merge:
+        merge_run(out)
+        merged = True
+    return Summary(
+        images=sum(r["images"] for r in results),
+        instances=sum(r["instances"] for r in results),
+        skipped_shards=skipped,
+        seconds=seconds,
+        out=out,
+        complete=manifest["complete"],
+        merged=merged,
+    )
+
+
 def generate(
     cfg: Config,
     out: str | Path,
@@ -239,49 +314,10 @@ def generate(
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int, int], None] | None = None,
 ) -> Summary:
-    """Write images ``0 .. num_images-1`` of the run described by ``cfg`` into ``out``.
-
-    ``part=(i, n)`` writes only shards ``i, i+n, i+2n, ...`` (one machine of n). ``merge``:
-    one annotations.json at the end (default: when the run is complete and not huge).
-    ``on_plan(images_to_do, shards_skipped)`` is called once the work is known.
-    """
-    if num_images < 1:
-        raise OutputError(f"-n must be at least 1, got {num_images}")
-    if backend not in ("local", "ray"):
-        raise OutputError(f"--backend {backend!r}: choose local or ray")
-    out = Path(out)
-    shard_size = shard_size or auto_shard_size(num_images)
-    gen = Generator(cfg)  # validates assets before any file is written
-    info = _run_info(cfg, gen, num_images, shard_size)
-    prepare_output(out, cfg, info, overwrite)
-
-    shards = plan_shards(num_images, shard_size)
-    mine = [s for s in shards if part is None or s.id % part[1] == part[0]]
-    todo = [s for s in mine if verify_shard(out, s, full=verify) is None]
-    skipped = len(mine) - len(todo)
-    if on_plan is not None:
-        on_plan(sum(len(s) for s in todo), skipped)
-    tick = progress or (lambda n: None)
-    config_json = cfg.model_dump_json()
-    start = time.perf_counter()
-    if backend == "ray":
-        results = _run_ray(config_json, out, todo, address, tick)
-    else:
-        results = _run_local(config_json, out, todo, workers, tick)
-    seconds = time.perf_counter() - start
-
-    manifest = write_manifest(out, info, shards)
-    do_merge = merge if merge is not None else num_images <= MERGE_LIMIT
-    merged = False
-    if manifest["complete"] and do_merge:
-        merge_run(out)
-        merged = True
-    return Summary(
-        images=sum(r["images"] for r in results),
-        instances=sum(r["instances"] for r in results),
-        skipped_shards=skipped,
-        seconds=seconds,
-        out=out,
-        complete=manifest["complete"],
-        merged=merged,
+    """Write images ``0 .. num_images-1`` of the run described by ``cfg`` into ``out``
+    (``Generator(cfg).sample(index)`` each; the options as for :func:`run`)."""
+    return run(
+        Images(cfg.model_dump_json()), cfg, out, num_images, shard_size or auto_shard_size(num_images),
+        workers=workers, part=part, backend=backend, address=address, overwrite=overwrite, merge=merge,
+        verify=verify, progress=progress, on_plan=on_plan,
     )

@@ -19,12 +19,6 @@ from synthgen.geometry import alpha_cut, clip_box, homography, tight_box, warp, 
 from synthgen.types import MAX_INSTANCES, BackgroundPlacement, Placement, RealLabel, Scene
 
 
-def image_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
-    """The generator for one stream of one image. Streams: 0 = scene (later ones are appended)."""
-    root = np.random.SeedSequence(entropy=seed, spawn_key=(index,))
-    return np.random.default_rng(root.spawn(stream + 1)[stream])
-
-
 def cutout_matrix(cut: Cutout, p: Placement, canvas_wh: tuple[int, int]) -> np.ndarray:
     w, h = cut.size_wh
     return homography(

@@ -5,8 +5,9 @@ Conditions are effect names (`synthgen effects`), the alias ``glare`` (sun_flare
 ``occlusion``: the one condition that changes the layout by design, by pasting unlabeled
 occluders over the same targets (larger ones at higher severity). Labels stay exact either way.
 
-Suite image ``k`` = scene ``k // V``, variant ``k % V`` (V = 1 + conditions x severities); one
-shard per scene, so a suite resumes and merges like any run.
+Suite image ``k`` = scene ``k // V``, variant ``k % V`` (V = 1 + conditions x severities): a
+``Suite`` is a factory spec for the runner, one shard per scene, so a suite runs, resumes and
+merges like any run, on the same backends.
 """
 
 from __future__ import annotations
@@ -14,26 +15,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import multiprocessing as mp
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from synthgen.config import Config
 from synthgen.errors import ConfigError
 from synthgen.generator import Generator
+from synthgen.rng import Stream, image_rng
+from synthgen.runner import Summary, run
 from synthgen.scene import cutout_matrix
-from synthgen.types import MAX_INSTANCES, Placement, Scene
-from synthgen.io.manifest import ShardSpec, plan_shards, write_manifest
-from synthgen.writers.merge import merge_run
-from synthgen.writers.shard import ShardWriter, verify_shard
+from synthgen.types import MAX_INSTANCES, Placement, Sample, Scene
+from synthgen.worker import WorkerContext
 
 ALIASES = {"glare": "sun_flare", "noise": "gaussian_noise", "blur": "gaussian_blur"}
 OCCLUSION = "occlusion"
 OCCLUDER_SIZE = {1: 0.35, 2: 0.5, 3: 0.65, 4: 0.8, 5: 0.95}  # of the target's longer side
-STREAM_OCCLUSION = 4
 
 
 def variants(conditions: list[str], severities: list[int]) -> list[tuple[str, int]]:
@@ -58,7 +57,7 @@ def _occluders(gen: Generator, scene: Scene, severity: int) -> Scene:
     """The same scene with one unlabeled occluder over each labeled target (pasted on top)."""
     lib = gen.library
     pool = lib.distractors or tuple(c for cs in lib.cutouts.values() for c in cs)
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=gen.config.seed, spawn_key=(scene.index, STREAM_OCCLUSION)))
+    rng = image_rng(gen.config.seed, scene.index, Stream.OCCLUSION)
     W, H = scene.canvas_wh
     extra = []
     next_id = len(scene.real) + len(scene.placements) + 1
@@ -104,52 +103,40 @@ def _variant_config(base: Config, condition: str, severity: int) -> Config:
     return Config.model_validate(data)
 
 
-class SuiteWorker:
-    def __init__(self, config_json: str, conditions: list[str], severities: list[int]) -> None:
-        base = Config.model_validate_json(config_json)
-        self.variants = variants(conditions, severities)
-        self.gens = {v: Generator(_variant_config(base, *v)) for v in self.variants if v[0] != OCCLUSION}
-        self.clean = self.gens[("clean", 0)]
-        self.base = base
+@dataclass(frozen=True)
+class Suite:
+    """A stress suite as a factory spec: sample ``k`` is scene ``k // V`` in variant ``k % V``."""
 
-    def sample(self, scene_id: int, variant: int):
+    config_json: str
+    conditions: tuple[str, ...]
+    severities: tuple[int, ...]
+
+    def build(self, ctx: WorkerContext) -> SuiteFactory:
+        return SuiteFactory(ctx, self)
+
+
+class SuiteFactory:
+    """One generator per photometric variant, all over the worker's one copy of the assets."""
+
+    def __init__(self, ctx: WorkerContext, spec: Suite) -> None:
+        self.config = Config.model_validate_json(spec.config_json)
+        self.variants = variants(list(spec.conditions), list(spec.severities))
+        self.gens = {v: ctx.generator(_variant_config(self.config, *v)) for v in self.variants if v[0] != OCCLUSION}
+        self.clean = self.gens[("clean", 0)]
+        self.classes = self.clean.classes
+
+    def sample(self, index: int) -> Sample:
+        scene_id, variant = divmod(index, len(self.variants))
         condition, severity = self.variants[variant]
         if condition == OCCLUSION:
             scene = _occluders(self.clean, self.clean.scene(scene_id), severity)
             s = self.clean.sample_from_scene(scene)
         else:
             s = self.gens[(condition, severity)].sample(scene_id)
-        k = scene_id * len(self.variants) + variant
         name = f"{scene_id:06d}_{condition}_{severity}"
         fields = {"scene_id": scene_id, "condition": condition, "severity": severity}
-        meta = dict(s.metadata, name=name, suite_index=k, image_fields=fields, **fields)
-        return dataclasses.replace(s, index=k, name=name, metadata=meta)
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def run_scene(config_json: str, out: str, shard: ShardSpec, conditions, severities, tick=None) -> dict[str, Any]:
-    key = json.dumps([config_json, conditions, severities])
-    worker = _WORKER.get(key)
-    if worker is None:
-        import cv2
-
-        cv2.setNumThreads(1)
-        _WORKER.clear()
-        worker = _WORKER[key] = SuiteWorker(config_json, conditions, severities)
-    scene_id = shard.id
-    writer = ShardWriter(Path(out), shard, worker.base.output, worker.base.labels.amodal_masks)
-    for v in range(len(worker.variants)):
-        writer.add(worker.sample(scene_id, v))
-        if tick is not None:
-            tick(1)
-    rec = writer.finish()
-    return {"images": rec["images"], "instances": rec["instances"]}
-
-
-def _task(args):
-    return run_scene(*args)
+        meta = dict(s.metadata, name=name, suite_index=index)
+        return dataclasses.replace(s, index=index, name=name, metadata=meta, image_fields=fields)
 
 
 def run_suite(
@@ -160,29 +147,19 @@ def run_suite(
     severities: list[int],
     *,
     workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    from synthgen.runner import _run_info, prepare_output
-
+    on_plan: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Write the suite of ``num_scenes`` scenes into ``out`` (options as for ``runner.run``);
+    it is merged into one annotations.json as soon as it is complete."""
     check_conditions(conditions, severities)
-    out = Path(out)
     V = len(variants(conditions, severities))
-    gen = Generator(cfg)
-    info = _run_info(cfg, gen, num_scenes * V, V)
-    info["suite"] = {"conditions": conditions, "severities": severities, "scenes": num_scenes}
-    prepare_output(out, cfg, info, overwrite)
-    shards = plan_shards(num_scenes * V, V)
-    todo = [s for s in shards if verify_shard(out, s) is None]
-    cfg_json = cfg.model_dump_json()
-    tick = progress or (lambda n: None)
-    if workers <= 1 or len(todo) <= 1:
-        for s in todo:
-            run_scene(cfg_json, str(out), s, conditions, severities, tick)
-    else:
-        with mp.get_context("spawn").Pool(min(workers, len(todo))) as pool:
-            for rec in pool.imap_unordered(_task, [(cfg_json, str(out), s, conditions, severities) for s in todo]):
-                tick(rec["images"])
-    manifest = write_manifest(out, info, shards)
-    merged = merge_run(out) if manifest["complete"] else None
-    return {"images": num_scenes * V, "variants": V, "done": len(shards) - len(todo), "merged": merged}
+    spec = Suite(cfg.model_dump_json(), tuple(conditions), tuple(severities))
+    suite = {"conditions": list(conditions), "severities": list(severities), "scenes": num_scenes}
+    return run(
+        spec, cfg, out, num_scenes * V, V, extra_info={"suite": suite}, workers=workers, backend=backend,
+        address=address, overwrite=overwrite, merge=True, progress=progress, on_plan=on_plan,
+    )

@@ -147,6 +147,8 @@ class Sample:
     instances: tuple[Instance, ...]
     scene: Scene
     metadata: dict[str, Any]
+    # extra fields of the image's COCO entry, e.g. a stress suite's scene_id, condition, severity
+    image_fields: dict[str, Any] = field(default_factory=dict)
 
     def mask(self, instance: Instance) -> np.ndarray:
         """The visible mask (bool H x W) of one instance."""

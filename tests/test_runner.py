@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import signal
 import subprocess
@@ -23,10 +24,11 @@ import yaml
 from synthgen.config import load_config
 from synthgen.errors import OutputError
 from synthgen.generator import Generator
-from synthgen.writers.merge import merge_run
-from synthgen.runner import generate
-from synthgen.writers.files import encode_id_map
 from synthgen.io.manifest import plan_shards
+from synthgen.runner import generate
+from synthgen.worker import Images, WorkerContext
+from synthgen.writers.files import encode_id_map
+from synthgen.writers.merge import merge_run
 from synthgen.writers.shard import verify_shard
 
 from conftest import tiny_config_dict
@@ -216,3 +218,40 @@ def test_torch_dataset_splits_indices_across_workers_without_overlap(cfg):
         assert item["boxes"].shape == (len(s.instances), 4)
         x, y, w, h = s.instances[0].bbox
         assert item["boxes"][0].tolist() == [x, y, x + w, y + h]
+
+
+def _sample_in_a_worker(spec, index):
+    with WorkerContext() as ctx:
+        return ctx.factory(spec).sample(index)
+
+
+def test_a_factory_makes_the_same_sample_in_a_pool_worker_and_in_process(cfg):
+    spec = Images(cfg.model_dump_json())
+    with mp.get_context("spawn").Pool(1) as pool:
+        remote = pool.starmap(_sample_in_a_worker, [(spec, 3), (spec, 7)])
+    with WorkerContext() as ctx:
+        local = [ctx.factory(spec).sample(i) for i in (3, 7)]
+    for r, s in zip(remote, local):
+        assert r.index == s.index and r.name == s.name
+        assert np.array_equal(r.image, s.image) and np.array_equal(r.id_map, s.id_map)
+        assert json.dumps(r.metadata) == json.dumps(s.metadata)
+        assert r.image_fields == s.image_fields == {}
+
+
+def test_a_worker_context_builds_a_factory_once_and_shares_one_copy_of_the_assets(cfg):
+    spec = Images(cfg.model_dump_json())
+    ctx = WorkerContext()
+    factory = ctx.factory(spec)
+    assert ctx.factory(Images(cfg.model_dump_json())) is factory  # equal specs: the same factory
+    other = load_config(data={**json.loads(cfg.model_dump_json()), "seed": 99})
+    rebuilt = ctx.factory(Images(other.model_dump_json()))
+    assert rebuilt is not factory and rebuilt.library is factory.library  # same assets: loaded once
+
+
+def test_a_worker_context_sets_opencv_threads_only_while_entered():
+    before = cv2.getNumThreads()
+    with WorkerContext(threads=1):
+        assert cv2.getNumThreads() == 1
+    assert cv2.getNumThreads() == before
+    with WorkerContext(threads=None):
+        assert cv2.getNumThreads() == before

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +16,8 @@ from synthgen.config import load_config
 from synthgen.errors import ConfigError
 from synthgen.evaluate import EvaluationError, evaluate
 from synthgen.geometry import tight_box
-from synthgen.stress import run_suite
+from synthgen.stress import Suite, run_suite
+from synthgen.worker import WorkerContext
 
 from conftest import tiny_config_dict
 
@@ -137,3 +140,52 @@ def test_bad_conditions_are_config_errors(tiny_config, tmp_path):
         run_suite(tiny_config, tmp_path / "s", 1, ["smog"], [1])
     with pytest.raises(ConfigError, match="move the layout"):
         run_suite(tiny_config, tmp_path / "s", 1, ["rotate"], [1])
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "data.yaml"}
+
+
+@pytest.fixture(scope="module")
+def small_suite(tmp_path_factory):
+    from conftest import make_assets
+
+    root = tmp_path_factory.mktemp("small")
+    cfg = load_config(data=tiny_config_dict(make_assets(root / "assets")))
+    out = root / "suite"
+    summary = run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
+    assert summary.complete and summary.merged and summary.images == 9
+    return cfg, out, _digests(out)
+
+
+def test_a_suite_resumes_after_a_damaged_shard_like_any_run(small_suite, tmp_path):
+    cfg, reference, digests = small_suite
+    out = tmp_path / "suite"
+    run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
+    victim = out / "images" / "000001_fog_2.jpg"
+    victim.write_bytes(victim.read_bytes()[:100])  # scene 1 = shard 1
+    summary = run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
+    assert summary.skipped_shards == 2 and summary.images == 3
+    assert _digests(out) == digests
+
+
+def test_suite_workers_do_not_change_a_byte(small_suite, tmp_path):
+    cfg, _, digests = small_suite
+    out = tmp_path / "two"
+    run_suite(cfg, out, 3, ["fog", "occlusion"], [2], workers=2)
+    assert _digests(out) == digests
+
+
+def test_suite_images_carry_their_grid_position_in_typed_fields(small_suite):
+    cfg, out, _ = small_suite
+    with WorkerContext() as ctx:
+        factory = ctx.factory(Suite(cfg.model_dump_json(), ("fog", "occlusion"), (2,)))
+        s = factory.sample(5)  # scene 1, variant 2 of clean, fog 2, occlusion 2
+    assert (s.index, s.name) == (5, "000001_occlusion_2")
+    assert s.image_fields == {"scene_id": 1, "condition": "occlusion", "severity": 2}
+    assert "image_fields" not in s.metadata and s.metadata["suite_index"] == 5
+    line = json.loads((out / "metadata.jsonl").read_text().splitlines()[5])
+    assert line["image_fields"] == s.image_fields and line["condition"] == "occlusion"
+    image = json.loads((out / "annotations.json").read_text())["images"][5]
+    assert {k: image[k] for k in s.image_fields} == s.image_fields

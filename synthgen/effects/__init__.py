@@ -15,14 +15,11 @@ import numpy as np
 
 from synthgen.effects import blur, camera, geometric, lighting, weather  # noqa: F401  (registration)
 from synthgen.effects.base import REGISTRY, Effect, Param, Ranges
+from synthgen.rng import Stream, image_rng
 
 if TYPE_CHECKING:
     from synthgen.config import EffectConfig
     from synthgen.types import Layer, Scene
-
-STREAM_IMAGE_EFFECTS = 1
-STREAM_OBJECT_EFFECTS = 2
-STREAM_ALBUMENTATIONS = 3
 
 
 @dataclass(frozen=True)
@@ -43,11 +40,6 @@ class AppliedEffect:
     @property
     def effect(self) -> type[Effect]:
         return REGISTRY[self.name]
-
-
-def effect_rng(seed: int, index: int, stream: int, k: int) -> np.random.Generator:
-    """Generator of config entry ``k`` in one effects stream of one image."""
-    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(index, stream, k)))
 
 
 def ranges_for(spec: EffectConfig, severity: int | None) -> Ranges:
@@ -75,7 +67,7 @@ def sample_image_effects(
     for k, spec in enumerate(specs):
         if spec.per_object:
             continue
-        rng = effect_rng(seed, index, STREAM_IMAGE_EFFECTS, k)
+        rng = image_rng(seed, index, Stream.IMAGE_EFFECTS, k)
         if rng.random() >= spec.p:
             continue
         severity = _severity(spec, rng)
@@ -92,7 +84,7 @@ def sample_object_effects(
     for k, spec in enumerate(specs):
         if not spec.per_object:
             continue
-        rng = effect_rng(seed, scene.index, STREAM_OBJECT_EFFECTS, k)
+        rng = image_rng(seed, scene.index, Stream.OBJECT_EFFECTS, k)
         for p in scene.placements:
             fires = rng.random() < spec.p
             if not fires or (spec.classes is not None and p.label not in spec.classes):
@@ -122,7 +114,6 @@ __all__ = [
     "Effect",
     "Param",
     "apply_image_effects",
-    "effect_rng",
     "ranges_for",
     "sample_image_effects",
     "sample_object_effects",

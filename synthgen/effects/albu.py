@@ -10,7 +10,6 @@ so a rotated box grows. Every image gets its own generators from its own seed (i
 from __future__ import annotations
 
 import os
-import random
 import warnings
 from typing import Any
 
@@ -20,6 +19,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over 
 import albumentations as A  # noqa: E402
 
 from synthgen.geometry import tight_box  # noqa: E402
+from synthgen.rng import Stream, image_rng, seeded_python_rng, seeded_rng  # noqa: E402
 from synthgen.types import Layer  # noqa: E402
 
 
@@ -114,16 +114,14 @@ class AlbumentationsPipeline:
 
     @staticmethod
     def sample(seed: int, index: int) -> dict[str, int]:
-        from synthgen.effects import STREAM_ALBUMENTATIONS, effect_rng
-
-        rng = effect_rng(seed, index, STREAM_ALBUMENTATIONS, 0)
+        rng = image_rng(seed, index, Stream.ALBUMENTATIONS, 0)
         return {"numpy_seed": int(rng.integers(2**63)), "python_seed": int(rng.integers(2**63))}
 
     def apply(
         self, image: np.ndarray, id_map: np.ndarray, layers: tuple[Layer, ...], seeds: dict[str, int]
     ) -> tuple[np.ndarray, np.ndarray, tuple[Layer, ...], dict[str, Any]]:
         H, W = id_map.shape
-        self.pipeline.set_random_state(np.random.default_rng(seeds["numpy_seed"]), random.Random(seeds["python_seed"]))
+        self.pipeline.set_random_state(seeded_rng(seeds["numpy_seed"]), seeded_python_rng(seeds["python_seed"]))
         inframe = []
         for layer in layers:
             m = np.zeros((H, W), np.uint8)

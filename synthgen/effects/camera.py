@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from synthgen.effects.base import Effect, Param, register
+from synthgen.rng import seeded_rng, split_seed
 
 
 def standard_normal(seed: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -20,7 +21,7 @@ def standard_normal(seed: int, shape: tuple[int, ...]) -> np.ndarray:
     """
     n = int(np.prod(shape))
     h = (n + 1) // 2
-    u = np.random.default_rng(seed).random(2 * h, dtype=np.float32).reshape(2, h)
+    u = seeded_rng(seed).random(2 * h, dtype=np.float32).reshape(2, h)
     mag, ang = u[:1], u[1:]
     np.subtract(np.float32(1.0), mag, out=mag)  # (0, 1]
     cv2.log(mag, dst=mag)
@@ -51,7 +52,7 @@ def sensor_noise(seed: int, hw: tuple[int, int], luma_sigma: float, chroma_sigma
     colour noise drawn on a grid ``grain`` times coarser and upsampled, as in a demosaiced,
     denoised high-ISO photo."""
     H, W = hw
-    luma_seed, chroma_seed = (int(v) for v in np.random.SeedSequence(seed).generate_state(2))
+    luma_seed, chroma_seed = split_seed(seed, 2)
     h, w = max(1, int(round(H / grain))), max(1, int(round(W / grain)))
     chroma = standard_normal(chroma_seed, (h, w, 2))
     # (Cb, Cr) offsets -> RGB offsets (BT.601), no change of luma

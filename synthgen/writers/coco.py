@@ -26,7 +26,7 @@ def image_entry(sample: Sample, file_name: str) -> dict[str, Any]:
         "height": H,
         "index": sample.index,
         "conditions": sample.metadata.get("conditions", []),
-        **sample.metadata.get("image_fields", {}),
+        **sample.image_fields,
     }
 
 

@@ -71,7 +71,7 @@ class ShardWriter:
             self._put(f"labels/{sample.name}.txt", yolo.label_text(sample, cfg.yolo_task).encode())
         image = coco.image_entry(sample, file_name)
         anns = coco.annotation_entries(sample, amodal=self.amodal)
-        meta = dict(sample.metadata, file_name=file_name)
+        meta = metadata_line(sample, file_name)
         if self.tar is not None:
             labels = {"image": image, "annotations": anns, "metadata": meta}
             self.tar.add(sample.name, {cfg.image_format: image_bytes, "ids.png": id_png, "json": _json(labels).encode()})
@@ -97,6 +97,17 @@ class ShardWriter:
         }
         atomic_write(done_path(self.out, self.shard), (json.dumps(record, indent=1) + "\n").encode())
         return record
+
+
+def metadata_line(sample: Sample, file_name: str) -> dict[str, Any]:
+    """One image's metadata.jsonl record: the sample's metadata, its COCO image fields (once
+    grouped as ``image_fields``, once at top level, where tools filter on them) and the file name."""
+    meta = dict(sample.metadata)
+    if sample.image_fields:
+        meta["image_fields"] = dict(sample.image_fields)
+        meta.update(sample.image_fields)
+    meta["file_name"] = file_name
+    return meta
 
 
 def _json(obj: Any) -> str:
