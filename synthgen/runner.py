@@ -67,7 +67,7 @@ class Summary:
 
 def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size: int) -> dict[str, Any]:
     """What a run is, as its manifest.json records it (before the state of its shards)."""
-    from synthgen import __version__
+    from synthgen.version import __version__
 
     return {
         "config_digest": cfg.digest(),
