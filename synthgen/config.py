@@ -23,10 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from synthgen import bundled
 from synthgen.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
+DEFAULT_CONFIG = bundled.DEFAULT_CONFIG
 
 BLEND_MODES = ("none", "gaussian", "poisson", "motion")
 
@@ -521,12 +521,24 @@ def read_config_file(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]
         return data
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: expected a path to another config file, got {parent!r}")
+    return _merge(read_config_file(_extended(path, parent), (*_seen, path)), data)
+
+
+def _extended(path: Path, parent: str) -> Path:
+    """The file ``extends: parent`` in ``path`` names: beside ``path``, or else a bundled preset
+    of that file name (so a config anywhere can say ``extends: street.yaml``)."""
     base_path = Path(parent).expanduser()
     if not base_path.is_absolute():
         base_path = path.parent / base_path
-    if not base_path.exists():
-        raise ConfigError(f"{path}: extends: {parent} does not exist (looked at {base_path})")
-    return _merge(read_config_file(base_path, (*_seen, path)), data)
+    if base_path.exists():
+        return base_path
+    bundled_path = bundled.preset(parent)
+    if bundled_path is not None:
+        return bundled_path
+    raise ConfigError(
+        f"{path}: extends: {parent} does not exist (looked at {base_path}); the bundled presets "
+        f"are {', '.join(bundled.presets())}"
+    )
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -565,7 +577,7 @@ def load_config(
         if path is None and not cfg_path.exists():
             raise ConfigError(
                 f"no config given and the default {cfg_path} is missing: pass a config file "
-                "(synthgen was probably installed without its source tree; use pip install -e .)"
+                "(this synthgen install lacks its bundled data; reinstall it from a wheel or the source tree)"
             )
         raw = read_config_file(cfg_path)
         source = str(cfg_path)

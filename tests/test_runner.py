@@ -163,7 +163,7 @@ def test_merge_refuses_missing_shards_and_can_merge_elsewhere(cfg, tmp_path):
 
 
 def test_webdataset_shards_read_back_with_the_webdataset_package(cfg, tmp_path):
-    import webdataset as wds
+    wds = pytest.importorskip("webdataset", reason="reading shards back needs the [webdataset] extra")
 
     out = tmp_path / "out"
     generate(cfg, out, 12, shard_size=6)
@@ -191,7 +191,7 @@ def test_id_maps_keep_ids_above_255():
 
 
 def test_ray_backend_writes_the_same_bytes(cfg, tmp_path, reference, monkeypatch):
-    ray = pytest.importorskip("ray")
+    ray = pytest.importorskip("ray", reason="--backend ray needs the [ray] extra")
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="error")
     try:
@@ -203,7 +203,7 @@ def test_ray_backend_writes_the_same_bytes(cfg, tmp_path, reference, monkeypatch
 
 
 def test_torch_dataset_splits_indices_across_workers_without_overlap(cfg):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="SyntheticDataset needs the [torch] extra")
     from torch.utils.data import DataLoader
 
     from synthgen.dataset import SyntheticDataset
