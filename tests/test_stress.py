@@ -12,7 +12,7 @@ from pycocotools import mask as mask_utils
 from synthgen.cli import main
 from synthgen.config import load_config
 from synthgen.errors import ConfigError
-from synthgen.evaluate import EvaluationError, evaluate
+from synthgen.tools.evaluate import EvaluationError, evaluate
 from synthgen.geometry import tight_box
 from synthgen.stress import run_suite
 
