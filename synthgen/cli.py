@@ -222,8 +222,9 @@ def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, ke
     """
     from tqdm import tqdm
 
-    from synthgen.tools.extract import ExtractOptions, extract as run
     from synthgen.io.real import load_coco, load_mask_folder, load_yolo
+    from synthgen.tools.extract import ExtractOptions
+    from synthgen.tools.extract import extract as run
 
     try:
         if sum(map(bool, (coco, yolo, masks))) != 1:

@@ -57,8 +57,8 @@ def draw_instances(rgb: np.ndarray, instances: Sequence[Drawn], width: int | Non
         if d.bbox is None:
             continue
         x, y, w, h = (float(v) for v in d.bbox)
-        x0, y0 = int(round(x * s)), int(round(y * s))
-        x1, y1 = max(x0, int(round((x + w) * s)) - 1), max(y0, int(round((y + h) * s)) - 1)
+        x0, y0 = round(x * s), round(y * s)
+        x1, y1 = max(x0, round((x + w) * s) - 1), max(y0, round((y + h) * s) - 1)
         cv2.rectangle(out, (x0, y0), (x1, y1), (255, 255, 255) if d.emphasis else colour, 2 if d.emphasis else 1)
         (tw, th), base = cv2.getTextSize(d.text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
         ty = y0 - 3 if y0 - th - 4 >= 0 else min(y0 + th + 3, oh - 2)

@@ -195,13 +195,17 @@ def _coco_source(L: Layout) -> _Source:
             raise AssetError(f"{exc}; `synthgen validate` says more") from None
         names = dict(coco.categories)
         total = len(coco.images)
-        files = lambda: iter([coco])  # noqa: E731
+
+        def files() -> Iterator:
+            return iter([coco])
     else:
         coco = None
         cats = L.fragment_categories()
         names = {c["id"]: c["name"] for c in cats}
         total = int(L.manifest.get("images_done", 0))
-        files = lambda: (read_coco(p, categories=cats) for p in L.coco_fragments)  # noqa: E731
+
+        def files() -> Iterator:
+            return (read_coco(p, categories=cats) for p in L.coco_fragments)
 
     def items(wanted: set[int]) -> Iterator[_Item]:
         meta: dict | None = None
@@ -220,7 +224,13 @@ def _coco_source(L: Layout) -> _Source:
 
 
 def _yolo_source(L: Layout) -> _Source:
-    from synthgen.io.yolo import label_path, parse_line, read_label_lines, read_yolo, to_annotation
+    from synthgen.io.yolo import (
+        label_path,
+        parse_line,
+        read_label_lines,
+        read_yolo,
+        to_annotation,
+    )
 
     ds = read_yolo(L.yolo_yaml)
     names = {i + 1: n for i, n in enumerate(ds.names or [])}
@@ -253,7 +263,12 @@ def _yolo_source(L: Layout) -> _Source:
 
 def _wds_source(L: Layout) -> _Source:
     from synthgen.io.issues import DatasetError
-    from synthgen.io.webdataset import count_samples, image_member, read_tar, sample_labels
+    from synthgen.io.webdataset import (
+        count_samples,
+        image_member,
+        read_tar,
+        sample_labels,
+    )
 
     names = {i + 1: c for i, c in enumerate((L.manifest or {}).get("classes", []))}
 

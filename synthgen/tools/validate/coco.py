@@ -8,7 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.io.coco import ENTRY_FIELDS, Coco, SeenIds, image_shape, image_where, is_synthgen, read_coco
+from synthgen.io.coco import (
+    ENTRY_FIELDS,
+    Coco,
+    SeenIds,
+    image_shape,
+    image_where,
+    is_synthgen,
+    read_coco,
+)
 from synthgen.io.images import read_id_map
 from synthgen.io.issues import DatasetError
 from synthgen.tools.validate.findings import Checking

@@ -23,10 +23,8 @@ KINDS = (
 
 
 @dataclass(frozen=True)
-class Problem:
-    kind: str  # one of KINDS
-    where: str  # file, and the image / annotation id
-    message: str
+class Problem(Issue):
+    """An issue as the report lists it; ``kind`` is one of KINDS."""
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.where}: {self.message}"

@@ -11,7 +11,16 @@ from typing import Any
 import numpy as np
 
 from synthgen.io.rle import (
-    MaskError, area, encode_fortran, fmt, is_empty, is_number, shared_pixels, tight_box, to_rle, union_area,
+    MaskError,
+    area,
+    encode_fortran,
+    fmt,
+    is_empty,
+    is_number,
+    shared_pixels,
+    tight_box,
+    to_rle,
+    union_area,
 )
 from synthgen.types import MAX_INSTANCES
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from synthgen.io.rle import fmt
-from synthgen.io.yolo import EPS, label_path, parse_line, read_label_lines, read_labels, read_yolo
+from synthgen.io.yolo import (
+    EPS,
+    label_path,
+    parse_line,
+    read_label_lines,
+    read_labels,
+    read_yolo,
+)
 from synthgen.tools.validate.findings import Checking
 
 
