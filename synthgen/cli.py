@@ -126,7 +126,7 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
 
 
 @main.command()
-@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.argument("runs", nargs=-1, required=True, metavar="RUN", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", "-o", type=click.Path(file_okay=False), help="Write the merged dataset here (default: into RUN).")
 def merge(runs, out) -> None:
     """Merge a run's shards into one annotations.json and metadata.jsonl.
@@ -197,7 +197,7 @@ def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
 @main.command()
 @click.option("--coco", type=click.Path(exists=True, dir_okay=False), help="COCO annotations.json with masks (polygons or RLE).")
 @click.option("--images", type=click.Path(exists=True, file_okay=False), help="With --coco: the folder its file_names are relative to.")
-@click.option("--yolo", type=click.Path(exists=True, file_okay=False), help="A YOLO dataset folder (data.yaml, images/, labels/).")
+@click.option("--yolo", type=click.Path(exists=True, file_okay=False), help="A YOLO dataset folder with data.yaml (train/val/test image folders or lists, labels beside images/ in labels/, as Ultralytics reads them).")
 @click.option("--masks", type=click.Path(exists=True, file_okay=False), help="With --images: instance-id map PNGs, <image stem>.png, 0 = background.")
 @click.option("--class", "class_name", help="With --masks: the class of every object in them.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Asset folder to write: one sub-folder per class.")

@@ -10,7 +10,6 @@ import contextlib
 import copy
 import csv
 import io
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -56,12 +55,13 @@ def _coco(dataset: dict[str, Any]) -> COCO:
 
 
 def load_predictions(path: Path, gt: dict[str, Any]) -> list[dict[str, Any]]:
+    from synthgen.io.coco import load_json
+    from synthgen.io.issues import DatasetError
+
     try:
-        preds = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise EvaluationError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    except ValueError as exc:
-        raise EvaluationError(f"{path}: is not valid JSON ({exc})") from exc
+        preds = load_json(Path(path))
+    except DatasetError as exc:
+        raise EvaluationError(str(exc)) from None
     if not isinstance(preds, list):
         raise EvaluationError(f"{path}: expected a COCO results list ([{{image_id, category_id, bbox, score}}, ...])")
     image_ids = {im["id"] for im in gt["images"]}

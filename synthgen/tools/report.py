@@ -166,8 +166,9 @@ def _metadata_index(root: Path) -> dict[str, tuple[list, list]]:
 
 
 @dataclass
-class _Source:
-    """A dataset read through io/: its kind, class names, image count and items in order."""
+class _Listing:
+    """What the report needs of a dataset, read through io/: its kind, class names, image count
+    and its items in order."""
 
     kind: str
     names: dict[int, str]
@@ -176,7 +177,7 @@ class _Source:
     coco: Any = None  # the io.coco.Coco of a COCO file (to tell synthgen's)
 
 
-def open_source(L: Layout) -> _Source:
+def open_source(L: Layout) -> _Listing:
     if L.coco_file or L.coco_fragments:
         return _coco_source(L)
     if L.yolo_yaml:
@@ -184,7 +185,7 @@ def open_source(L: Layout) -> _Source:
     return _wds_source(L)
 
 
-def _coco_source(L: Layout) -> _Source:
+def _coco_source(L: Layout) -> _Listing:
     from synthgen.io.coco import read_coco
     from synthgen.io.issues import DatasetError
 
@@ -220,10 +221,10 @@ def _coco_source(L: Layout) -> _Source:
                 yield _Item(name, _int(im.get("width")), _int(im.get("height")), part.annotations.get(iid, []),
                             conditions, _pixels(L.images_dir / name, name))
 
-    return _Source("coco", names, total, items, coco)
+    return _Listing("coco", names, total, items, coco)
 
 
-def _yolo_source(L: Layout) -> _Source:
+def _yolo_source(L: Layout) -> _Listing:
     from synthgen.io.yolo import (
         label_path,
         parse_line,
@@ -258,10 +259,10 @@ def _yolo_source(L: Layout) -> _Source:
                 anns.append(ann)
             yield _Item(str(L.rel(img)), W, H, anns, m_conditions, _pixels(img, str(img)))
 
-    return _Source("yolo", names, len(ds.images), items)
+    return _Listing("yolo", names, len(ds.images), items)
 
 
-def _wds_source(L: Layout) -> _Source:
+def _wds_source(L: Layout) -> _Listing:
     from synthgen.io.issues import DatasetError
     from synthgen.io.webdataset import (
         count_samples,
@@ -288,7 +289,7 @@ def _wds_source(L: Layout) -> _Source:
                             _pixels(data, name))
                 position += 1
 
-    return _Source("webdataset", names, count_samples(L.wds_tars), items)
+    return _Listing("webdataset", names, count_samples(L.wds_tars), items)
 
 
 # --------------------------------------------------------------------------------------------
