@@ -68,7 +68,7 @@ class AssetLibrary:
     distractors: tuple[Cutout, ...]
     backgrounds: tuple[BackgroundRef, ...]
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) for files skipped with on_error=skip
-    scenes: Any = None  # realdata.RealDataset of real labeled scenes, or None
+    scenes: Any = None  # io.real.RealDataset of real labeled scenes, or None
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _index: dict = field(default_factory=dict, repr=False)
 

@@ -8,6 +8,8 @@ anything outside, so the file can be mailed, archived or opened offline.
 Statistics come from the annotation fields only (boxes, areas, ``visible_fraction``,
 ``truncated``, each image's ``conditions``); masks are decoded for the gallery images alone.
 Datasets made elsewhere work too: what they do not record is shown as "not recorded".
+Everything is read through ``synthgen.io``; gallery images are the pixels as io/images reads
+them (EXIF orientation applied), the ones the labels refer to.
 """
 
 from __future__ import annotations
@@ -28,8 +30,21 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import AssetError
+from synthgen.io.coco import is_synthgen, read_coco
+from synthgen.io.files import atomic_write
+from synthgen.io.images import image_size, read_rgb
+from synthgen.io.issues import DatasetError
 from synthgen.io.layout import Layout, detect_layout
+from synthgen.io.rle import MaskError, decode_segmentation
 from synthgen.io.rle import is_number as _num
+from synthgen.io.webdataset import count_samples, image_member, read_tar, sample_labels
+from synthgen.io.yolo import (
+    label_path,
+    parse_line,
+    read_label_lines,
+    read_yolo,
+    to_annotation,
+)
 
 TILE_WIDTH = 320
 COCO_SMALL, COCO_LARGE = 32, 96  # sqrt(area) thresholds of COCO's small / medium / large
@@ -135,8 +150,6 @@ def _pixels(source: Path | bytes | None, name: str) -> Callable[[], np.ndarray |
     """Loads the image as io/images reads it (EXIF orientation applied), None when unreadable."""
 
     def load() -> np.ndarray | None:
-        from synthgen.io.images import read_rgb
-
         if source is None or (isinstance(source, Path) and not source.is_file()):
             return None
         try:
@@ -186,9 +199,6 @@ def open_source(L: Layout) -> _Listing:
 
 
 def _coco_source(L: Layout) -> _Listing:
-    from synthgen.io.coco import read_coco
-    from synthgen.io.issues import DatasetError
-
     if L.coco_file:
         try:
             coco = read_coco(L.coco_file)
@@ -225,20 +235,10 @@ def _coco_source(L: Layout) -> _Listing:
 
 
 def _yolo_source(L: Layout) -> _Listing:
-    from synthgen.io.yolo import (
-        label_path,
-        parse_line,
-        read_label_lines,
-        read_yolo,
-        to_annotation,
-    )
-
     ds = read_yolo(L.yolo_yaml)
     names = {i + 1: n for i, n in enumerate(ds.names or [])}
 
     def items(wanted: set[int]) -> Iterator[_Item]:
-        from synthgen.io.images import image_size
-
         meta = _metadata_index(L.root)
         for img in ds.images:
             try:
@@ -263,14 +263,6 @@ def _yolo_source(L: Layout) -> _Listing:
 
 
 def _wds_source(L: Layout) -> _Listing:
-    from synthgen.io.issues import DatasetError
-    from synthgen.io.webdataset import (
-        count_samples,
-        image_member,
-        read_tar,
-        sample_labels,
-    )
-
     names = {i + 1: c for i, c in enumerate((L.manifest or {}).get("classes", []))}
 
     def items(wanted: set[int]) -> Iterator[_Item]:
@@ -302,7 +294,6 @@ def draw_tile(rgb: np.ndarray | None, item: _Item, names: dict[int, str], width:
     io/images reads them, the pixels the labels refer to."""
     import cv2
 
-    from synthgen.io.rle import MaskError, decode_segmentation
     from synthgen.tools.preview import Drawn, draw_instances
 
     W, H = item.width, item.height
@@ -639,8 +630,6 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
             cap = f"{item.file_name} · {n} object{'s' if n != 1 else ''}"
             cond = _conditions_label(item.conditions)
             tiles.append((_jpeg_uri(tile), cap + (f" · {cond}" if cond else "")))
-    from synthgen.io.coco import is_synthgen
-
     synth = is_synthgen(layout.manifest, src.coco)
     sub = f"{Path(path).resolve()} · {', '.join(layout.describe())}" + (" · made by synthgen" if synth else "")
     name = Path(path).resolve().name if Path(path).is_dir() else Path(path).resolve().parent.name
@@ -649,8 +638,6 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
 
 def write_report(path: str | Path, output: str | Path, images: str | Path | None = None, gallery: int = 12,
                  title: str | None = None) -> ReportSummary:
-    from synthgen.io.files import atomic_write
-
     t0 = time.perf_counter()
     page, stats = build_report(path, images=images, gallery=gallery, title=title)
     out = Path(output)
