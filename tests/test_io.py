@@ -93,9 +93,11 @@ def test_yolo_labels_follow_the_last_images_folder(tmp_path):
     for split in ("train", "valid"):
         (tmp_path / split / "images").mkdir(parents=True)
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / split / "images" / f"{split}.png")
-    (tmp_path / "list.txt").write_text("valid/images/valid.png\n")
-    files, notes = image_files(tmp_path / "data.yaml", {"train": "../train/images", "val": "list.txt", "names": ["a"]})
-    assert files == [tmp_path / "train" / "images" / "train.png", tmp_path / "valid" / "images" / "valid.png"] and not notes
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "val.txt").write_text("./../valid/images/valid.png\n")
+    files, notes = image_files(tmp_path / "data.yaml", {"train": "../train/images", "val": "lists/val.txt", "names": ["a"]})
+    assert [f.resolve() for f in files] == [tmp_path / "train" / "images" / "train.png", tmp_path / "valid" / "images" / "valid.png"]
+    assert not notes
 
 
 def _exif_rotated_coco(root: Path) -> tuple[Path, np.ndarray]:

@@ -3,7 +3,7 @@
     data.yaml   ``names`` (a list, or a {0: name, ...} mapping; ``nc`` alone gives "0", "1", ...),
                 ``path`` (the dataset root; relative to the yaml's folder, or absolute),
                 ``train`` / ``val`` / ``test``: each a folder of images, a .txt file listing
-                image paths, or a list of those. A name starting with ``../`` that is not
+                image paths (``./x.jpg``: beside the list), or a list of those. A name starting with ``../`` that is not
                 there is also tried without it (Roboflow's exports say ``../train/images``).
                 With none of the three, every image under ``images/`` beside the yaml.
     labels      the image path with its last ``/images/`` replaced by ``/labels/`` and its
@@ -92,7 +92,8 @@ def image_files(yaml_path: Path, doc: dict) -> tuple[list[Path], list[str]]:
             for line in p.read_text().splitlines():
                 if line.strip():
                     f = Path(line.strip())
-                    files[f if f.is_absolute() else base / f] = None
+                    # "./x.jpg" is relative to the list file, as Ultralytics reads it
+                    files[f if f.is_absolute() else (p.parent if line.strip().startswith("./") else base) / f] = None
     if not entries and (ydir / "images").is_dir():
         files.update(dict.fromkeys(_images_under(ydir / "images")))
     return list(files), notes
