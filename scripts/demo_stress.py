@@ -21,7 +21,7 @@ import numpy as np
 
 from synthgen.assets import PAD, load_library
 from synthgen.config import load_config
-from synthgen.evaluate import evaluate, table, write_report
+from synthgen.tools.evaluate import evaluate, table, write_report
 from synthgen.stress import run_suite
 
 ROOT = Path(__file__).resolve().parent.parent

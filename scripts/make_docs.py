@@ -17,7 +17,7 @@ import numpy as np
 from synthgen.config import load_config
 from synthgen.effects.reference import effect_reference
 from synthgen.generator import Generator
-from synthgen.preview import contact_sheet
+from synthgen.tools.preview import contact_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -62,8 +62,8 @@ def make_pad_picture() -> None:
     """The README's "Pad a real dataset" walk-through, run for real on a stand-in dataset."""
     import tempfile
 
-    from synthgen.extract import ExtractOptions, extract
-    from synthgen.realdata import load_coco
+    from synthgen.tools.extract import ExtractOptions, extract
+    from synthgen.io.real import load_coco
     from synthgen.runner import generate
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,19 +12,19 @@ from __future__ import annotations
 import json
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from synthgen.config import AssetsConfig
 from synthgen.errors import AssetError
+from synthgen.io.images import IMAGE_EXTS, image_size, open_image, read_rgb, to_8bit
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
 CACHE_SIZE = 64  # decoded backgrounds, regions, real scenes and their moved masks, per library
@@ -69,7 +69,7 @@ class AssetLibrary:
     distractors: tuple[Cutout, ...]
     backgrounds: tuple[BackgroundRef, ...]
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) for files skipped with on_error=skip
-    scenes: Any = None  # realdata.RealDataset of real labeled scenes, or None
+    scenes: Any = None  # io.real.RealDataset of real labeled scenes, or None
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _index: dict = field(default_factory=dict, repr=False)
 
@@ -112,7 +112,7 @@ class AssetLibrary:
             return None
 
         def load() -> np.ndarray:
-            im = _to_8bit(_open(ref.region)).convert("L")
+            im = to_8bit(open_image(ref.region)).convert("L")
             if im.size != ref.size_wh:
                 raise AssetError(
                     f"{ref.region}: region mask is {im.size[0]}x{im.size[1]} but its background "
@@ -124,7 +124,7 @@ class AssetLibrary:
 
     def background(self, index: int) -> np.ndarray:
         """Decoded RGB background (H x W x 3 uint8, read-only)."""
-        return self.cached(("background", index), lambda: _frozen(_read_rgb(self.backgrounds[index].path)))
+        return self.cached(("background", index), lambda: _frozen(read_rgb(self.backgrounds[index].path)))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -136,32 +136,6 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 # Reading single files
 
 
-def _open(path: Path) -> Image.Image:
-    try:
-        im = Image.open(path)
-        im.load()
-    except Image.DecompressionBombError as exc:
-        raise AssetError(f"{path}: image is too large to load safely ({exc})") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise AssetError(f"{path}: cannot be read as an image ({exc})") from exc
-    return ImageOps.exif_transpose(im)
-
-
-def _to_8bit(im: Image.Image) -> Image.Image:
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if arr.max() > 255 else 255.0
-        im = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
-    return im
-
-
-def _read_rgb(path: Path) -> np.ndarray:
-    im = _to_8bit(_open(path))
-    if im.mode == "CMYK" or im.mode != "RGB":
-        im = im.convert("RGB")
-    return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
-
-
 def _has_alpha(im: Image.Image) -> bool:
     return im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         im.mode == "P" and "transparency" in im.info
@@ -171,10 +145,10 @@ def _has_alpha(im: Image.Image) -> bool:
 def read_cutout(path: Path) -> np.ndarray:
     """Read one cutout as an untrimmed RGBA array, or raise AssetError naming the file."""
     mask_path = path.with_name(path.stem + MASK_SUFFIX + ".png")
-    im = _to_8bit(_open(path))
+    im = to_8bit(open_image(path))
     if mask_path.exists():
         rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
-        mask = np.asarray(_to_8bit(_open(mask_path)).convert("L"), dtype=np.uint8)
+        mask = np.asarray(to_8bit(open_image(mask_path)).convert("L"), dtype=np.uint8)
         if mask.shape != rgb.shape[:2]:
             raise AssetError(
                 f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but its image {path.name} "
@@ -293,7 +267,7 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
 
     scenes = None
     if cfg.scenes is not None:
-        from synthgen.realdata import load_coco, load_yolo
+        from synthgen.io.real import load_coco, load_yolo
 
         sc = cfg.scenes
         scenes = load_coco(sc.coco, sc.images) if sc.coco is not None else load_yolo(sc.yolo)
@@ -305,10 +279,9 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
     backgrounds = []
     for p in _image_files(bg_root):
         try:
-            with Image.open(p) as im:
-                w, h = ImageOps.exif_transpose(im).size if im.getexif().get(0x0112) else im.size
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            skipper.handle(AssetError(f"{p}: cannot be read as an image ({exc})"), p)
+            w, h = image_size(p)
+        except AssetError as exc:
+            skipper.handle(exc, p)
             continue
         region = p.with_name(p.stem + REGION_SUFFIX + ".png")
         backgrounds.append(BackgroundRef(name=p.name, path=p, size_wh=(w, h), region=region if region.exists() else None))

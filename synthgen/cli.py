@@ -125,47 +125,68 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     if cfg.scene.balance is not None:
         from synthgen.generator import Generator
 
-        click.echo("class balance (expected counts; `merge --balance` counts what was made):")
+        click.echo("class balance (expected counts; `combine --balance` counts what was made):")
         for line in Generator(cfg).balance_report:
             click.echo("  " + line)
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--out", "-o", type=click.Path(file_okay=False), help="Output folder (required when combining datasets).")
-@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1), help="Combining: share of real images kept for validation.")
-@click.option("--val-synthetic", is_flag=True, help="Combining: let synthetic images into validation too (default: real only).")
-@click.option("--classes", help="Combining: comma-separated class names, in id order; other names are an error.")
-@click.option("--balance", is_flag=True, help="Combining: print class counts before (real) and after (real + synthetic).")
-def merge(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
-    """Merge a run's shards, or combine several datasets into one.
+@click.argument("runs", nargs=-1, required=True, metavar="RUN", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "-o", type=click.Path(file_okay=False), help="Write the merged dataset here (default: into RUN).")
+def merge(runs, out) -> None:
+    """Merge a run's shards into one annotations.json and metadata.jsonl.
 
-    \b
-    One synthgen run: its shards -> one annotations.json and metadata.jsonl, streaming (works
-    on millions of images; refuses while shards are missing).
-    Several datasets (COCO or YOLO, real or synthgen): one COCO dataset with categories mapped
-    by name, ids renumbered, train.json and val.json (validation real-only by default), images
-    copied. The inputs are never modified.
+    Streaming: works on millions of images; refuses while shards are missing. With --out,
+    the images (and labels, id maps) are linked there and the run is left as it is.
+    To combine several datasets into one, use `synthgen combine`.
 
     \b
     Examples:
       synthgen merge out/
       synthgen merge out/ --out merged/
-      synthgen merge real/ synth/ --out combined/ --balance
     """
-    from synthgen.combine import combine
+    from synthgen.io.manifest import find_manifest
     from synthgen.writers.merge import merge_run
+
+    try:
+        if len(runs) != 1:
+            raise SynthgenError(f"merge takes one run, got {len(runs)} paths; to combine datasets use "
+                                f"`synthgen combine {' '.join(runs)} --out DIR`")
+        run = Path(runs[0])
+        if find_manifest(run) is None or not (run / "shards").is_dir():
+            raise SynthgenError(f"{run} is not a synthgen run (no manifest.json and shards/); "
+                                f"to combine datasets use `synthgen combine {run} ... --out DIR`")
+        result = merge_run(run, Path(out) if out else None)
+    except SynthgenError as err:
+        _fail(err)
+    click.echo(f"merged {result['images']} images, {result['instances']} instances -> {result['dest']}")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1), help="Share of real images kept for validation.")
+@click.option("--val-synthetic", is_flag=True, help="Let synthetic images into validation too (default: real only).")
+@click.option("--classes", help="Comma-separated class names, in id order; other names are an error.")
+@click.option("--balance", is_flag=True, help="Print class counts before (real) and after (real + synthetic).")
+def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
+    """Combine datasets (COCO or YOLO, real or synthgen) into one COCO dataset.
+
+    Categories are mapped by name, ids renumbered, OUT/train.json and OUT/val.json written
+    (validation real-only by default), images copied under OUT/images/<input>/. The inputs
+    are never modified.
+
+    \b
+    Examples:
+      synthgen combine real/ synth/ --out combined/ --balance
+      synthgen combine real/ synth/ --out combined/ --classes car,person --val-fraction 0.1
+    """
+    from synthgen.tools.combine import combine as run
 
     paths = [Path(p) for p in inputs]
     try:
-        if len(paths) == 1 and (paths[0] / "shards").is_dir() and not classes:
-            result = merge_run(paths[0], Path(out) if out else None)
-            click.echo(f"merged {result['images']} images, {result['instances']} instances -> {result['dest']}")
-            return
-        if not out:
-            raise SynthgenError("combining datasets needs --out")
-        result = combine(paths, Path(out), val_fraction=val_fraction, val_synthetic=val_synthetic,
-                         classes=[c.strip() for c in classes.split(",")] if classes else None)
+        result = run(paths, Path(out), val_fraction=val_fraction, val_synthetic=val_synthetic,
+                     classes=[c.strip() for c in classes.split(",")] if classes else None)
     except SynthgenError as err:
         _fail(err)
     click.echo(f"combined {len(paths)} datasets -> {result['out']}: {result['train']} train images, {result['val']} val images")
@@ -181,7 +202,7 @@ def merge(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
 @main.command()
 @click.option("--coco", type=click.Path(exists=True, dir_okay=False), help="COCO annotations.json with masks (polygons or RLE).")
 @click.option("--images", type=click.Path(exists=True, file_okay=False), help="With --coco: the folder its file_names are relative to.")
-@click.option("--yolo", type=click.Path(exists=True, file_okay=False), help="A YOLO dataset folder (data.yaml, images/, labels/).")
+@click.option("--yolo", type=click.Path(exists=True, file_okay=False), help="A YOLO dataset folder with data.yaml (train/val/test image folders or lists, labels beside images/ in labels/, as Ultralytics reads them).")
 @click.option("--masks", type=click.Path(exists=True, file_okay=False), help="With --images: instance-id map PNGs, <image stem>.png, 0 = background.")
 @click.option("--class", "class_name", help="With --masks: the class of every object in them.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Asset folder to write: one sub-folder per class.")
@@ -206,8 +227,9 @@ def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, ke
     """
     from tqdm import tqdm
 
-    from synthgen.extract import ExtractOptions, extract as run
-    from synthgen.realdata import load_coco, load_mask_folder, load_yolo
+    from synthgen.io.real import load_coco, load_mask_folder, load_yolo
+    from synthgen.tools.extract import ExtractOptions
+    from synthgen.tools.extract import extract as run
 
     try:
         if sum(map(bool, (coco, yolo, masks))) != 1:
@@ -252,7 +274,7 @@ def preview(config, output, num_images, start, cols, seed, overrides) -> None:
     import cv2
 
     from synthgen.generator import Generator
-    from synthgen.preview import contact_sheet
+    from synthgen.tools.preview import contact_sheet
 
     try:
         cfg = _load(config, overrides, seed, None)
@@ -358,8 +380,8 @@ def evaluate(suite, predictions, out) -> None:
     Example:
       synthgen evaluate suite/ --predictions preds.json --out report/
     """
-    from synthgen.evaluate import evaluate as run
-    from synthgen.evaluate import table, write_report
+    from synthgen.tools.evaluate import evaluate as run
+    from synthgen.tools.evaluate import table, write_report
 
     try:
         rows = run(Path(suite), Path(predictions))
@@ -395,7 +417,7 @@ def validate(path, images, max_problems) -> None:
       synthgen validate coco/annotations/instances_val2017.json --images coco/val2017
       synthgen validate out/webdataset/shard-000003.tar
     """
-    from synthgen.validate import validate_path
+    from synthgen.tools.validate import validate_path
 
     try:
         result = validate_path(Path(path), images=Path(images) if images else None, max_problems=max_problems)
@@ -426,7 +448,7 @@ def report(path, output, gallery, images, title) -> None:
       synthgen report out/ -o report.html
       synthgen report coco/annotations/instances_val2017.json --images coco/val2017 --gallery 24
     """
-    from synthgen.report import write_report
+    from synthgen.tools.report import write_report
 
     try:
         summary = write_report(Path(path), Path(output), images=Path(images) if images else None, gallery=gallery, title=title)

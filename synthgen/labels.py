@@ -6,48 +6,12 @@ box of the pixels that carry the instance's id in the final map.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from synthgen.config import LabelsConfig
 from synthgen.geometry import tight_box
+from synthgen.io.rle import encode_rle_roi
 from synthgen.types import Instance, Layer, Rendered, Scene
-
-
-def encode_rle(mask: np.ndarray) -> dict[str, Any]:
-    """COCO RLE of a 2-D bool/uint8 mask, ``counts`` as str (JSON-ready)."""
-    rle = mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8))
-    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
-
-
-def encode_rle_roi(shape: tuple[int, int], roi: tuple[int, int, int, int], local: np.ndarray) -> dict[str, Any]:
-    """COCO RLE of a full-size mask that is zero outside ``roi`` (y0, y1, x0, x1).
-
-    Same result as :func:`encode_rle` on the full mask, without building it: runs are counted
-    on the roi's column strip and compressed by pycocotools.
-    """
-    H, W = shape
-    y0, y1, x0, x1 = roi
-    if local.size == 0 or not local.any():
-        return encode_rle(np.zeros(shape, bool))
-    strip = np.zeros((H, x1 - x0), dtype=bool)
-    strip[y0:y1] = local
-    flat = strip.ravel(order="F")
-    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    edges = np.concatenate(([0], change, [flat.size]))
-    runs = np.diff(edges)
-    if flat[0]:  # counts start with a run of zeros
-        runs = np.concatenate(([0], runs))
-    runs[0] += x0 * H
-    if flat[-1]:
-        if x1 < W:
-            runs = np.concatenate((runs, [(W - x1) * H]))
-    else:
-        runs[-1] += (W - x1) * H
-    rle = mask_utils.frPyObjects({"size": [H, W], "counts": runs.tolist()}, H, W)
-    return {"size": [H, W], "counts": rle["counts"].decode("ascii")}
 
 
 def derive_instances(

@@ -95,7 +95,7 @@ def runs(tmp: Path) -> dict[str, str]:
          "--set", f"assets.scenes={{coco: {real / 'annotations.json'}, images: {real / 'images'}, p: 1.0}}")
     hashes.update(_hashes(out, out.name))
     out = tmp / "combined"
-    _cli("merge", str(real), str(tmp / "padded"), "--out", str(out))
+    _cli("combine", str(real), str(tmp / "padded"), "--out", str(out))
     hashes.update(_hashes(out, out.name))
     out = tmp / "yolo-extract"
     _cli("extract", "--yolo", str(real), "--out", str(out), "--min-area", "100")

@@ -11,7 +11,8 @@ from pycocotools import mask as mask_utils
 from synthgen.assets import PAD, AssetLibrary, BackgroundRef, Cutout, prepare_cutout
 from synthgen.config import LabelsConfig
 from synthgen.geometry import tight_box
-from synthgen.labels import derive_instances, encode_rle
+from synthgen.io.rle import encode_rle
+from synthgen.labels import derive_instances
 from synthgen.render import render
 from synthgen.types import BackgroundPlacement, Placement, Scene
 
@@ -224,7 +225,7 @@ def test_labels_are_exact_for_any_warp_truncation_and_occlusion(tmp_path, params
     st.data(),
 )
 def test_roi_rle_equals_pycocotools_on_the_full_mask(h, w, data):
-    from synthgen.labels import encode_rle_roi
+    from synthgen.io.rle import encode_rle_roi
 
     H, W = h + 3, w + 4
     y0 = data.draw(st.integers(0, H - h))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -13,13 +14,13 @@ from click.testing import CliRunner
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from synthgen.balance import balance_weights
+from synthgen.tools.balance import balance_weights
 from synthgen.cli import main
 from synthgen.config import load_config
 from synthgen.errors import AssetError
 from synthgen.generator import Generator
 from synthgen.geometry import tight_box
-from synthgen.realdata import load_coco, load_yolo
+from synthgen.io.real import load_coco, load_yolo
 from synthgen.runner import generate
 
 from conftest import tiny_config_dict
@@ -247,13 +248,13 @@ def test_balance_config_drives_class_weights(tiny_assets, real):
     assert any("combined" in line for line in gen.balance_report)
 
 
-def test_merge_combines_real_and_synthetic_with_real_only_validation(tiny_assets, real, tmp_path):
+def test_combine_joins_real_and_synthetic_with_real_only_validation(tiny_assets, real, tmp_path):
     root, _ = real
     synth = tmp_path / "synth"
     generate(_scene_config(tiny_assets, root), synth, 6)
     before = (_tree_digest(root), _tree_digest(synth))
     out = tmp_path / "combined"
-    result = CliRunner().invoke(main, ["merge", str(root / "coco"), str(synth), "--out", str(out), "--val-fraction", "0.5", "--balance"])
+    result = CliRunner().invoke(main, ["combine", str(root / "coco"), str(synth), "--out", str(out), "--val-fraction", "0.5", "--balance"])
     assert result.exit_code == 0, result.output
     assert "combined" in result.output and "share" in result.output
     train, val = COCO(str(out / "train.json")), COCO(str(out / "val.json"))
@@ -287,7 +288,7 @@ def test_clear_errors_for_bad_real_data(real, tmp_path):
     (root / "yolo" / "labels" / "real_0.txt").write_text("5 0.5 0.5 0.1 0.1\n")
     with pytest.raises(AssetError, match="real_0.txt:1: class 5 is not in data.yaml names"):
         load_yolo(root / "yolo")
-    result = CliRunner().invoke(main, ["merge", str(root / "coco"), "--out", str(tmp_path / "m"), "--classes", "square,disc"])
+    result = CliRunner().invoke(main, ["combine", str(root / "coco"), "--out", str(tmp_path / "m"), "--classes", "square,disc"])
     assert result.exit_code == 2 and "category 'cone' does not map" in result.output
 
 
@@ -318,3 +319,69 @@ def test_asset_cache_stays_bounded_over_many_real_scene_images(tiny_assets, real
     for i in range(CACHE_SIZE + 40):  # every image has its own random crop: a new cache key
         gen.sample(i)
     assert len(gen.library._cache) <= CACHE_SIZE
+
+
+def _roboflow_export(root: Path, real_root: Path) -> Path:
+    """The real YOLO dataset as Roboflow exports it: train/images + train/labels, valid/...,
+    and a data.yaml that says ../train/images (Ultralytics falls back to train/images)."""
+    for split, names in (("train", ["real_0", "real_1", "real_2"]), ("valid", ["real_3"])):
+        (root / split / "images").mkdir(parents=True)
+        (root / split / "labels").mkdir(parents=True)
+        for n in names:
+            shutil.copy(real_root / "yolo" / "images" / f"{n}.png", root / split / "images")
+            shutil.copy(real_root / "yolo" / "labels" / f"{n}.txt", root / split / "labels")
+    (root / "data.yaml").write_text("train: ../train/images\nval: ../valid/images\n\nnc: 3\nnames: ['square', 'disc', 'cone']\n")
+    return root
+
+
+def test_roboflow_style_yolo_export_is_extracted_as_it_validates(real, tmp_path):
+    root, _ = real
+    rf = _roboflow_export(tmp_path / "roboflow", root)
+    assert CliRunner().invoke(main, ["validate", str(rf)]).exit_code == 0
+    out = tmp_path / "assets"
+    result = CliRunner().invoke(main, ["extract", "--yolo", str(rf), "--out", str(out), "--min-area", "50"])
+    assert result.exit_code == 0, result.output
+    assert "kept 12 cutouts" in result.output
+    prov = json.loads(next((out / "disc").glob("*.json")).read_text())
+    assert "/train/images/" in prov["source_image"] or "/valid/images/" in prov["source_image"]
+
+
+def test_combine_names_an_unknown_category(real, tmp_path):
+    root, _ = real
+    data = json.loads((root / "coco" / "annotations.json").read_text())
+    data["annotations"][2]["category_id"] = 99
+    (root / "coco" / "annotations.json").write_text(json.dumps(data))
+    result = CliRunner().invoke(main, ["combine", str(root / "coco"), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2, result.output
+    aid = data["annotations"][2]["id"]
+    assert f"annotation {aid}" in result.output and "category_id 99" in result.output and "annotations.json" in result.output
+
+
+def test_merge_takes_one_run_and_points_at_combine(real, tmp_path):
+    root, _ = real
+    several = CliRunner().invoke(main, ["merge", str(root / "coco"), str(root / "yolo"), "--out", str(tmp_path / "m")])
+    assert several.exit_code == 2 and "synthgen combine" in several.output
+    not_a_run = CliRunner().invoke(main, ["merge", str(root / "coco")])
+    assert not_a_run.exit_code == 2 and "not a synthgen run" in not_a_run.output and "synthgen combine" in not_a_run.output
+
+
+def test_grabcut_is_repeatable_and_leaves_the_callers_opencv_rng_alone():
+    from synthgen.tools.extract import grabcut
+
+    img = np.full((H, W, 3), 200, np.uint8)
+    m = np.zeros((H, W), np.uint8)
+    cv2.ellipse(m, (64, 48), (26, 16), 0, 0, 360, 1, -1)
+    img[m.astype(bool)] = (30, 60, 160)
+
+    def draws() -> np.ndarray:
+        a = np.zeros(4, np.float32)
+        cv2.randu(a, 0, 1)
+        return a
+
+    cv2.setRNGSeed(11)
+    expected = draws()
+    cv2.setRNGSeed(11)
+    first = grabcut(img, tight_box(m.astype(bool)))
+    assert np.array_equal(draws(), expected)  # GrabCut drew from its own thread's RNG
+    second = grabcut(img, tight_box(m.astype(bool)))
+    assert first is not None and np.array_equal(first, second)

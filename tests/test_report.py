@@ -16,7 +16,7 @@ from pycocotools import mask as mask_utils
 
 from synthgen.cli import main
 from synthgen.config import load_config
-from synthgen.report import build_report, spread
+from synthgen.tools.report import build_report, spread
 from synthgen.runner import generate
 
 from conftest import make_assets, tiny_config_dict

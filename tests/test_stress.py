@@ -14,7 +14,7 @@ from pycocotools import mask as mask_utils
 from synthgen.cli import main
 from synthgen.config import load_config
 from synthgen.errors import ConfigError
-from synthgen.evaluate import EvaluationError, evaluate
+from synthgen.tools.evaluate import EvaluationError, evaluate
 from synthgen.geometry import tight_box
 from synthgen.stress import Suite, run_suite
 from synthgen.worker import WorkerContext
@@ -133,6 +133,32 @@ def test_unknown_ids_in_predictions_are_named(suite, tmp_path):
     p.write_text(json.dumps([{"image_id": 1, "category_id": 42, "bbox": [0, 0, 1, 1], "score": 1}]))
     with pytest.raises(EvaluationError, match=r"unknown category ids \[42\]"):
         evaluate(out, p)
+
+
+def test_malformed_prediction_masks_are_named_before_pycocotools(suite, tmp_path):
+    out, gt = suite
+    preds = _preds(gt)
+    preds[3]["segmentation"] = {"size": preds[3]["segmentation"]["size"], "counts": "\x7f\x7f"}
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(preds))
+    with pytest.raises(EvaluationError, match=r"p.json: entry 3 \(image \d+\): RLE counts string is malformed"):
+        evaluate(out, p)
+
+
+def test_evaluate_leaves_the_matplotlib_backend_alone(suite, tmp_path, monkeypatch):
+    import matplotlib
+
+    from synthgen.tools.evaluate import write_report
+
+    def no_switch(*args, **kwargs):
+        raise AssertionError("evaluate must not switch the process-wide matplotlib backend")
+
+    monkeypatch.setattr(matplotlib, "use", no_switch)
+    out, gt = suite
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(_preds(gt)))
+    written = write_report(evaluate(out, p), tmp_path / "r")
+    assert (tmp_path / "r" / "ap_vs_severity.png") in written
 
 
 def test_bad_conditions_are_config_errors(tiny_config, tmp_path):

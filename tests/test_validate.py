@@ -17,7 +17,8 @@ from pycocotools import mask as mask_utils
 from synthgen.cli import main
 from synthgen.config import load_config
 from synthgen.runner import generate
-from synthgen.validate import Problem, rle_counts, validate_path
+from synthgen.io.rle import rle_counts
+from synthgen.tools.validate import Problem, validate_path
 
 from conftest import make_assets, tiny_config_dict
 

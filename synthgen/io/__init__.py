@@ -1,8 +1,18 @@
 """The dataset I/O layer: one module per format, used by every tool that reads or writes files.
 
-    files      atomic writes (a temporary name, then a rename: nothing half-written looks whole)
-    manifest   a run's manifest.json and its plan of shards
+    files       atomic writes (a temporary name, then a rename: nothing half-written looks whole)
+    manifest    a run's manifest.json and its plan of shards
+    rle         COCO masks: encode (also from a region of interest), decode, and check a
+                segmentation before pycocotools sees it (a leaf: numpy and pycocotools only)
+    images      the image extensions and the one EXIF policy (images as displayed)
+    issues      what a reader found wrong: kind, where (file and id), message
+    coco        COCO files and a run's shard fragments, indexed by image, tolerant
+    yolo        YOLO datasets by Ultralytics' layout rules (data.yaml, /images/ -> /labels/)
+    webdataset  synthgen's WebDataset tars, streamed sample by sample
+    layout      which of these a path holds
+    real        real labeled datasets as images with instances (extract, real scenes, balance)
 
-Lower layers (config, scene, render, effects, labels) never import from here; writers, the
-runner and the tools do.
+``rle`` is a leaf the label stage may use, and ``images`` depends on nothing but ``errors``
+(the asset library reads cutouts and backgrounds with it); the rest sits above the generator
+core, which never imports it. Tools (``synthgen.tools``) and writers sit above this layer.
 """

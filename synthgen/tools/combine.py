@@ -16,43 +16,54 @@ def _dumps(obj: Any) -> str:
 
 
 def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, bool]:
-    """(images, annotations, category names by id, images root, synthetic?) of one input."""
-    from pycocotools import mask as mask_utils
-
+    """(images, annotations, category names by id, images root, synthetic?) of one input, read
+    through io/coco or io/yolo; DatasetError naming the file and id of what cannot be combined
+    (an annotation of an unknown category, an image entry without a size)."""
     from synthgen.errors import AssetError
-    from synthgen.realdata import load_yolo
+    from synthgen.io.coco import ENTRY_FIELDS, image_shape, image_where, read_coco
+    from synthgen.io.issues import raise_first
+    from synthgen.io.manifest import find_manifest
 
     path = Path(path)
-    synthetic = (path / "manifest.json").exists()
+    synthetic = find_manifest(path) is not None if path.is_dir() else False
     if path.is_file() or (path / "annotations.json").exists():
         ann_file = path if path.is_file() else path / "annotations.json"
-        try:
-            data = json.loads(ann_file.read_text())
-            cats = {c["id"]: c["name"] for c in data["categories"]}
-            images, anns = data["images"], data["annotations"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise AssetError(f"{ann_file}: not a COCO instances file ({exc})") from None
-        return images, anns, cats, (ann_file.parent / "images"), synthetic
+        coco = read_coco(ann_file)
+        raise_first(coco.issues)
+        for im in coco.images.values():
+            if image_shape(im) is None:
+                raise AssetError(f"{image_where(coco.name, im)}: {ENTRY_FIELDS}")
+        anns = [a for v in coco.annotations.values() for a in v]
+        return list(coco.images.values()), anns, coco.categories, (ann_file.parent / "images"), synthetic
     if (path / "data.yaml").exists():
-        ds = load_yolo(path)
-        cats = {i + 1: n for i, n in enumerate(ds.categories)}
-        ids = {n: i + 1 for i, n in enumerate(ds.categories)}
-        images, anns = [], []
-        for im in ds.images:
-            images.append({"id": im.image_id, "file_name": str(im.path.relative_to(path / "images")), "width": im.width, "height": im.height})
-            for k, inst in enumerate(im.instances):
-                ann = {"id": f"{im.image_id}:{k}", "image_id": im.image_id, "category_id": ids[inst.category], "iscrowd": 0}
-                if inst.segmentation:
-                    rle = mask_utils.merge(mask_utils.frPyObjects(inst.segmentation, im.height, im.width))
-                    ann["segmentation"] = inst.segmentation
-                    ann["area"] = int(mask_utils.area(rle))
-                    ann["bbox"] = [float(v) for v in mask_utils.toBbox(rle)]
-                else:
-                    ann["bbox"] = [float(v) for v in inst.bbox]
-                    ann["area"] = float(inst.bbox[2] * inst.bbox[3])
-                anns.append(ann)
-        return images, anns, cats, path / "images", synthetic
+        return (*_yolo_as_coco(path), synthetic)
     raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+
+
+def _yolo_as_coco(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path]:
+    from synthgen.io.real import load_yolo
+    from synthgen.io.rle import area, tight_box, to_rle
+
+    ds = load_yolo(path)
+    cats = {i + 1: n for i, n in enumerate(ds.categories)}
+    ids = {n: i + 1 for i, n in enumerate(ds.categories)}
+    # file names relative to images/ (the plain layout), else to the dataset (train/images/...)
+    root = path / "images" if all((path / "images") in im.path.parents for im in ds.images) else path
+    images, anns = [], []
+    for im in ds.images:
+        images.append({"id": im.image_id, "file_name": str(im.path.relative_to(root)), "width": im.width, "height": im.height})
+        for k, inst in enumerate(im.instances):
+            ann = {"id": f"{im.image_id}:{k}", "image_id": im.image_id, "category_id": ids[inst.category], "iscrowd": 0}
+            if inst.segmentation:
+                rle, _ = to_rle(inst.segmentation, im.height, im.width)
+                ann["segmentation"] = inst.segmentation
+                ann["area"] = area(rle)
+                ann["bbox"] = tight_box(rle)
+            else:
+                ann["bbox"] = [float(v) for v in inst.bbox]
+                ann["area"] = float(inst.bbox[2] * inst.bbox[3])
+            anns.append(ann)
+    return images, anns, cats, root
 
 
 def combine(

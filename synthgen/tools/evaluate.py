@@ -10,7 +10,6 @@ import contextlib
 import copy
 import csv
 import io
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from synthgen.errors import SynthgenError
+from synthgen.io.rle import MaskError, to_rle
 
 VISIBILITY_BUCKETS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0001))
 
@@ -55,12 +55,13 @@ def _coco(dataset: dict[str, Any]) -> COCO:
 
 
 def load_predictions(path: Path, gt: dict[str, Any]) -> list[dict[str, Any]]:
+    from synthgen.io.coco import load_json
+    from synthgen.io.issues import DatasetError
+
     try:
-        preds = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise EvaluationError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    except ValueError as exc:
-        raise EvaluationError(f"{path}: is not valid JSON ({exc})") from exc
+        preds = load_json(Path(path))
+    except DatasetError as exc:
+        raise EvaluationError(str(exc)) from None
     if not isinstance(preds, list):
         raise EvaluationError(f"{path}: expected a COCO results list ([{{image_id, category_id, bbox, score}}, ...])")
     image_ids = {im["id"] for im in gt["images"]}
@@ -71,9 +72,15 @@ def load_predictions(path: Path, gt: dict[str, Any]) -> list[dict[str, Any]]:
         raise EvaluationError(f"{path}: {len(bad_img)} unknown image ids, e.g. {bad_img[:5]}; the suite's ids are 1..{max(image_ids)}")
     if bad_cat:
         raise EvaluationError(f"{path}: unknown category ids {bad_cat[:5]}; the suite's categories: {sorted(cat_ids)}")
+    sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
     for i, p in enumerate(preds):
         if not (isinstance(p.get("bbox"), list) and len(p["bbox"]) == 4) or "score" not in p:
             raise EvaluationError(f"{path}: entry {i} needs a 4-number bbox and a score: {str(p)[:120]}")
+        if "segmentation" in p:  # checked here: a malformed mask must not reach pycocotools
+            try:
+                to_rle(p["segmentation"], *sizes[p["image_id"]])
+            except MaskError as exc:
+                raise EvaluationError(f"{path}: entry {i} (image {p['image_id']}): {exc}") from None
     return preds
 
 
@@ -90,11 +97,16 @@ def _ap(gt: COCO, dt: COCO, image_ids: list[int], iou: str) -> tuple[float, floa
 
 
 def evaluate(suite: Path, predictions: Path) -> list[Row]:
+    from synthgen.io.coco import read_coco
+    from synthgen.io.issues import DatasetError
+
     suite = Path(suite)
+    if not (suite / "annotations.json").is_file():
+        raise EvaluationError(f"{suite}: no annotations.json; make the suite with `synthgen stress` first")
     try:
-        gt_data = json.loads((suite / "annotations.json").read_text())
-    except OSError:
-        raise EvaluationError(f"{suite}: no annotations.json; make the suite with `synthgen stress` first") from None
+        gt_data = read_coco(suite / "annotations.json").data
+    except DatasetError as exc:
+        raise EvaluationError(str(exc)) from None
     preds = load_predictions(predictions, gt_data)
     gt = _coco(gt_data)
     dt = _quiet(gt.loadRes, copy.deepcopy(preds)) if preds else _coco({**gt_data, "annotations": []})
@@ -175,14 +187,15 @@ def write_report(rows: list[Row], out: Path) -> list[Path]:
 
 
 def _plot(rows: list[Row], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """AP against severity: an explicit Agg figure, no pyplot and no global backend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     bbox = [r for r in rows if r.iou == "bbox"]
     clean = next((r.ap for r in bbox if r.condition == "clean"), math.nan)
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    fig = Figure(figsize=(7, 4.2), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     conds = sorted({r.condition for r in bbox if r.severity is not None})
     for c in conds:
         pts = sorted((r.severity, r.ap) for r in bbox if r.condition == c)
@@ -199,4 +212,3 @@ def _plot(rows: list[Row], path: Path) -> None:
     ax.set_title("AP against severity, per condition")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)

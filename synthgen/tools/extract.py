@@ -18,8 +18,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synthgen.realdata import RealDataset, RealImage, RealInstance
 from synthgen.io.files import atomic_write
+from synthgen.io.real import RealDataset, RealImage, RealInstance
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,7 @@ def grabcut(image: np.ndarray, bbox: tuple[float, float, float, float], iteratio
     crop = np.ascontiguousarray(image[y0:y1, x0:x1, ::-1])  # BGR for OpenCV
     gc = np.zeros(crop.shape[:2], np.uint8)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    # GrabCut's own randomness (k-means) is seeded by OpenCV's RNG: fix it for reproducibility
-    cv2.setRNGSeed(0)
-    cv2.grabCut(crop, gc, (x - x0, y - y0, w, h), bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
+    _seeded_grabcut(crop, gc, (x - x0, y - y0, w, h), bgd, fgd, iterations)
     fg = np.isin(gc, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
     if n <= 1:
@@ -105,6 +103,23 @@ def grabcut(image: np.ndarray, bbox: tuple[float, float, float, float], iteratio
     out = np.zeros((H, W), bool)
     out[y0:y1, x0:x1] = labels == main
     return out
+
+
+def _seeded_grabcut(crop: np.ndarray, gc: np.ndarray, rect: tuple, bgd: np.ndarray, fgd: np.ndarray, iterations: int) -> None:
+    """cv2.grabCut with its randomness (k-means initialisation) seeded: the same cut every time.
+
+    GrabCut takes no RNG argument; it draws from OpenCV's RNG of the calling thread, which
+    Python can seed (``cv2.setRNGSeed``) but not read back. So it runs in a thread of its own,
+    seeded there: the caller's OpenCV RNG is left as it was, nothing process-wide changes.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run() -> None:
+        cv2.setRNGSeed(0)
+        cv2.grabCut(crop, gc, rect, bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
 
 
 def _occluded_share(mask: np.ndarray, others: np.ndarray) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from synthgen.errors import ConfigError
@@ -10,20 +9,24 @@ from synthgen.errors import ConfigError
 
 def count_classes(path: Path) -> dict[str, int]:
     """Instances per class name of a COCO annotations file or a YOLO dataset folder (no crowd)."""
-    path = Path(path)
-    if path.is_dir():
-        from synthgen.realdata import load_yolo
+    from synthgen.errors import AssetError
+    from synthgen.io.coco import read_coco
+    from synthgen.io.issues import raise_first
+    from synthgen.io.real import load_yolo
 
-        return load_yolo(path).class_counts()
+    path = Path(path)
     try:
-        data = json.loads(path.read_text())
-        names = {c["id"]: c["name"] for c in data["categories"]}
-        counts = {n: 0 for n in names.values()}
-        for a in data["annotations"]:
-            if not a.get("iscrowd", 0):
-                counts[names[a["category_id"]]] += 1
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if path.is_dir():
+            return load_yolo(path).class_counts()
+        coco = read_coco(path)
+        raise_first([i for i in coco.issues if i.kind in ("format", "unknown_category")])
+    except AssetError as exc:
         raise ConfigError(f"scene.balance.real: cannot count classes in {path} ({exc})") from exc
+    counts = {n: 0 for n in coco.categories.values()}
+    for anns in coco.annotations.values():
+        for a in anns:
+            if not a.get("iscrowd", 0):
+                counts[coco.categories[a["category_id"]]] += 1
     return counts
 
 

@@ -8,6 +8,8 @@ anything outside, so the file can be mailed, archived or opened offline.
 Statistics come from the annotation fields only (boxes, areas, ``visible_fraction``,
 ``truncated``, each image's ``conditions``); masks are decoded for the gallery images alone.
 Datasets made elsewhere work too: what they do not record is shown as "not recorded".
+Everything is read through ``synthgen.io``; gallery images are the pixels as io/images reads
+them (EXIF orientation applied), the ones the labels refer to.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import html
 import io
 import json
 import math
-import tarfile
 import time
 from array import array
 from collections import Counter
@@ -29,17 +30,20 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import AssetError
-from synthgen.validate import (
-    WDS_IMAGE_EXTS,
-    Layout,
-    _num,
-    _tar_samples,
-    detect_layout,
-    image_size,
-    segmentation_rle,
-    yolo_image_files,
-    yolo_label_path,
-    yolo_names,
+from synthgen.io.coco import is_synthgen, read_coco
+from synthgen.io.files import atomic_write
+from synthgen.io.images import image_size, read_rgb
+from synthgen.io.issues import DatasetError
+from synthgen.io.layout import Layout, detect_layout
+from synthgen.io.rle import MaskError, decode_segmentation
+from synthgen.io.rle import is_number as _num
+from synthgen.io.webdataset import count_samples, image_member, read_tar, sample_labels
+from synthgen.io.yolo import (
+    label_path,
+    parse_line,
+    read_label_lines,
+    read_yolo,
+    to_annotation,
 )
 
 TILE_WIDTH = 320
@@ -142,18 +146,18 @@ def spread(n: int, k: int) -> list[int]:
     return [(2 * i + 1) * n // (2 * k) for i in range(k)]
 
 
-def _read_rgb(path: Path) -> np.ndarray | None:
-    import cv2
+def _pixels(source: Path | bytes | None, name: str) -> Callable[[], np.ndarray | None]:
+    """Loads the image as io/images reads it (EXIF orientation applied), None when unreadable."""
 
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    def load() -> np.ndarray | None:
+        if source is None or (isinstance(source, Path) and not source.is_file()):
+            return None
+        try:
+            return read_rgb(source, name)
+        except AssetError:
+            return None
 
-
-def _decode_rgb(data: bytes) -> np.ndarray | None:
-    import cv2
-
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return load
 
 
 def _metadata_index(root: Path) -> dict[str, tuple[list, list]]:
@@ -174,139 +178,123 @@ def _metadata_index(root: Path) -> dict[str, tuple[list, list]]:
     return out
 
 
-class _Source:
-    """The items of a dataset in order, its class names, and how many images it has."""
+@dataclass
+class _Listing:
+    """What the report needs of a dataset, read through io/: its kind, class names, image count
+    and its items in order."""
 
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
-        self.kind = ""
-        self.names: dict[int, str] = {}
-        self.total = 0
+    kind: str
+    names: dict[int, str]
+    total: int
+    items: Callable[[set[int]], Iterator[_Item]]
+    coco: Any = None  # the io.coco.Coco of a COCO file (to tell synthgen's)
 
-    def open(self) -> None:
-        L = self.layout
-        if L.coco_file or L.coco_fragments:
-            self.kind = "coco"
-            if L.coco_file:
-                try:
-                    self.coco = json.loads(L.coco_file.read_text())
-                    if not isinstance(self.coco, dict):
-                        raise ValueError("not a JSON object")
-                except (OSError, ValueError) as exc:
-                    raise AssetError(f"{L.coco_file}: not a COCO file ({exc}); `synthgen validate` says more") from None
-                self.names = {c["id"]: str(c.get("name", c["id"])) for c in _dicts(self.coco.get("categories"))
-                              if isinstance(c.get("id"), (int, str))}
-                self.total = len(_dicts(self.coco.get("images")))
-            else:
-                self.names = {i + 1: c for i, c in enumerate(L.manifest.get("classes", []))}
-                self.total = int(L.manifest.get("images_done", 0))
-        elif L.yolo_yaml:
-            import yaml
 
-            self.kind = "yolo"
-            doc = yaml.safe_load(L.yolo_yaml.read_text()) or {}
-            self.names = {i + 1: n for i, n in enumerate(yolo_names(doc) or [])}
-            self.yolo_files, _ = yolo_image_files(L.yolo_yaml, doc)
-            self.total = len(self.yolo_files)
-        else:
-            self.kind = "webdataset"
-            self.names = {i + 1: c for i, c in enumerate((L.manifest or {}).get("classes", []))}
-            keys = set()
-            for tar in L.wds_tars:
-                with tarfile.open(tar) as tf:
-                    keys.update((tar, n.rsplit("/", 1)[-1].partition(".")[0]) for n in tf.getnames())
-            self.total = len(keys)
+def open_source(L: Layout) -> _Listing:
+    if L.coco_file or L.coco_fragments:
+        return _coco_source(L)
+    if L.yolo_yaml:
+        return _yolo_source(L)
+    return _wds_source(L)
 
-    def items(self, wanted: set[int]) -> Iterator[_Item]:
-        return {"coco": self._coco, "yolo": self._yolo, "webdataset": self._wds}[self.kind](wanted)
 
-    def _coco(self, wanted: set[int]) -> Iterator[_Item]:
-        L = self.layout
+def _coco_source(L: Layout) -> _Listing:
+    if L.coco_file:
+        try:
+            coco = read_coco(L.coco_file)
+        except DatasetError as exc:
+            raise AssetError(f"{exc}; `synthgen validate` says more") from None
+        names = dict(coco.categories)
+        total = len(coco.images)
+
+        def files() -> Iterator:
+            return iter([coco])
+    else:
+        coco = None
+        cats = L.fragment_categories()
+        names = {c["id"]: c["name"] for c in cats}
+        total = int(L.manifest.get("images_done", 0))
+
+        def files() -> Iterator:
+            return (read_coco(p, categories=cats) for p in L.coco_fragments)
+
+    def items(wanted: set[int]) -> Iterator[_Item]:
         meta: dict | None = None
-        frags = [self.coco] if L.coco_file else (json.loads(p.read_text()) for p in L.coco_fragments)
-        for data in frags:
-            by_image: dict[Any, list] = {}
-            for a in _dicts(data.get("annotations")):
-                if isinstance(a.get("image_id"), (int, str)):
-                    by_image.setdefault(a["image_id"], []).append(a)
-            for im in _dicts(data.get("images")):
+        for part in files():
+            for iid, im in part.images.items():
                 conditions = im.get("conditions")
                 name = str(im.get("file_name", ""))
                 if conditions is None and (L.root / "metadata.jsonl").is_file():
                     if meta is None:
                         meta = _metadata_index(L.root)
                     conditions = meta.get(Path(name).stem, (None, []))[0]
-                path = L.images_dir / name
-                iid = im.get("id") if isinstance(im.get("id"), (int, str)) else None
-                yield _Item(name, _int(im.get("width")), _int(im.get("height")), by_image.get(iid, []) if iid is not None else [],
-                            conditions, lambda path=path: _read_rgb(path) if path.is_file() else None)
+                yield _Item(name, _int(im.get("width")), _int(im.get("height")), part.annotations.get(iid, []),
+                            conditions, _pixels(L.images_dir / name, name))
 
-    def _yolo(self, wanted: set[int]) -> Iterator[_Item]:
-        L = self.layout
+    return _Listing("coco", names, total, items, coco)
+
+
+def _yolo_source(L: Layout) -> _Listing:
+    ds = read_yolo(L.yolo_yaml)
+    names = {i + 1: n for i, n in enumerate(ds.names or [])}
+
+    def items(wanted: set[int]) -> Iterator[_Item]:
         meta = _metadata_index(L.root)
-        sizes: dict = {}
-        for img in self.yolo_files:
-            size = image_size(img, sizes)
-            sizes.clear()
-            W, H = size if isinstance(size, tuple) else (0, 0)
-            anns = []
+        for img in ds.images:
             try:
-                lines = [ln.split() for ln in yolo_label_path(img).read_text().splitlines() if ln.strip()]
-            except OSError:
-                lines = []
+                W, H = image_size(img)
+            except AssetError:
+                W, H = 0, 0
+            lines = read_label_lines(label_path(img)) or []
             m_conditions, m_inst = meta.get(img.stem, (None, []))
-            for n, parts in enumerate(lines):
-                try:
-                    cls, vals = int(parts[0]), [float(v) for v in parts[1:]]
-                except ValueError:
+            anns = []
+            for n, (_, line) in enumerate(lines):
+                parsed, error, _ = parse_line(line, len(ds.names or []))
+                if error:
                     continue
-                ann: dict[str, Any] = {"category_id": cls + 1}
-                if len(vals) == 4:
-                    cx, cy, w, h = vals
-                    ann["bbox"] = [(cx - w / 2) * W, (cy - h / 2) * H, w * W, h * H]
-                elif len(vals) >= 6 and len(vals) % 2 == 0:
-                    xy = np.asarray(vals).reshape(-1, 2) * (W, H)
-                    (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
-                    ann["bbox"] = [float(x0), float(y0), float(x1 - x0), float(y1 - y0)]
-                    ann["area"] = float(abs(np.dot(xy[:, 0], np.roll(xy[:, 1], 1)) - np.dot(xy[:, 1], np.roll(xy[:, 0], 1))) / 2)
-                    ann["segmentation"] = [[float(v) for v in xy.ravel()]]
-                else:
-                    continue
+                cls, vals = parsed
+                ann: dict[str, Any] = {"category_id": cls + 1, **to_annotation(vals, W, H)}
                 if n < len(m_inst) and len(m_inst) == len(lines):
                     ann["visible_fraction"], ann["truncated"] = m_inst[n]
                 anns.append(ann)
-            yield _Item(str(L.rel(img)), W, H, anns, m_conditions, lambda img=img: _read_rgb(img))
+            yield _Item(str(L.rel(img)), W, H, anns, m_conditions, _pixels(img, str(img)))
 
-    def _wds(self, wanted: set[int]) -> Iterator[_Item]:
+    return _Listing("yolo", names, len(ds.images), items)
+
+
+def _wds_source(L: Layout) -> _Listing:
+    names = {i + 1: c for i, c in enumerate((L.manifest or {}).get("classes", []))}
+
+    def items(wanted: set[int]) -> Iterator[_Item]:
         position = 0
-        for tar in self.layout.wds_tars:
-            with tarfile.open(tar, mode="r|*") as tf:
-                for key, members in _tar_samples(tf):
-                    try:
-                        doc = json.loads(members["json"])
-                        im, anns = doc["image"], doc["annotations"]
-                    except (KeyError, ValueError, TypeError):
-                        position += 1
-                        continue
-                    ext = next((e for e in WDS_IMAGE_EXTS if e in members), None)
-                    data = members[ext] if (position in wanted and ext) else None
-                    conditions = im.get("conditions", doc.get("metadata", {}).get("conditions"))
-                    yield _Item(f"{self.layout.rel(tar)}:{key}", _int(im.get("width")), _int(im.get("height")), _dicts(anns),
-                                conditions, lambda data=data: _decode_rgb(data) if data else None)
+        for tar in L.wds_tars:
+            for key, members in read_tar(tar):
+                name = f"{L.rel(tar)}:{key}"
+                try:
+                    im, anns = sample_labels(members, name)
+                except DatasetError:
                     position += 1
+                    continue
+                ext = image_member(members)
+                data = members[ext] if (position in wanted and ext) else None
+                yield _Item(name, _int(im.get("width")), _int(im.get("height")), _dicts(anns), im.get("conditions"),
+                            _pixels(data, name))
+                position += 1
+
+    return _Listing("webdataset", names, count_samples(L.wds_tars), items)
 
 
 # --------------------------------------------------------------------------------------------
 # Drawing
 
 
-def draw_tile(rgb: np.ndarray | None, item: _Item, names: dict[int, str], width: int = TILE_WIDTH, mask_alpha: float = 0.45) -> np.ndarray:
-    """The image at ``width`` pixels with each instance's mask tinted and outlined, its box and
-    class name drawn, in the style of ``synthgen preview``."""
+def draw_tile(rgb: np.ndarray | None, item: _Item, names: dict[int, str], width: int = TILE_WIDTH) -> np.ndarray:
+    """The image at ``width`` pixels with each instance's mask, box and class name drawn
+    (tools/preview's drawing). Masks are checked by io/rle and decoded on the pixels as
+    io/images reads them, the pixels the labels refer to."""
     import cv2
-    from pycocotools import mask as mask_utils
 
-    from synthgen.preview import class_colour
+    from synthgen.tools.preview import Drawn, draw_instances
 
     W, H = item.width, item.height
     if rgb is None or W <= 0 or H <= 0:
@@ -314,42 +302,20 @@ def draw_tile(rgb: np.ndarray | None, item: _Item, names: dict[int, str], width:
         tile = np.full((h, width, 3), 60, np.uint8)
         cv2.putText(tile, "image not found", (width // 2 - 70, h // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (230, 230, 230), 1, cv2.LINE_AA)
         return tile
-    if rgb.shape[:2] != (H, W):  # the entry's size is wrong (validate reports it): draw on the file
-        H, W = rgb.shape[:2]
-    s = width / W
-    th = max(1, round(H * s))
-    img = cv2.resize(rgb, (width, th), interpolation=cv2.INTER_AREA).astype(np.float32)
-    masks = []
+    same_size = rgb.shape[:2] == (H, W)  # else the entry's size is wrong (validate says so): boxes only
+    drawn = []
     for a in item.anns:
-        colour = class_colour(int(a.get("category_id", 0)) if isinstance(a.get("category_id"), int) else 0)
-        m = None
-        seg = a.get("segmentation")
-        if seg:
-            rle, error, _ = segmentation_rle(seg, item.height, item.width)
-            if rle is not None and not error:
-                full = mask_utils.decode(rle)
-                m = cv2.resize(full, (width, th), interpolation=cv2.INTER_NEAREST).astype(bool)
-                img[m] = img[m] * (1 - mask_alpha) + np.array(colour, np.float32) * mask_alpha
-        masks.append((a, colour, m))
-    out = np.clip(img + 0.5, 0, 255).astype(np.uint8)
-    for a, colour, m in masks:
-        if m is not None:
-            contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-            cv2.drawContours(out, contours, -1, colour, 1)
+        cid = a.get("category_id")
+        mask = None
+        if a.get("segmentation") and same_size:
+            try:
+                mask = decode_segmentation(a["segmentation"], H, W)
+            except MaskError:
+                mask = None
         bbox = a.get("bbox")
-        if not (isinstance(bbox, list) and len(bbox) == 4 and all(_num(v) for v in bbox)):
-            continue
-        x, y, w, h = (float(v) for v in bbox)
-        x0, y0 = int(round(x * s)), int(round(y * s))
-        x1, y1 = max(x0, int(round((x + w) * s)) - 1), max(y0, int(round((y + h) * s)) - 1)
-        cv2.rectangle(out, (x0, y0), (x1, y1), colour, 1)
-        text = names.get(a.get("category_id"), str(a.get("category_id")))
-        (tw, tht), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.35, 1)
-        ty = y0 - 2 if y0 - tht - 3 >= 0 else min(y0 + tht + 2, th - 2)
-        tx = min(x0, width - tw - 2)
-        cv2.rectangle(out, (tx, ty - tht - 2), (tx + tw + 2, ty + base - 1), colour, -1)
-        cv2.putText(out, text, (tx + 1, ty - 1), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1, cv2.LINE_AA)
-    return out
+        ok_box = isinstance(bbox, list) and len(bbox) == 4 and all(_num(v) for v in bbox)
+        drawn.append(Drawn(cid if isinstance(cid, int) else 0, names.get(cid, str(cid)), mask, tuple(bbox) if ok_box else None))
+    return draw_instances(rgb, drawn, width=width, font_scale=0.35)
 
 
 def _jpeg_uri(rgb: np.ndarray, quality: int = 85) -> str:
@@ -387,7 +353,7 @@ def _png_uri(fig) -> str:
 
 
 def plot_classes(stats: Stats) -> str:
-    from synthgen.preview import class_colour
+    from synthgen.tools.preview import class_colour
 
     ids = sorted(set(stats.class_names) | {k for k in stats.per_class if isinstance(k, int)})
     ids = sorted(ids, key=lambda k: -stats.per_class[k])[:40]
@@ -651,8 +617,7 @@ class ReportSummary:
 def build_report(path: str | Path, images: str | Path | None = None, gallery: int = 12, title: str | None = None) -> tuple[str, Stats]:
     """The report page of the dataset at PATH, and its statistics."""
     layout = detect_layout(path, images)
-    src = _Source(layout)
-    src.open()
+    src = open_source(layout)
     stats = Stats(class_names=dict(src.names))
     wanted = set(spread(src.total, gallery))
     tiles: list[tuple[str, str]] = []
@@ -665,9 +630,7 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
             cap = f"{item.file_name} · {n} object{'s' if n != 1 else ''}"
             cond = _conditions_label(item.conditions)
             tiles.append((_jpeg_uri(tile), cap + (f" · {cond}" if cond else "")))
-    from synthgen.validate import is_synthgen
-
-    synth = is_synthgen(layout, getattr(src, "coco", None))
+    synth = is_synthgen(layout.manifest, src.coco)
     sub = f"{Path(path).resolve()} · {', '.join(layout.describe())}" + (" · made by synthgen" if synth else "")
     name = Path(path).resolve().name if Path(path).is_dir() else Path(path).resolve().parent.name
     return render_html(title or f"Dataset report: {name}", sub, stats, tiles), stats
@@ -675,8 +638,6 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
 
 def write_report(path: str | Path, output: str | Path, images: str | Path | None = None, gallery: int = 12,
                  title: str | None = None) -> ReportSummary:
-    from synthgen.io.files import atomic_write
-
     t0 = time.perf_counter()
     page, stats = build_report(path, images=images, gallery=gallery, title=title)
     out = Path(output)

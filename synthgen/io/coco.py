@@ -1,0 +1,158 @@
+"""COCO instances files: read, index by image, and name what is wrong.
+
+``read_coco`` reads an annotations file (or one of synthgen's shard fragments, which carry
+images and annotations only) into a :class:`Coco`: categories by id, image entries by id,
+annotations grouped by image, all in file order. It is tolerant: entries without ids,
+duplicate ids, annotations of unknown images or categories are recorded as issues (naming the
+file and the id) and left out or kept as ``validate`` needs; ``Coco.issues`` lists them and
+``raise_first(coco.issues)`` stops a tool at the first. A file that is not JSON or not COCO at
+all raises :class:`DatasetError` naming it. Masks go through :mod:`synthgen.io.rle`, checked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthgen.io.issues import DatasetError, Issue
+from synthgen.io.rle import MaskError, decode_segmentation
+
+COCO_KEYS = ("images", "annotations", "categories")
+
+
+def id_order(k: Any) -> tuple:
+    """Sort key for ids that are ints or strings: ints first, by value."""
+    return (isinstance(k, str), k)
+
+
+@dataclass
+class SeenIds:
+    """Image and annotation ids across several files of one dataset (a run's fragments)."""
+
+    images: set = field(default_factory=set)
+    annotations: set = field(default_factory=set)
+
+
+@dataclass
+class Coco:
+    path: Path
+    name: str  # how messages name the file
+    info: dict | None
+    categories: dict[Any, str]  # id -> name
+    images: dict[Any, dict]  # id -> image entry, in file order
+    annotations: dict[Any, list[dict]]  # image id -> its annotations, in file order
+    issues: list[Issue] = field(default_factory=list)
+    data: dict = field(default_factory=dict, repr=False)  # the file as read (for pycocotools' COCO)
+
+    @property
+    def num_annotations(self) -> int:
+        return sum(len(v) for v in self.annotations.values())
+
+    def category_names(self) -> tuple[str, ...]:
+        """Names in id order, each once."""
+        return tuple(dict.fromkeys(self.categories[k] for k in sorted(self.categories, key=id_order)))
+
+
+def load_json(path: Path, name: str | None = None) -> Any:
+    name = name or str(path)
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise DatasetError(Issue("format", name, f"cannot be read ({exc.strerror or exc})")) from exc
+    except ValueError as exc:
+        raise DatasetError(Issue("format", name, f"is not valid JSON ({exc})")) from exc
+
+
+def read_coco(path: Path, name: str | None = None, categories: list[dict] | None = None,
+              seen: SeenIds | None = None) -> Coco:
+    """The COCO file at ``path``. With ``categories``, a shard fragment (images and annotations
+    only) under those categories. DatasetError when it is no COCO file at all."""
+    name = name or str(path)
+    data = load_json(path, name)
+    if categories is not None:
+        if not (isinstance(data, dict) and isinstance(data.get("images"), list) and isinstance(data.get("annotations"), list)):
+            raise DatasetError(Issue("format", name, "not a COCO shard fragment (needs lists `images` and `annotations`)"))
+        data = {**data, "categories": categories}
+    elif not (isinstance(data, dict) and all(isinstance(data.get(k), list) for k in COCO_KEYS)):
+        raise DatasetError(Issue("format", name, "not a COCO instances file: needs lists `images`, `annotations` and `categories`"))
+    return index_coco(data, Path(path), name, seen)
+
+
+def index_coco(data: dict, path: Path, name: str, seen: SeenIds | None = None) -> Coco:
+    seen = seen or SeenIds()
+    issues: list[Issue] = []
+    cats: dict[Any, str] = {}
+    for c in data["categories"]:
+        if not isinstance(c, dict) or not isinstance(c.get("id"), (int, str)):
+            issues.append(Issue("format", f"{name} categories", f"category {str(c)[:80]} has no id"))
+        elif c["id"] in cats:
+            issues.append(Issue("duplicate_id", f"{name} category {c['id']}", "category id used twice"))
+        else:
+            cats[c["id"]] = str(c.get("name", c["id"]))
+    images: dict[Any, dict] = {}
+    for im in data["images"]:
+        iid = im.get("id") if isinstance(im, dict) else None
+        if not isinstance(iid, (int, str)):
+            issues.append(Issue("format", f"{name} images", f"image entry {str(im)[:80]} has no id"))
+            continue
+        if iid in seen.images:
+            issues.append(Issue("duplicate_id", f"{name} image {iid}", "image id used twice"))
+            continue
+        seen.images.add(iid)
+        images[iid] = im
+    by_image: dict[Any, list[dict]] = {}
+    for a in data["annotations"]:
+        aid = a.get("id") if isinstance(a, dict) else None
+        if not isinstance(aid, (int, str)):
+            issues.append(Issue("format", f"{name} annotations", f"annotation {str(a)[:80]} has no id"))
+            continue
+        where = f"{name} annotation {aid}"
+        if aid in seen.annotations:
+            issues.append(Issue("duplicate_id", where, "annotation id used twice"))
+            continue
+        seen.annotations.add(aid)
+        if a.get("category_id") not in cats:
+            issues.append(Issue("unknown_category", where,
+                                f"category_id {a.get('category_id')!r} is not among the categories {sorted(cats, key=id_order)}"))
+        if a.get("image_id") not in images:
+            issues.append(Issue("unknown_image", where, f"image_id {a.get('image_id')!r} is not among the images"))
+            continue
+        by_image.setdefault(a["image_id"], []).append(a)
+    info = data.get("info") if isinstance(data.get("info"), dict) else None
+    return Coco(path, name, info, cats, images, by_image, issues, data)
+
+
+def image_where(coco_name: str, im: dict) -> str:
+    name = im.get("file_name")
+    return f"{coco_name} image {im.get('id')}" + (f" ({name})" if name else "")
+
+
+def image_shape(im: dict) -> tuple[str, int, int] | None:
+    """(file_name, width, height) of an image entry, or None when they are not all there."""
+    name, W, H = im.get("file_name"), im.get("width"), im.get("height")
+    ok = isinstance(name, str) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (W, H))
+    return (name, W, H) if ok else None
+
+
+ENTRY_FIELDS = "image entry needs file_name, and width and height as positive integers"
+
+
+def annotation_mask(where: str, seg: Any, H: int, W: int) -> np.ndarray | None:
+    """Bool H x W mask of a segmentation, None for a box-only annotation; DatasetError naming
+    ``where`` (file and annotation id) when it is malformed: it never reaches pycocotools."""
+    if seg is None or (isinstance(seg, list) and not seg):
+        return None
+    try:
+        return decode_segmentation(seg, H, W)
+    except MaskError as exc:
+        raise DatasetError(Issue(exc.kind, where, str(exc))) from None
+
+
+def is_synthgen(manifest: dict | None, coco: Coco | None = None) -> bool:
+    if manifest is not None:
+        return True
+    return coco is not None and coco.info is not None and coco.info.get("description") == "synthgen"

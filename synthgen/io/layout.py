@@ -1,0 +1,86 @@
+"""Which datasets a path holds: COCO, a run's unmerged shard fragments, YOLO, WebDataset tars.
+
+    DIR/annotations.json (+ DIR/images/)     COCO; or a COCO json file with ``images=DIR``
+    DIR/shards/shard-*.coco.json             an unmerged synthgen run (COCO fragments)
+    DIR/data.yaml (+ images/, labels/)       YOLO (Ultralytics layout, see io/yolo)
+    DIR/webdataset/*.tar, or one tar         WebDataset shards as synthgen writes them
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthgen.errors import AssetError
+from synthgen.io.manifest import find_manifest
+
+
+@dataclass
+class Layout:
+    root: Path
+    coco_file: Path | None = None
+    coco_fragments: list[Path] = field(default_factory=list)  # an unmerged synthgen run
+    images_dir: Path | None = None  # COCO file_names are relative to this
+    yolo_yaml: Path | None = None
+    wds_tars: list[Path] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
+
+    def rel(self, p: Path) -> str:
+        try:
+            return str(Path(p).relative_to(self.root))
+        except ValueError:
+            return str(p)
+
+    def fragment_categories(self) -> list[dict]:
+        """The categories of a run's fragments, from its manifest (ids 1..K)."""
+        return [{"id": i + 1, "name": c} for i, c in enumerate((self.manifest or {}).get("classes", []))]
+
+    def describe(self) -> list[str]:
+        out = []
+        if self.coco_file:
+            out.append(f"coco ({self.rel(self.coco_file)})")
+        if self.coco_fragments:
+            out.append(f"coco ({len(self.coco_fragments)} unmerged shard fragments)")
+        if self.yolo_yaml:
+            out.append(f"yolo ({self.rel(self.yolo_yaml)})")
+        if self.wds_tars:
+            out.append(f"webdataset ({len(self.wds_tars)} tar{'s' if len(self.wds_tars) != 1 else ''})")
+        return out
+
+
+def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
+    """Which dataset layouts PATH holds; AssetError when none."""
+    p = Path(path)
+    if not p.exists():
+        raise AssetError(f"{p} does not exist")
+    if p.is_file():
+        name = p.name.lower()
+        if name.endswith(".json"):
+            root = p.parent
+            img = Path(images) if images else (root / "images" if (root / "images").is_dir() else root)
+            return Layout(root=root, coco_file=p, images_dir=img, manifest=find_manifest(root))
+        if name.endswith(".tar"):
+            root = p.parent.parent if p.parent.name == "webdataset" else p.parent
+            return Layout(root=root, wds_tars=[p], manifest=find_manifest(root))
+        if name.endswith((".yaml", ".yml")):
+            return Layout(root=p.parent, yolo_yaml=p, manifest=find_manifest(p.parent))
+        raise AssetError(f"{p}: not a dataset file: give a COCO .json, a YOLO data.yaml, a WebDataset .tar or a folder")
+    layout = Layout(root=p, manifest=find_manifest(p))
+    if (p / "annotations.json").is_file():
+        layout.coco_file = p / "annotations.json"
+    elif layout.manifest is not None and (p / "shards").is_dir():
+        layout.coco_fragments = sorted((p / "shards").glob("shard-*.coco.json"))
+    if layout.coco_file or layout.coco_fragments:
+        layout.images_dir = Path(images) if images else p / "images"
+    if (p / "data.yaml").is_file():
+        layout.yolo_yaml = p / "data.yaml"
+    layout.wds_tars = sorted((p / "webdataset").glob("*.tar")) if (p / "webdataset").is_dir() else []
+    if not (layout.coco_file or layout.coco_fragments or layout.yolo_yaml or layout.wds_tars):
+        layout.wds_tars = sorted(p.glob("*.tar"))
+    if not (layout.coco_file or layout.coco_fragments or layout.yolo_yaml or layout.wds_tars):
+        raise AssetError(
+            f"{p}: no dataset found: expected annotations.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
+            "or give a COCO json file with --images"
+        )
+    return layout

@@ -1,0 +1,55 @@
+"""Checking a dataset's files and labels: ``synthgen validate``.
+
+Works on synthgen's output and on COCO / YOLO datasets made elsewhere. The layouts found at a
+path (io/layout) are each checked by one checker over the io readers:
+
+    coco.py         COCO file or a run's shard fragments: ids, files, image sizes, boxes,
+                    areas and masks; synthgen's: no overlaps, id maps, YOLO = COCO
+    yolo.py         data.yaml, images and label lines by Ultralytics' rules
+    webdataset.py   tars: members, labels and id maps per sample
+    masks.py        the per-annotation and per-image mask checks the first and last share
+    findings.py     problems, the report, and what the checkers share
+
+Image sizes follow io/images' EXIF policy (displayed size). ``validate_path`` returns a
+``Report``; the CLI prints it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from synthgen.io.layout import detect_layout
+from synthgen.tools.validate.coco import check_coco
+from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report
+from synthgen.tools.validate.webdataset import check_webdataset
+from synthgen.tools.validate.yolo import check_yolo, read_names
+
+__all__ = ["KINDS", "Problem", "Report", "validate_path"]
+
+
+def validate_path(path: str | Path, images: str | Path | None = None, max_problems: int = 20) -> Report:
+    """Check the dataset at PATH (every layout found there); AssetError when there is none."""
+    t0 = time.perf_counter()
+    layout = detect_layout(path, images)
+    report = Report(path=Path(path), layouts=layout.describe())
+    c = Checking(layout, report, Collector(report, max_problems), synthgen=layout.manifest is not None)
+    if layout.yolo_yaml:
+        read_names(c)
+    if layout.coco_file or layout.coco_fragments:
+        if layout.coco_file and layout.images_dir and not layout.images_dir.is_dir():
+            report.notes.append(f"no image folder {layout.images_dir} (--images DIR: where the file_names are)")
+        check_coco(c)
+    if layout.yolo_yaml:
+        check_yolo(c)
+    if layout.wds_tars:
+        check_webdataset(c)
+    m = layout.manifest
+    if m is not None:
+        if not m.get("complete"):
+            report.notes.append(f"the run is not complete: {m.get('images_done')} of {m.get('num_images')} images done")
+        elif layout.coco_file and c.coco_images != m.get("images_done"):
+            c.add("count_mismatch", layout.rel(layout.coco_file), f"{c.coco_images} images, manifest.json says {m.get('images_done')}")
+    report.synthgen = c.synthgen
+    report.seconds = time.perf_counter() - t0
+    return report

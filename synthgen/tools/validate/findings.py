@@ -1,0 +1,119 @@
+"""What a validation found: problems by kind, the report the CLI prints, and the state the
+per-format checkers share."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthgen.errors import AssetError
+from synthgen.io.images import image_size
+from synthgen.io.issues import Issue
+from synthgen.io.layout import Layout
+from synthgen.io.yolo import Yolo
+
+# Problem kinds, in the order the summary lists them
+KINDS = (
+    "layout", "format", "missing_file", "unreadable_image", "image_size", "duplicate_id", "unknown_image",
+    "unknown_category", "bbox", "area", "out_of_bounds", "empty_mask", "mask_size", "overlap", "yolo_line",
+    "yolo_mismatch", "wds_member", "id_map", "count_mismatch",
+)
+
+
+@dataclass(frozen=True)
+class Problem(Issue):
+    """An issue as the report lists it; ``kind`` is one of KINDS."""
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.where}: {self.message}"
+
+
+@dataclass
+class Report:
+    path: Path
+    layouts: list[str] = field(default_factory=list)
+    synthgen: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    problem_counts: Counter = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)  # the first ``max_problems``
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem_counts
+
+    @property
+    def total_problems(self) -> int:
+        return sum(self.problem_counts.values())
+
+    def lines(self) -> list[str]:
+        out = [f"{self.path}: {', '.join(self.layouts)}" + (" (synthgen dataset)" if self.synthgen else "")]
+        if self.counts:
+            out.append("  " + ", ".join(f"{k}: {v}" for k, v in self.counts.items()))
+        out += [f"  note: {n}" for n in self.notes]
+        if self.ok:
+            out.append(f"sound: no problems found ({self.seconds:.1f} s)")
+            return out
+        kinds = sorted(self.problem_counts, key=lambda k: KINDS.index(k) if k in KINDS else len(KINDS))
+        out.append(
+            f"PROBLEMS: {self.total_problems} ("
+            + ", ".join(f"{k}: {self.problem_counts[k]}" for k in kinds)
+            + f") ({self.seconds:.1f} s)"
+        )
+        out += [f"  {p}" for p in self.problems]
+        if self.total_problems > len(self.problems):
+            out.append(f"  ... and {self.total_problems - len(self.problems)} more (--max-problems to list more)")
+        return out
+
+
+class Collector:
+    """Counts problems by kind and keeps the first ones; one problem per (kind, where)."""
+
+    def __init__(self, report: Report, max_problems: int) -> None:
+        self.report = report
+        self.max = max_problems
+        self.seen: set[tuple[str, str]] = set()
+
+    def __call__(self, kind: str, where: str, message: str) -> None:
+        if (kind, where) in self.seen:
+            return
+        self.seen.add((kind, where))
+        self.report.problem_counts[kind] += 1
+        if len(self.report.problems) < self.max:
+            self.report.problems.append(Problem(kind, where, message))
+
+    def issues(self, issues: list[Issue]) -> None:
+        for i in issues:
+            self(i.kind, i.where, i.message)
+
+
+@dataclass
+class Checking:
+    """What the checkers of one dataset share: its layout, where problems go, counts."""
+
+    layout: Layout
+    report: Report
+    add: Collector
+    synthgen: bool = False
+    yolo: Yolo | None = None  # read once, used by the YOLO check and the COCO comparison
+    coco_images: int = 0
+    sizes: dict[Path, Any] = field(default_factory=dict)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.report.counts[key] = self.report.counts.get(key, 0) + n
+
+    def image_size(self, path: Path) -> tuple[int, int] | str | None:
+        """(width, height) as displayed (io/images); None when missing; an error message when
+        unreadable."""
+        if path not in self.sizes:
+            if not path.is_file():
+                self.sizes[path] = None
+            else:
+                try:
+                    self.sizes[path] = image_size(path)
+                except AssetError as exc:
+                    self.sizes[path] = str(exc).removeprefix(f"{path}: ")
+        return self.sizes[path]
