@@ -61,7 +61,7 @@ class Generator:
         bal = self.config.scene.balance
         if bal is None:
             return None, []
-        from synthgen.tools.balance import balance_weights, count_classes, report_lines
+        from synthgen.balance import balance_weights, count_classes, report_lines
 
         if bal.real is not None:
             real = count_classes(bal.real)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from synthgen.tools.balance import balance_weights
+from synthgen.balance import balance_weights
 from synthgen.cli import main
 from synthgen.config import load_config
 from synthgen.errors import AssetError
