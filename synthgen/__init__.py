@@ -5,10 +5,21 @@
     >>> sample = gen.sample(0)                  # image, id map, instances, metadata
 """
 
+from typing import Any
+
 from synthgen.config import Config, load_config
 from synthgen.errors import AssetError, ConfigError, SynthgenError
-from synthgen.generator import Generator
 from synthgen.types import Instance, Sample
+
+
+def __getattr__(name: str) -> Any:
+    # The Generator brings OpenCV and every effect: loaded on first use, so that importing a
+    # light module (synthgen.config, synthgen.types) does not pay for them.
+    if name == "Generator":
+        from synthgen.generator import Generator
+
+        return Generator
+    raise AttributeError(f"module 'synthgen' has no attribute {name!r}")
 
 __all__ = [
     "AssetError",

@@ -57,7 +57,7 @@ def test_hard_mode_paints_exactly_the_mask(scene_and_lib):
     covered = np.zeros_like(changed)
     for layer in r.layers:
         y0, y1, x0, x1 = layer.roi
-        covered[y0:y1, x0:x1] |= layer.amodal_mask
+        covered[y0:y1, x0:x1] |= layer.inframe_mask
     assert not (changed & ~covered).any()
 
 

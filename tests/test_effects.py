@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from synthgen.config import load_config
-from synthgen.effects import REGISTRY, AppliedEffect, sample_image_effects
+from synthgen.effects.pipeline import AppliedEffect, sample_image_effects
+from synthgen.effects.registry import REGISTRY
+from synthgen.effects.specs import SPECS
 from synthgen.generator import Generator
 from synthgen.geometry import tight_box
 
@@ -42,13 +44,13 @@ def test_effect_is_deterministic_json_ready_and_pure(name, severity):
     params = _params(name, severity)
     assert params == json.loads(json.dumps(params))
     assert params == _params(name, severity)  # same image seed, same parameters
-    if cls.geometric:
+    if cls.spec.geometric:
         M = cls.matrix(params, (160, 120))
         assert M.shape == (3, 3)
         return
     img = _photo()
     img.flags.writeable = False  # an effect that writes into its input fails here
-    a, b = cls.apply(img, params), cls.apply(img, params)
+    a, b = cls.apply_to_image(img, params), cls.apply_to_image(img, params)
     assert a.dtype == np.uint8 and a.shape == img.shape
     assert np.array_equal(a, b)
 
@@ -121,7 +123,7 @@ def test_severity_is_monotone(name):
         vals = []
         for seed in range(3):
             params = _params(name, level, seed)
-            out = ref if cls.geometric else cls.apply(ref, params)
+            out = ref if cls.spec.geometric else cls.apply_to_image(ref, params)
             vals.append(measure(out, ref, params))
         values.append(np.mean(vals))
     ordered = values if direction == "up" else [-v for v in values]
@@ -141,7 +143,7 @@ def test_labels_stay_exact_under_each_effect(tiny_assets, name):
             m = s.id_map == inst.instance_id
             assert inst.area == int(m.sum()) and inst.bbox == tight_box(m)
             assert 0 < inst.visible_fraction <= 1
-        if not REGISTRY[name].geometric:
+        if not SPECS[name].geometric:
             # photometric effects change no label
             p = plain.sample(index)
             assert np.array_equal(s.id_map, p.id_map)
