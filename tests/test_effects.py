@@ -263,7 +263,7 @@ def test_roi_warp_of_a_layer_equals_cropping_the_whole_frame_warp(data):
     mask = rng.random((y1 - y0, x1 - x0)) < 0.6
     layer = Layer(1, roi=(y0, y1, x0, x1), inframe_mask=mask, amodal_area=int(mask.sum()),
                   amodal_bbox=(x0, y0, x1 - x0, y1 - y0), whole_mask=mask, whole_origin=(x0, y0))
-    moved = warp_layer(layer, M, F.source_pixels(M, (W, H)))
+    moved = warp_layer(layer, M, F.SourcePixels.of(M, (W, H)))
     expected = F.warp_labels(layer.inframe_full((H, W)), M, (W, H)).astype(bool)
     assert np.array_equal(moved.inframe_full((H, W)).astype(bool), expected)
     whole, origin = F.warp_whole_mask(mask, (x0, y0), M)
@@ -276,7 +276,7 @@ def test_source_pixels_are_the_pixels_the_label_warp_copies(data):
     W, H = data.draw(st.integers(4, 300), label="W"), data.draw(st.integers(4, 300), label="H")
     M = _matrix(data, W, H)
     ids = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).integers(0, 65535, (H, W)).astype(np.uint16)
-    xs, ys = F.source_pixels(M, (W, H))
+    xs, ys = F.SourcePixels.of(M, (W, H)).xy((0, H, 0, W))
     gathered = np.where(xs >= 0, ids[ys.clip(0), xs.clip(0)], 0)
     assert np.array_equal(gathered, F.warp_labels(ids, M, (W, H)))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -468,24 +469,47 @@ def warp_labels(a: np.ndarray, M: np.ndarray, size_wh: tuple[int, int]) -> np.nd
     return warp(a, M, size_wh, cv2.INTER_NEAREST, cv2.BORDER_CONSTANT)
 
 
-def source_pixels(M: np.ndarray, size_wh: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """For every output pixel of :func:`warp_labels` of a ``size_wh`` input into a ``size_wh``
-    output: the (x, y) input pixel it copies, or -1 where it reads outside the input.
-
-    Found by warping the pixel coordinates themselves (as bytes, +1 so that 0 means outside) with
-    the very same call, so a mask gathered through it equals that mask's own warp, bit for bit.
-    """
+@functools.lru_cache(maxsize=8)
+def _coordinate_bytes(size_wh: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """x + 1 and y + 1 of every pixel as low and high bytes: four uint8 H x W planes."""
     W, H = size_wh
     xs = np.arange(1, W + 1, dtype=np.int32)
-    ys = np.arange(1, H + 1, dtype=np.int32)
-    planes = (
-        np.broadcast_to((xs & 255).astype(np.uint8), (H, W)),
-        np.broadcast_to((xs >> 8).astype(np.uint8), (H, W)),
-        np.broadcast_to((ys[:, None] & 255).astype(np.uint8), (H, W)),
-        np.broadcast_to((ys[:, None] >> 8).astype(np.uint8), (H, W)),
+    ys = np.arange(1, H + 1, dtype=np.int32)[:, None]
+    planes = tuple(
+        np.ascontiguousarray(np.broadcast_to(b.astype(np.uint8), (H, W)))
+        for b in (xs & 255, xs >> 8, ys & 255, ys >> 8)
     )
-    lo_x, hi_x, lo_y, hi_y = (warp_labels(np.ascontiguousarray(p), M, size_wh).astype(np.int32) for p in planes)
-    return (hi_x << 8) + lo_x - 1, (hi_y << 8) + lo_y - 1
+    for plane in planes:
+        plane.flags.writeable = False
+    return planes
+
+
+@dataclass(frozen=True, eq=False)
+class SourcePixels:
+    """For each output pixel of one :func:`warp_labels` call (a frame-sized input into a
+    frame-sized output): which input pixel it copies.
+
+    Found by warping the pixel coordinates themselves, as uint8 bytes (+1, so that 0 means
+    'outside the input'), with the very same call as a uint8 mask: a mask read through it
+    equals that mask's own warp, bit for bit. The bytes are combined only over the regions
+    asked for.
+    """
+
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x low, x high, y low, y high
+
+    @classmethod
+    def of(cls, M: np.ndarray, size_wh: tuple[int, int]) -> SourcePixels:
+        return cls(tuple(warp_labels(p, M, size_wh) for p in _coordinate_bytes(size_wh)))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.planes[0].shape
+
+    def xy(self, roi: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Input x and y (int32, -1 where outside the input) of the output pixels in ``roi``."""
+        y0, y1, x0, x1 = roi
+        lo_x, hi_x, lo_y, hi_y = (p[y0:y1, x0:x1].astype(np.int32) for p in self.planes)
+        return (hi_x << 8) + lo_x - 1, (hi_y << 8) + lo_y - 1
 
 
 def warped_roi(
@@ -516,14 +540,14 @@ def warped_roi(
 
 
 def gather_roi_mask(
-    mask: np.ndarray, roi: tuple[int, int, int, int], source: tuple[np.ndarray, np.ndarray], out_roi: tuple[int, int, int, int]
+    mask: np.ndarray, roi: tuple[int, int, int, int], source: SourcePixels, out_roi: tuple[int, int, int, int]
 ) -> np.ndarray:
     """The part over ``out_roi`` of the warp of a frame-sized mask that is ``mask`` over ``roi``
-    and zero elsewhere, read through :func:`source_pixels`: bool, never frame-sized."""
+    and zero elsewhere, read through ``source``: bool, never frame-sized."""
     y0, y1, x0, x1 = roi
-    oy0, oy1, ox0, ox1 = out_roi
-    sx = source[0][oy0:oy1, ox0:ox1] - x0
-    sy = source[1][oy0:oy1, ox0:ox1] - y0
+    sx, sy = source.xy(out_roi)
+    sx -= x0
+    sy -= y0
     inside = (sx >= 0) & (sx < x1 - x0) & (sy >= 0) & (sy < y1 - y0)
     out = np.zeros(sx.shape, bool)
     out[inside] = mask[sy[inside], sx[inside]]

@@ -101,15 +101,15 @@ class CropScale(GeometricEffect):
 EFFECTS = (Rotate, Perspective, CropScale)
 
 
-def warp_layer(layer: Layer, M: np.ndarray, source: tuple[np.ndarray, np.ndarray]) -> Layer:
+def warp_layer(layer: Layer, M: np.ndarray, source: F.SourcePixels) -> Layer:
     """One layer moved by ``M``, each mask warped from its region into its new region.
 
-    ``source`` is :func:`functional.source_pixels` of ``M`` over the frame: the in-frame
+    ``source`` is ``SourcePixels.of(M, frame size)``: the in-frame
     silhouette is read through it, so it takes exactly the pixels the id map's own warp takes
     (a visible pixel stays inside its silhouette). The whole silhouette, partly outside the
     frame, is warped on its own, for the amodal box and area.
     """
-    H, W = source[0].shape
+    H, W = source.shape
     roi = F.warped_roi(M, layer.roi, (W, H))
     if roi is None:
         roi, inframe = (0, 0, 0, 0), np.zeros((0, 0), bool)
@@ -132,7 +132,7 @@ def warp_layer(layer: Layer, M: np.ndarray, source: tuple[np.ndarray, np.ndarray
 def warp_frame(frame: Frame, M: np.ndarray) -> Frame:
     """Apply one matrix to the image, the id map and every object's masks."""
     size = frame.size_wh
-    source = F.source_pixels(M, size)
+    source = F.SourcePixels.of(M, size)
     return Frame(
         image=F.warp_image(frame.image, M),
         id_map=F.warp_labels(frame.id_map, M, size),
