@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from synthgen.assets import AssetLibrary
+from synthgen.effects.functional import motion_kernel
 from synthgen.geometry import alpha_cut, clip_box, tight_box, warp, warp_box
 from synthgen.scene import cutout_matrix, real_objects
 from synthgen.frame import Frame, Layer
@@ -52,15 +53,6 @@ def _margin(p: Placement) -> int:
     if p.blend == "motion":
         return int(p.param("length")) // 2 + 1
     return 0
-
-
-def motion_kernel(length: int, angle: float) -> np.ndarray:
-    """A normalised line kernel ``length`` pixels long at ``angle`` degrees."""
-    k = np.zeros((length, length), np.float32)
-    k[length // 2, :] = 1.0
-    R = cv2.getRotationMatrix2D(((length - 1) / 2.0, (length - 1) / 2.0), angle, 1.0)
-    k = cv2.warpAffine(k, R, (length, length), flags=cv2.INTER_LINEAR)
-    return k / max(float(k.sum()), 1e-6)
 
 
 def soft_alpha(alpha: np.ndarray, p: Placement) -> np.ndarray:

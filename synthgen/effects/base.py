@@ -27,9 +27,9 @@ class Effect:
     def sample(cls, ranges: Ranges, rng: np.random.Generator, canvas_wh: tuple[int, int]) -> dict[str, Any]:
         """Draw one value per parameter from ``ranges`` (ints where the parameter is integer)."""
         out: dict[str, Any] = {}
-        for key, spec in cls.spec.params.items():
+        for key, param in cls.spec.params.items():
             lo, hi = ranges[key]
-            if spec.integer:
+            if param.integer:
                 out[key] = int(rng.integers(int(round(lo)), int(round(hi)) + 1))
             else:
                 out[key] = float(lo if lo == hi else rng.uniform(lo, hi))

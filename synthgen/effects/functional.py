@@ -286,6 +286,15 @@ def add_light(image: np.ndarray, light: np.ndarray) -> np.ndarray:
 # blur
 
 
+def motion_kernel(length: int, angle: float) -> np.ndarray:
+    """A normalised line kernel ``length`` pixels long at ``angle`` degrees."""
+    k = np.zeros((length, length), np.float32)
+    k[length // 2, :] = 1.0
+    R = cv2.getRotationMatrix2D(((length - 1) / 2.0, (length - 1) / 2.0), angle, 1.0)
+    k = cv2.warpAffine(k, R, (length, length), flags=cv2.INTER_LINEAR)
+    return k / max(float(k.sum()), 1e-6)
+
+
 def motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
     """Blur along a line ``length`` px long at ``angle`` degrees.
 
@@ -295,12 +304,7 @@ def motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
     if length <= 1:
         return image.copy()
     if length <= 11:
-        k = np.zeros((length, length), np.float32)
-        k[length // 2, :] = 1.0
-        R = cv2.getRotationMatrix2D(((length - 1) / 2.0, (length - 1) / 2.0), angle, 1.0)
-        k = cv2.warpAffine(k, R, (length, length), flags=cv2.INTER_LINEAR)
-        k /= max(float(k.sum()), 1e-6)
-        return cv2.filter2D(image, -1, k, borderType=cv2.BORDER_REFLECT)
+        return cv2.filter2D(image, -1, motion_kernel(length, angle), borderType=cv2.BORDER_REFLECT)
     H, W = image.shape[:2]
     D = int(math.ceil(math.hypot(W, H))) + length
     R = cv2.getRotationMatrix2D((W / 2.0, H / 2.0), -angle, 1.0)

@@ -19,6 +19,8 @@ FAMILIES = ("lighting", "weather", "blur", "camera", "geometric")
 
 @dataclass(frozen=True)
 class Param:
+    """One named parameter of an effect."""
+
     lo: float  # hard bounds for any value a user may give
     hi: float
     doc: str
@@ -27,6 +29,8 @@ class Param:
 
 @dataclass(frozen=True, eq=False)
 class EffectSpec:
+    """One effect as users see it: checked by the config, printed by ``synthgen effects``."""
+
     name: str
     family: str  # one of FAMILIES
     doc: str
@@ -47,6 +51,8 @@ class EffectSpec:
         if len(self.severities) != 5 or missing:
             raise ValueError(f"effect {self.name!r} needs 5 severity levels covering every parameter: {missing}")
 
+
+# lighting
 
 BRIGHTNESS = EffectSpec(
     name="brightness",
@@ -139,6 +145,8 @@ NIGHT = EffectSpec(
     per_object=False,
 )
 
+# weather
+
 FOG = EffectSpec(
     name="fog",
     family="weather",
@@ -218,6 +226,8 @@ SUN_FLARE = EffectSpec(
     per_object=False,
 )
 
+# blur
+
 MOTION_BLUR = EffectSpec(
     name="motion_blur",
     family="blur",
@@ -262,6 +272,8 @@ GAUSSIAN_BLUR = EffectSpec(
         {"sigma": (4.2, 5.0)},
     ),
 )
+
+# camera
 
 GAUSSIAN_NOISE = EffectSpec(
     name="gaussian_noise",
@@ -329,6 +341,8 @@ VIGNETTE = EffectSpec(
     ),
     per_object=False,
 )
+
+# geometric: labels are derived again from the warped id map
 
 ROTATE = EffectSpec(
     name="rotate",
