@@ -12,8 +12,8 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from synthgen.config import LabelsConfig
-from synthgen.geometry import tight_box
 from synthgen.frame import Frame
+from synthgen.geometry import tight_box
 from synthgen.types import Instance, Scene
 
 

@@ -1,4 +1,5 @@
-"""Rendering: Scene + assets -> RGB image and uint16 instance-id map. No randomness here.
+"""Rendering: Scene + assets -> the first Frame (RGB image, uint16 instance-id map, layers).
+No randomness here.
 
 Cutouts are warped into their own box (never the whole frame) and composited bottom to top.
 The id map takes, at each pixel, the top-most object whose warped alpha is at or above the
@@ -15,9 +16,9 @@ import numpy as np
 
 from synthgen.assets import AssetLibrary
 from synthgen.effects.functional import motion_kernel
+from synthgen.frame import Frame, Layer
 from synthgen.geometry import alpha_cut, clip_box, tight_box, warp, warp_box
 from synthgen.scene import cutout_matrix, real_objects
-from synthgen.frame import Frame, Layer
 from synthgen.types import Placement, Scene
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from synthgen.config import BLEND_MODES
-from synthgen.generator import Generator
 from synthgen.effects.functional import motion_kernel
+from synthgen.generator import Generator
 from synthgen.render import render
 
 PARAMS = {"none": (), "gaussian": (("sigma", 1.5),), "poisson": (), "motion": (("length", 7.0), ("angle", 45.0))}

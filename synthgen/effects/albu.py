@@ -53,7 +53,7 @@ def _culprit(transform: dict[str, Any], path: str) -> tuple[str, str]:
         if isinstance(child, dict):
             try:
                 _from_dict({"transform": child})
-            except Exception:  # albumentations raises many kinds for bad specs
+            except Exception:  # noqa: BLE001 (albumentations raises many kinds for bad specs)
                 return _culprit(child, f"{path}.transforms.{i}")
     return path, str(transform.get("__class_fullname__", "?"))
 

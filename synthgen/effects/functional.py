@@ -536,8 +536,8 @@ def warped_roi(
     if np.any(p[:, 2] <= 1e-9):  # the roi crosses the horizon: no bound short of the frame
         return 0, H, 0, W
     x, y = p[:, 0] / p[:, 2], p[:, 1] / p[:, 2]
-    bx0, bx1 = max(int(math.floor(x.min())) - 1, 0), min(int(math.ceil(x.max())) + 2, W)
-    by0, by1 = max(int(math.floor(y.min())) - 1, 0), min(int(math.ceil(y.max())) + 2, H)
+    bx0, bx1 = max(math.floor(x.min()) - 1, 0), min(math.ceil(x.max()) + 2, W)
+    by0, by1 = max(math.floor(y.min()) - 1, 0), min(math.ceil(y.max()) + 2, H)
     if bx0 >= bx1 or by0 >= by1:
         return None
     return by0, by1, bx0, bx1
