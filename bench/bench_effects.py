@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 
 from synthgen.config import load_config
-from synthgen.effects import REGISTRY, ranges_for
-from synthgen.effects import geometric as fgeometric
+from synthgen.effects.pipeline import ranges_for
+from synthgen.effects.registry import REGISTRY
 from synthgen.generator import Generator
 from synthgen.render import render
 from synthgen.rng import Stream, image_rng
@@ -30,17 +30,14 @@ from synthgen.runner import generate
 LIMIT_MS = 15.0
 
 
-def time_effect(name: str, severity: int, rendered, repeats: int) -> float:
+def time_effect(name: str, severity: int, frame, repeats: int) -> float:
     cls = REGISTRY[name]
     spec = load_config(overrides=[f"effects=[{{name: {name}, severity: {severity}}}]"]).effects[0]
     times = []
     for r in range(repeats):
         params = cls.sample(ranges_for(spec, severity), image_rng(0, r, Stream.IMAGE_EFFECTS, 0), (640, 480))
         t = time.perf_counter()
-        if cls.geometric:  # the image, the id map and every silhouette
-            fgeometric.warp_scene(rendered.image, rendered.id_map, rendered.layers, cls.matrix(params, (640, 480)))
-        else:
-            cls.apply(rendered.image, params)
+        cls.apply(frame, params)  # geometric: the image, the id map and every silhouette
         times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
 
@@ -65,16 +62,16 @@ def main() -> None:
 
     base = load_config(overrides=["canvas.width=640", "canvas.height=480", "effects=[]"])
     gen = Generator(base)
-    rendered = render(gen.scene(0), gen.library, base.render.alpha_threshold)
+    frame = render(gen.scene(0), gen.library, base.render.alpha_threshold)
     print(f"synthgen effect bench: 640x480, median of {args.repeats} calls, limit {LIMIT_MS:.0f} ms at severity 3")
     print(f"  {'effect':<18}{'family':<11}{'sev 1':>8}{'sev 3':>8}{'sev 5':>8}")
     over = []
-    for name in sorted(REGISTRY, key=lambda n: (REGISTRY[n].family, n)):
-        ms = [time_effect(name, s, rendered, args.repeats) for s in (1, 3, 5)]
+    for name in sorted(REGISTRY, key=lambda n: (REGISTRY[n].spec.family, n)):
+        ms = [time_effect(name, s, frame, args.repeats) for s in (1, 3, 5)]
         flag = "  OVER" if ms[1] > LIMIT_MS else ""
         if flag:
             over.append(name)
-        print(f"  {name:<18}{REGISTRY[name].family:<11}" + "".join(f"{m:8.2f}" for m in ms) + flag)
+        print(f"  {name:<18}{REGISTRY[name].spec.family:<11}" + "".join(f"{m:8.2f}" for m in ms) + flag)
     print(f"  effects over {LIMIT_MS:.0f} ms at severity 3: {', '.join(over) or 'none'}")
 
     preset = load_config(args.preset, ["canvas.width=640", "canvas.height=480"])

@@ -307,12 +307,12 @@ def effects(names, markdown) -> None:
     Example:
       synthgen effects fog rain
     """
-    from synthgen.effects import REGISTRY
     from synthgen.effects.reference import effect_reference
+    from synthgen.effects.specs import SPECS
 
-    unknown = [n for n in names if n not in REGISTRY]
+    unknown = [n for n in names if n not in SPECS]
     if unknown:
-        _fail(ValueError(f"unknown effect(s) {unknown}; allowed: {', '.join(sorted(REGISTRY))}"))
+        _fail(ValueError(f"unknown effect(s) {unknown}; allowed: {', '.join(sorted(SPECS))}"))
     click.echo(effect_reference(list(names) or None, markdown=markdown))
 
 

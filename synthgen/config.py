@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from synthgen import bundled
+from synthgen.effects.specs import SPECS
 from synthgen.errors import ConfigError
 
 DEFAULT_CONFIG = bundled.DEFAULT_CONFIG
@@ -338,31 +339,29 @@ class EffectConfig(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> EffectConfig:
-        from synthgen.effects import REGISTRY
-
-        cls = REGISTRY.get(self.name)
-        if cls is None:
-            hint = difflib.get_close_matches(self.name, list(REGISTRY), n=1)
+        spec = SPECS.get(self.name)
+        if spec is None:
+            hint = difflib.get_close_matches(self.name, list(SPECS), n=1)
             raise ValueError(
                 f"unknown effect {self.name!r}"
                 + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + f"; allowed: {', '.join(sorted(REGISTRY))}"
+                + f"; allowed: {', '.join(sorted(SPECS))}"
             )
         sev = self.severity
         levels = [sev] if isinstance(sev, int) else list(sev or [])
         if any(not 1 <= v <= 5 for v in levels):
             raise ValueError(f"{self.name}: severity {sev} is out of range: levels are 1 to 5")
         for key, value in (self.params or {}).items():
-            spec = cls.params.get(key)
-            if spec is None:
+            param = spec.params.get(key)
+            if param is None:
                 raise ValueError(
-                    f"{self.name}: unknown parameter {key!r}; allowed: {', '.join(cls.params) or '(none)'}"
+                    f"{self.name}: unknown parameter {key!r}; allowed: {', '.join(spec.params) or '(none)'}"
                 )
             for v in (value,) if isinstance(value, (int, float)) else value:
-                if not spec.lo <= v <= spec.hi:
-                    raise ValueError(f"{self.name}.params.{key}: {v} is outside [{spec.lo}, {spec.hi}] ({spec.doc})")
-        if self.per_object and not cls.per_object:
-            allowed = sorted(n for n, c in REGISTRY.items() if c.per_object)
+                if not param.lo <= v <= param.hi:
+                    raise ValueError(f"{self.name}.params.{key}: {v} is outside [{param.lo}, {param.hi}] ({param.doc})")
+        if self.per_object and not spec.per_object:
+            allowed = sorted(n for n, s in SPECS.items() if s.per_object)
             raise ValueError(f"{self.name} cannot be applied per object; per-object effects: {', '.join(allowed)}")
         if self.classes is not None and not self.per_object:
             raise ValueError(f"{self.name}: `classes` needs per_object: true")
@@ -384,11 +383,16 @@ class Config(_Model):
 
     @field_validator("albumentations")
     @classmethod
-    def _albumentations_builds(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _albumentations_shape(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The shape only: the pipeline is built, and each transform's arguments checked, when
+        the Generator is made (reading a config loads no image library)."""
         if v is not None:
-            from synthgen.effects.albu import build
-
-            build(v)
+            transform = v.get("transform", v)
+            if not isinstance(transform, dict) or "__class_fullname__" not in transform:
+                raise ValueError("expected the dict that albumentations.to_dict(pipeline) returns")
+            for key in ("bbox_params", "keypoint_params"):
+                if transform.get(key):
+                    raise ValueError(f"{key} is not used: synthgen derives every box from its mask; remove it")
         return v
 
     def to_dict(self) -> dict[str, Any]:

@@ -10,19 +10,13 @@ from typing import Any
 
 from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
-from synthgen.effects import apply_image_effects, sample_image_effects, sample_object_effects
+from synthgen.effects.pipeline import apply_effects, sample_image_effects, sample_object_effects
 from synthgen.errors import ConfigError
 from synthgen.labels import derive_instances
 from synthgen.render import render
 from synthgen.rng import Stream, image_rng
 from synthgen.scene import sample_scene
-from synthgen.types import Rendered, Sample, Scene
-
-
-def _frozen(a):
-    if a.flags.writeable:
-        a.flags.writeable = False
-    return a
+from synthgen.types import Sample, Scene
 
 
 def sample_name(index: int) -> str:
@@ -41,6 +35,7 @@ class Generator:
         self.library: AssetLibrary = library if library is not None else load_library(config.assets)
         self._albu = None
         if config.albumentations is not None:
+            # albumentations is imported only here; a transform it rejects is a ConfigError
             from synthgen.effects.albu import AlbumentationsPipeline
 
             self._albu = AlbumentationsPipeline(config.albumentations)
@@ -91,14 +86,11 @@ class Generator:
         image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
         albu_params = self._albu.sample(cfg.seed, index) if self._albu else None
 
-        rendered = render(
-            scene, self.library, cfg.render.alpha_threshold, object_effects, cfg.render.harmonize.strength
-        )
-        image, id_map, layers = apply_image_effects(rendered.image, rendered.id_map, rendered.layers, image_effects)
+        frame = render(scene, self.library, cfg.render.alpha_threshold, object_effects, cfg.render.harmonize.strength)
+        frame = apply_effects(frame, image_effects)
         if self._albu:
-            image, id_map, layers, albu_record = self._albu.apply(image, id_map, layers, albu_params)
-        rendered = Rendered(image=_frozen(image), id_map=_frozen(id_map), layers=layers)
-        instances, id_map, dropped = derive_instances(scene, rendered, cfg.labels)
+            frame, albu_record = self._albu.apply(frame, albu_params)
+        instances, id_map, dropped = derive_instances(scene, frame, cfg.labels)
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
         if self._albu:
@@ -129,7 +121,7 @@ class Generator:
         return Sample(
             index=index,
             name=name,
-            image=rendered.image,
+            image=frame.image,
             id_map=id_map,
             instances=instances,
             scene=scene,

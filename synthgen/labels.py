@@ -9,20 +9,21 @@ from __future__ import annotations
 import numpy as np
 
 from synthgen.config import LabelsConfig
+from synthgen.frame import Frame
 from synthgen.geometry import tight_box
 from synthgen.io.rle import encode_rle_roi
-from synthgen.types import Instance, Layer, Rendered, Scene
+from synthgen.types import Instance, Scene
 
 
 def derive_instances(
-    scene: Scene, rendered: Rendered, cfg: LabelsConfig
+    scene: Scene, frame: Frame, cfg: LabelsConfig
 ) -> tuple[tuple[Instance, ...], np.ndarray, dict[int, str]]:
     """Return (instances, id map with unlabeled ids cleared, {dropped id: reason})."""
-    id_map = rendered.id_map
+    id_map = frame.id_map
     shape = id_map.shape
     instances: list[Instance] = []
     dropped: dict[int, str] = {}
-    layers = {layer.instance_id: layer for layer in rendered.layers}
+    layers = {layer.instance_id: layer for layer in frame.layers}
     labeled = [(r.instance_id, r.category_id, r.label, "real", r.annotation_id) for r in scene.real]
     labeled += [(p.instance_id, p.category_id, p.label, "pasted", None) for p in scene.placements if not p.distractor]
     for instance_id, category_id, label, source, real_id in labeled:
@@ -47,10 +48,11 @@ def derive_instances(
                 area=area,
                 rle=encode_rle_roi(shape, layer.roi, local),
                 visible_fraction=round(visible, 6),
-                truncated=_truncated(layer),
+                truncated=layer.truncated,
                 amodal_bbox=layer.amodal_bbox,
                 paste_order=instance_id,
-                amodal_rle=encode_rle_roi(shape, layer.roi, layer.amodal_mask) if cfg.amodal_masks else None,
+                # the amodal mask as far as the image goes: the whole silhouette cut to the frame
+                amodal_rle=encode_rle_roi(shape, layer.roi, layer.inframe_mask) if cfg.amodal_masks else None,
                 source=source,
                 real_annotation_id=real_id,
             )
@@ -61,7 +63,3 @@ def derive_instances(
         out.flags.writeable = False
         id_map = out
     return tuple(instances), id_map, dropped
-
-
-def _truncated(layer: Layer) -> bool:
-    return int(np.count_nonzero(layer.amodal_mask)) < layer.amodal_area

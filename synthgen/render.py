@@ -1,4 +1,5 @@
-"""Rendering: Scene + assets -> RGB image and uint16 instance-id map. No randomness here.
+"""Rendering: Scene + assets -> the first Frame (RGB image, uint16 instance-id map, layers).
+No randomness here.
 
 Cutouts are warped into their own box (never the whole frame) and composited bottom to top.
 The id map takes, at each pixel, the top-most object whose warped alpha is at or above the
@@ -14,9 +15,11 @@ import cv2
 import numpy as np
 
 from synthgen.assets import AssetLibrary
+from synthgen.effects.functional import motion_kernel
+from synthgen.frame import Frame, Layer
 from synthgen.geometry import alpha_cut, clip_box, tight_box, warp, warp_box
 from synthgen.scene import cutout_matrix, real_objects
-from synthgen.types import Layer, Placement, Rendered, Scene
+from synthgen.types import Placement, Scene
 
 
 def _harmonize_in_place(image, rgb, hard, clip, strength):
@@ -51,15 +54,6 @@ def _margin(p: Placement) -> int:
     if p.blend == "motion":
         return int(p.param("length")) // 2 + 1
     return 0
-
-
-def motion_kernel(length: int, angle: float) -> np.ndarray:
-    """A normalised line kernel ``length`` pixels long at ``angle`` degrees."""
-    k = np.zeros((length, length), np.float32)
-    k[length // 2, :] = 1.0
-    R = cv2.getRotationMatrix2D(((length - 1) / 2.0, (length - 1) / 2.0), angle, 1.0)
-    k = cv2.warpAffine(k, R, (length, length), flags=cv2.INTER_LINEAR)
-    return k / max(float(k.sum()), 1e-6)
 
 
 def soft_alpha(alpha: np.ndarray, p: Placement) -> np.ndarray:
@@ -197,8 +191,8 @@ def cast_shadow(
 
 def _object_effects(rgb: np.ndarray, alpha: np.ndarray, effects) -> tuple[np.ndarray, np.ndarray]:
     for e in effects:
-        rgb = e.effect.apply(rgb, e.params)
-        alpha = e.effect.apply_alpha(alpha, e.params)
+        rgb = e.effect.apply_to_image(rgb, e.params)
+        alpha = e.effect.apply_to_alpha(alpha, e.params)
     return rgb, alpha
 
 
@@ -208,8 +202,8 @@ def render(
     alpha_threshold: float,
     object_effects=None,
     harmonize_strength: float = 0.0,
-) -> Rendered:
-    """Paint the scene. ``object_effects`` maps instance id -> applied per-object effects
+) -> Frame:
+    """Paint the scene into the first frame. ``object_effects`` maps instance id -> applied per-object effects
     (a moving car blurs, the street does not); they change colours and the soft alpha used for
     mixing, never the id map, which comes from the warped cutout's own alpha."""
     W, H = scene.canvas_wh
@@ -220,7 +214,10 @@ def render(
     # a real scene's own objects come first, under everything pasted
     for label, (_, mask, area, box) in zip(scene.real, real_objects(scene.background, lib, scene.canvas_wh)):
         id_map[mask] = label.instance_id
-        layers.append(Layer(label.instance_id, (0, H, 0, W), mask, area, box, mask, (0, 0)))
+        layers.append(
+            Layer(label.instance_id, roi=(0, H, 0, W), inframe_mask=mask, amodal_area=area, amodal_bbox=box,
+                  whole_mask=mask, whole_origin=(0, 0))
+        )
     for p in scene.placements:
         cut = lib.cutout(p.asset, distractor=p.distractor)
         Hm = cutout_matrix(cut, p, scene.canvas_wh)
@@ -236,7 +233,8 @@ def render(
         clip = clip_box(box, scene.canvas_wh)
         if clip is None:
             layers.append(
-                Layer(p.instance_id, (0, 0, 0, 0), np.zeros((0, 0), bool), amodal_area, amodal_bbox, hard_full, box[:2])
+                Layer(p.instance_id, roi=(0, 0, 0, 0), inframe_mask=np.zeros((0, 0), bool), amodal_area=amodal_area,
+                      amodal_bbox=amodal_bbox, whole_mask=hard_full, whole_origin=box[:2])
             )
             continue
         x0, y0, x1, y1 = clip
@@ -257,7 +255,8 @@ def render(
                 p = dataclasses.replace(p, blend="gaussian", blend_params=(("sigma", 0.5),))
         composite(image[y0:y1, x0:x1], rgb, alpha, hard, p)
         id_map[y0:y1, x0:x1][hard] = 0 if p.distractor else p.instance_id
-        layers.append(Layer(p.instance_id, (y0, y1, x0, x1), hard, amodal_area, amodal_bbox, hard_full, box[:2]))
-    image.flags.writeable = False
-    id_map.flags.writeable = False
-    return Rendered(image=image, id_map=id_map, layers=tuple(layers))
+        layers.append(
+            Layer(p.instance_id, roi=(y0, y1, x0, x1), inframe_mask=hard, amodal_area=amodal_area,
+                  amodal_bbox=amodal_bbox, whole_mask=hard_full, whole_origin=box[:2])
+        )
+    return Frame(image=image, id_map=id_map, layers=tuple(layers))

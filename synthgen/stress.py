@@ -40,13 +40,13 @@ def variants(conditions: list[str], severities: list[int]) -> list[tuple[str, in
 
 
 def check_conditions(conditions: list[str], severities: list[int]) -> None:
-    from synthgen.effects import REGISTRY
+    from synthgen.effects.specs import SPECS
 
-    allowed = sorted(set(REGISTRY) | set(ALIASES) | {OCCLUSION})
+    allowed = sorted(set(SPECS) | set(ALIASES) | {OCCLUSION})
     bad = [c for c in conditions if c not in allowed]
     if bad:
         raise ConfigError(f"--conditions: unknown {bad}; allowed: {', '.join(allowed)}")
-    geometric = [c for c in conditions if c in REGISTRY and REGISTRY[c].geometric]
+    geometric = [c for c in conditions if c in SPECS and SPECS[c].geometric]
     if geometric:
         raise ConfigError(f"--conditions: {geometric} move the layout; a paired grid needs the same layout")
     if not severities or any(not 1 <= s <= 5 for s in severities):

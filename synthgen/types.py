@@ -1,6 +1,7 @@
 """The plain data that flows between stages: frozen, serializable, no behaviour beyond views.
 
-Scene (sampled parameters) -> Rendered (pixels + id map) -> Sample (image + instances + metadata).
+Scene (sampled parameters) -> Frame (pixels, id map, layers; see frame.py) -> Sample (image +
+instances + metadata).
 """
 
 from __future__ import annotations
@@ -95,26 +96,6 @@ class Scene:
             "horizon": self.horizon,
             "real": [vars(r) for r in self.real],
         }
-
-
-@dataclass(frozen=True, eq=False)
-class Layer:
-    """What rendering learnt about one pasted cutout (its whole, unoccluded silhouette)."""
-
-    instance_id: int
-    roi: tuple[int, int, int, int]  # y0, y1, x0, x1: the in-canvas part of its warp box
-    amodal_mask: np.ndarray = field(repr=False)  # bool, covering ``roi`` only
-    amodal_area: int  # pixels of the whole silhouette, in frame or not
-    amodal_bbox: BBox  # tight box of the whole silhouette; may leave the canvas
-    full_mask: np.ndarray = field(repr=False, default=None)  # the whole silhouette, bool
-    full_origin: tuple[int, int] = (0, 0)  # canvas position of full_mask[0, 0]
-
-
-@dataclass(frozen=True, eq=False)
-class Rendered:
-    image: np.ndarray  # H x W x 3 uint8 RGB
-    id_map: np.ndarray  # H x W uint16: top-most object whose alpha >= threshold; 0 = none
-    layers: tuple[Layer, ...]  # one per placement, same order
 
 
 @dataclass(frozen=True, eq=False)

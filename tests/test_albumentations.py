@@ -9,7 +9,6 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 import albumentations as A
 import cv2
-import numpy as np
 import pytest
 
 from synthgen.config import load_config
@@ -43,7 +42,7 @@ def _config(assets, pipeline):
 )
 def test_settings_that_would_break_labels_are_refused_by_name(tiny_assets, transform, named):
     with pytest.raises(ConfigError) as err:
-        _config(tiny_assets, [transform()])
+        Generator(_config(tiny_assets, [transform()]))
     assert "albumentations" in str(err.value) and named in str(err.value)
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from synthgen.config import BLEND_MODES
+from synthgen.effects.functional import motion_kernel
 from synthgen.generator import Generator
-from synthgen.render import motion_kernel, render
+from synthgen.render import render
 
 PARAMS = {"none": (), "gaussian": (("sigma", 1.5),), "poisson": (), "motion": (("length", 7.0), ("angle", 45.0))}
 
@@ -57,7 +58,7 @@ def test_hard_mode_paints_exactly_the_mask(scene_and_lib):
     covered = np.zeros_like(changed)
     for layer in r.layers:
         y0, y1, x0, x1 = layer.roi
-        covered[y0:y1, x0:x1] |= layer.amodal_mask
+        covered[y0:y1, x0:x1] |= layer.inframe_mask
     assert not (changed & ~covered).any()
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +13,7 @@ import pytest
 from synthgen.config import DEFAULT_CONFIG, dump_config, load_config
 from synthgen.errors import ConfigError
 
-from conftest import tiny_config_dict
+from conftest import REPO, tiny_config_dict
 
 
 def test_default_config_loads_and_points_at_bundled_assets():
@@ -87,3 +91,47 @@ def test_resolved_config_round_trips(tiny_config, tmp_path):
     f = tmp_path / "resolved.yaml"
     f.write_text(dump_config(tiny_config))
     assert load_config(f) == tiny_config
+
+
+def test_reading_a_config_loads_no_image_library_and_no_effect_implementation():
+    code = (
+        "import sys, synthgen.config; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('cv2', 'albumentations') "
+        "or m.startswith('synthgen.effects') or m == 'synthgen.generator'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO)
+    assert ast.literal_eval(out.stdout) == ["synthgen.effects", "synthgen.effects.specs"]
+
+
+def _pipeline(*transforms) -> dict:
+    import albumentations as A
+
+    return A.to_dict(A.Compose(list(transforms)))
+
+
+def test_albumentations_argument_errors_name_the_transforms_key(tiny_assets):
+    import albumentations as A
+
+    from synthgen.generator import Generator
+
+    spec = _pipeline(A.HorizontalFlip(p=0.5), A.GaussianBlur(blur_limit=(3, 5), p=1.0))
+    spec["transform"]["transforms"][1]["blur_limt"] = [3, 5]
+    cfg = load_config(data={**tiny_config_dict(tiny_assets), "albumentations": spec})  # the shape is fine
+    with pytest.raises(ConfigError, match=r"albumentations\.transform\.transforms\.1 \(GaussianBlur\): "
+                                          r"albumentations rejected the pipeline: .*'blur_limt'"):
+        Generator(cfg)
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ({"foo": 1}, "expected the dict that albumentations.to_dict(pipeline) returns"),
+        ({"transform": {"__class_fullname__": "Compose", "transforms": [], "bbox_params": {"format": "coco"}}},
+         "bbox_params is not used"),
+    ],
+)
+def test_albumentations_shape_errors_are_config_errors(tiny_assets, value, fragment):
+    with pytest.raises(ConfigError) as e:
+        load_config(data={**tiny_config_dict(tiny_assets), "albumentations": value})
+    assert "albumentations: " in str(e.value) and fragment in str(e.value)

@@ -11,11 +11,19 @@ import json
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synthgen.config import load_config
-from synthgen.effects import REGISTRY, AppliedEffect, sample_image_effects
+from synthgen.effects import functional as F
+from synthgen.effects.geometric import warp_layer
+from synthgen.effects.pipeline import AppliedEffect, sample_image_effects
+from synthgen.effects.registry import REGISTRY
+from synthgen.effects.specs import SPECS
+from synthgen.frame import Layer
 from synthgen.generator import Generator
 from synthgen.geometry import tight_box
+from synthgen.render import render
 
 from conftest import REPO, tiny_config_dict
 
@@ -42,13 +50,13 @@ def test_effect_is_deterministic_json_ready_and_pure(name, severity):
     params = _params(name, severity)
     assert params == json.loads(json.dumps(params))
     assert params == _params(name, severity)  # same image seed, same parameters
-    if cls.geometric:
+    if cls.spec.geometric:
         M = cls.matrix(params, (160, 120))
         assert M.shape == (3, 3)
         return
     img = _photo()
     img.flags.writeable = False  # an effect that writes into its input fails here
-    a, b = cls.apply(img, params), cls.apply(img, params)
+    a, b = cls.apply_to_image(img, params), cls.apply_to_image(img, params)
     assert a.dtype == np.uint8 and a.shape == img.shape
     assert np.array_equal(a, b)
 
@@ -121,7 +129,7 @@ def test_severity_is_monotone(name):
         vals = []
         for seed in range(3):
             params = _params(name, level, seed)
-            out = ref if cls.geometric else cls.apply(ref, params)
+            out = ref if cls.spec.geometric else cls.apply_to_image(ref, params)
             vals.append(measure(out, ref, params))
         values.append(np.mean(vals))
     ordered = values if direction == "up" else [-v for v in values]
@@ -141,7 +149,7 @@ def test_labels_stay_exact_under_each_effect(tiny_assets, name):
             m = s.id_map == inst.instance_id
             assert inst.area == int(m.sum()) and inst.bbox == tight_box(m)
             assert 0 < inst.visible_fraction <= 1
-        if not REGISTRY[name].geometric:
+        if not SPECS[name].geometric:
             # photometric effects change no label
             p = plain.sample(index)
             assert np.array_equal(s.id_map, p.id_map)
@@ -196,3 +204,98 @@ def test_effect_config_errors_name_the_entry():
 def test_applied_effect_round_trips():
     a = AppliedEffect("fog", 3, {"density": 1.0}, None)
     assert a.to_dict() == {"name": "fog", "severity": 3, "params": {"density": 1.0}}
+
+
+def test_photometric_effects_keep_the_frames_id_map_and_layers(tiny_assets):
+    gen = Generator(load_config(data=tiny_config_dict(tiny_assets)))
+    frame = render(gen.scene(0), gen.library, 0.5)
+    params = _params("fog", 3)
+    out = REGISTRY["fog"].apply(frame, params)
+    assert out.id_map is frame.id_map and out.layers is frame.layers
+    assert not out.image.flags.writeable and not np.array_equal(out.image, frame.image)
+
+
+def test_geometric_effects_move_the_whole_frame(tiny_assets):
+    gen = Generator(load_config(data=tiny_config_dict(tiny_assets)))
+    frame = render(gen.scene(2), gen.library, 0.5)
+    params = _params("rotate", 4)
+    M = REGISTRY["rotate"].matrix(params, frame.size_wh)
+    out = REGISTRY["rotate"].apply(frame, params)
+    assert np.array_equal(out.id_map, F.warp_labels(frame.id_map, M, frame.size_wh))
+    assert np.array_equal(out.image, REGISTRY["rotate"].apply_to_image(frame.image, params))
+    H, W = frame.id_map.shape
+    for before, after in zip(frame.layers, out.layers):
+        expected = F.warp_labels(before.inframe_full((H, W)), M, (W, H)).astype(bool)
+        assert np.array_equal(after.inframe_full((H, W)).astype(bool), expected)
+        # every visible pixel stays inside its silhouette's region
+        y0, y1, x0, x1 = after.roi
+        assert np.count_nonzero(out.id_map == after.instance_id) == np.count_nonzero(
+            out.id_map[y0:y1, x0:x1] == after.instance_id
+        )
+
+
+def _matrix(data, W: int, H: int) -> np.ndarray:
+    """A random affine or perspective matrix, from gentle to wild (mirrors, shears, horizons)."""
+    if data.draw(st.booleans(), label="affine"):
+        angle = data.draw(st.floats(-180, 180), label="angle")
+        sx, sy = data.draw(st.floats(0.3, 3.0), label="sx"), data.draw(st.floats(0.3, 3.0), label="sy")
+        shear = data.draw(st.floats(-0.5, 0.5), label="shear")
+        tx, ty = data.draw(st.floats(-W, W), label="tx"), data.draw(st.floats(-H, H), label="ty")
+        c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+        linear = np.array([[c, -s], [s, c]]) @ np.array([[sx, shear], [0, sy]])
+        return np.array([[*linear[0], tx], [*linear[1], ty], [0, 0, 1.0]])
+    frame = np.array([[0, 0], [W - 1, 0], [W - 1, H - 1], [0, H - 1]], np.float32)
+    jitter = np.array(data.draw(st.lists(st.floats(-0.3, 0.3), min_size=8, max_size=8), label="corners"), np.float32)
+    src = frame + jitter.reshape(4, 2) * np.array([W, H], np.float32)
+    return cv2.getPerspectiveTransform(src, frame).astype(np.float64)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_roi_warp_of_a_layer_equals_cropping_the_whole_frame_warp(data):
+    W, H = data.draw(st.integers(8, 90), label="W"), data.draw(st.integers(8, 90), label="H")
+    M = _matrix(data, W, H)
+    y0 = data.draw(st.integers(0, H - 1), label="y0")
+    y1 = data.draw(st.integers(y0 + 1, H), label="y1")
+    x0 = data.draw(st.integers(0, W - 1), label="x0")
+    x1 = data.draw(st.integers(x0 + 1, W), label="x1")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="bits"))
+    mask = rng.random((y1 - y0, x1 - x0)) < 0.6
+    layer = Layer(1, roi=(y0, y1, x0, x1), inframe_mask=mask, amodal_area=int(mask.sum()),
+                  amodal_bbox=(x0, y0, x1 - x0, y1 - y0), whole_mask=mask, whole_origin=(x0, y0))
+    moved = warp_layer(layer, M, F.SourcePixels.of(M, (W, H)))
+    expected = F.warp_labels(layer.inframe_full((H, W)), M, (W, H)).astype(bool)
+    assert np.array_equal(moved.inframe_full((H, W)).astype(bool), expected)
+    whole, origin = F.warp_whole_mask(mask, (x0, y0), M)
+    assert moved.amodal_area == max(int(whole.sum()), int(expected.sum())) and moved.whole_origin == origin
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_source_pixels_are_the_pixels_the_label_warp_copies(data):
+    W, H = data.draw(st.integers(4, 300), label="W"), data.draw(st.integers(4, 300), label="H")
+    M = _matrix(data, W, H)
+    ids = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).integers(0, 65535, (H, W)).astype(np.uint16)
+    xs, ys = F.SourcePixels.of(M, (W, H)).xy((0, H, 0, W))
+    gathered = np.where(xs >= 0, ids[ys.clip(0), xs.clip(0)], 0)
+    assert np.array_equal(gathered, F.warp_labels(ids, M, (W, H)))
+
+
+def test_every_spec_is_implemented_once_and_names_its_class():
+    assert sorted(SPECS) == NAMES
+    assert all(REGISTRY[name].spec is SPECS[name] for name in NAMES)
+
+
+def test_albumentations_pipeline_moves_image_id_map_and_silhouettes_together(tiny_assets):
+    import albumentations as A
+
+    data = tiny_config_dict(tiny_assets)
+    data["albumentations"] = A.to_dict(A.Compose([A.HorizontalFlip(p=1.0), A.Affine(rotate=(-20, 20), p=1.0)]))
+    gen = Generator(load_config(data=data))
+    for index in range(3):
+        s = gen.sample(index)
+        assert s.metadata["conditions"][-1]["name"] == "albumentations"
+        for inst in s.instances:
+            m = s.id_map == inst.instance_id
+            assert inst.area == int(m.sum()) and inst.bbox == tight_box(m)
+            assert 0 < inst.visible_fraction <= 1

@@ -72,9 +72,9 @@ def _scene(*placements: Placement) -> Scene:
 
 
 def _labels(scene: Scene, lib: AssetLibrary, **cfg):
-    rendered = render(scene, lib, 0.5)
-    instances, id_map, dropped = derive_instances(scene, rendered, LabelsConfig(**cfg))
-    return rendered, instances, id_map, dropped
+    frame = render(scene, lib, 0.5)
+    instances, id_map, dropped = derive_instances(scene, frame, LabelsConfig(**cfg))
+    return frame, instances, id_map, dropped
 
 
 def _check_exact(instances, id_map):
@@ -176,11 +176,11 @@ def test_instances_below_min_visibility_lose_their_label_but_still_occlude(tmp_p
     lib = _library([big, small], tmp_path)
     # `small` is almost entirely under `big`
     scene = _scene(_placement(1, small, center=(20.0, 19.5)), _placement(2, big, center=(19.5, 19.5)))
-    rendered, instances, id_map, dropped = _labels(scene, lib, min_visibility=0.5)
+    frame, instances, id_map, dropped = _labels(scene, lib, min_visibility=0.5)
     assert [i.instance_id for i in instances] == [2]
     assert 1 in dropped
     assert not (id_map == 1).any()  # an unlabeled id never stays in the written map
-    assert (rendered.id_map == 1).sum() < 45
+    assert (frame.id_map == 1).sum() < 45
 
 
 placement_params = st.fixed_dictionaries(
@@ -205,9 +205,9 @@ def test_labels_are_exact_for_any_warp_truncation_and_occlusion(tmp_path, params
         blend_params = {"gaussian": (("sigma", 1.0),), "motion": (("length", 5.0), ("angle", 30.0))}.get(p["blend"], ())
         placements.append(_placement(i + 1, cuts[i % 2], blend_params=blend_params, **p))
     scene = _scene(*placements)
-    rendered, instances, id_map, dropped = _labels(scene, lib, min_visibility=0.0)
+    frame, instances, id_map, dropped = _labels(scene, lib, min_visibility=0.0)
     _check_exact(instances, id_map)
-    for inst, layer in zip(instances, [rendered.layers[i.instance_id - 1] for i in instances]):
+    for inst, layer in zip(instances, [frame.layers[i.instance_id - 1] for i in instances]):
         assert 0 < inst.visible_fraction <= 1
         assert inst.area <= layer.amodal_area
         # the visible box lies inside the whole-silhouette box

@@ -64,7 +64,7 @@ def test_no_labeled_object_is_hidden_more_than_allowed(tiny_assets, max_hidden):
         for p, layer in zip(scene.placements, r.layers):
             if p.distractor:
                 continue
-            inframe = int(layer.amodal_mask.sum())
+            inframe = int(layer.inframe_mask.sum())
             visible = int((r.id_map == p.instance_id).sum())
             assert visible >= (1 - max_hidden) * inframe - 1e-9
             checked += 1
@@ -81,7 +81,7 @@ def test_truncation_respects_min_visible_and_can_be_forbidden(tiny_assets):
             scene = gen.scene(i)
             r = render(scene, gen.library, cfg.render.alpha_threshold)
             for layer in r.layers:
-                inframe = int(layer.amodal_mask.sum())
+                inframe = int(layer.inframe_mask.sum())
                 if allowed:
                     assert inframe >= min_visible * layer.amodal_area - 1e-9
                 else:

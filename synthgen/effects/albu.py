@@ -2,9 +2,10 @@
 
 This is the only module that imports albumentations. The pipeline gets the image, the id map
 as ``mask`` (nearest neighbour) and each object's in-frame silhouette as ``masks``; labels are
-derived again from what comes back. Never any boxes: albumentations moves a box by its corners,
-so a rotated box grows. Every image gets its own generators from its own seed (in 2.0.8,
-``Compose(seed=...)`` would give every child transform the same seed).
+derived again from what comes back. The pipeline is opaque (no matrix to warp a region by), so
+the silhouettes go in and come back as whole-frame masks. Never any boxes: albumentations moves
+a box by its corners, so a rotated box grows. Every image gets its own generators from its own
+seed (in 2.0.8, ``Compose(seed=...)`` would give every child transform the same seed).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import numpy as np
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over the network
 import albumentations as A  # noqa: E402
 
+from synthgen.errors import ConfigError  # noqa: E402
+from synthgen.frame import Frame, Layer  # noqa: E402
 from synthgen.geometry import tight_box  # noqa: E402
 from synthgen.rng import Stream, image_rng, seeded_python_rng, seeded_rng  # noqa: E402
-from synthgen.types import Layer  # noqa: E402
 
 
 def _jsonable(value: Any) -> Any:
@@ -37,26 +39,41 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def build(spec: dict[str, Any]) -> A.Compose:
-    """Build the pipeline, turning albumentations' warnings (e.g. a misspelled argument,
-    which it would silently replace by its default) into errors."""
-    transform = spec.get("transform", spec)
-    if not isinstance(transform, dict) or "__class_fullname__" not in transform:
-        raise ValueError("expected the dict that albumentations.to_dict(pipeline) returns")
-    for key in ("bbox_params", "keypoint_params"):
-        if transform.get(key):
-            raise ValueError(f"{key} is not used: synthgen derives every box from its mask; remove it")
+def _from_dict(spec: dict[str, Any]) -> Any:
+    """albumentations.from_dict with its warnings (e.g. a misspelled argument, which it would
+    silently replace by its default) raised as errors."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        try:
-            pipeline = A.from_dict({"transform": transform} if "transform" not in spec else spec)
-        except Warning as w:
-            raise ValueError(f"albumentations rejected the pipeline: {w}") from None
-        except Exception as exc:  # albumentations raises many kinds for bad specs
-            raise ValueError(f"albumentations could not build the pipeline: {exc}") from None
+        return A.from_dict(spec)
+
+
+def _culprit(transform: dict[str, Any], path: str) -> tuple[str, str]:
+    """The config key path and class of the innermost transform that fails on its own."""
+    for i, child in enumerate(transform.get("transforms") or []):
+        if isinstance(child, dict):
+            try:
+                _from_dict({"transform": child})
+            except Exception:  # noqa: BLE001 (albumentations raises many kinds for bad specs)
+                return _culprit(child, f"{path}.transforms.{i}")
+    return path, str(transform.get("__class_fullname__", "?"))
+
+
+def build(spec: dict[str, Any]) -> A.Compose:
+    """Build the pipeline of the config's ``albumentations`` key (its shape was checked with the
+    config); an argument albumentations rejects is a ConfigError naming the transform's key."""
+    transform = spec.get("transform", spec)
+    try:
+        pipeline = _from_dict({"transform": transform} if "transform" not in spec else spec)
+    except Exception as exc:
+        path, name = _culprit(transform, "albumentations.transform" if "transform" in spec else "albumentations")
+        verb = "rejected" if isinstance(exc, Warning) else "could not build"
+        raise ConfigError(f"{path} ({name}): albumentations {verb} the pipeline: {exc}") from None
     if not isinstance(pipeline, A.Compose):
         pipeline = A.Compose([pipeline])
-    check_labels_follow_pixels(pipeline)
+    try:
+        check_labels_follow_pixels(pipeline)
+    except ValueError as exc:
+        raise ConfigError(f"albumentations: {exc}") from None
     pipeline.save_applied_params = True
     return pipeline
 
@@ -117,18 +134,12 @@ class AlbumentationsPipeline:
         rng = image_rng(seed, index, Stream.ALBUMENTATIONS, 0)
         return {"numpy_seed": int(rng.integers(2**63)), "python_seed": int(rng.integers(2**63))}
 
-    def apply(
-        self, image: np.ndarray, id_map: np.ndarray, layers: tuple[Layer, ...], seeds: dict[str, int]
-    ) -> tuple[np.ndarray, np.ndarray, tuple[Layer, ...], dict[str, Any]]:
-        H, W = id_map.shape
+    def apply(self, frame: Frame, seeds: dict[str, int]) -> tuple[Frame, dict[str, Any]]:
+        """The frame after the pipeline, and its record for the metadata."""
+        H, W = frame.id_map.shape
         self.pipeline.set_random_state(seeded_rng(seeds["numpy_seed"]), seeded_python_rng(seeds["python_seed"]))
-        inframe = []
-        for layer in layers:
-            m = np.zeros((H, W), np.uint8)
-            y0, y1, x0, x1 = layer.roi
-            m[y0:y1, x0:x1] = layer.amodal_mask
-            inframe.append(m)
-        out = self.pipeline(image=np.ascontiguousarray(image), mask=np.ascontiguousarray(id_map), masks=inframe)
+        inframe = [layer.inframe_full((H, W)) for layer in frame.layers]
+        out = self.pipeline(image=np.ascontiguousarray(frame.image), mask=np.ascontiguousarray(frame.id_map), masks=inframe)
         new_image, new_map = out["image"], out["mask"]
         if new_image.shape[:2] != (H, W) or new_map.shape != (H, W):
             raise ValueError(
@@ -136,15 +147,22 @@ class AlbumentationsPipeline:
                 "set canvas.width/height instead, or add a Resize back to the canvas size"
             )
         new_layers = []
-        for layer, before, after in zip(layers, inframe, out["masks"]):
+        for layer, before, after in zip(frame.layers, inframe, out["masks"]):
             after = np.asarray(after).astype(bool)
             n_before, n_after = int(np.count_nonzero(before)), int(np.count_nonzero(after))
             # the part outside the frame is unknown to albumentations: scale it like the rest
             outside = layer.amodal_area - n_before
             area = n_after + (round(outside * n_after / n_before) if n_before else 0)
-            box = tight_box(after) or (0, 0, 0, 0)
             new_layers.append(
-                Layer(layer.instance_id, (0, H, 0, W), after, max(area, n_after), box, after, (0, 0))
+                Layer(
+                    instance_id=layer.instance_id,
+                    roi=(0, H, 0, W),
+                    inframe_mask=after,
+                    amodal_area=max(area, n_after),
+                    amodal_bbox=tight_box(after) or (0, 0, 0, 0),
+                    whole_mask=after,
+                    whole_origin=(0, 0),
+                )
             )
         record = {"name": "albumentations", "severity": None, "params": {**seeds, "applied": _jsonable(out.get("applied_transforms", []))}}
-        return new_image, new_map, tuple(new_layers), record
+        return Frame(image=new_image, id_map=new_map, layers=tuple(new_layers)), record

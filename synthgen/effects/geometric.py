@@ -1,9 +1,10 @@
-"""Geometric effects on the whole image: rotation, perspective, crop-and-scale.
+"""Geometric effects on the whole frame: rotation, perspective, crop-and-scale.
 
-Each one is a 3x3 matrix applied to the image (bilinear) and to the instance-id map (nearest
-neighbour) together; labels are then derived again from the warped map. All three zoom in as
-needed so that every output pixel comes from inside the input: no empty borders, no invented
-pixels, no reflected copies of objects without labels.
+Each one is a 3x3 matrix from input to output pixel coordinates, applied to the image
+(bilinear), the instance-id map (nearest neighbour) and every layer's masks together; labels
+are then derived again from the warped map. All three zoom in as needed so that every output
+pixel comes from inside the input: no empty borders, no invented pixels, no reflected copies of
+objects without labels.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synthgen.effects.base import Effect, Param, register
-from synthgen.geometry import tight_box, warp_box
-from synthgen.types import Layer
+from synthgen.effects import functional as F
+from synthgen.effects import specs
+from synthgen.effects.base import Effect
+from synthgen.frame import Frame, Layer
+from synthgen.geometry import tight_box
 
 
 def _about_center(linear: np.ndarray, W: int, H: int) -> np.ndarray:
@@ -25,24 +28,26 @@ def _about_center(linear: np.ndarray, W: int, H: int) -> np.ndarray:
     return c @ linear @ ci
 
 
-@register
-class Rotate(Effect):
-    name = "rotate"
-    family = "geometric"
-    doc = (
-        "Rotate the whole image by `angle` degrees, either way (a random `direction`), "
-        "zoomed just enough to leave no empty corners."
-    )
-    params = {"angle": Param(0.0, 45.0, "size of the rotation in degrees")}
-    severities = (
-        {"angle": (2, 4)},
-        {"angle": (4, 7)},
-        {"angle": (7, 10)},
-        {"angle": (10, 15)},
-        {"angle": (15, 22)},
-    )
-    geometric = True
-    per_object = False
+class GeometricEffect(Effect):
+    """An effect that is one matrix: subclasses implement ``matrix``."""
+
+    @classmethod
+    def matrix(cls, params: dict[str, Any], canvas_wh: tuple[int, int]) -> np.ndarray:
+        """The 3x3 matrix from input to output pixel coordinates."""
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, frame: Frame, params: dict[str, Any]) -> Frame:
+        return warp_frame(frame, cls.matrix(params, frame.size_wh))
+
+    @classmethod
+    def apply_to_image(cls, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        H, W = image.shape[:2]
+        return F.warp_image(image, cls.matrix(params, (W, H)))
+
+
+class Rotate(GeometricEffect):
+    spec = specs.ROTATE
 
     @classmethod
     def sample_extra(cls, params, rng, canvas_wh):
@@ -59,21 +64,8 @@ class Rotate(Effect):
         return _about_center(np.array([[ct, st, 0], [-st, ct, 0], [0, 0, 1.0]]), W, H)
 
 
-@register
-class Perspective(Effect):
-    name = "perspective"
-    family = "geometric"
-    doc = "A camera tilt: a random quadrilateral inside the image is stretched to fill the frame."
-    params = {"strength": Param(0.0, 0.3, "largest inward corner shift, as a fraction of the size")}
-    severities = (
-        {"strength": (0.02, 0.03)},
-        {"strength": (0.04, 0.05)},
-        {"strength": (0.06, 0.08)},
-        {"strength": (0.09, 0.11)},
-        {"strength": (0.12, 0.15)},
-    )
-    geometric = True
-    per_object = False
+class Perspective(GeometricEffect):
+    spec = specs.PERSPECTIVE
 
     @classmethod
     def sample_extra(cls, params, rng, canvas_wh):
@@ -90,21 +82,8 @@ class Perspective(Effect):
         return cv2.getPerspectiveTransform(src.astype(np.float32), frame.astype(np.float32)).astype(np.float64)
 
 
-@register
-class CropScale(Effect):
-    name = "crop_scale"
-    family = "geometric"
-    doc = "Zoom into a random window covering `scale` of each side, resized to the full frame."
-    params = {"scale": Param(0.3, 1.0, "window side as a fraction of the frame side")}
-    severities = (
-        {"scale": (0.9, 0.95)},
-        {"scale": (0.8, 0.88)},
-        {"scale": (0.7, 0.78)},
-        {"scale": (0.6, 0.68)},
-        {"scale": (0.5, 0.58)},
-    )
-    geometric = True
-    per_object = False
+class CropScale(GeometricEffect):
+    spec = specs.CROP_SCALE
 
     @classmethod
     def sample_extra(cls, params, rng, canvas_wh):
@@ -119,54 +98,43 @@ class CropScale(Effect):
         return np.array([[z, 0, -x0 * z], [0, z, -y0 * z], [0, 0, 1.0]])
 
 
-def _warp(a: np.ndarray, M: np.ndarray, size: tuple[int, int], flags: int, border: int) -> np.ndarray:
-    if abs(M[2, 0]) < 1e-12 and abs(M[2, 1]) < 1e-12:
-        return cv2.warpAffine(a, (M / M[2, 2])[:2], size, flags=flags, borderMode=border, borderValue=0)
-    return cv2.warpPerspective(a, M, size, flags=flags, borderMode=border, borderValue=0)
+EFFECTS = (Rotate, Perspective, CropScale)
 
 
-def warp_scene(
-    image: np.ndarray, id_map: np.ndarray, layers: tuple[Layer, ...], M: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, tuple[Layer, ...]]:
-    """Apply one matrix to the image, the id map and every object's silhouette.
+def warp_layer(layer: Layer, M: np.ndarray, source: F.SourcePixels) -> Layer:
+    """One layer moved by ``M``, each mask warped from its region into its new region.
 
-    The id map and each in-frame silhouette go through the very same nearest-neighbour warp,
-    so a visible pixel stays inside its silhouette. Whole silhouettes (including parts outside
-    the frame) are warped on their own, for the amodal box and area.
+    ``source`` is ``SourcePixels.of(M, frame size)``: the in-frame
+    silhouette is read through it, so it takes exactly the pixels the id map's own warp takes
+    (a visible pixel stays inside its silhouette). The whole silhouette, partly outside the
+    frame, is warped on its own, for the amodal box and area.
     """
-    H, W = id_map.shape
-    size = (W, H)
-    image = _warp(image, M, size, cv2.INTER_LINEAR, cv2.BORDER_REFLECT)
-    id_map = _warp(id_map, M, size, cv2.INTER_NEAREST, cv2.BORDER_CONSTANT)
-    out = []
-    for layer in layers:
-        inframe = np.zeros((H, W), np.uint8)
-        y0, y1, x0, x1 = layer.roi
-        inframe[y0:y1, x0:x1] = layer.amodal_mask
-        inframe = _warp(inframe, M, size, cv2.INTER_NEAREST, cv2.BORDER_CONSTANT).astype(bool)
-        ox, oy = layer.full_origin
-        fh, fw = layer.full_mask.shape
-        Mf = M @ np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1.0]])
-        box = warp_box(Mf, (fw, fh), margin=1)
-        shift = np.array([[1, 0, -box[0]], [0, 1, -box[1]], [0, 0, 1.0]])
-        full = _warp(
-            layer.full_mask.astype(np.uint8), shift @ Mf, (box[2] - box[0], box[3] - box[1]),
-            cv2.INTER_NEAREST, cv2.BORDER_CONSTANT,
-        ).astype(bool)
-        area = max(int(np.count_nonzero(full)), int(np.count_nonzero(inframe)))
-        tb = tight_box(full) or (0, 0, 0, 0)
-        out.append(
-            Layer(
-                instance_id=layer.instance_id,
-                roi=(0, H, 0, W),
-                amodal_mask=inframe,
-                amodal_area=area,
-                amodal_bbox=(tb[0] + box[0], tb[1] + box[1], tb[2], tb[3]),
-                full_mask=full,
-                full_origin=(box[0], box[1]),
-            )
-        )
-    return image, id_map, tuple(out)
+    H, W = source.shape
+    roi = F.warped_roi(M, layer.roi, (W, H))
+    if roi is None:
+        roi, inframe = (0, 0, 0, 0), np.zeros((0, 0), bool)
+    else:
+        inframe = F.gather_roi_mask(layer.inframe_mask, layer.roi, source, roi)
+    whole, origin = F.warp_whole_mask(layer.whole_mask, layer.whole_origin, M)
+    area = max(int(np.count_nonzero(whole)), int(np.count_nonzero(inframe)))
+    tb = tight_box(whole) or (0, 0, 0, 0)
+    return Layer(
+        instance_id=layer.instance_id,
+        roi=roi,
+        inframe_mask=inframe,
+        amodal_area=area,
+        amodal_bbox=(tb[0] + origin[0], tb[1] + origin[1], tb[2], tb[3]),
+        whole_mask=whole,
+        whole_origin=origin,
+    )
 
 
-__all__ = ["CropScale", "Perspective", "Rotate", "warp_scene"]
+def warp_frame(frame: Frame, M: np.ndarray) -> Frame:
+    """Apply one matrix to the image, the id map and every object's masks."""
+    size = frame.size_wh
+    source = F.SourcePixels.of(M, size)
+    return Frame(
+        image=F.warp_image(frame.image, M),
+        id_map=F.warp_labels(frame.id_map, M, size),
+        layers=tuple(warp_layer(layer, M, source) for layer in frame.layers),
+    )

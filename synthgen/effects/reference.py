@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from synthgen.effects.base import REGISTRY
-
-FAMILIES = ("lighting", "weather", "blur", "camera", "geometric")
+from synthgen.effects.specs import FAMILIES, SPECS
 
 
 def _fmt(r: tuple[float, float]) -> str:
@@ -14,7 +12,7 @@ def _fmt(r: tuple[float, float]) -> str:
 
 
 def effect_reference(names: list[str] | None = None, markdown: bool = False) -> str:
-    chosen = sorted(REGISTRY) if not names else names
+    chosen = sorted(SPECS) if not names else names
     out: list[str] = []
     if markdown:
         out += [
@@ -26,28 +24,28 @@ def effect_reference(names: list[str] | None = None, markdown: bool = False) -> 
             "",
         ]
     for family in FAMILIES:
-        members = [n for n in chosen if REGISTRY[n].family == family]
+        members = [n for n in chosen if SPECS[n].family == family]
         if not members:
             continue
         out.append(f"## {family}" if markdown else f"{family.upper()}")
         out.append("")
         for name in members:
-            cls = REGISTRY[name]
-            tags = [t for t, on in (("geometric: labels re-derived", cls.geometric), ("per-object", cls.per_object)) if on]
+            effect = SPECS[name]
+            tags = [t for t, on in (("geometric: labels re-derived", effect.geometric), ("per-object", effect.per_object)) if on]
             if markdown:
-                out += [f"### `{name}`" + (f" ({', '.join(tags)})" if tags else ""), "", cls.doc, ""]
+                out += [f"### `{name}`" + (f" ({', '.join(tags)})" if tags else ""), "", effect.doc, ""]
                 out.append("| parameter | meaning | allowed | " + " | ".join(f"sev {i}" for i in range(1, 6)) + " |")
                 out.append("|---|---|---|" + "---|" * 5)
-                for key, spec in cls.params.items():
-                    sev = " | ".join(_fmt(s[key]) for s in cls.severities)
-                    out.append(f"| `{key}` | {spec.doc} | {_fmt((spec.lo, spec.hi))} | {sev} |")
+                for key, param in effect.params.items():
+                    sev = " | ".join(_fmt(s[key]) for s in effect.severities)
+                    out.append(f"| `{key}` | {param.doc} | {_fmt((param.lo, param.hi))} | {sev} |")
                 out.append("")
             else:
                 out.append(f"  {name}" + (f"  [{', '.join(tags)}]" if tags else ""))
-                out.append(f"    {cls.doc}")
-                for key, spec in cls.params.items():
-                    sev = "  ".join(f"{i + 1}:{_fmt(s[key])}" for i, s in enumerate(cls.severities))
-                    out.append(f"    {key:<12} {spec.doc} (allowed {_fmt((spec.lo, spec.hi))})")
+                out.append(f"    {effect.doc}")
+                for key, param in effect.params.items():
+                    sev = "  ".join(f"{i + 1}:{_fmt(s[key])}" for i, s in enumerate(effect.severities))
+                    out.append(f"    {key:<12} {param.doc} (allowed {_fmt((param.lo, param.hi))})")
                     out.append(f"    {'':<12} severity {sev}")
                 out.append("")
     return "\n".join(out).rstrip() + "\n"
