@@ -121,7 +121,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
             )
     except SynthgenError as err:
         _fail(err)
-    click.echo(summary.line())
+    for line in summary.lines():
+        click.echo(line)
     if cfg.scene.balance is not None:
         from synthgen.generator import Generator
 
@@ -339,7 +340,10 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
             )
     except SynthgenError as err:
         _fail(err)
-    click.echo(f"{num_scenes} scenes x {len(variants(conds, sevs))} variants: {summary.line()}")
+    first, *rest = summary.lines()
+    click.echo(f"{num_scenes} scenes x {len(variants(conds, sevs))} variants: {first}")
+    for line in rest:
+        click.echo(line)
 
 
 @main.command()
