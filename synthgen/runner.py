@@ -46,9 +46,22 @@ from synthgen.config import Config, dump_config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
-from synthgen.io.manifest import MANIFEST, ShardSpec, plan_shards, read_json, write_manifest
+from synthgen.io.manifest import (
+    MANIFEST,
+    ShardSpec,
+    plan_shards,
+    read_json,
+    write_manifest,
+)
 from synthgen.io.outdir import (
-    CONFIG, MERGED_FILES, check_not_an_input, clean_temporaries, clear_run, is_run, prune, run_kind,
+    CONFIG,
+    MERGED_FILES,
+    check_not_an_input,
+    clean_temporaries,
+    clear_run,
+    is_run,
+    prune,
+    run_kind,
     stale_shards,
 )
 from synthgen.worker import FactorySpec, Images, SampleFactory, WorkerContext
@@ -77,6 +90,8 @@ class Summary:
     complete: bool
     merged: bool
     removed: int = 0  # files of the previous run (or of shards no longer part of this one) removed
+    num_images: int = 0  # in the run
+    previous_n: int | None = None  # -n of the run the folder held before
     temporaries: int = 0  # temporary files of killed runs removed
     busy: tuple[str, ...] = ()  # shards left to the other --shard parts writing them
     skipped_assets: tuple[dict[str, str], ...] = ()  # {file, reason}, assets.on_error: skip
@@ -87,7 +102,8 @@ class Summary:
         if self.skipped_shards:
             parts.append(f"{self.skipped_shards} shards already done")
         if self.removed:
-            parts.append(f"removed {self.removed} files of the previous run that are not part of this one")
+            was = f" (it had -n {self.previous_n})" if self.previous_n not in (None, self.num_images) else ""
+            parts.append(f"removed {self.removed} files of the previous run{was} that are not part of this one")
         if self.temporaries:
             parts.append(f"removed {self.temporaries} temporary files of killed runs")
         if self.busy:
@@ -378,6 +394,7 @@ def run(
     with WorkerContext(threads=1) as ctx:
         factory = ctx.factory(spec)  # checks the assets before any file is written
         skipped_assets = _skipped_assets(factory)
+        previous = read_json(out / MANIFEST) or {}
         info = {
             **run_info(cfg, factory.classes, num_images, shard_size, spec.kind),
             "skipped_assets": list(skipped_assets),
@@ -421,6 +438,8 @@ def run(
         complete=manifest["complete"],
         merged=merged,
         removed=removed,
+        num_images=num_images,
+        previous_n=previous.get("num_images"),
         temporaries=temporaries,
         busy=tuple(r["busy"] for r in results if "busy" in r),
         skipped_assets=skipped_assets,
@@ -432,7 +451,7 @@ def _skipped_assets(factory: SampleFactory) -> tuple[dict[str, str], ...]:
     out = []
     for file, reason in factory.library.skipped:
         prefix = f"{file}: "
-        out.append({"file": file, "reason": reason[len(prefix):] if reason.startswith(prefix) else reason})
+        out.append({"file": file, "reason": reason.removeprefix(prefix)})
     return tuple(out)
 
 

@@ -12,13 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
-
-from synthgen.cli import main
-
 from conftest import tiny_config_dict
 
-import yaml
+from synthgen.cli import main
 
 
 def _cli(*args: str):
@@ -67,6 +65,20 @@ def test_overwrite_never_deletes_the_dataset_the_config_reads(cfg_file, real, tm
     result = _cli("generate", pad, "--out", real, "-n", 3, "--overwrite", "-q")
     assert result.exit_code != 0
     assert str(real) in result.output and "assets.scenes" in result.output
+    assert _tree(real) == before
+
+
+def test_refusing_an_input_as_out_never_suggests_overwrite(cfg_file, real, tmp_path):
+    pad = _padding_config(cfg_file, real, tmp_path)
+    result = _cli("generate", pad, "--out", real / "images", "-n", 3, "-q")
+    assert result.exit_code != 0
+    assert "assets.scenes.images" in result.output and "--overwrite" not in result.output
+
+
+def test_overwrite_never_replaces_a_folder_that_holds_no_synthgen_run(cfg_file, real):
+    before = _tree(real)
+    result = _cli("generate", cfg_file, "--out", real, "-n", 3, "--overwrite", "-q")
+    assert result.exit_code != 0 and "holds no synthgen run" in result.output
     assert _tree(real) == before
 
 
@@ -127,6 +139,15 @@ def test_stress_into_a_generate_run_is_refused(cfg_file, tmp_path):
     # same config and shard size (a suite of 2 scenes x (clean, fog 1) has shards of 2): the
     # finished shards of the generate run would verify and be taken as the suite's
     assert _cli("generate", cfg_file, "--out", out, "-n", 4, "--shard-size", 2, "-q").exit_code == 0
+    result = _cli("stress", cfg_file, "--out", out, "-n", 2, "--conditions", "fog", "--severities", "1", "-q")
+    assert result.exit_code != 0
+    assert "generate" in result.output and "stress" in result.output
+
+
+def test_stress_into_a_killed_generate_run_is_refused(cfg_file, tmp_path):
+    out = tmp_path / "out"
+    assert _cli("generate", cfg_file, "--out", out, "-n", 4, "--shard-size", 2, "-q").exit_code == 0
+    (out / "manifest.json").unlink()  # killed before its first manifest: the done records tell the kind
     result = _cli("stress", cfg_file, "--out", out, "-n", 2, "--conditions", "fog", "--severities", "1", "-q")
     assert result.exit_code != 0
     assert "generate" in result.output and "stress" in result.output

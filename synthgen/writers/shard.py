@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.config import OutputConfig
-from synthgen.types import Sample
-from synthgen.writers import coco, yolo
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, done_path, partial_path
+from synthgen.types import Sample
+from synthgen.writers import coco, yolo
 from synthgen.writers.files import encode_id_map, encode_image
 from synthgen.writers.webdataset import TarShardWriter
 
