@@ -81,7 +81,7 @@ def _fail(err: Exception) -> None:
 @click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
 @click.option("--merge/--no-merge", default=None, help="Merge shards into one annotations.json at the end (default: runs up to 200,000 images).")
 @click.option("--verify", is_flag=True, help="When resuming, re-hash every finished file, not just sizes and annotations.")
-@click.option("--overwrite", is_flag=True, help="Replace an output folder made with another config.")
+@click.option("--overwrite", is_flag=True, help="Replace the synthgen run in OUT (only the files it wrote are removed; with --shard, only a run of another config).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def generate(config, out, num_images, seed, workers, formats, overrides, shard_size, part, backend, address, merge, verify, overwrite, quiet) -> None:
     """Generate a labeled dataset into OUT.
@@ -97,6 +97,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     \b
     Work is cut into shards, each written whole and checksummed. Running the same command
     again skips finished shards and redoes the rest, so an interrupted run resumes.
+    OUT may not be or hold a folder the config reads; synthgen removes only files its runs
+    wrote; one run writes into OUT at a time (--shard parts of one run may share it).
 
     \b
     Examples:
@@ -121,7 +123,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
             )
     except SynthgenError as err:
         _fail(err)
-    click.echo(summary.line())
+    for line in summary.lines():
+        click.echo(line)
     if cfg.scene.balance is not None:
         from synthgen.generator import Generator
 
@@ -328,7 +331,7 @@ def effects(names, markdown) -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where shards (scenes) run.")
 @click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
-@click.option("--overwrite", is_flag=True, help="Replace a folder made with another config.")
+@click.option("--overwrite", is_flag=True, help="Replace the synthgen run in OUT (only the files it wrote are removed).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def stress(config, out, num_scenes, conditions, severities, seed, workers, overrides, backend, address, overwrite, quiet) -> None:
     """Render a paired condition grid: each scene clean and under every condition x severity.
@@ -361,7 +364,10 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
             )
     except SynthgenError as err:
         _fail(err)
-    click.echo(f"{num_scenes} scenes x {len(variants(conds, sevs))} variants: {summary.line()}")
+    first, *rest = summary.lines()
+    click.echo(f"{num_scenes} scenes x {len(variants(conds, sevs))} variants: {first}")
+    for line in rest:
+        click.echo(line)
 
 
 @main.command()

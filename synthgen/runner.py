@@ -7,6 +7,27 @@ as a self-contained unit and finished by renaming its done record into place. Re
 same command skips shards whose record verifies and redoes the rest; the bytes of every file
 do not depend on the worker count, the backend, the ``--shard`` split or where a run was
 interrupted.
+
+Users' data is safe (synthgen/io/outdir.py, synthgen/io/lock.py):
+
+- ``--out`` may not be, contain or lie inside any folder or file the config reads (asset folders,
+  real scenes, the real data of ``scene.balance``), even with ``--overwrite``.
+- A run removes only files a synthgen run wrote, as its shards' done records (or the ``.partial``
+  list of a shard killed part-way) name them; a folder that is not empty and holds no synthgen
+  run is refused. ``--overwrite`` replaces a different run (config, kind, shard size) by removing
+  exactly those files; other files in the folder stay.
+- A changed ``-n`` is a smaller or larger run of the same images: the shards that are no longer
+  part of it, and their files, are removed; the rest are kept or redone.
+- One run at a time per folder: a whole run (local or Ray: the driver) holds an exclusive flock
+  on ``OUT/.synthgen.lock`` from start to end; a second run is refused at once, naming the
+  holder's pid. ``--shard I/N`` parts share the lock instead, so that parts from several
+  processes or machines can fill one folder together; each claims the shard it writes
+  (``shards/.shard-NNNNNN.claim``), a shard claimed by another part is left to it, and only a part
+  that finds the folder free may clear it. With ``--shard``, ``--overwrite`` replaces only a
+  different run, so every part can be given the same command.
+- While it holds the folder alone, a run removes the temporaries (``.<name>.tmp<pid>``) that
+  killed runs left behind.
+- The manifest records the kind of run (``generate``, ``stress``); a different kind is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +35,6 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -25,14 +45,31 @@ from typing import Any
 from synthgen.config import Config, dump_config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
-from synthgen.io.manifest import ShardSpec, plan_shards, read_json, write_manifest
-from synthgen.worker import FactorySpec, Images, WorkerContext
+from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
+from synthgen.io.manifest import (
+    MANIFEST,
+    ShardSpec,
+    plan_shards,
+    read_json,
+    write_manifest,
+)
+from synthgen.io.outdir import (
+    CONFIG,
+    MERGED_FILES,
+    check_not_an_input,
+    clean_temporaries,
+    clear_run,
+    is_run,
+    prune,
+    run_kind,
+    stale_shards,
+)
+from synthgen.worker import FactorySpec, Images, SampleFactory, WorkerContext
 from synthgen.writers.merge import merge_run
 from synthgen.writers.shard import ShardWriter, verify_shard
 
 MERGE_LIMIT = 200_000  # runs up to this size end as one annotations.json; bigger ones: `synthgen merge`
-MERGED_FILES = ("annotations.json", "metadata.jsonl", "data.yaml")
-OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset")
+SKIPPED_LISTED = 10  # skipped asset files named in the closing summary (all are in manifest.json)
 
 
 def auto_shard_size(num_images: int) -> int:
@@ -52,24 +89,50 @@ class Summary:
     out: Path
     complete: bool
     merged: bool
+    removed: int = 0  # files of the previous run (or of shards no longer part of this one) removed
+    num_images: int = 0  # in the run
+    previous_n: int | None = None  # -n of the run the folder held before
+    temporaries: int = 0  # temporary files of killed runs removed
+    busy: tuple[str, ...] = ()  # shards left to the other --shard parts writing them
+    skipped_assets: tuple[dict[str, str], ...] = ()  # {file, reason}, assets.on_error: skip
 
     def line(self) -> str:
         rate = self.images / self.seconds if self.seconds > 0 else 0.0
         parts = [f"wrote {self.images} images, {self.instances} instances in {self.seconds:.1f} s ({rate:.1f} images/s)"]
         if self.skipped_shards:
             parts.append(f"{self.skipped_shards} shards already done")
+        if self.removed:
+            was = f" (it had -n {self.previous_n})" if self.previous_n not in (None, self.num_images) else ""
+            parts.append(f"removed {self.removed} files of the previous run{was} that are not part of this one")
+        if self.temporaries:
+            parts.append(f"removed {self.temporaries} temporary files of killed runs")
+        if self.busy:
+            parts.append(f"{len(self.busy)} shards left to the parts writing them ({self.busy[0]})")
+        if self.skipped_assets:
+            parts.append(f"skipped {len(self.skipped_assets)} broken asset files")
         if not self.complete:
             parts.append("run not complete yet (other shards pending)")
         elif not self.merged:
             parts.append("shards kept; `synthgen merge` makes one annotations.json")
         return "; ".join(parts) + f" -> {self.out}"
 
+    def lines(self) -> list[str]:
+        """The closing summary: ``line()``, then the asset files skipped and why."""
+        out = [self.line()]
+        if self.skipped_assets:
+            out.append(f"skipped asset files (assets.on_error: skip; all {len(self.skipped_assets)} in manifest.json):")
+            out += [f"  {s['file']}: {s['reason']}" for s in self.skipped_assets[:SKIPPED_LISTED]]
+            if len(self.skipped_assets) > SKIPPED_LISTED:
+                out.append(f"  ... and {len(self.skipped_assets) - SKIPPED_LISTED} more")
+        return out
 
-def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size: int) -> dict[str, Any]:
+
+def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size: int, kind: str = "generate") -> dict[str, Any]:
     """What a run is, as its manifest.json records it (before the state of its shards)."""
     from synthgen.version import __version__
 
     return {
+        "kind": kind,
         "config_digest": cfg.digest(),
         "seed": cfg.seed,
         "num_images": num_images,
@@ -86,17 +149,35 @@ def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size:
 
 
 def run_shard(
-    ctx: WorkerContext, spec: FactorySpec, out: str, shard: ShardSpec, tick: Callable[[int], None] | None = None
+    ctx: WorkerContext,
+    spec: FactorySpec,
+    out: str,
+    shard: ShardSpec,
+    tick: Callable[[int], None] | None = None,
+    claim: bool = False,
 ) -> dict[str, Any]:
-    """Make and write one shard's samples; returns its summary (the done record stays on disk)."""
-    factory = ctx.factory(spec)
-    cfg = factory.config
-    writer = ShardWriter(Path(out), shard, cfg.output, cfg.labels.amodal_masks)
-    for index in range(shard.start, shard.stop):
-        writer.add(factory.sample(index))
-        if tick is not None:
-            tick(1)
-    record = writer.finish()
+    """Make and write one shard's samples; returns its summary (the done record stays on disk).
+
+    ``claim`` (``--shard`` parts, which share the folder): hold the shard's claim while writing
+    it; a shard another part has claimed, or finished meanwhile, is left as it is.
+    """
+    held = claim_shard(Path(out), shard.name) if claim else None
+    if isinstance(held, str):
+        return {"shard": shard.id, "images": 0, "instances": 0, "busy": f"shard {shard.id}: {held}"}
+    try:
+        if held is not None and verify_shard(Path(out), shard) is not None:
+            return {"shard": shard.id, "images": 0, "instances": 0}
+        factory = ctx.factory(spec)
+        cfg = factory.config
+        writer = ShardWriter(Path(out), shard, cfg.output, cfg.labels.amodal_masks, spec.kind)
+        for index in range(shard.start, shard.stop):
+            writer.add(factory.sample(index))
+            if tick is not None:
+                tick(1)
+        record = writer.finish()
+    finally:
+        if held is not None:
+            held.release()
     return {"shard": shard.id, "images": record["images"], "instances": record["instances"]}
 
 
@@ -118,13 +199,13 @@ def _init_pool(queue) -> None:
     _process_context()
 
 
-def _pool_task(args: tuple[FactorySpec, str, ShardSpec]) -> dict[str, Any]:
-    spec, out, shard = args
-    return run_shard(_process_context(), spec, out, shard, tick=_QUEUE.put)
+def _pool_task(args: tuple[FactorySpec, str, ShardSpec, bool]) -> dict[str, Any]:
+    spec, out, shard, claim = args
+    return run_shard(_process_context(), spec, out, shard, tick=_QUEUE.put, claim=claim)
 
 
-def _ray_task(spec: FactorySpec, out: str, shard: ShardSpec) -> dict[str, Any]:
-    return run_shard(_process_context(), spec, out, shard)
+def _ray_task(spec: FactorySpec, out: str, shard: ShardSpec, claim: bool) -> dict[str, Any]:
+    return run_shard(_process_context(), spec, out, shard, claim=claim)
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,10 +213,10 @@ def _ray_task(spec: FactorySpec, out: str, shard: ShardSpec) -> dict[str, Any]:
 
 
 def _run_local(
-    ctx: WorkerContext, spec: FactorySpec, out: Path, todo: list[ShardSpec], workers: int, tick
+    ctx: WorkerContext, spec: FactorySpec, out: Path, todo: list[ShardSpec], workers: int, tick, claim: bool
 ) -> list[dict]:
     if workers <= 1 or len(todo) <= 1:
-        return [run_shard(ctx, spec, str(out), s, tick) for s in todo]
+        return [run_shard(ctx, spec, str(out), s, tick, claim) for s in todo]
     mp_ctx = mp.get_context("spawn")  # no forked OpenCV/BLAS thread state; the same path everywhere
     queue = mp_ctx.Queue()
     stop = threading.Event()
@@ -151,13 +232,13 @@ def _run_local(
     reader.start()
     try:
         with mp_ctx.Pool(min(workers, len(todo)), initializer=_init_pool, initargs=(queue,)) as pool:
-            return list(pool.imap_unordered(_pool_task, [(spec, str(out), s) for s in todo]))
+            return list(pool.imap_unordered(_pool_task, [(spec, str(out), s, claim) for s in todo]))
     finally:
         stop.set()
         reader.join()
 
 
-def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str | None, tick) -> list[dict]:
+def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str | None, tick, claim: bool) -> list[dict]:
     try:
         import ray
     except ImportError:
@@ -166,7 +247,7 @@ def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str |
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports unless the user opts in
         ray.init(address=address, include_dashboard=False, logging_level="warning")
     task = ray.remote(num_cpus=1)(_ray_task)
-    pending = {task.remote(spec, str(out.resolve()), s): s for s in todo}
+    pending = {task.remote(spec, str(out.resolve()), s, claim): s for s in todo}
     results = []
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
@@ -182,41 +263,86 @@ def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str |
 # The driver
 
 
-def prepare_output(out: Path, cfg: Config, info: dict[str, Any], overwrite: bool) -> None:
-    """Refuse to mix two different runs in one folder; clear merged files a new run replaces."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} exists and is not a folder")
-    cfg_file = out / "config.yaml"
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        if not cfg_file.exists():
+def config_inputs(cfg: Config) -> list[tuple[str, Path]]:
+    """Every file and folder a run reads, as (config key, path)."""
+    a = cfg.assets
+    found = [("assets.objects", a.objects), ("assets.backgrounds", a.backgrounds), ("assets.distractors", a.distractors)]
+    if a.scenes is not None:
+        found += [(f"assets.scenes.{k}", getattr(a.scenes, k)) for k in ("coco", "images", "yolo")]
+    if cfg.scene.balance is not None:
+        found.append(("scene.balance.real", cfg.scene.balance.real))
+    return [(key, Path(path)) for key, path in found if path is not None]
+
+
+def _differences(out: Path, cfg: Config, info: dict[str, Any]) -> list[str]:
+    """How the run in ``out`` differs from the one asked for (empty: the same run, resumable)."""
+    found = []
+    kind = run_kind(out)
+    if kind is not None and kind != info["kind"]:
+        found.append(f"a `{kind}` run, and this is a `{info['kind']}` run (they would share files)")
+    cfg_file = out / CONFIG
+    if not cfg_file.is_file() or cfg_file.read_text() != dump_config(cfg):
+        found.append(f"a run made with a different config (see {cfg_file})")
+    old = read_json(out / MANIFEST)
+    if old and old.get("shard_size") != info["shard_size"]:
+        hint = ""
+        if old.get("num_images") != info["num_images"]:
+            hint = f"; -n {old.get('num_images')} -> {info['num_images']} changes the default shard size"
+        found.append(
+            f"a run written with --shard-size {old.get('shard_size')}, not {info['shard_size']}{hint} "
+            "(use the same value to resume)"
+        )
+    return found
+
+
+def prepare_output(
+    out: Path, cfg: Config, info: dict[str, Any], plan: list[ShardSpec], overwrite: bool, exclusive: bool, part: bool
+) -> tuple[int, int]:
+    """Make ``out`` ready for the run ``info`` describes, under its lock; returns (files of an old
+    run removed, temporaries removed). ``exclusive``: no other process writes into ``out``."""
+    if any(p.name != LOCK_NAME for p in out.iterdir()):
+        if not is_run(out):
             raise OutputError(
-                f"--out {out} is not empty and holds no synthgen run (no config.yaml); "
-                "choose an empty folder, or pass --overwrite to replace its contents"
+                f"--out {out} is not empty and holds no synthgen run (no config.yaml); synthgen writes only "
+                "into an empty folder or one of its own runs, and removes only files it wrote: "
+                "choose an empty or new folder"
             )
-        if cfg_file.read_text() != dump_config(cfg):
+        different = _differences(out, cfg, info)
+        removed = 0
+        if different and not overwrite:
             raise OutputError(
-                f"--out {out} holds a run made with a different config (see {cfg_file}); "
-                "pass --overwrite to replace it, or choose another folder"
+                f"--out {out} holds {different[0]}; choose another folder, or pass --overwrite to replace "
+                "that run (only the files it wrote are removed)"
             )
-        old = read_json(out / "manifest.json")
-        if old and old.get("shard_size") != info["shard_size"]:
+        if (different or (overwrite and not part)) and not exclusive:
             raise OutputError(
-                f"--out {out} was written with --shard-size {old.get('shard_size')}, not {info['shard_size']}; "
-                "use the same value to resume, or --overwrite"
+                f"--out {out} holds {different[0] if different else 'a run'} and other --shard parts are "
+                "writing into it; it can be replaced only when none is running"
             )
+        if different or (overwrite and not part):  # a whole run with --overwrite starts afresh
+            removed += clear_run(out)
+        if exclusive:
+            removed += prune(out, plan)  # another -n, or shards killed part-way
+            temporaries = clean_temporaries(out)
+        else:
+            stale = stale_shards(out, plan)
+            if stale:
+                raise OutputError(
+                    f"--out {out} holds shards of a run with another -n ({stale[0]}) and other --shard parts "
+                    "are writing into it; give every part the same -n"
+                )
+            temporaries = 0
+    else:
+        removed = temporaries = 0
     try:
-        if overwrite and out.is_dir():
-            for sub in OUTPUT_DIRS:
-                shutil.rmtree(out / sub, ignore_errors=True)
-            for name in (*MERGED_FILES, "manifest.json", "config.yaml"):
-                (out / name).unlink(missing_ok=True)
-        out.mkdir(parents=True, exist_ok=True)
         for name in MERGED_FILES:  # they would go stale: the run merges again when complete
             (out / name).unlink(missing_ok=True)
+        cfg_file = out / CONFIG
         if not cfg_file.exists() or cfg_file.read_text() != dump_config(cfg):
             atomic_write(cfg_file, dump_config(cfg).encode())
     except OSError as exc:
         raise OutputError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
+    return removed, temporaries
 
 
 def parse_part(text: str | None) -> tuple[int, int] | None:
@@ -262,31 +388,47 @@ def run(
     if backend not in ("local", "ray"):
         raise OutputError(f"--backend {backend!r}: choose local or ray")
     out = Path(out)
+    check_not_an_input(out, config_inputs(cfg))  # before anything is read or written
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} exists and is not a folder")
     with WorkerContext(threads=1) as ctx:
         factory = ctx.factory(spec)  # checks the assets before any file is written
-        info = {**run_info(cfg, factory.classes, num_images, shard_size), **(extra_info or {})}
-        prepare_output(out, cfg, info, overwrite)
-
+        skipped_assets = _skipped_assets(factory)
+        previous = read_json(out / MANIFEST) or {}
+        info = {
+            **run_info(cfg, factory.classes, num_images, shard_size, spec.kind),
+            "skipped_assets": list(skipped_assets),
+            **(extra_info or {}),
+        }
         shards = plan_shards(num_images, shard_size)
-        mine = [s for s in shards if part is None or s.id % part[1] == part[0]]
-        todo = [s for s in mine if verify_shard(out, s, full=verify) is None]
-        skipped = len(mine) - len(todo)
-        if on_plan is not None:
-            on_plan(sum(len(s) for s in todo), skipped)
-        tick = progress or (lambda n: None)
-        start = time.perf_counter()
-        if backend == "ray":
-            results = _run_ray(spec, out, todo, address, tick)
-        else:
-            results = _run_local(ctx, spec, out, todo, workers, tick)
-        seconds = time.perf_counter() - start
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
+        with FolderLock(out, shared=part is not None) as lock:
+            removed, temporaries = prepare_output(out, cfg, info, shards, overwrite, lock.exclusive, part is not None)
+            lock.share()
 
-    manifest = write_manifest(out, info, shards)
-    do_merge = merge if merge is not None else num_images <= MERGE_LIMIT
-    merged = False
-    if manifest["complete"] and do_merge:
-        merge_run(out)
-        merged = True
+            mine = [s for s in shards if part is None or s.id % part[1] == part[0]]
+            todo = [s for s in mine if verify_shard(out, s, full=verify) is None]
+            skipped = len(mine) - len(todo)
+            if on_plan is not None:
+                on_plan(sum(len(s) for s in todo), skipped)
+            tick = progress or (lambda n: None)
+            start = time.perf_counter()
+            claim = part is not None
+            if backend == "ray":
+                results = _run_ray(spec, out, todo, address, tick, claim)
+            else:
+                results = _run_local(ctx, spec, out, todo, workers, tick, claim)
+            seconds = time.perf_counter() - start
+
+            manifest = write_manifest(out, info, shards)
+            do_merge = merge if merge is not None else num_images <= MERGE_LIMIT
+            merged = False
+            if manifest["complete"] and do_merge:
+                merge_run(out)
+                merged = True
     return Summary(
         images=sum(r["images"] for r in results),
         instances=sum(r["instances"] for r in results),
@@ -295,7 +437,22 @@ def run(
         out=out,
         complete=manifest["complete"],
         merged=merged,
+        removed=removed,
+        num_images=num_images,
+        previous_n=previous.get("num_images"),
+        temporaries=temporaries,
+        busy=tuple(r["busy"] for r in results if "busy" in r),
+        skipped_assets=skipped_assets,
     )
+
+
+def _skipped_assets(factory: SampleFactory) -> tuple[dict[str, str], ...]:
+    """The asset files the run's library skipped (``assets.on_error: skip``), with the reason."""
+    out = []
+    for file, reason in factory.library.skipped:
+        prefix = f"{file}: "
+        out.append({"file": file, "reason": reason.removeprefix(prefix)})
+    return tuple(out)
 
 
 def generate(

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -107,6 +108,7 @@ def _variant_config(base: Config, condition: str, severity: int) -> Config:
 class Suite:
     """A stress suite as a factory spec: sample ``k`` is scene ``k // V`` in variant ``k % V``."""
 
+    kind: ClassVar[str] = "stress"
     config_json: str
     conditions: tuple[str, ...]
     severities: tuple[int, ...]
@@ -124,6 +126,7 @@ class SuiteFactory:
         self.gens = {v: ctx.generator(_variant_config(self.config, *v)) for v in self.variants if v[0] != OCCLUSION}
         self.clean = self.gens[("clean", 0)]
         self.classes = self.clean.classes
+        self.library = self.clean.library
 
     def sample(self, index: int) -> Sample:
         scene_id, variant = divmod(index, len(self.variants))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import cv2
 
@@ -32,12 +32,15 @@ LIBRARIES = 2  # asset libraries a worker keeps (least recently used goes first)
 class SampleFactory(Protocol):
     config: Config  # the run's config: output formats and label options for the writers
     classes: tuple[str, ...]  # category id = position + 1
+    library: AssetLibrary  # its assets (the runner lists the files skipped with on_error: skip)
 
     def sample(self, index: int) -> Sample: ...
 
 
 class FactorySpec(Protocol):
     """Picklable and comparable: equal specs build factories that make the same samples."""
+
+    kind: ClassVar[str]  # the kind of run, as the manifest records it: "generate", "stress"
 
     def build(self, ctx: WorkerContext) -> SampleFactory: ...
 
@@ -46,6 +49,7 @@ class FactorySpec(Protocol):
 class Images:
     """A plain run: sample ``index`` = ``Generator(config).sample(index)``."""
 
+    kind: ClassVar[str] = "generate"
     config_json: str
 
     def build(self, ctx: WorkerContext) -> Generator:

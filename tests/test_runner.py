@@ -24,6 +24,7 @@ import yaml
 from synthgen.config import load_config
 from synthgen.errors import OutputError
 from synthgen.generator import Generator
+from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
 from synthgen.io.manifest import plan_shards
 from synthgen.runner import generate
 from synthgen.worker import Images, WorkerContext
@@ -47,10 +48,7 @@ def _digests(folder: Path) -> dict[str, str]:
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             rel = str(p.relative_to(folder))
-            data = p.read_bytes()
-            if rel == "data.yaml":  # holds the folder's absolute path; compare the rest
-                data = yaml.safe_dump({k: v for k, v in yaml.safe_load(data).items() if k != "path"}).encode()
-            out[rel] = hashlib.sha256(data).hexdigest()
+            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 
 
@@ -132,9 +130,9 @@ def test_kill_9_mid_run_then_resume_gives_the_same_bytes(tiny_assets, tmp_path):
     done = [s for s in plan_shards(40, 6) if (out / "shards" / f"{s.name}.done.json").exists()]
     assert 2 <= len(done) < 7
     assert all(verify_shard(out, s, full=True) is not None for s in done)
+    assert (out / LOCK_NAME).exists()  # left by the killed run; its flock died with it
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for p in out.rglob(".*"):  # a killed process's temporaries stay hidden, never part of the data
-        p.unlink()
+    assert not list(out.rglob(".*"))  # the resumed run took the lock, removed the temporaries and let go
     assert _digests(out) == _digests(reference)
 
 
@@ -255,3 +253,59 @@ def test_a_worker_context_sets_opencv_threads_only_while_entered():
     assert cv2.getNumThreads() == before
     with WorkerContext(threads=None):
         assert cv2.getNumThreads() == before
+
+
+def test_a_whole_run_is_refused_while_parts_write_and_parts_share_the_folder(cfg, tmp_path, reference):
+    out = tmp_path / "parts"
+    out.mkdir()
+    other_part = FolderLock(out, shared=True).acquire()  # a --shard part of another process, running
+    other_part.share()
+    try:
+        with pytest.raises(OutputError, match=rf"in use by a --shard part \(pid {os.getpid()}\)"):
+            generate(cfg, out, 40, shard_size=6)
+        assert not (out / "config.yaml").exists()  # refused before anything was written
+        first = generate(cfg, out, 40, shard_size=6, part=(0, 2))  # parts join each other
+        assert first.images == 22 and not first.complete  # shards 0, 2, 4, 6
+        claim = claim_shard(out, "shard-000001")  # the other part is writing shard 1
+        second = generate(cfg, out, 40, shard_size=6, part=(1, 2))
+        assert second.busy and "shard 1" in second.busy[0] and not second.complete
+        claim.release()
+        third = generate(cfg, out, 40, shard_size=6, part=(1, 2))
+        assert third.images == 6 and third.complete
+    finally:
+        other_part.release()
+    assert not (out / LOCK_NAME).exists()  # the last holder removes the lock file
+    assert _digests(out) == reference
+
+
+def test_a_part_is_refused_while_a_whole_run_holds_the_folder(cfg, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    busy = rf"in use by a synthgen run \(pid {os.getpid()}\)"
+    with FolderLock(out, shared=False), pytest.raises(OutputError, match=busy):
+        generate(cfg, out, 12, shard_size=6, part=(0, 2))
+    generate(cfg, out, 12, shard_size=6, part=(0, 2))  # free again
+
+
+def test_overwrite_with_shard_parts_replaces_only_a_different_run(cfg, tmp_path, reference):
+    out = tmp_path / "parts"
+    other = load_config(data={**json.loads(cfg.model_dump_json()), "seed": 99})
+    generate(other, out, 40, shard_size=6)
+    # every part gets the same command: the first replaces the old run, the next keeps its work
+    generate(cfg, out, 40, shard_size=6, part=(0, 2), overwrite=True)
+    s = generate(cfg, out, 40, shard_size=6, part=(1, 2), overwrite=True)
+    assert s.complete and s.removed == 0
+    assert _digests(out) == reference
+
+
+def test_a_changed_n_removes_only_the_shards_no_longer_in_the_run(cfg, tmp_path):
+    out = tmp_path / "out"
+    generate(cfg, out, 40, shard_size=6)
+    (out / "images" / "mine.jpg").write_bytes(b"user file")
+    s = generate(cfg, out, 14, shard_size=6)
+    assert s.skipped_shards == 2 and s.images == 2  # shards 0 and 1 kept, shard 2 shrinks: redone
+    assert s.removed > 0
+    names = sorted(p.name for p in (out / "images").iterdir())
+    assert names == [f"{i:08d}.jpg" for i in range(14)] + ["mine.jpg"]
+    assert sorted(p.name for p in (out / "webdataset").iterdir()) == [f"shard-{i:06d}.tar" for i in range(3)]
+    assert json.loads((out / "manifest.json").read_text())["num_images"] == 14

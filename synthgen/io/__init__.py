@@ -11,6 +11,9 @@
     webdataset  synthgen's WebDataset tars, streamed sample by sample
     layout      which of these a path holds
     real        real labeled datasets as images with instances (extract, real scenes, balance)
+    outdir      what a run may do in its output folder: never write into an input, remove only
+                its own files
+    lock        one run per output folder (flock), --shard parts sharing it and claiming shards
 
 ``rle`` is a leaf the label stage may use, and ``images`` depends on nothing but ``errors``
 (the asset library reads cutouts and backgrounds with it); the rest sits above the generator

@@ -43,6 +43,12 @@ def done_path(out: Path, shard: ShardSpec) -> Path:
     return out / "shards" / f"{shard.name}.done.json"
 
 
+def partial_path(out: Path, shard: ShardSpec) -> Path:
+    """The list of files a shard has started to write (one path a line), while it has no done
+    record: what a replaced or shrunk run removes of a shard that was killed part-way."""
+    return out / "shards" / f"{shard.name}.partial"
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
     """A JSON object from ``path``, or None when it is missing, unreadable or not an object."""
     try:

@@ -74,7 +74,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 _link_tree(run / sub, dest / sub)
         shutil.copy2(run / "config.yaml", dest / "config.yaml")
     if "yolo" in manifest["formats"]:
-        atomic_write(dest / "data.yaml", yolo.data_yaml(dest, tuple(manifest["classes"])).encode())
+        atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"])).encode())
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
 
 

@@ -5,9 +5,12 @@
     OUT/shards/shard-000003.jsonl        the shard's metadata lines
     OUT/webdataset/shard-000003.tar      the shard's samples (format webdataset)
     OUT/shards/shard-000003.done.json    written last: counts, and size + sha256 of every file
+    OUT/shards/shard-000003.partial      while the shard is written: each file it starts, one a line
 
 Every file goes to a temporary name and is renamed when whole; the done record is renamed into
-place only after all of them, so a shard killed at any moment never looks finished.
+place only after all of them, so a shard killed at any moment never looks finished. The done
+record (or, for a shard killed part-way, its ``.partial`` list) names every file the shard wrote:
+the only files a later run removes (synthgen/io/outdir.py).
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.config import OutputConfig
+from synthgen.io.files import atomic_write
+from synthgen.io.manifest import ShardSpec, done_path, partial_path
 from synthgen.types import Sample
 from synthgen.writers import coco, yolo
-from synthgen.io.files import atomic_write
-from synthgen.io.manifest import ShardSpec, done_path
 from synthgen.writers.files import encode_id_map, encode_image
 from synthgen.writers.webdataset import TarShardWriter
 
@@ -33,11 +36,12 @@ def _digest(data: bytes) -> list:
 class ShardWriter:
     """Collects one shard's files; ``finish`` writes the run-wide pieces and the done record."""
 
-    def __init__(self, out: Path, shard: ShardSpec, cfg: OutputConfig, amodal: bool) -> None:
+    def __init__(self, out: Path, shard: ShardSpec, cfg: OutputConfig, amodal: bool, kind: str = "generate") -> None:
         self.out = out
         self.shard = shard
         self.cfg = cfg
         self.amodal = amodal
+        self.kind = kind
         self.files: dict[str, list] = {}
         self.images: list[dict[str, Any]] = []
         self.annotations: list[dict[str, Any]] = []
@@ -49,12 +53,19 @@ class ShardWriter:
         ):
             (out / sub).mkdir(parents=True, exist_ok=True)
         (out / "shards").mkdir(parents=True, exist_ok=True)
+        self.partial = open(partial_path(out, shard), "a")  # appends to the list of an attempt killed before
         self.tar = None
         if "webdataset" in cfg.formats:
             (out / "webdataset").mkdir(parents=True, exist_ok=True)
+            self._started(f"webdataset/{shard.name}.tar")
             self.tar = TarShardWriter(out / "webdataset" / f"{shard.name}.tar")
 
+    def _started(self, rel: str) -> None:
+        self.partial.write(rel + "\n")
+        self.partial.flush()
+
     def _put(self, rel: str, data: bytes) -> None:
+        self._started(rel)
         atomic_write(self.out / rel, data)
         self.files[rel] = _digest(data)
 
@@ -88,6 +99,7 @@ class ShardWriter:
         if self.tar is not None:
             self.files[f"webdataset/{self.shard.name}.tar"] = self.tar.close()
         record = {
+            "kind": self.kind,
             "shard": self.shard.id,
             "start": self.shard.start,
             "stop": self.shard.stop,
@@ -96,6 +108,8 @@ class ShardWriter:
             "files": dict(sorted(self.files.items())),
         }
         atomic_write(done_path(self.out, self.shard), (json.dumps(record, indent=1) + "\n").encode())
+        self.partial.close()
+        partial_path(self.out, self.shard).unlink(missing_ok=True)
         return record
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import yaml
@@ -104,9 +102,12 @@ def label_text(sample: Sample, task: str) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def data_yaml(out: Path, classes: tuple[str, ...]) -> str:
+def data_yaml(classes: tuple[str, ...]) -> str:
+    """data.yaml with paths relative to its own folder, so a copied or moved dataset trains on
+    itself. It has no ``path:`` key on purpose: Ultralytics (``check_det_dataset``) resolves a
+    relative ``path:`` against the working directory or its datasets folder, never the yaml's
+    folder; without one it uses the folder the yaml is in, from any working directory."""
     doc = {
-        "path": str(out.resolve()),
         "train": "images",
         "val": "images",
         "nc": len(classes),
