@@ -12,6 +12,7 @@ import json
 import tarfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -65,9 +66,7 @@ def _many_instances_tar(path: Path, n: int = 300) -> np.ndarray:
         anns.append({"id": 1000 + k, "image_id": 1, "category_id": 1 + k % 2, "bbox": [x, y, 3, 2], "area": 6,
                      "segmentation": encode_rle(ids == k), "iscrowd": 0})
     doc = {"image": {"id": 1, "file_name": "00000000.png", "width": W, "height": H, "index": 0}, "annotations": anns, "metadata": {}}
-    import cv2
-
-    ok, png = cv2.imencode(".png", np.zeros((H, W, 3), np.uint8))
+    _, png = cv2.imencode(".png", np.zeros((H, W, 3), np.uint8))
     members = {"png": png.tobytes(), "ids.png": encode_id_map(ids), "json": json.dumps(doc).encode()}
     with tarfile.open(path, "w") as tf:
         for ext in sorted(members):
@@ -261,3 +260,28 @@ def test_coco_folder_names_a_box_only_annotation(tiny_assets, tmp_path):
         ds[i]
     _, target = CocoFolder(out, masks=False)[i]
     assert "masks" not in target and len(target["boxes"]) == len(target["labels"]) > 0
+
+
+def test_coco_folder_applies_transforms_to_image_and_target(tiny_assets, tmp_path):
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    from synthgen.dataset import CocoFolder
+
+    out = tmp_path / "run"
+    generate(_config(tiny_assets, ["coco"]), out, 2, shard_size=2)
+    flipped = CocoFolder(out, transforms=lambda image, target: (image.flip(-1), {**target, "seen": True}))
+    (image, target), (plain, _) = flipped[0], CocoFolder(out)[0]
+    assert target["seen"] and torch.equal(image, plain.flip(-1))
+
+
+def test_coco_folder_wraps_tv_tensors_when_torchvision_imports(tiny_assets, tmp_path):
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    from synthgen.dataset import CocoFolder, _tv_tensors
+
+    tv = _tv_tensors()
+    if tv is None:
+        pytest.skip("torchvision is not installed (or does not import beside this torch): plain tensors, as tested above")
+    out = tmp_path / "run"
+    generate(_config(tiny_assets, ["coco"]), out, 2, shard_size=2)
+    image, target = CocoFolder(out)[0]
+    assert isinstance(image, tv.Image) and isinstance(target["masks"], tv.Mask)
+    assert isinstance(target["boxes"], tv.BoundingBoxes) and tuple(target["boxes"].canvas_size) == (72, 96)
