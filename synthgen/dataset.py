@@ -7,21 +7,41 @@
     for batch in DataLoader(ds, batch_size=None, num_workers=4): ...
 
 Indices are split across DataLoader workers without overlap (worker k takes k, k+W, k+2W, ...),
-and sample i is the same image that `synthgen generate` writes as index i. Needs
-``pip install 'synthgen[torch]'``.
+and sample i is the same image that `synthgen generate` writes as index i.
+
+Batches of detection samples hold a different number of objects per image, which the default
+collate cannot stack: pass ``collate_fn=collate`` (images stacked when they share a size,
+everything else as lists, one entry per image):
+
+    loader = DataLoader(ds, batch_size=8, num_workers=4, collate_fn=collate)
+
+A written COCO folder (a run, a merged or a combined dataset) reads back as a map-style dataset
+in torchvision's ``CocoDetection`` + ``tv_tensors`` convention: ``CocoFolder("out/")[i]`` is
+``(image, target)``, image 3 x H x W uint8, target ``boxes`` (N x 4 float32, XYXY), ``labels``
+(int64 category ids), ``masks`` (N x H x W bool), ``image_id``, ``area``, ``iscrowd``. When
+torchvision imports, they are ``tv_tensors.Image``/``BoundingBoxes``/``Mask`` (so v2 transforms
+move boxes and masks with the pixels); without it, plain tensors of the same shapes and dtypes.
+
+Needs ``pip install 'synthgen[torch]'``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from synthgen.config import Config, load_config
+from synthgen.errors import AssetError
+from synthgen.io.coco import ENTRY_FIELDS, SeenIds, annotation_mask, image_shape, image_where, read_coco
+from synthgen.io.images import read_rgb
+from synthgen.io.issues import DatasetError, Issue, raise_first
+from synthgen.io.layout import detect_layout
 from synthgen.types import Sample
 from synthgen.worker import Images, WorkerContext
 
@@ -71,3 +91,123 @@ class SyntheticDataset(IterableDataset):
             for index in self.indices():
                 sample = factory.sample(index)
                 yield self.transform(sample) if self.transform else sample
+
+
+def _stack(images: list) -> torch.Tensor | list:
+    """One B x C x H x W tensor when every image is a tensor of one shape, else the list."""
+    if all(isinstance(im, torch.Tensor) for im in images) and len({tuple(im.shape) for im in images}) == 1:
+        return torch.stack(images)
+    return list(images)
+
+
+def collate(batch: list) -> Any:
+    """``collate_fn`` for detection batches, where images hold different numbers of objects.
+
+    Dict items (SyntheticDataset's): a dict of the same keys, ``image`` stacked (B x 3 x H x W)
+    when all images share a size, every other key a list with one entry per image.
+    ``(image, target)`` pairs (CocoFolder's): ``(images, [target, ...])``, images stacked the
+    same way.
+    """
+    if not batch:
+        return batch
+    first = batch[0]
+    if isinstance(first, dict):
+        out = {k: [item[k] for item in batch] for k in first}
+        if "image" in out:
+            out["image"] = _stack(out["image"])
+        return out
+    if isinstance(first, (tuple, list)) and len(first) == 2:
+        images, targets = zip(*batch)
+        return _stack(list(images)), list(targets)
+    raise TypeError(f"collate takes dict items or (image, target) pairs, not {type(first).__name__}")
+
+
+@functools.cache
+def _tv_tensors() -> Any:
+    """torchvision.tv_tensors, or None when torchvision is not installed (or does not import
+    beside this torch)."""
+    try:
+        from torchvision import tv_tensors
+    except (ImportError, RuntimeError, AttributeError):
+        return None
+    return tv_tensors
+
+
+class CocoFolder(Dataset):
+    """A written COCO dataset as a map-style dataset: ``(image, target)`` per image, in file order.
+
+    ``path`` is a folder with ``annotations.json`` and ``images/`` (or an unmerged run's
+    ``shards/shard-*.coco.json``), or a COCO json file with ``images`` naming its image folder.
+    ``transforms(image, target)`` (torchvision v2 style) is applied to each item. ``masks=False``
+    leaves masks out (for box-only datasets; with masks, a box-only annotation is an error).
+    """
+
+    def __init__(self, path: str | Path, images: str | Path | None = None,
+                 transforms: Callable | None = None, masks: bool = True) -> None:
+        super().__init__()
+        layout = detect_layout(path, images)
+        if not (layout.coco_file or layout.coco_fragments):
+            raise AssetError(f"{path}: no COCO annotations found (annotations.json, or a run's shards/shard-*.coco.json); "
+                             f"it holds {', '.join(layout.describe()) or 'no dataset'}")
+        if layout.coco_file:
+            cocos = [read_coco(layout.coco_file, layout.rel(layout.coco_file))]
+        else:
+            seen, cats = SeenIds(), layout.fragment_categories()
+            cocos = [read_coco(p, layout.rel(p), categories=cats, seen=seen) for p in layout.coco_fragments]
+        for coco in cocos:
+            raise_first(coco.issues)
+        self.root = Path(layout.images_dir)
+        self.transforms = transforms
+        self.with_masks = masks
+        self.categories: dict[Any, str] = cocos[0].categories  # category id -> name
+        self.items: list[tuple[str, dict, list[dict]]] = [
+            (coco.name, im, coco.annotations.get(iid, [])) for coco in cocos for iid, im in coco.images.items()
+        ]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, dict[str, Any]]:
+        name, entry, anns = self.items[i]
+        where = image_where(name, entry)
+        shape = image_shape(entry)
+        if shape is None:
+            raise DatasetError(Issue("format", where, ENTRY_FIELDS))
+        file_name, W, H = shape
+        rgb = read_rgb(self.root / file_name)
+        if rgb.shape[:2] != (H, W):
+            raise DatasetError(Issue("image_size", where, f"image file is {rgb.shape[1]}x{rgb.shape[0]}, the entry says {W}x{H}"))
+        image = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
+        boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)], np.float32).reshape(-1, 4)
+        target: dict[str, Any] = {
+            "image_id": entry["id"],
+            "boxes": torch.from_numpy(boxes),
+            "labels": torch.tensor([a["category_id"] for a in anns], dtype=torch.int64),
+            "area": torch.tensor([float(a.get("area", 0.0)) for a in anns], dtype=torch.float32),
+            "iscrowd": torch.tensor([int(a.get("iscrowd", 0)) for a in anns], dtype=torch.int64),
+        }
+        if self.with_masks:
+            target["masks"] = torch.from_numpy(self._masks(name, anns, H, W))
+        image, target = self._wrap(image, target, H, W)
+        return self.transforms(image, target) if self.transforms else (image, target)
+
+    @staticmethod
+    def _masks(name: str, anns: list[dict], H: int, W: int) -> np.ndarray:
+        out = np.zeros((len(anns), H, W), bool)
+        for k, a in enumerate(anns):
+            where = f"{name} annotation {a.get('id')}"
+            mask = annotation_mask(where, a.get("segmentation"), H, W)
+            if mask is None:
+                raise DatasetError(Issue("format", where, "has no segmentation (box only): read the dataset with CocoFolder(..., masks=False)"))
+            out[k] = mask
+        return out
+
+    @staticmethod
+    def _wrap(image: torch.Tensor, target: dict[str, Any], H: int, W: int) -> tuple[torch.Tensor, dict[str, Any]]:
+        tv = _tv_tensors()
+        if tv is None:
+            return image, target
+        target = {**target, "boxes": tv.BoundingBoxes(target["boxes"], format="XYXY", canvas_size=(H, W))}
+        if "masks" in target:
+            target["masks"] = tv.Mask(target["masks"])
+        return tv.Image(image), target

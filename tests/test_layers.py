@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("generator", ("generator",)),
     ("writers", ("writers",)),
     ("runner", ("worker", "runner", "stress")),
-    ("tools", ("tools", "dataset")),
+    ("tools", ("tools", "dataset", "webdataset")),
     ("cli", ("cli", "__init__", "__main__")),
 ]
 
