@@ -8,12 +8,11 @@ import shutil
 import tarfile
 
 import pytest
+from conftest import tiny_config_dict
 
 from synthgen.config import load_config
 from synthgen.runner import generate
 from synthgen.tools.validate import validate_path
-
-from conftest import tiny_config_dict
 
 
 @pytest.fixture

@@ -13,16 +13,20 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import tiny_config_dict
+from test_realdata import H, W, _real_dataset, _tree_digest
 
 from synthgen.cli import main
 from synthgen.config import load_config
 from synthgen.runner import generate
 
-from conftest import tiny_config_dict
-from test_realdata import W, H, _real_dataset, _tree_digest, real  # noqa: F401 (a fixture)
+
+@pytest.fixture
+def real(tmp_path):
+    return _real_dataset(tmp_path / "real")
 
 
-def _cli(*args) -> "CliRunner.Result":
+def _cli(*args) -> CliRunner.Result:
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
@@ -97,6 +101,13 @@ def test_split_yolo_writes_the_ultralytics_layout(real, tmp_path):
         assert (out / part / "labels" / Path(name).with_suffix(".txt")).read_text() == (root / "yolo" / "labels" / Path(name).with_suffix(".txt")).read_text()
     v = _cli("validate", out / "train")
     assert v.exit_code == 0 and "sound" in v.output, v.output
+    e = _cli("extract", "--yolo", out / "train", "--out", tmp_path / "cut", "--min-area", "50")
+    assert e.exit_code == 0 and "kept 6 cutouts" in e.output, e.output
+    side = json.loads(next((tmp_path / "cut").rglob("*.json")).read_text())
+    assert side["dataset"] == str((out / "train").resolve()) and where[Path(side["image"]).name] == "train"
+    # the parts given one by one keep their roles too
+    c = _cli("combine", out / "train", out / "val", "--out", tmp_path / "combined")
+    assert c.exit_code == 0 and "2 train images, 2 val images" in c.output, c.output
     assert _tree_digest(root) == before
 
 

@@ -118,8 +118,8 @@ def assign(items: list[Item], val_fraction: float, seed: int = 0) -> dict[str, s
     taken = {p: 0 for p in PARTS}
 
     def rarest(it: Item) -> tuple:
-        cs = sorted(it.classes, key=lambda c: (total[c], c))
-        return (total[cs[0]], cs[0]) if cs else (float("inf"), "")
+        c = min(it.classes, key=lambda c: (total[c], c), default=None)
+        return (total[c], c) if c is not None else (float("inf"), "")
 
     order = sorted(items, key=lambda it: (rarest(it)[0], rarest(it)[1], _key(seed, it.name), it.name))
     out: dict[str, str] = {}
@@ -130,12 +130,9 @@ def assign(items: list[Item], val_fraction: float, seed: int = 0) -> dict[str, s
         else:
             # the part furthest behind its share of the rarest class, then of its image quota
             c = rarest(it)[1]
-
-            def lack(p: str) -> tuple[float, float]:
-                cls = (want[p][c] - have[p][c]) / want[p][c] if c and want[p][c] > 0 else 0.0
-                return cls, (quota[p] - taken[p]) / quota[p]
-
-            part = max(PARTS, key=lambda p: (lack(p), p == "val"))
+            lack = {p: ((want[p][c] - have[p][c]) / want[p][c] if c and want[p][c] > 0 else 0.0,
+                        (quota[p] - taken[p]) / quota[p], p == "val") for p in PARTS}
+            part = max(PARTS, key=lack.__getitem__)
         out[it.name] = part
         taken[part] += 1
         have[part].update(it.classes)
