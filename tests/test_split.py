@@ -160,6 +160,7 @@ def test_combine_refuses_a_padded_dataset_whose_synthetic_part_used_a_val_image(
     assert s.exit_code == 0, s.output
     r = _cli("combine", tmp_path / "real_split", tmp_path / "synth", "--out", tmp_path / "combined2")
     assert r.exit_code == 2 and "fed the synthetic data" in r.output
+    assert f"from the train part of {tmp_path / 'real_split'} only" in r.output and f"{tmp_path / 'real_split'}/train/images" in r.output
     # nor does a copy of it elsewhere: images are matched by content too
     shutil.copytree(tmp_path / "real_split", tmp_path / "moved_split")
     r = _cli("combine", tmp_path / "moved_split", tmp_path / "synth", "--out", tmp_path / "combined3")

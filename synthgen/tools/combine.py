@@ -132,6 +132,8 @@ def check_leaks(inputs: list[Input], val_images: list[tuple[Input, dict]]) -> No
     by_sha: dict[str, str] = {}
     for inp, im in val_images:
         src = (inp.root / im["file_name"]).resolve()
+        if not src.is_file():
+            continue  # the copy names it
         shown = str(inp.root / im["file_name"])
         by_path[src] = shown
         by_sha[file_sha256(src)] = shown
@@ -164,16 +166,23 @@ def check_leaks(inputs: list[Input], val_images: list[tuple[Input, dict]]) -> No
     if len(leaks) > 10:
         lines.append(f"  ... and {len(leaks) - 10} more validation images")
     n = sum(len(v) for v in leaks.values())
-    real = next((str(i.path) for i in inputs if not i.synthetic and i.split is None), "REAL")
     synth = " ".join(str(i.path) for i in inputs if i.synthetic)
+    split = next((str(i.path.parent) for i in inputs if i.split is not None), None)
+    if split is None:
+        real = next((str(i.path) for i in inputs if not i.synthetic), "REAL")
+        split, fix = "real_split", [f"  synthgen split {real} --val 0.2 --out real_split/"]
+        intro = "Split the real data first and make the synthetic part from its train part only:"
+    else:
+        fix = []
+        intro = f"Make the synthetic part again from the train part of {split} only:"
+    fix += [
+        f"  synthgen extract --coco {split}/train/annotations.json --images {split}/train/images --out my_assets/",
+        f"  (and assets.scenes: {{coco: {split}/train/annotations.json, images: {split}/train/images}})",
+        f"  synthgen combine {split} {synth} --out combined/   # the split's own val part is the validation set",
+    ]
     raise LeakError(
         f"{len(leaks)} validation image(s) fed the synthetic data ({n} uses), so validation would score "
-        "images the model trained on:\n" + "\n".join(lines) + "\n"
-        "Split the real data first and make the synthetic part from its train part only:\n"
-        f"  synthgen split {real} --val 0.2 --out real_split/\n"
-        "  synthgen extract --coco real_split/train/annotations.json --images real_split/train/images --out my_assets/\n"
-        "  (and assets.scenes: {coco: real_split/train/annotations.json, images: real_split/train/images})\n"
-        f"  synthgen combine real_split/ {synth} --out combined/   # the split's own val part is the validation set"
+        "images the model trained on:\n" + "\n".join(lines) + "\n" + intro + "\n" + "\n".join(fix)
     )
 
 
