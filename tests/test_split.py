@@ -211,3 +211,21 @@ def test_generation_without_real_data_records_no_sources(tiny_config):
 
     s = Generator(tiny_config).sample(0)
     assert "sources" not in s.metadata
+
+
+def test_combine_refuses_real_scene_images_whose_sources_were_not_recorded(tiny_assets, tmp_path):
+    root, _ = _real_dataset(tmp_path / "real", n=4)
+    s = _cli("split", root / "coco", "--val", "0.5", "--out", tmp_path / "real_split")
+    assert s.exit_code == 0, s.output
+    train = tmp_path / "real_split" / "train"
+    synth = tmp_path / "synth"
+    generate(_pad_config(tiny_assets, tiny_assets / "objects", train / "annotations.json", train / "images"), synth, 3)
+    # as a synthgen from before provenance wrote it
+    lines = [json.loads(line) for line in (synth / "metadata.jsonl").read_text().splitlines()]
+    (synth / "metadata.jsonl").write_text("".join(json.dumps({k: v for k, v in rec.items() if k != "sources"}) + "\n" for rec in lines))
+    doc = json.loads((synth / "annotations.json").read_text())
+    for im in doc["images"]:
+        im.pop("sources")
+    (synth / "annotations.json").write_text(json.dumps(doc))
+    r = _cli("combine", tmp_path / "real_split", synth, "--out", tmp_path / "combined")
+    assert r.exit_code == 2 and "without recording which" in r.output and "00000000.png" in r.output, r.output

@@ -123,6 +123,21 @@ def _synthetic_sources(inp: Input) -> dict[str, list[dict]]:
     return got
 
 
+def _unrecorded_scenes(inp: Input) -> list[str]:
+    """Images of a synthetic run made on a real scene without a recorded source (a synthgen
+    from before provenance): combine cannot tell which real images fed them."""
+    meta = inp.path / "metadata.jsonl"
+    out = []
+    if inp.path.is_dir() and meta.is_file():
+        with open(meta) as f:
+            for line in f:
+                rec = json.loads(line) if line.strip() else {}
+                bg = (rec.get("scene") or {}).get("background") or {}
+                if bg.get("real_scene") and not rec.get("sources"):
+                    out.append(str(rec.get("file_name", rec.get("name"))))
+    return out
+
+
 def check_leaks(inputs: list[Input], val_images: list[tuple[Input, dict]]) -> None:
     """Refuse, naming the images, when a validation image fed a synthetic input (as its scene
     or as the source of a pasted cutout): matched by resolved path and by content (sha256)."""
@@ -147,6 +162,13 @@ def check_leaks(inputs: list[Input], val_images: list[tuple[Input, dict]]) -> No
     for inp in inputs:
         if not inp.synthetic:
             continue
+        unknown = _unrecorded_scenes(inp) if val_images else []
+        if unknown:
+            raise LeakError(
+                f"{inp.path}: {len(unknown)} image(s) ({', '.join(unknown[:3])}{' ...' if len(unknown) > 3 else ''}) "
+                "were made on real scenes without recording which (a synthgen from before provenance), so combine "
+                "cannot check that no validation image fed them: generate them again with this version"
+            )
         for file_name, sources in _synthetic_sources(inp).items():
             for s in sources:
                 if not isinstance(s, dict):
