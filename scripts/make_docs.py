@@ -59,28 +59,40 @@ def main() -> None:
 
 
 def make_pad_picture() -> None:
-    """The README's "Pad a real dataset" walk-through, run for real on a stand-in dataset."""
+    """The README's "Pad a real dataset" walk-through, run for real on a stand-in dataset:
+    split -> extract (train part) -> generate (train scenes) -> combine (provenance checked)."""
     import tempfile
 
-    from synthgen.tools.extract import ExtractOptions, extract
     from synthgen.io.real import load_coco
     from synthgen.runner import generate
+    from synthgen.tools.combine import combine
+    from synthgen.tools.extract import ExtractOptions, extract
+    from synthgen.tools.split import split_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # a stand-in for a user's small real dataset: COCO with masks
         generate(load_config(None, ["seed=11", "output.image_format=png"]), tmp / "real", 12, workers=1)
-        extract(load_coco(tmp / "real" / "annotations.json", tmp / "real" / "images"), tmp / "my_assets", ExtractOptions(min_area=200))
+        split = split_dataset(tmp / "real", tmp / "real_split", 0.25)
+        train = tmp / "real_split" / "train"
+        extract(load_coco(train / "annotations.json", train / "images"), tmp / "my_assets", ExtractOptions(min_area=200))
         pad = load_config(None, [
             f"assets.objects={tmp / 'my_assets'}",
-            f"assets.scenes={{coco: {tmp / 'real' / 'annotations.json'}, images: {tmp / 'real' / 'images'}}}",
+            f"assets.scenes={{coco: {train / 'annotations.json'}, images: {train / 'images'}}}",
             "scene.objects_per_image=[2,4]",
             "scene.distractors.count=[0,0]",
             "scene.balance={target: uniform, synthetic_images: 8}",
             "scene.background.crop_scale=[1.0,1.0]",
         ])
+        generate(pad, tmp / "synth", 4, workers=1)
+        combined = combine([tmp / "real_split", tmp / "synth"], tmp / "combined")  # refuses a leak
         g = Generator(pad)
-        _write(DOCS / "pad.jpg", contact_sheet([g.sample(i) for i in range(4)], cols=4, tile_width=320))
+        samples = [g.sample(i) for i in range(4)]
+        n_val = split["images"]["val"]
+        sheet = contact_sheet(samples, cols=4, tile_width=320)
+        note = (f"scenes and cutouts from the train part only; combine: {combined['train']} train, "
+                f"{combined['val']} val images (the split's {n_val} held-out real ones, none used above)")
+        _write(DOCS / "pad.jpg", _caption(sheet, note))
 
 
 if __name__ == "__main__":

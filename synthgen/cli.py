@@ -168,7 +168,8 @@ def merge(runs, out) -> None:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1), help="Share of real images kept for validation.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of real images kept for validation (a split made by `synthgen split` keeps its own val part instead).")
 @click.option("--val-synthetic", is_flag=True, help="Let synthetic images into validation too (default: real only).")
 @click.option("--classes", help="Comma-separated class names, in id order; other names are an error.")
 @click.option("--balance", is_flag=True, help="Print class counts before (real) and after (real + synthetic).")
@@ -180,9 +181,14 @@ def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
     are never modified.
 
     \b
+    A split made by `synthgen split` keeps its own train and val parts. Every synthetic
+    image's recorded sources (its real scene, its cutouts' source images) are checked first:
+    when a validation image fed the synthetic data, combine refuses and names it.
+
+    \b
     Examples:
-      synthgen combine real/ synth/ --out combined/ --balance
-      synthgen combine real/ synth/ --out combined/ --classes car,person --val-fraction 0.1
+      synthgen combine real_split/ synth/ --out combined/ --balance
+      synthgen combine real_split/ synth/ --out combined/ --classes car,person
     """
     from synthgen.tools.combine import combine as run
 
@@ -193,6 +199,8 @@ def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
     except SynthgenError as err:
         _fail(err)
     click.echo(f"combined {len(paths)} datasets -> {result['out']}: {result['train']} train images, {result['val']} val images")
+    for split in result["splits"]:
+        click.echo(f"validation: the val part of the split {split} (provenance checked: no val image fed the synthetic data)")
     if balance:
         real, synth = result["counts"]["real"], result["counts"]["synthetic"]
         total_before, total_after = sum(real.values()) or 1, (sum(real.values()) + sum(synth.values())) or 1
@@ -200,6 +208,40 @@ def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
         for c in real:
             after = real[c] + synth[c]
             click.echo(f"{c:<16}{real[c]:>8}{real[c] / total_before:>8.1%}{synth[c]:>12}{after:>10}{after / total_after:>8.1%}")
+
+
+@main.command()
+@click.argument("real", type=click.Path(exists=True))
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="New folder: OUT/train/, OUT/val/, OUT/split.json.")
+@click.option("--val", "val_fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Share of the images for validation.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Which images go where (with their names).")
+@click.option("--images", type=click.Path(exists=True, file_okay=False), help="With a COCO json file: the folder its file_names are relative to (default: images/ beside it).")
+def split(real, out, val_fraction, seed, images) -> None:
+    """Split a real dataset (COCO or YOLO) into train and val, before making anything from it.
+
+    By image, deterministic (a function of the image names and --seed), stratified by class
+    where it can. Writes OUT/train/ and OUT/val/ in the input's format (images hard-linked,
+    or copied) and OUT/split.json (which source image went where). The input is only read.
+
+    \b
+    Then make the synthetic data from the train part only, and combine with the split:
+      synthgen split real/ --val 0.2 --out real_split/
+      synthgen extract --coco real_split/train/annotations.json --images real_split/train/images --out my_assets/
+      synthgen generate pad.yaml --out synth/      # assets.scenes: real_split/train
+      synthgen combine real_split/ synth/ --out combined/
+    """
+    from synthgen.tools.split import count_lines, split_dataset
+
+    try:
+        result = split_dataset(Path(real), Path(out), val_fraction, seed, images=Path(images) if images else None)
+    except SynthgenError as err:
+        _fail(err)
+    n = result["images"]
+    click.echo(f"split {result['format']} {real} -> {result['out']}: {n['train']} train images, {n['val']} val images")
+    click.echo("objects per class:")
+    for line in count_lines(result):
+        click.echo("  " + line)
 
 
 @main.command()

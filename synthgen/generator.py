@@ -13,6 +13,7 @@ from synthgen.config import Config, load_config
 from synthgen.effects.pipeline import apply_effects, sample_image_effects, sample_object_effects
 from synthgen.errors import ConfigError
 from synthgen.labels import derive_instances
+from synthgen.provenance import scene_sources
 from synthgen.render import render
 from synthgen.rng import Stream, image_rng
 from synthgen.scene import sample_scene
@@ -118,6 +119,9 @@ class Generator:
             "dropped": {str(k): v for k, v in dropped.items()},
             "conditions": conditions,
         }
+        sources = scene_sources(cfg, self.library, scene)  # the real images behind it, if any
+        if sources:
+            metadata["sources"] = sources
         return Sample(
             index=index,
             name=name,

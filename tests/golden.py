@@ -56,12 +56,24 @@ def _hashes(root: Path, prefix: str) -> dict[str, str]:
     manifest = root / "manifest.json"
     if manifest.exists():
         subst.append((json.loads(manifest.read_text())["config_digest"].encode(), b"<digest>"))
+    def placeheld(p: Path) -> bytes:
+        data = p.read_bytes()
+        for old, new in subst:
+            data = data.replace(old, new)
+        return data
+
     out = {}
     for p in sorted(root.rglob("*")):
         if p.is_file():
-            data = p.read_bytes()
-            for old, new in subst:
-                data = data.replace(old, new)
+            data = placeheld(p)
+            if p.name.endswith(".done.json") and any(placeheld(root / r) != (root / r).read_bytes() for r in json.loads(data)["files"]):
+                # a shard's record of its files' sizes and hashes, when one of them names the
+                # temporary folder (a run on real data records its sources' resolved paths):
+                # of the files as placeheld too
+                record = json.loads(data)
+                record["files"] = {rel: [len(placeheld(root / rel)), hashlib.sha256(placeheld(root / rel)).hexdigest()]
+                                   for rel in record.get("files", {})}
+                data = json.dumps(record, indent=1).encode()
             out[f"{prefix}/{p.relative_to(root).as_posix()}"] = hashlib.sha256(data).hexdigest()
     return out
 
@@ -84,18 +96,23 @@ def runs(tmp: Path) -> dict[str, str]:
     _cli("stress", "--out", str(out), "-n", "2", "--conditions", "fog,motion_blur,occlusion",
          "--severities", "1,5", "-q")
     hashes.update(_hashes(out, out.name))
-    # padding a "real" dataset: extract its objects, paste onto its scenes, combine the two
+    # padding a "real" dataset: split it, extract the train part's objects, paste onto the train
+    # part's scenes, combine the split with the synthetic part (provenance checked)
     real = tmp / "formats"
+    split = tmp / "real_split"
+    _cli("split", str(real), "--val", "0.25", "--out", str(split))
+    hashes.update(_hashes(split, split.name))
+    train = split / "train"
     cut = tmp / "extracted"
-    _cli("extract", "--coco", str(real / "annotations.json"), "--images", str(real / "images"),
+    _cli("extract", "--coco", str(train / "annotations.json"), "--images", str(train / "images"),
          "--out", str(cut), "--min-area", "100")
     hashes.update(_hashes(cut, cut.name))
     out = tmp / "padded"
     _cli("generate", "--out", str(out), "-n", "4", "-q",
-         "--set", f"assets.scenes={{coco: {real / 'annotations.json'}, images: {real / 'images'}, p: 1.0}}")
+         "--set", f"assets.scenes={{coco: {train / 'annotations.json'}, images: {train / 'images'}, p: 1.0}}")
     hashes.update(_hashes(out, out.name))
     out = tmp / "combined"
-    _cli("combine", str(real), str(tmp / "padded"), "--out", str(out))
+    _cli("combine", str(split), str(tmp / "padded"), "--out", str(out))
     hashes.update(_hashes(out, out.name))
     out = tmp / "yolo-extract"
     _cli("extract", "--yolo", str(real), "--out", str(out), "--min-area", "100")

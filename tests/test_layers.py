@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "version", "bundled", "errors", "types", "geometry", "rng", "frame", "effects.specs",
         "io.rle", "io.images", "io.files", "io.issues",
     )),
-    ("io", ("io",)),  # one reader/writer per format; paths, EXIF, manifests
+    ("io", ("io", "provenance")),  # one reader/writer per format; paths, EXIF, manifests
     ("config", ("config",)),
     ("assets", ("assets",)),
     ("scene", ("scene", "balance")),

@@ -165,11 +165,11 @@ def test_boxes_only_cuts_objects_with_grabcut(tmp_path):
         assert iou > 0.85
 
 
-def _scene_config(tiny_assets, real_root, **extra):
+def _scene_config(tiny_assets, real_root, coco_dir="coco", **extra):
     data = tiny_config_dict(tiny_assets, objects_per_image=[2, 3], distractors={"count": [0, 0]},
                             background={"crop_scale": [0.7, 1.0]}, occlusion={"max_hidden": 0.9})
     data["canvas"] = {"width": W, "height": H}
-    data["assets"]["scenes"] = {"coco": str(real_root / "coco" / "annotations.json"), "images": str(real_root / "coco" / "images")}
+    data["assets"]["scenes"] = {"coco": str(real_root / coco_dir / "annotations.json"), "images": str(real_root / coco_dir / "images")}
     data["labels"] = {"min_visibility": 0.0}
     data["output"] = {"formats": ["coco"], "id_maps": True, "image_format": "png"}
     data.update(extra)
@@ -250,11 +250,13 @@ def test_balance_config_drives_class_weights(tiny_assets, real):
 
 def test_combine_joins_real_and_synthetic_with_real_only_validation(tiny_assets, real, tmp_path):
     root, _ = real
+    split = CliRunner().invoke(main, ["split", str(root / "coco"), "--val", "0.5", "--out", str(tmp_path / "real_split")])
+    assert split.exit_code == 0, split.output
     synth = tmp_path / "synth"
-    generate(_scene_config(tiny_assets, root), synth, 6)
+    generate(_scene_config(tiny_assets, tmp_path / "real_split" / "train", coco_dir=""), synth, 6)
     before = (_tree_digest(root), _tree_digest(synth))
     out = tmp_path / "combined"
-    result = CliRunner().invoke(main, ["combine", str(root / "coco"), str(synth), "--out", str(out), "--val-fraction", "0.5", "--balance"])
+    result = CliRunner().invoke(main, ["combine", str(tmp_path / "real_split"), str(synth), "--out", str(out), "--balance"])
     assert result.exit_code == 0, result.output
     assert "combined" in result.output and "share" in result.output
     train, val = COCO(str(out / "train.json")), COCO(str(out / "val.json"))

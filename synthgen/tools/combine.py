@@ -1,14 +1,26 @@
-"""Combining datasets: real and synthetic, COCO or YOLO, into one COCO dataset."""
+"""Combining datasets: real and synthetic, COCO or YOLO, into one COCO dataset.
+
+The validation set is real (synthetic too on request) and must not have fed the synthetic part:
+a split made by ``synthgen split`` keeps its own train and val parts, other real inputs give
+``val_fraction`` of their images, and every synthetic image's recorded sources (its real scene,
+its cutouts' source images: synthgen.provenance) are checked against the validation images
+before anything is written.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthgen.errors import OutputError
+from synthgen.errors import AssetError, OutputError
 from synthgen.io.files import atomic_write
+
+
+class LeakError(AssetError):
+    """A validation image fed the synthetic part (as a scene or a cutout's source)."""
 
 
 def _dumps(obj: Any) -> str:
@@ -66,6 +78,136 @@ def _yolo_as_coco(path: Path) -> tuple[list[dict], list[dict], dict[int, str], P
     return images, anns, cats, root
 
 
+@dataclass
+class Input:
+    """One dataset to combine, read; ``role`` is "train" or "val" for a part of a split made by
+    ``synthgen split`` (every image goes there), None when combine draws the validation set."""
+
+    path: Path
+    images: list[dict]
+    anns: list[dict]
+    cats: dict[int, str]
+    root: Path
+    synthetic: bool
+    role: str | None = None
+    split: dict | None = None  # the split.json it belongs to
+
+
+def _inputs(paths: list[Path]) -> list[Input]:
+    """The inputs, a split folder standing for its train and val parts."""
+    from synthgen.tools.split import PARTS, read_split
+
+    out = []
+    for path in map(Path, paths):
+        split = read_split(path) if path.is_dir() else None
+        if split is not None:
+            out += [Input(path / part, *_load_any(path / part), role=part, split=split) for part in PARTS]
+            continue
+        parent = read_split(path.parent) if path.is_dir() and path.name in PARTS else None
+        out.append(Input(path, *_load_any(path), role=path.name if parent else None, split=parent))
+    return out
+
+
+def _synthetic_sources(inp: Input) -> dict[str, list[dict]]:
+    """{file_name: sources} of a synthetic input: its COCO entries' ``sources``, else its
+    metadata.jsonl's (a YOLO-only run)."""
+    got = {im["file_name"]: im["sources"] for im in inp.images if isinstance(im.get("sources"), list)}
+    meta = inp.path / "metadata.jsonl"
+    if not got and inp.path.is_dir() and meta.is_file():
+        for line in meta.read_text().splitlines():
+            rec = json.loads(line) if line.strip() else {}
+            if isinstance(rec.get("sources"), list) and isinstance(rec.get("file_name"), str):
+                got[Path(rec["file_name"]).name] = rec["sources"]
+        names = {Path(im["file_name"]).name: im["file_name"] for im in inp.images}
+        got = {names[k]: v for k, v in got.items() if k in names}
+    return got
+
+
+def _unrecorded_scenes(inp: Input) -> list[str]:
+    """Images of a synthetic run made on a real scene without a recorded source (a synthgen
+    from before provenance): combine cannot tell which real images fed them."""
+    meta = inp.path / "metadata.jsonl"
+    out = []
+    if inp.path.is_dir() and meta.is_file():
+        with open(meta) as f:
+            for line in f:
+                rec = json.loads(line) if line.strip() else {}
+                bg = (rec.get("scene") or {}).get("background") or {}
+                if bg.get("real_scene") and not rec.get("sources"):
+                    out.append(str(rec.get("file_name", rec.get("name"))))
+    return out
+
+
+def check_leaks(inputs: list[Input], val_images: list[tuple[Input, dict]]) -> None:
+    """Refuse, naming the images, when a validation image fed a synthetic input (as its scene
+    or as the source of a pasted cutout): matched by resolved path and by content (sha256)."""
+    from synthgen.provenance import file_sha256, resolved_image
+
+    by_path: dict[Path, str] = {}
+    by_sha: dict[str, str] = {}
+    for inp, im in val_images:
+        src = (inp.root / im["file_name"]).resolve()
+        if not src.is_file():
+            continue  # the copy names it
+        shown = str(inp.root / im["file_name"])
+        by_path[src] = shown
+        by_sha[file_sha256(src)] = shown
+    for split in {id(i.split): i.split for i in inputs if i.split is not None}.values():
+        for rec in split["images"]:  # the originals of a split's val part, by path and content
+            if rec.get("split") == "val" and isinstance(rec.get("source"), str):
+                by_path.setdefault(Path(rec["source"]), rec["source"])
+                if isinstance(rec.get("sha256"), str):
+                    by_sha.setdefault(rec["sha256"], rec["source"])
+    leaks: dict[str, list[str]] = {}
+    for inp in inputs:
+        if not inp.synthetic:
+            continue
+        unknown = _unrecorded_scenes(inp) if val_images else []
+        if unknown:
+            raise LeakError(
+                f"{inp.path}: {len(unknown)} image(s) ({', '.join(unknown[:3])}{' ...' if len(unknown) > 3 else ''}) "
+                "were made on real scenes without recording which (a synthgen from before provenance), so combine "
+                "cannot check that no validation image fed them: generate them again with this version"
+            )
+        for file_name, sources in _synthetic_sources(inp).items():
+            for s in sources:
+                if not isinstance(s, dict):
+                    continue
+                p = resolved_image(s)
+                hit = by_path.get(p.resolve()) if p is not None else None
+                hit = hit or by_sha.get(s.get("sha256"))
+                if hit:
+                    what = "scene" if s.get("kind") == "scene" else f"cutout {s.get('asset', '')}".strip()
+                    leaks.setdefault(hit, []).append(f"{inp.root / file_name} ({what})")
+    if not leaks:
+        return
+    lines = []
+    for val, used in sorted(leaks.items())[:10]:
+        more = f" and {len(used) - 3} more" if len(used) > 3 else ""
+        lines.append(f"  {val} fed {', '.join(used[:3])}{more}")
+    if len(leaks) > 10:
+        lines.append(f"  ... and {len(leaks) - 10} more validation images")
+    n = sum(len(v) for v in leaks.values())
+    synth = " ".join(str(i.path) for i in inputs if i.synthetic)
+    split = next((str(i.path.parent) for i in inputs if i.split is not None), None)
+    if split is None:
+        real = next((str(i.path) for i in inputs if not i.synthetic), "REAL")
+        split, fix = "real_split", [f"  synthgen split {real} --val 0.2 --out real_split/"]
+        intro = "Split the real data first and make the synthetic part from its train part only:"
+    else:
+        fix = []
+        intro = f"Make the synthetic part again from the train part of {split} only:"
+    fix += [
+        f"  synthgen extract --coco {split}/train/annotations.json --images {split}/train/images --out my_assets/",
+        f"  (and assets.scenes: {{coco: {split}/train/annotations.json, images: {split}/train/images}})",
+        f"  synthgen combine {split} {synth} --out combined/   # the split's own val part is the validation set",
+    ]
+    raise LeakError(
+        f"{len(leaks)} validation image(s) fed the synthetic data ({n} uses), so validation would score "
+        "images the model trained on:\n" + "\n".join(lines) + "\n" + intro + "\n" + "\n".join(fix)
+    )
+
+
 def combine(
     inputs: list[Path],
     out: Path,
@@ -78,62 +220,78 @@ def combine(
     """Merge datasets into OUT/images/<input>/..., OUT/train.json and OUT/val.json.
 
     Categories are mapped by name (ids 1..K in order of first appearance, or of ``classes``);
-    image and annotation ids are renumbered; validation takes ``val_fraction`` of the real
-    images (synthetic ones too with ``val_synthetic``). Inputs are only read; images are copied.
+    image and annotation ids are renumbered. A split made by ``synthgen split`` (its folder, or
+    its train/ and val/ parts) keeps its own parts; of other real inputs validation takes
+    ``val_fraction`` of the images (synthetic ones too with ``val_synthetic``). Before anything
+    is written, LeakError when a validation image fed a synthetic input. Inputs are only read;
+    images are copied.
     """
     import hashlib
-
-    from synthgen.errors import AssetError
 
     out = Path(out)
     if any(Path(p).resolve() == out.resolve() for p in inputs):
         raise OutputError("--out must not be one of the inputs: merging never modifies its inputs")
-    loaded = [(Path(p), *_load_any(Path(p))) for p in inputs]
+    loaded = _inputs(inputs)
     names = list(classes) if classes else []
-    for path, _, _, cats, _, _ in loaded:
-        for name in cats.values():
+    for inp in loaded:
+        for name in inp.cats.values():
             if name not in names:
                 if classes:
                     raise AssetError(
-                        f"{path}: category {name!r} does not map to any of --classes {classes}; "
+                        f"{inp.path}: category {name!r} does not map to any of --classes {classes}; "
                         "add it, or leave --classes out to keep every category"
                     )
                 names.append(name)
     cat_id = {n: i + 1 for i, n in enumerate(names)}
+    # where every image goes, decided (and checked for leaks) before anything is written
+    plan = []
+    used_prefixes: set[str] = set()
+    for inp in loaded:
+        prefix = inp.path.name if not inp.path.is_file() else inp.path.parent.name
+        while prefix in used_prefixes:
+            prefix += "_"
+        used_prefixes.add(prefix)
+        for im in inp.images:
+            rel = f"{prefix}/{im['file_name']}"
+            if inp.role is not None:
+                is_val = inp.role == "val"
+            else:
+                h = int(hashlib.sha256(f"{seed}:{rel}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+                is_val = h < val_fraction and (val_synthetic or not inp.synthetic)
+            plan.append((inp, im, rel, is_val))
+    check_leaks(loaded, [(inp, im) for inp, im, _, is_val in plan if is_val and not inp.synthetic])
     train: dict[str, list] = {"images": [], "annotations": []}
     val: dict[str, list] = {"images": [], "annotations": []}
     counts = {"real": {n: 0 for n in names}, "synthetic": {n: 0 for n in names}}
     next_image, next_ann = 1, 1
-    used_prefixes: set[str] = set()
-    for path, images, anns, cats, root, synthetic in loaded:
-        prefix = path.name if not path.is_file() else path.parent.name
-        while prefix in used_prefixes:
-            prefix += "_"
-        used_prefixes.add(prefix)
-        by_image: dict[Any, list] = {}
-        for a in anns:
-            by_image.setdefault(a["image_id"], []).append(a)
-        for im in images:
-            src = root / im["file_name"]
-            if not src.exists():
-                raise AssetError(f"{path}: image {im['id']} file {src} does not exist")
-            rel = f"{prefix}/{im['file_name']}"
-            dst = out / "images" / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
-            h = int(hashlib.sha256(f"{seed}:{rel}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-            split = val if (h < val_fraction and (val_synthetic or not synthetic)) else train
-            entry = {"id": next_image, "file_name": rel, "width": im["width"], "height": im["height"],
-                     "source": "synthetic" if synthetic else "real", "source_image_id": im["id"]}
-            split["images"].append(entry)
-            for a in by_image.get(im["id"], []):
-                name = cats[a["category_id"]]
-                split["annotations"].append({**a, "id": next_ann, "image_id": next_image, "category_id": cat_id[name]})
-                if split is train and not a.get("iscrowd", 0):
-                    counts["synthetic" if synthetic else "real"][name] += 1
-                next_ann += 1
-            next_image += 1
+    by_image: dict[int, dict[Any, list]] = {}
+    for inp in loaded:
+        groups = by_image[id(inp)] = {}
+        for a in inp.anns:
+            groups.setdefault(a["image_id"], []).append(a)
+    for inp, im, rel, is_val in plan:
+        path, root, cats, synthetic = inp.path, inp.root, inp.cats, inp.synthetic
+        src = root / im["file_name"]
+        if not src.exists():
+            raise AssetError(f"{path}: image {im['id']} file {src} does not exist")
+        dst = out / "images" / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+        split = val if is_val else train
+        entry = {"id": next_image, "file_name": rel, "width": im["width"], "height": im["height"],
+                 "source": "synthetic" if synthetic else "real", "source_image_id": im["id"]}
+        if isinstance(im.get("sources"), list):
+            entry["sources"] = im["sources"]
+        split["images"].append(entry)
+        for a in by_image[id(inp)].get(im["id"], []):
+            name = cats[a["category_id"]]
+            split["annotations"].append({**a, "id": next_ann, "image_id": next_image, "category_id": cat_id[name]})
+            if split is train and not a.get("iscrowd", 0):
+                counts["synthetic" if synthetic else "real"][name] += 1
+            next_ann += 1
+        next_image += 1
     categories = [{"id": i, "name": n, "supercategory": "object"} for n, i in cat_id.items()]
     for name, split in (("train", train), ("val", val)):
         atomic_write(out / f"{name}.json", _dumps({"info": {"description": "synthgen merge"}, "licenses": [], **split, "categories": categories}).encode())
-    return {"train": len(train["images"]), "val": len(val["images"]), "counts": counts, "out": out}
+    return {"train": len(train["images"]), "val": len(val["images"]), "counts": counts, "out": out,
+            "splits": sorted({str(i.path.parent) for i in loaded if i.split is not None})}

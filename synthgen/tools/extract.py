@@ -3,7 +3,8 @@
 Instance masks (COCO polygons or RLE, YOLO segmentation polygons) become RGBA cutouts; box-only
 annotations can be cut out with OpenCV's GrabCut seeded by the box. Crowd annotations, tiny
 objects, objects cut by the image border and heavily occluded ones are skipped and counted.
-Beside every cutout, ``<name>.json`` records its source image, annotation id and quality.
+Beside every cutout, ``<name>.json`` records its source (the resolved dataset root, the image's
+path inside it and its sha256: see synthgen.provenance), annotation id and quality.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from synthgen.io.files import atomic_write
 from synthgen.io.real import RealDataset, RealImage, RealInstance
+from synthgen.provenance import image_source
 
 
 @dataclass(frozen=True)
@@ -187,18 +189,23 @@ def _extract_image(im: RealImage, dataset: RealDataset, out: Path, o: ExtractOpt
             continue
         if via_grabcut:
             report.grabcut_kept += 1
-        _write(out, inst, im, image, mask, q, via_grabcut)
+        _write(out, inst, im, image, mask, q, via_grabcut, dataset.source)
         report.kept[inst.category] += 1
 
 
-def _write(out: Path, inst: RealInstance, im: RealImage, image, mask, q: dict[str, Any], grabcut_used: bool) -> None:
+def _write(out: Path, inst: RealInstance, im: RealImage, image, mask, q: dict[str, Any], grabcut_used: bool,
+           dataset: str) -> None:
     folder = out / _folder(inst.category)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{_folder(im.path.stem)}_{_folder(str(inst.ann_id))}"
     ok, buf = cv2.imencode(".png", cv2.cvtColor(_cutout(image, mask), cv2.COLOR_RGBA2BGRA))
     atomic_write(folder / f"{stem}.png", buf.tobytes())
+    source = image_source("cutout", dataset, str(im.path))
     provenance = {
         "source_image": str(im.path),
+        "dataset": source["dataset"],
+        "image": source["image"],
+        "sha256": source["sha256"],
         "image_id": im.image_id,
         "annotation_id": inst.ann_id,
         "category": inst.category,

@@ -27,6 +27,7 @@ def image_entry(sample: Sample, file_name: str) -> dict[str, Any]:
         "index": sample.index,
         "conditions": sample.metadata.get("conditions", []),
         **sample.image_fields,
+        **({"sources": sample.metadata["sources"]} if "sources" in sample.metadata else {}),
     }
 
 

@@ -7,6 +7,7 @@ path (io/layout) are each checked by one checker over the io readers:
                     areas and masks; synthgen's: no overlaps, id maps, YOLO = COCO
     yolo.py         data.yaml, images and label lines by Ultralytics' rules
     webdataset.py   tars: members, labels and id maps per sample
+    agreement.py    COCO, YOLO, images/ and the tars of one output list the same images
     masks.py        the per-annotation and per-image mask checks the first and last share
     findings.py     problems, the report, and what the checkers share
 
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from synthgen.io.layout import detect_layout
+from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
 from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report
 from synthgen.tools.validate.webdataset import check_webdataset
@@ -44,6 +46,7 @@ def validate_path(path: str | Path, images: str | Path | None = None, max_proble
         check_yolo(c)
     if layout.wds_tars:
         check_webdataset(c)
+    check_agreement(c)
     m = layout.manifest
     if m is not None:
         if not m.get("complete"):

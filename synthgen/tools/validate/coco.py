@@ -64,6 +64,7 @@ def check_coco_image(c: Checking, coco: Coco, im: dict, anns: list[dict]) -> Non
         add("format", where, ENTRY_FIELDS)
         return
     name, W, H = shape
+    c.coco_names.append(name)
     path = L.images_dir / name
     size = c.image_size(path)
     if size is None:

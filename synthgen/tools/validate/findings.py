@@ -18,7 +18,7 @@ from synthgen.io.yolo import Yolo
 KINDS = (
     "layout", "format", "missing_file", "unreadable_image", "image_size", "duplicate_id", "unknown_image",
     "unknown_category", "bbox", "area", "out_of_bounds", "empty_mask", "mask_size", "overlap", "yolo_line",
-    "yolo_mismatch", "wds_member", "id_map", "count_mismatch",
+    "yolo_mismatch", "wds_member", "id_map", "count_mismatch", "image_set",
 )
 
 
@@ -100,6 +100,8 @@ class Checking:
     synthgen: bool = False
     yolo: Yolo | None = None  # read once, used by the YOLO check and the COCO comparison
     coco_images: int = 0
+    coco_names: list[str] = field(default_factory=list)  # file_names of the COCO images (the agreement check)
+    wds_keys: dict[str, str] | None = None  # sample key -> its tar, when tars were read
     sizes: dict[Path, Any] = field(default_factory=dict)
 
     def count(self, key: str, n: int = 1) -> None:

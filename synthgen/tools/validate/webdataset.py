@@ -19,6 +19,7 @@ def check_webdataset(c: Checking) -> None:
     classes = (L.manifest or {}).get("classes")
     cats = set(range(1, len(classes) + 1)) if isinstance(classes, list) else None
     keys: set[str] = set()
+    c.wds_keys = {}
     image_ids: set = set()
     ann_ids: set = set()
     samples = anns_total = 0
@@ -31,6 +32,7 @@ def check_webdataset(c: Checking) -> None:
                 if key in keys:
                     add("duplicate_id", where, "sample key used twice")
                 keys.add(key)
+                c.wds_keys.setdefault(key, rel)
                 anns_total += check_sample(c, members, where, cats, image_ids, ann_ids)
         except (tarfile.TarError, OSError) as exc:
             add("format", rel, f"not a readable tar ({exc})")
