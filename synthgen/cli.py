@@ -122,6 +122,12 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     except SynthgenError as err:
         _fail(err)
     click.echo(summary.line())
+    if cfg.assets.scenes is not None:
+        from synthgen.io.real import load_scenes
+
+        note = load_scenes(cfg.assets.scenes).crowd_note()
+        if note:
+            click.echo(note)
     if cfg.scene.balance is not None:
         from synthgen.generator import Generator
 
