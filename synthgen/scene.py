@@ -110,7 +110,7 @@ def _move_real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tu
     out = []
     for inst in im.instances:
         region = inst.region(im.height, im.width)
-        tb = None if region is None else tight_box(region)
+        tb = tight_box(region)
         if tb is None:
             continue
         u0, cols = _canvas_axis(tb[0], tb[0] + tb[2], x, w, W)

@@ -91,7 +91,7 @@ class RealDataset:
         if not crowd and not box:
             return None
         return (f"assets.scenes: {crowd} crowd regions kept as iscrowd: 1, {box} box-only annotations written as "
-                "iscrowd: 1 ignore regions (their box); pasted objects are cut out of both, and YOLO labels leave them out")
+                "iscrowd: 1 ignore regions (their box); every object's pixels leave both, and YOLO labels leave them out")
 
     def class_counts(self) -> dict[str, int]:
         counts = {c: 0 for c in self.categories}
