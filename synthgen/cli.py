@@ -125,6 +125,12 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
         _fail(err)
     for line in summary.lines():
         click.echo(line)
+    if cfg.assets.scenes is not None:
+        from synthgen.io.real import load_scenes
+
+        note = load_scenes(cfg.assets.scenes).crowd_note()
+        if note:
+            click.echo(note)
     if cfg.scene.balance is not None:
         from synthgen.generator import Generator
 

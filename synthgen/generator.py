@@ -12,7 +12,7 @@ from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
 from synthgen.effects.pipeline import apply_effects, sample_image_effects, sample_object_effects
 from synthgen.errors import ConfigError
-from synthgen.labels import derive_instances
+from synthgen.labels import derive_crowd, derive_instances
 from synthgen.provenance import scene_sources
 from synthgen.render import render
 from synthgen.rng import Stream, image_rng
@@ -130,4 +130,5 @@ class Generator:
             instances=instances,
             scene=scene,
             metadata=metadata,
+            crowd=derive_crowd(scene, id_map),
         )

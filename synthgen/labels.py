@@ -11,7 +11,7 @@ import numpy as np
 from synthgen.config import LabelsConfig
 from synthgen.frame import Frame
 from synthgen.geometry import tight_box
-from synthgen.io.rle import encode_rle_roi
+from synthgen.io.rle import encode_rle, encode_rle_roi
 from synthgen.types import Instance, Scene
 
 
@@ -24,14 +24,16 @@ def derive_instances(
     instances: list[Instance] = []
     dropped: dict[int, str] = {}
     layers = {layer.instance_id: layer for layer in frame.layers}
-    labeled = [(r.instance_id, r.category_id, r.label, "real", r.annotation_id) for r in scene.real]
+    labeled = [(r.instance_id, r.category_id, r.label, "real", r.annotation_id) for r in scene.real if r.kind == "object"]
     labeled += [(p.instance_id, p.category_id, p.label, "pasted", None) for p in scene.placements if not p.distractor]
     for instance_id, category_id, label, source, real_id in labeled:
         layer = layers[instance_id]
         y0, y1, x0, x1 = layer.roi
         local = id_map[y0:y1, x0:x1] == instance_id  # an instance only ever paints inside its roi
         area = int(np.count_nonzero(local))
-        visible = min(1.0, area / layer.amodal_area) if layer.amodal_area else 0.0
+        # unknown whole silhouette: the share of the in-frame one that shows (an upper bound)
+        whole = layer.amodal_area if layer.amodal_known else layer.inframe_area
+        visible = min(1.0, area / whole) if whole else 0.0
         if area == 0:
             dropped[instance_id] = "hidden"
             continue
@@ -47,7 +49,7 @@ def derive_instances(
                 bbox=(bx + x0, by + y0, bw, bh),
                 area=area,
                 rle=encode_rle_roi(shape, layer.roi, local),
-                visible_fraction=round(visible, 6),
+                visible_fraction=round(visible, 6) if layer.amodal_known else None,
                 truncated=layer.truncated,
                 amodal_bbox=layer.amodal_bbox,
                 paste_order=instance_id,
@@ -63,3 +65,35 @@ def derive_instances(
         out.flags.writeable = False
         id_map = out
     return tuple(instances), id_map, dropped
+
+
+def derive_crowd(scene: Scene, id_map: np.ndarray) -> tuple[Instance, ...]:
+    """The crowd and ignore regions of a real scene (RealLabel kind "crowd" or "box"): each is
+    exactly the pixels of the final id map that carry its id, so every object pasted or
+    labeled over it has left it. A region with no pixel left is not written."""
+    out = []
+    for r in scene.real:
+        if r.kind == "object":
+            continue
+        mask = id_map == r.instance_id
+        area = int(np.count_nonzero(mask))
+        if area == 0:
+            continue
+        out.append(
+            Instance(
+                instance_id=r.instance_id,
+                category_id=int(r.category_id),
+                label=r.label,
+                bbox=tight_box(mask),
+                area=area,
+                rle=encode_rle(mask),
+                visible_fraction=None,
+                truncated=None,
+                amodal_bbox=None,
+                paste_order=r.instance_id,
+                source="real",
+                real_annotation_id=r.annotation_id,
+                crowd=r.kind,
+            )
+        )
+    return tuple(out)

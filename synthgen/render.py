@@ -17,7 +17,7 @@ import numpy as np
 from synthgen.assets import AssetLibrary
 from synthgen.effects.functional import motion_kernel
 from synthgen.frame import Frame, Layer
-from synthgen.geometry import alpha_cut, clip_box, tight_box, warp, warp_box
+from synthgen.geometry import alpha_cut, clip_box, warp, warp_box
 from synthgen.scene import cutout_matrix, real_objects
 from synthgen.types import Placement, Scene
 
@@ -211,12 +211,14 @@ def render(
     id_map = np.zeros((H, W), np.uint16)
     cut_value = alpha_cut(alpha_threshold)
     layers = []
-    # a real scene's own objects come first, under everything pasted
-    for label, (_, mask, area, box) in zip(scene.real, real_objects(scene.background, lib, scene.canvas_wh)):
-        id_map[mask] = label.instance_id
+    # a real scene's own annotations come first, under everything pasted; its crowd and
+    # ignore regions lowest, so that any object's pixel leaves them
+    real = list(zip(scene.real, real_objects(scene.background, lib, scene.canvas_wh)))
+    for label, obj in sorted(real, key=lambda pair: pair[0].kind == "object"):
+        id_map[obj.mask] = label.instance_id
         layers.append(
-            Layer(label.instance_id, roi=(0, H, 0, W), inframe_mask=mask, amodal_area=area, amodal_bbox=box,
-                  whole_mask=mask, whole_origin=(0, 0))
+            Layer(label.instance_id, roi=(0, H, 0, W), inframe_mask=obj.mask, whole_mask=obj.whole,
+                  whole_origin=obj.origin, frame_wh=(W, H))
         )
     for p in scene.placements:
         cut = lib.cutout(p.asset, distractor=p.distractor)
@@ -227,14 +229,11 @@ def render(
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)
         warped = warp(cut.rgba, Hm, box)
         hard_full = warped[..., 3] >= cut_value
-        amodal_area = int(np.count_nonzero(hard_full))
-        tb = tight_box(hard_full) or (0, 0, 0, 0)
-        amodal_bbox = (tb[0] + box[0], tb[1] + box[1], tb[2], tb[3])
         clip = clip_box(box, scene.canvas_wh)
         if clip is None:
             layers.append(
-                Layer(p.instance_id, roi=(0, 0, 0, 0), inframe_mask=np.zeros((0, 0), bool), amodal_area=amodal_area,
-                      amodal_bbox=amodal_bbox, whole_mask=hard_full, whole_origin=box[:2])
+                Layer(p.instance_id, roi=(0, 0, 0, 0), inframe_mask=np.zeros((0, 0), bool), whole_mask=hard_full,
+                      whole_origin=box[:2], frame_wh=(W, H))
             )
             continue
         x0, y0, x1, y1 = clip
@@ -256,7 +255,7 @@ def render(
         composite(image[y0:y1, x0:x1], rgb, alpha, hard, p)
         id_map[y0:y1, x0:x1][hard] = 0 if p.distractor else p.instance_id
         layers.append(
-            Layer(p.instance_id, roi=(y0, y1, x0, x1), inframe_mask=hard, amodal_area=amodal_area,
-                  amodal_bbox=amodal_bbox, whole_mask=hard_full, whole_origin=box[:2])
+            Layer(p.instance_id, roi=(y0, y1, x0, x1), inframe_mask=hard, whole_mask=hard_full,
+                  whole_origin=box[:2], frame_wh=(W, H))
         )
     return Frame(image=image, id_map=id_map, layers=tuple(layers))

@@ -8,6 +8,7 @@ renderer will paint, using the same warp.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -55,43 +56,82 @@ def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator)
     return BackgroundPlacement(name=name, index=bi, crop_xywh=(x, y, w, h), flip=flip, real_scene=real)
 
 
-def real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> list[tuple[Any, np.ndarray, int, tuple]]:
-    """The usable objects of a real scene, moved like the background: (instance, in-canvas
-    mask, whole-object area in canvas pixels, whole-object box). Crowd and box-only
-    annotations are left out (they cannot be kept exact)."""
+@dataclass(frozen=True, eq=False)
+class RealObject:
+    """An annotation of a real scene, moved like the background.
+
+    ``kind`` is "object" (labeled like a pasted one), "crowd" (an ``iscrowd`` region, kept as
+    one) or "box" (a box-only annotation: its box becomes an ``iscrowd`` ignore region, since
+    the object is visible but its pixels are unknown). The annotation's pixels (a box-only one:
+    every pixel its box touches) are rasterized once, in canvas coordinates, as far as the
+    annotation goes: ``whole`` (at canvas ``origin``) is the amodal extent, and ``mask`` its part
+    in the frame, the same nearest-neighbour resize of the crop as the background's.
+    """
+
+    instance: Any  # io.real.RealInstance
+    kind: str
+    mask: np.ndarray  # bool, canvas-sized
+    whole: np.ndarray  # bool
+    origin: tuple[int, int]  # x, y
+
+
+def real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> list[RealObject]:
+    """The annotations of a real scene that show in the canvas, in annotation order."""
     if not bg.real_scene:
         return []
     # sampling and rendering of one image both ask; the bounded cache keeps it to one decode
     return lib.cached(("real", bg.index, bg.crop_xywh, bg.flip, canvas_wh), lambda: _move_real_objects(bg, lib, canvas_wh))
 
 
-def _move_real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> list:
+def _canvas_axis(lo: int, hi: int, start: int, length: int, out: int) -> tuple[int, np.ndarray]:
+    """Canvas positions along one axis whose nearest source pixel lies in [lo, hi) when the
+    source span [start, start + length) is resized to ``out`` pixels: (first position, source
+    index of each). Inside the canvas the source index is OpenCV's own (INTER_NEAREST), so the
+    in-frame part is exactly ``cv2.resize``; outside it the same rule, floor(u * length / out),
+    continues in exact integers."""
+    ramp = np.arange(length, dtype=np.float32)[None, :]
+    inside = cv2.resize(ramp, (out, 1), interpolation=cv2.INTER_NEAREST)[0].astype(np.int64)
+    first = min(0, -((-(lo - start) * out) // length)) - 1  # ceil, and one more for safety
+    last = max(out, -((-(hi - start) * out) // length)) + 1
+    u = np.arange(first, last)
+    src = (u * length) // out  # exact floor outside the canvas
+    src[-first : -first + out] = inside
+    src += start
+    keep = np.flatnonzero((src >= lo) & (src < hi))
+    if keep.size == 0:
+        return 0, keep
+    return int(u[keep[0]]), src[keep[0] : keep[-1] + 1]
+
+
+def _move_real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> list[RealObject]:
     im = lib.scenes.images[bg.index]
     W, H = canvas_wh
     x, y, w, h = bg.crop_xywh
-    sx, sy = W / w, H / h
     out = []
     for inst in im.instances:
-        if inst.iscrowd:
+        region = inst.region(im.height, im.width)
+        tb = tight_box(region)
+        if tb is None:
             continue
-        m = inst.mask(im.height, im.width)
-        if m is None or not m.any():
+        u0, cols = _canvas_axis(tb[0], tb[0] + tb[2], x, w, W)
+        v0, rows = _canvas_axis(tb[1], tb[1] + tb[3], y, h, H)
+        if cols.size == 0 or rows.size == 0:
             continue
-        crop = m[y : y + h, x : x + w].astype(np.uint8)
-        canvas = cv2.resize(crop, canvas_wh, interpolation=cv2.INTER_NEAREST).astype(bool)
+        whole = region[np.ix_(rows, cols)]
         if bg.flip:
-            canvas = canvas[:, ::-1]
-        if not canvas.any():
+            whole = whole[:, ::-1]
+            u0 = W - (u0 + whole.shape[1])
+        mask = np.zeros((H, W), bool)
+        cy0, cy1 = max(v0, 0), min(v0 + whole.shape[0], H)
+        cx0, cx1 = max(u0, 0), min(u0 + whole.shape[1], W)
+        if cy0 < cy1 and cx0 < cx1:
+            mask[cy0:cy1, cx0:cx1] = whole[cy0 - v0 : cy1 - v0, cx0 - u0 : cx1 - u0]
+        if not mask.any():
             continue
-        tb = tight_box(m)
-        bx0, by0 = (tb[0] - x) * sx, (tb[1] - y) * sy
-        bw, bh = tb[2] * sx, tb[3] * sy
-        if bg.flip:
-            bx0 = W - bx0 - bw
-        box = (int(round(bx0)), int(round(by0)), max(1, int(round(bw))), max(1, int(round(bh))))
-        area = max(int(canvas.sum()), int(round(m.sum() * sx * sy)))
-        canvas.flags.writeable = False
-        out.append((inst, canvas, area, box))
+        mask.flags.writeable = False
+        whole = np.ascontiguousarray(whole)
+        whole.flags.writeable = False
+        out.append(RealObject(inst, inst.kind, mask, whole, (u0, v0)))
     return out
 
 
@@ -219,10 +259,12 @@ def sample_scene(
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     real = []
-    for inst, mask, _, _ in real_objects(background, lib, (W, H))[: MAX_INSTANCES - 1]:
+    for obj in real_objects(background, lib, (W, H))[: MAX_INSTANCES - 1]:
         rid = len(real) + 1
-        real.append(RealLabel(rid, lib.classes.index(inst.category) + 1, inst.category, inst.ann_id))
-        canvas.paint((0, 0, W, H), mask, rid, labeled=True, inframe=int(mask.sum()))
+        inst = obj.instance
+        real.append(RealLabel(rid, lib.classes.index(inst.category) + 1, inst.category, inst.ann_id, obj.kind))
+        if obj.kind == "object":  # crowd and ignore regions set no occlusion limit
+            canvas.paint((0, 0, W, H), obj.mask, rid, labeled=True, inframe=int(obj.mask.sum()))
     log_lo, log_hi = math.log(sc.scale[0]), math.log(sc.scale[1])
     placements: list[Placement] = []
     unplaced = 0

@@ -58,6 +58,7 @@ class RealLabel:
     category_id: int
     label: str
     annotation_id: int | str  # in the real dataset
+    kind: str = "object"  # or "crowd" / "box": a crowd region / box-only object, written as an iscrowd region
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,14 @@ class Instance:
     bbox: BBox  # tight box of the visible mask, COCO [x, y, w, h]
     area: int  # visible pixel count
     rle: dict[str, Any]  # COCO RLE of the visible mask, counts as str
-    visible_fraction: float  # area / whole-silhouette area
-    truncated: bool  # part of the silhouette lies outside the image
-    amodal_bbox: BBox
+    visible_fraction: float | None  # area / whole-silhouette area; None: unknown
+    truncated: bool | None  # part of the silhouette lies outside the image; None: unknown
+    amodal_bbox: BBox | None  # None: unknown (after an albumentations pipeline that moved pixels)
     paste_order: int  # 1.. bottom to top; real objects come first
     amodal_rle: dict[str, Any] | None = None
     source: str = "pasted"  # or "real"
     real_annotation_id: int | str | None = None
+    crowd: str | None = None  # an iscrowd region: "crowd" or "box" (what the real annotation was)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +132,8 @@ class Sample:
     metadata: dict[str, Any]
     # extra fields of the image's COCO entry, e.g. a stress suite's scene_id, condition, severity
     image_fields: dict[str, Any] = field(default_factory=dict)
+    # iscrowd regions of a real scene (COCO only), their pixels in id_map like the instances'
+    crowd: tuple[Instance, ...] = ()
 
     def mask(self, instance: Instance) -> np.ndarray:
         """The visible mask (bool H x W) of one instance."""

@@ -10,13 +10,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from click.testing import CliRunner
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
 from synthgen.balance import balance_weights
 from synthgen.cli import main
-from synthgen.config import load_config
+from synthgen.config import dump_config, load_config
 from synthgen.errors import AssetError
 from synthgen.generator import Generator
 from synthgen.geometry import tight_box
@@ -191,13 +192,14 @@ def test_generation_on_real_scenes_keeps_real_labels_exact(tiny_assets, real, tm
         id_map = cv2.imread(str(out / "masks" / (Path(img["file_name"]).stem + ".png")), cv2.IMREAD_UNCHANGED)
         scene = meta["scene"]
         n_real = len(scene["real"])
-        assert 3 <= n_real <= 5  # 5 objects besides the crowd; the crop may cut the small ones away
+        # 5 objects besides the crowd; the crop may cut the small ones away
+        assert 3 <= sum(r["kind"] == "object" for r in scene["real"]) <= 5
         pasted = id_map > n_real
         x, y, w, h = scene["background"]["crop_xywh"]
         for a in coco.loadAnns(coco.getAnnIds(imgIds=img["id"])):
             m = coco.annToMask(a).astype(bool)
             assert a["bbox"] == list(tight_box(m)) and a["area"] == int(m.sum())
-            if a.get("source") != "real":
+            if a.get("source") != "real" or a["iscrowd"]:  # crowd regions: see the crowd test
                 continue
             src = real_anns[a["real_annotation_id"]]
             seg = src["segmentation"]
@@ -222,7 +224,7 @@ def test_real_objects_hidden_below_the_threshold_lose_their_label(tiny_assets, r
     dropped_real = 0
     for i in range(8):
         s = gen.sample(i)
-        real_ids = {r.instance_id for r in s.scene.real}
+        real_ids = {r.instance_id for r in s.scene.real if r.kind == "object"}
         labeled = {inst.instance_id for inst in s.instances}
         for rid in real_ids - labeled:
             assert rid in {int(k) for k in s.metadata["dropped"]}
@@ -387,3 +389,120 @@ def test_grabcut_is_repeatable_and_leaves_the_callers_opencv_rng_alone():
     assert np.array_equal(draws(), expected)  # GrabCut drew from its own thread's RNG
     second = grabcut(img, tight_box(m.astype(bool)))
     assert first is not None and np.array_equal(first, second)
+
+
+def _moved(mask: np.ndarray, scene: dict) -> np.ndarray:
+    """A source-image mask moved like the background: cropped, resized (nearest), flipped."""
+    x, y, w, h = scene["background"]["crop_xywh"]
+    out = cv2.resize(mask[y : y + h, x : x + w].astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return out[:, ::-1] if scene["background"]["flip"] else out
+
+
+def _source_masks(root: Path) -> dict:
+    """Real annotation id -> its mask (a box-only annotation: every pixel its box covers)."""
+    data = json.loads((root / "coco" / "annotations.json").read_text())
+    out = {}
+    for a in data["annotations"]:
+        seg = a.get("segmentation")
+        if not seg:
+            m = np.zeros((H, W), bool)
+            bx, by, bw, bh = a["bbox"]
+            m[int(by) : int(by + bh), int(bx) : int(bx + bw)] = True
+        else:
+            rle = mask_utils.frPyObjects(seg, H, W) if isinstance(seg, list) else {"size": seg["size"], "counts": seg["counts"].encode()}
+            m = mask_utils.decode(mask_utils.merge(rle) if isinstance(rle, list) else rle).astype(bool)
+        out[a["id"]] = m
+    return out
+
+
+def test_real_objects_have_the_amodal_extent_their_annotation_shows(tiny_assets, real):
+    """A real object wholly inside the crop is not truncated; unoccluded, it is wholly visible;
+    its amodal box contains its box and spans the annotation's box at the crop's scale."""
+    root, _ = real
+    masks = _source_masks(root)
+    gen = Generator(_scene_config(tiny_assets, root))
+    whole = cut = 0
+    for i in range(16):
+        s = gen.sample(i)
+        scene = s.scene.to_dict()
+        x, y, w, h = scene["background"]["crop_xywh"]
+        for inst in s.instances:
+            if inst.source != "real":
+                continue
+            m = masks[inst.real_annotation_id]
+            outside = m.copy()
+            outside[y : y + h, x : x + w] = False
+            assert inst.truncated == bool(outside.any())
+            ax, ay, aw, ah = inst.amodal_bbox
+            bx, by, bw, bh = inst.bbox
+            assert ax <= bx and ay <= by and bx + bw <= ax + aw and by + bh <= ay + ah
+            ys, xs = np.nonzero(m)
+            assert abs(aw - (xs.max() - xs.min() + 1) * W / w) <= 1 and abs(ah - (ys.max() - ys.min() + 1) * H / h) <= 1
+            if not inst.truncated:
+                moved = _moved(m, scene)
+                assert inst.visible_fraction == round(inst.area / int(moved.sum()), 6)
+                if inst.area == int(moved.sum()):
+                    assert inst.visible_fraction == 1.0 and inst.amodal_bbox == inst.bbox
+                    whole += 1
+            else:
+                assert inst.visible_fraction < 1.0
+                cut += 1
+    assert whole and cut, "the crops never showed a whole or a cut object: the test checked nothing"
+
+
+def _with_box_only(root: Path) -> None:
+    """Add a box-only annotation (no segmentation) to every image of the real COCO dataset."""
+    path = root / "coco" / "annotations.json"
+    data = json.loads(path.read_text())
+    for im in data["images"]:
+        data["annotations"].append({"id": 1000 + im["id"], "image_id": im["id"], "category_id": 2,
+                                    "bbox": [20, 60, 20, 20], "area": 400, "iscrowd": 0})
+    path.write_text(json.dumps(data))
+
+
+def test_crowd_and_box_only_real_annotations_stay_as_crowd_regions(tiny_assets, real, tmp_path):
+    """A crowd region stays a crowd (iscrowd 1) and a box-only object becomes an ignore region,
+    each exactly the pixels of its region that no object covers; validate accepts the run."""
+    root, _ = real
+    _with_box_only(root)
+    masks = _source_masks(root)
+    src = {a["id"]: a for a in json.loads((root / "coco" / "annotations.json").read_text())["annotations"]}
+    cfg = _scene_config(tiny_assets, root, output={"formats": ["coco", "yolo"], "id_maps": True, "image_format": "png"})
+    cfg_path = tmp_path / "padding.yaml"
+    cfg_path.write_text(dump_config(cfg))
+    out = tmp_path / "synth"
+    result = CliRunner().invoke(main, ["generate", str(cfg_path), "--out", str(out), "-n", "8", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "crowd" in result.output and "box-only" in result.output
+    coco = COCO(str(out / "annotations.json"))
+    metas = [json.loads(line) for line in (out / "metadata.jsonl").read_text().splitlines()]
+    kinds = {"crowd": 0, "box": 0}
+    covered = 0
+    for img, meta in zip(coco.loadImgs(coco.getImgIds()), metas):
+        scene = meta["scene"]
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=img["id"]))
+        objects = [coco.annToMask(a).astype(bool) for a in anns if not a["iscrowd"]]
+        taken = np.logical_or.reduce(objects) if objects else np.zeros((H, W), bool)
+        by_real = {a["real_annotation_id"]: a for a in anns if a["iscrowd"]}
+        for r in scene["real"]:
+            if r["kind"] == "object":
+                continue
+            kinds[r["kind"]] += 1
+            assert (r["kind"] == "crowd") == bool(src[r["annotation_id"]]["iscrowd"])
+            region = _moved(masks[r["annotation_id"]], scene)
+            expected = region & ~taken
+            covered += int((region & taken).any())
+            if not expected.any():
+                assert r["annotation_id"] not in by_real
+                continue
+            a = by_real[r["annotation_id"]]
+            m = coco.annToMask(a).astype(bool)
+            assert np.array_equal(m, expected)
+            assert a["bbox"] == list(tight_box(m)) and a["area"] == int(m.sum())
+            assert coco.loadCats(a["category_id"])[0]["name"] == r["label"]
+        # YOLO has no crowd: its lines are the objects only
+        lines = (out / "labels" / (Path(img["file_name"]).stem + ".txt")).read_text().splitlines()
+        assert len(lines) == sum(1 for a in anns if not a["iscrowd"])
+    assert kinds["crowd"] and kinds["box"] and covered, "no crowd, box or covered region: the test checked nothing"
+    check = CliRunner().invoke(main, ["validate", str(out)])
+    assert check.exit_code == 0, check.output

@@ -3,7 +3,8 @@
 This is the only module that imports albumentations. The pipeline gets the image, the id map
 as ``mask`` (nearest neighbour) and each object's in-frame silhouette as ``masks``; labels are
 derived again from what comes back. The pipeline is opaque (no matrix to warp a region by), so
-the silhouettes go in and come back as whole-frame masks. Never any boxes: albumentations moves
+the silhouettes go in and come back as whole-frame masks; where a transform that moves pixels
+was applied, the parts outside the frame are unknown and so are the amodal fields (None). Never any boxes: albumentations moves
 a box by its corners, so a rotated box grows. Every image gets its own generators from its own
 seed (in 2.0.8, ``Compose(seed=...)`` would give every child transform the same seed).
 """
@@ -18,10 +19,10 @@ import numpy as np
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over the network
 import albumentations as A  # noqa: E402
+from albumentations.augmentations.dropout.transforms import BaseDropout  # noqa: E402
 
 from synthgen.errors import ConfigError  # noqa: E402
 from synthgen.frame import Frame, Layer  # noqa: E402
-from synthgen.geometry import tight_box  # noqa: E402
 from synthgen.rng import Stream, image_rng, seeded_python_rng, seeded_rng  # noqa: E402
 
 
@@ -125,9 +126,19 @@ def check_labels_follow_pixels(pipeline: A.BaseCompose) -> None:
             )
 
 
+def still_transforms(pipeline: A.BaseCompose) -> frozenset[str]:
+    """Names of the pipeline's transforms that move no pixel: pixel-level ones (albumentations'
+    ImageOnlyTransform) and those that only erase (the dropout family, whose erased pixels leave
+    the masks). An image to which only these were applied keeps its amodal fields."""
+    return frozenset(
+        type(t).__name__ for t in _walk(pipeline) if isinstance(t, (A.ImageOnlyTransform, BaseDropout, A.PixelDropout))
+    )
+
+
 class AlbumentationsPipeline:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.pipeline = build(spec)
+        self.still = still_transforms(self.pipeline)
 
     @staticmethod
     def sample(seed: int, index: int) -> dict[str, int]:
@@ -146,23 +157,17 @@ class AlbumentationsPipeline:
                 f"the albumentations pipeline changed the image size to {new_image.shape[1]}x{new_image.shape[0]}; "
                 "set canvas.width/height instead, or add a Resize back to the canvas size"
             )
-        new_layers = []
-        for layer, before, after in zip(frame.layers, inframe, out["masks"]):
-            after = np.asarray(after).astype(bool)
-            n_before, n_after = int(np.count_nonzero(before)), int(np.count_nonzero(after))
-            # the part outside the frame is unknown to albumentations: scale it like the rest
-            outside = layer.amodal_area - n_before
-            area = n_after + (round(outside * n_after / n_before) if n_before else 0)
-            new_layers.append(
-                Layer(
-                    instance_id=layer.instance_id,
-                    roi=(0, H, 0, W),
-                    inframe_mask=after,
-                    amodal_area=max(area, n_after),
-                    amodal_bbox=tight_box(after) or (0, 0, 0, 0),
-                    whole_mask=after,
-                    whole_origin=(0, 0),
-                )
-            )
+        applied = out.get("applied_transforms", [])
+        if all(name in self.still for name, *_ in applied):
+            # nothing moved: every silhouette is where it was (erased pixels are hidden, not gone)
+            new_layers = list(frame.layers)
+        else:
+            # the pipeline is opaque: the in-frame silhouettes came through it as masks, but what
+            # became of the parts outside the frame cannot be known
+            new_layers = [
+                Layer(instance_id=layer.instance_id, roi=(0, H, 0, W), inframe_mask=np.asarray(after).astype(bool),
+                      whole_mask=None, whole_origin=(0, 0), frame_wh=(W, H))
+                for layer, after in zip(frame.layers, out["masks"])
+            ]
         record = {"name": "albumentations", "severity": None, "params": {**seeds, "applied": _jsonable(out.get("applied_transforms", []))}}
         return Frame(image=new_image, id_map=new_map, layers=tuple(new_layers)), record

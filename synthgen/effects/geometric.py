@@ -19,7 +19,6 @@ from synthgen.effects import functional as F
 from synthgen.effects import specs
 from synthgen.effects.base import Effect
 from synthgen.frame import Frame, Layer
-from synthgen.geometry import tight_box
 
 
 def _about_center(linear: np.ndarray, W: int, H: int) -> np.ndarray:
@@ -107,7 +106,7 @@ def warp_layer(layer: Layer, M: np.ndarray, source: F.SourcePixels) -> Layer:
     ``source`` is ``SourcePixels.of(M, frame size)``: the in-frame
     silhouette is read through it, so it takes exactly the pixels the id map's own warp takes
     (a visible pixel stays inside its silhouette). The whole silhouette, partly outside the
-    frame, is warped on its own, for the amodal box and area.
+    frame, is warped on its own; only its part outside the frame counts (see Layer).
     """
     H, W = source.shape
     roi = F.warped_roi(M, layer.roi, (W, H))
@@ -115,17 +114,14 @@ def warp_layer(layer: Layer, M: np.ndarray, source: F.SourcePixels) -> Layer:
         roi, inframe = (0, 0, 0, 0), np.zeros((0, 0), bool)
     else:
         inframe = F.gather_roi_mask(layer.inframe_mask, layer.roi, source, roi)
-    whole, origin = F.warp_whole_mask(layer.whole_mask, layer.whole_origin, M)
-    area = max(int(np.count_nonzero(whole)), int(np.count_nonzero(inframe)))
-    tb = tight_box(whole) or (0, 0, 0, 0)
+    whole, origin = (None, (0, 0)) if layer.whole_mask is None else F.warp_whole_mask(layer.whole_mask, layer.whole_origin, M)
     return Layer(
         instance_id=layer.instance_id,
         roi=roi,
         inframe_mask=inframe,
-        amodal_area=area,
-        amodal_bbox=(tb[0] + origin[0], tb[1] + origin[1], tb[2], tb[3]),
         whole_mask=whole,
         whole_origin=origin,
+        frame_wh=(W, H),
     )
 
 

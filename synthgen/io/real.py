@@ -6,6 +6,7 @@ annotation id. Masks are decoded on demand, checked first (io/rle).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,29 @@ class RealInstance:
         annotation when the segmentation is malformed or of another size."""
         return coco_io.annotation_mask(f"{self.source} annotation {self.ann_id}".lstrip(), self.segmentation, height, width)
 
+    @property
+    def box_only(self) -> bool:
+        return self.segmentation is None or (isinstance(self.segmentation, list) and not self.segmentation)
+
+    @property
+    def kind(self) -> str:
+        """"object", "crowd" (``iscrowd: 1``) or "box" (a box without a mask)."""
+        return "crowd" if self.iscrowd else "box" if self.box_only else "object"
+
+    def region(self, height: int, width: int) -> np.ndarray:
+        """The pixels the annotation covers: its mask, or for a box without a mask every pixel its
+        box touches (cut to the image)."""
+        mask = None if self.box_only else self.mask(height, width)
+        if mask is not None:
+            return mask
+        x, y, w, h = self.bbox
+        out = np.zeros((height, width), bool)
+        if w > 0 and h > 0:
+            y0, y1 = max(math.floor(y), 0), max(math.ceil(y + h), 0)
+            x0, x1 = max(math.floor(x), 0), max(math.ceil(x + w), 0)
+            out[y0:y1, x0:x1] = True
+        return out
+
 
 @dataclass(frozen=True)
 class RealImage:
@@ -59,6 +83,15 @@ class RealDataset:
     categories: tuple[str, ...]
     images: tuple[RealImage, ...]
     source: str
+
+    def crowd_note(self) -> str | None:
+        """What padding does with the annotations it cannot keep as objects, or None."""
+        kinds = [inst.kind for im in self.images for inst in im.instances]
+        crowd, box = kinds.count("crowd"), kinds.count("box")
+        if not crowd and not box:
+            return None
+        return (f"assets.scenes: {crowd} crowd regions kept as iscrowd: 1, {box} box-only annotations written as "
+                "iscrowd: 1 ignore regions (their box); every object's pixels leave both, and YOLO labels leave them out")
 
     def class_counts(self) -> dict[str, int]:
         counts = {c: 0 for c in self.categories}
@@ -89,6 +122,11 @@ def load_coco(annotations: Path, images: Path) -> RealDataset:
         )
         out.append(RealImage(iid, path, W, H, insts))
     return RealDataset(coco.category_names(), tuple(out), str(annotations))
+
+
+def load_scenes(scenes: Any) -> RealDataset:
+    """The real dataset of a config's ``assets.scenes`` (COCO or YOLO)."""
+    return load_coco(scenes.coco, scenes.images) if scenes.coco is not None else load_yolo(scenes.yolo)
 
 
 def read_yolo_dataset(root: Path) -> yolo_io.Yolo:

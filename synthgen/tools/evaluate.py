@@ -142,8 +142,8 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
             # objects outside the bucket are marked crowd: detections on them are ignored, not false
             data = copy.deepcopy(gt_data)
             for a in data["annotations"]:
-                v = a.get("visible_fraction", 1.0)
-                a["iscrowd"] = int(bool(a.get("iscrowd")) or not lo <= v < hi)
+                v = a.get("visible_fraction", 1.0)  # null: unknown, in no bucket
+                a["iscrowd"] = int(bool(a.get("iscrowd")) or v is None or not lo <= v < hi)
             bgt = _coco(data)
             bdt = _quiet(bgt.loadRes, copy.deepcopy(preds)) if preds else _coco({**data, "annotations": []})
             ap, ap50, _ = _ap(bgt, bdt, all_ids, iou)

@@ -42,7 +42,7 @@ def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
             "area": inst.area,
             "bbox": list(inst.bbox),
             "iscrowd": 0,  # an object split by an occluder is still one instance
-            "amodal_bbox": list(inst.amodal_bbox),
+            "amodal_bbox": None if inst.amodal_bbox is None else list(inst.amodal_bbox),
             "visible_fraction": inst.visible_fraction,
             "truncated": inst.truncated,
             "paste_order": inst.paste_order,
@@ -53,4 +53,17 @@ def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
         if amodal and inst.amodal_rle is not None:
             ann["amodal_segmentation"] = inst.amodal_rle
         out.append(ann)
+    for region in sample.crowd:  # a real scene's crowd and ignore regions, minus every object
+        out.append({
+            "id": annotation_id(sample.index, region.instance_id),
+            "image_id": image_id(sample.index),
+            "category_id": region.category_id,
+            "segmentation": region.rle,
+            "area": region.area,
+            "bbox": list(region.bbox),
+            "iscrowd": 1,
+            "source": "real",
+            "real_annotation_id": region.real_annotation_id,
+            "crowd_from": region.crowd,  # "crowd": a crowd region; "box": a box-only object
+        })
     return out

@@ -59,7 +59,9 @@ def check_yolo(c: Checking) -> None:
 
 
 def compare_with_coco(c: Checking, label, anns: list[dict], cats: dict, W: int, H: int, where: str) -> None:
-    """synthgen's YOLO lines are its COCO annotations, in order, normalised."""
+    """synthgen's YOLO lines are its COCO annotations, in order, normalised (crowd regions are
+    COCO's only)."""
+    anns = [a for a in anns if not a.get("iscrowd")]
     names = c.yolo.names
     lines = read_labels(label, len(names))
     if lines is None:
