@@ -56,9 +56,11 @@ def test_malformed_masks_are_refused_by_rle(seg, kind, text):
 @pytest.mark.parametrize("seg, kind, text", MALFORMED)
 def test_malformed_masks_are_named_by_file_and_annotation(seg, kind, text, tmp_path):
     root = _coco(tmp_path / "ds", seg)
-    inst = load_coco(root / "annotations.json", root / "images").images[0].instances[0]
-    with pytest.raises(AssetError, match=f"annotations.json annotation 7: .*{text}"):
-        inst.mask(H, W)
+    with pytest.raises(AssetError, match=f"annotations.json annotation 7 \\(image 3\\): .*{text}"):
+        load_coco(root / "annotations.json", root / "images")  # refused where it is read
+    skipped = []
+    ds = load_coco(root / "annotations.json", root / "images", skip=lambda err, file: skipped.append(str(err)))
+    assert not ds.images and len(skipped) == 1 and "annotation 7" in skipped[0]
     report = validate_path(root)
     assert any(p.kind == kind and "annotation 7" in p.where for p in report.problems), report.lines()
     result = CliRunner().invoke(main, ["extract", "--coco", str(root / "annotations.json"), "--images", str(root / "images"),
@@ -95,9 +97,9 @@ def test_yolo_labels_follow_the_last_images_folder(tmp_path):
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / split / "images" / f"{split}.png")
     (tmp_path / "lists").mkdir()
     (tmp_path / "lists" / "val.txt").write_text("./../valid/images/valid.png\n")
-    files, notes = image_files(tmp_path / "data.yaml", {"train": "../train/images", "val": "lists/val.txt", "names": ["a"]})
+    files, notes, issues = image_files(tmp_path / "data.yaml", {"train": "../train/images", "val": "lists/val.txt", "names": ["a"]})
     assert [f.resolve() for f in files] == [tmp_path / "train" / "images" / "train.png", tmp_path / "valid" / "images" / "valid.png"]
-    assert not notes
+    assert not notes and not issues
 
 
 def _exif_rotated_coco(root: Path) -> tuple[Path, np.ndarray]:
