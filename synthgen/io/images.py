@@ -55,7 +55,7 @@ def check_pixels(name: str, size: tuple[int, int], max_pixels: int | None) -> No
     """AssetError naming the file when a width x height from its header is over the limit."""
     w, h = size
     if max_pixels is not None and w * h > max_pixels:
-        raise AssetError(f"{name}: image is {w}x{h} = {w * h / 1e6:.1f} Mpx, over the limit of "
+        raise AssetError(f"{name}: image is {w}x{h} = {w * h / 1e6:.3g} Mpx, over the limit of "
                          f"{max_pixels / 1e6:g} Mpx (assets.max_pixels); shrink it or raise the limit")
 
 

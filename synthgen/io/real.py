@@ -96,7 +96,10 @@ def _checked_size(path: Path, where: str, W: int, H: int, max_pixels: int | None
     """The file is an image of at most ``max_pixels`` whose header says W x H (as displayed)."""
     if not path.exists():
         raise AssetError(f"{where}: image file {path} does not exist")
-    size = image_size(path, max_pixels=max_pixels)
+    try:
+        size = image_size(path, max_pixels=max_pixels)
+    except AssetError as exc:
+        raise AssetError(f"{where}: {exc}") from None
     if size != (W, H):
         raise DatasetError(Issue("image_size", where, f"the file {path} is {size[0]}x{size[1]}, the entry says {W}x{H}"))
 

@@ -78,6 +78,7 @@ def image_files(yaml_path: Path, doc: dict, name: str | None = None) -> tuple[li
     if isinstance(root, str) and root:
         given = ydir / root  # an absolute `path` replaces ydir
         if not is_inside(ydir, given, real_root):
+            bases.append(given)  # only to name what is found there alone: nothing outside is read
             notes.append(f"data.yaml `path` is {root}, outside the folder it is in ({ydir}): synthgen reads only "
                          "inside that folder (Ultralytics would look there)")
         elif Path(root).is_absolute():

@@ -35,7 +35,7 @@ class _Input:
     """One dataset to combine, checked: its image entries with the file each names (inside the
     dataset's folder) and the name it gets under OUT/images/<prefix>/."""
 
-    images: list[tuple[dict, Path, str]]  # (entry, source file, relative name)
+    images: list[tuple[dict, Path, str, str]]  # (entry, source file, relative name, how messages name it)
     annotations: list[dict]
     categories: dict[Any, str]
     synthetic: bool
@@ -76,7 +76,7 @@ def _load_any(path: Path) -> _Input:
             src = image_file(root, coco.name, im, real_root)
             for a in coco.annotations.get(iid, ()):
                 require_annotation(coco.name, a, H, W)
-            images.append((im, src, _relative(src, root, name)))
+            images.append((im, src, _relative(src, root, name), image_where(coco.name, im)))
         anns = [a for v in coco.annotations.values() for a in v]
         return _Input(images, anns, coco.categories, synthetic)
     if (path / "data.yaml").exists():
@@ -84,7 +84,7 @@ def _load_any(path: Path) -> _Input:
     raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
 
 
-def _yolo_as_coco(path: Path) -> tuple[list[tuple[dict, Path, str]], list[dict], dict[int, str]]:
+def _yolo_as_coco(path: Path) -> tuple[list[tuple[dict, Path, str, str]], list[dict], dict[int, str]]:
     from synthgen.io.real import load_yolo
     from synthgen.io.rle import area, tight_box, to_rle
 
@@ -99,7 +99,7 @@ def _yolo_as_coco(path: Path) -> tuple[list[tuple[dict, Path, str]], list[dict],
             rel = im.path.relative_to(root).as_posix()
         except ValueError:  # an absolute path from a list file, inside the dataset
             rel = _relative(im.path, root, str(im.path))
-        images.append(({"id": im.image_id, "file_name": rel, "width": im.width, "height": im.height}, im.path, rel))
+        images.append(({"id": im.image_id, "file_name": rel, "width": im.width, "height": im.height}, im.path, rel, str(im.path)))
         for k, inst in enumerate(im.instances):
             ann = {"id": f"{im.image_id}:{k}", "image_id": im.image_id, "category_id": ids[inst.category], "iscrowd": 0}
             if inst.segmentation:
@@ -122,7 +122,7 @@ def _check_image(src: Path, im: dict, where: str) -> None:
 
     if not src.is_file():
         raise AssetError(f"{where}: image file {src} does not exist")
-    size = open_image(src, f"{where}: {src}").size
+    size = open_image(src, f"{where}: {src}").size  # decoded whole: a file that only starts like an image fails here
     if size != (im["width"], im["height"]):
         raise AssetError(f"{where}: the file {src} is {size[0]}x{size[1]}, the entry says {im['width']}x{im['height']}")
 
@@ -177,9 +177,8 @@ def combine(
         by_image: dict[Any, list] = {}
         for a in data.annotations:
             by_image.setdefault(a["image_id"], []).append(a)
-        for im, src, name in data.images:
+        for im, src, name, where in data.images:
             rel = f"{prefix}/{name}"
-            where = f"{path}: image {im['id']}"
             _check_image(src, im, where)
             copies.append((src, inside(dest, rel, where)))
             h = int(hashlib.sha256(f"{seed}:{rel}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
