@@ -434,3 +434,15 @@ def test_max_pixels_is_a_config_key_and_applies_to_backgrounds_and_real_scenes(t
     data["assets"].update(scenes=scenes, max_pixels=25_000)
     with pytest.raises(AssetError, match=r"annotations.json image 1 \(a1.png\): .*a1.png: image is 200x150 = 0.03 Mpx"):
         load_library(load_config(data=data).assets)
+
+
+@pytest.mark.parametrize("name", ["..", "../..", ".hidden", "/etc"])
+def test_category_names_never_become_paths_outside_out(tmp_path, name):
+    box = _sandbox(tmp_path)
+    data = _coco_data()
+    data["categories"][0]["name"] = name
+    (box / "coco" / "annotations.json").write_text(json.dumps(data))
+    result = _run(tmp_path, box, _coco_commands(box)["extract"])
+    assert result.exit_code == 0 and "kept 2 cutouts" in result.output, result.output
+    folders = {p.parent for p in (box / "out").rglob("*.png")}
+    assert len(folders) == 1 and next(iter(folders)).parent == box / "out" and not next(iter(folders)).name.startswith(".")

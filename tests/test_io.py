@@ -142,3 +142,42 @@ def test_one_exif_policy_in_validate_report_and_real_data(tmp_path):
     pixels = real.read()
     assert np.array_equal(pixels, rgb) and np.array_equal(pixels, read_rgb(photo))
     assert np.array_equal(real.instances[0].mask(real.height, real.width), mask)
+
+
+def test_paths_from_dataset_files_stay_inside_their_folder(tmp_path):
+    from synthgen.io.issues import DatasetError
+    from synthgen.io.paths import inside
+
+    root = tmp_path / "ds" / "images"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "a.png").write_bytes(b"x")
+    (tmp_path / "secret.png").write_bytes(b"s")
+    assert inside(root, "sub/a.png", "f image 1") == root / "sub" / "a.png"
+    assert inside(root, "./sub//a.png", "f image 1") == root / "sub" / "a.png"
+    assert inside(root, str(root / "sub" / "a.png"), "f image 1") == root / "sub" / "a.png"  # absolute, inside
+    (root / "inner.png").symlink_to(root / "sub" / "a.png")  # a symlink that stays inside
+    assert inside(root, "inner.png", "f image 1") == root / "inner.png"
+    (root / "out.png").symlink_to(tmp_path / "secret.png")
+    (root / "up").symlink_to(tmp_path)
+    refused = {
+        "../../secret.png": "climbs out",
+        "sub/../../images/sub/a.png": "climbs out",  # leaves on its way, even if it comes back
+        str(tmp_path / "secret.png"): "leads to",
+        "out.png": f"leads to {tmp_path / 'secret.png'}",
+        "up/secret.png": "leads to",
+    }
+    for name, text in refused.items():
+        with pytest.raises(DatasetError, match="must stay inside it") as caught:
+            inside(root, name, "f image 1")
+        issue = caught.value.issue
+        assert issue.kind == "path" and issue.where == "f image 1" and repr(name) in issue.message and text in issue.message
+
+
+def test_a_dataset_folder_reached_through_a_symlink_is_its_own_root(tmp_path):
+    from synthgen.io.paths import inside
+
+    real = tmp_path / "disk" / "images"
+    real.mkdir(parents=True)
+    (real / "a.png").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(real)
+    assert inside(tmp_path / "link", "a.png", "f image 1") == tmp_path / "link" / "a.png"
