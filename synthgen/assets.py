@@ -23,7 +23,14 @@ from PIL import Image
 
 from synthgen.config import AssetsConfig
 from synthgen.errors import AssetError
-from synthgen.io.images import IMAGE_EXTS, MAX_PIXELS, image_size, open_image, read_rgb, to_8bit
+from synthgen.io.images import (
+    IMAGE_EXTS,
+    MAX_PIXELS,
+    image_size,
+    open_image,
+    read_rgb,
+    to_8bit,
+)
 
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand

@@ -25,12 +25,11 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import make_assets, tiny_config_dict
 
 from synthgen.assets import load_library
 from synthgen.cli import main
 from synthgen.config import load_config
-
-from conftest import make_assets, tiny_config_dict
 
 W, H = 48, 40
 SQUARE = [[8.0, 8.0, 30.0, 8.0, 30.0, 30.0, 8.0, 30.0]]
@@ -446,3 +445,18 @@ def test_category_names_never_become_paths_outside_out(tmp_path, name):
     assert result.exit_code == 0 and "kept 2 cutouts" in result.output, result.output
     folders = {p.parent for p in (box / "out").rglob("*.png")}
     assert len(folders) == 1 and next(iter(folders)).parent == box / "out" and not next(iter(folders)).name.startswith(".")
+
+
+def test_evaluate_checks_the_suite_it_reads(suite, tmp_path):
+    out, gt = suite
+    bad = tmp_path / "suite"
+    shutil.copytree(out, bad)
+    data = copy.deepcopy(gt)
+    aid = data["annotations"][0]["id"]
+    data["annotations"][0]["segmentation"] = {"size": data["annotations"][0]["segmentation"]["size"], "counts": [5, 3]}
+    (bad / "annotations.json").write_text(json.dumps(data))
+    p = tmp_path / "preds.json"
+    p.write_text(json.dumps(_good_predictions(gt)))
+    result = CliRunner().invoke(main, ["evaluate", str(bad), "-p", str(p), "-o", str(tmp_path / "report")])
+    assert result.exit_code == 2 and f"annotations.json annotation {aid}" in result.output, result.output
+    assert "uncompressed RLE counts do not cover" in result.output

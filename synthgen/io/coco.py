@@ -20,7 +20,14 @@ import numpy as np
 
 from synthgen.io.issues import DatasetError, Issue
 from synthgen.io.paths import inside
-from synthgen.io.rle import MaskError, check_segmentation, decode_segmentation, fmt, is_empty, is_number
+from synthgen.io.rle import (
+    MaskError,
+    check_segmentation,
+    decode_segmentation,
+    fmt,
+    is_empty,
+    is_number,
+)
 
 COCO_KEYS = ("images", "annotations", "categories")
 

@@ -24,7 +24,13 @@ from PIL import Image
 from synthgen.errors import AssetError
 from synthgen.io import coco as coco_io
 from synthgen.io import yolo as yolo_io
-from synthgen.io.images import MAX_PIXELS, check_pixels, image_size, list_images, read_rgb
+from synthgen.io.images import (
+    MAX_PIXELS,
+    check_pixels,
+    image_size,
+    list_images,
+    read_rgb,
+)
 from synthgen.io.issues import DatasetError, Issue, raise_first
 from synthgen.io.paths import inside, resolved_root
 from synthgen.io.rle import encode_rle, tight_box, to_rle

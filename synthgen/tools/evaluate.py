@@ -165,17 +165,39 @@ def _detections(gt_data: dict[str, Any], preds: list[dict[str, Any]]) -> COCO:
     return _coco({"images": gt_data["images"], "categories": gt_data["categories"], "annotations": preds})
 
 
+def _read_suite(path: Path) -> dict[str, Any]:
+    """The suite's COCO data, checked as any dataset is where it is read (io/coco): ids, sizes,
+    categories, and every annotation's box and mask before pycocotools decodes it."""
+    from synthgen.io.coco import (
+        ENTRY_FIELDS,
+        image_shape,
+        image_where,
+        read_coco,
+        require_annotation,
+    )
+    from synthgen.io.issues import DatasetError, Issue, raise_first
+
+    coco = read_coco(path)
+    raise_first(coco.issues)
+    for iid, im in coco.images.items():
+        shape = image_shape(im)
+        if shape is None:
+            raise DatasetError(Issue("format", image_where(coco.name, im), ENTRY_FIELDS))
+        for a in coco.annotations.get(iid, ()):
+            require_annotation(coco.name, a, shape[2], shape[1])
+    return coco.data
+
+
 def evaluate(suite: Path, predictions: Path) -> list[Row]:
-    from synthgen.io.coco import read_coco
     from synthgen.io.issues import DatasetError
 
     suite = Path(suite)
     if not (suite / "annotations.json").is_file():
         raise EvaluationError(f"{suite}: no annotations.json; make the suite with `synthgen stress` first")
     try:
-        gt_data = read_coco(suite / "annotations.json").data
+        gt_data = _read_suite(suite / "annotations.json")
     except DatasetError as exc:
-        raise EvaluationError(str(exc)) from None
+        raise EvaluationError(f"{exc}; `synthgen validate {suite}` lists every problem") from None
     preds = load_predictions(predictions, gt_data)
     gt = _coco(gt_data)
     dt = _detections(gt_data, preds)
