@@ -27,7 +27,8 @@ def outside(root: Path, path: Path, said: str, where: str, real_root: Path | Non
     target = Path(os.path.realpath(path))
     if _within(target, real_root):
         return None
-    return Issue("path", where, f"{said!r} leads to {target}, outside the dataset folder {root}: "
+    how = "is" if str(target) == os.path.abspath(said) else f"leads to {target},"
+    return Issue("path", where, f"{said!r} {how} outside the dataset folder {root}: "
                                 "paths in dataset files must stay inside it")
 
 
