@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -82,6 +83,17 @@ class AssetsConfig(_Model):
         "raise", description="broken asset file: stop with an error, or skip it with a warning"
     )
     scenes: ScenesConfig | None = Field(None, description="real labeled scenes as backgrounds (their labels are kept)")
+    max_pixels: int = Field(
+        40_000_000, ge=1, description="largest image (width x height) read as an asset or real scene; larger ones are refused"
+    )
+
+    @model_serializer(mode="wrap")
+    def _max_pixels_only_when_set(self, handler: Any) -> dict[str, Any]:
+        # left out at its default, so configs and digests of runs that never set it stay as they were
+        data = handler(self)
+        if self.max_pixels == type(self).model_fields["max_pixels"].default:
+            data.pop("max_pixels", None)
+        return data
 
     @field_validator("classes")
     @classmethod
