@@ -333,6 +333,11 @@ class OutputConfig(_Model):
         "detect", description="YOLO labels as boxes (detect) or polygons (segment)"
     )
     id_maps: bool = Field(False, description="also write masks/<name>.png, the uint16 id map")
+    val_fraction: Fraction = Field(
+        0.1,
+        description="share of images in the validation part (train.json/val.json, train.txt/val.txt); "
+        "drawn per image from (seed, index)",
+    )
 
 
 class EffectConfig(_Model):

@@ -15,7 +15,7 @@ from synthgen.errors import ConfigError
 from synthgen.labels import derive_crowd, derive_instances
 from synthgen.provenance import scene_sources
 from synthgen.render import render
-from synthgen.rng import Stream, image_rng
+from synthgen.rng import Stream, image_rng, split_of
 from synthgen.scene import sample_scene
 from synthgen.types import Sample, Scene
 
@@ -78,6 +78,12 @@ class Generator:
     def sample(self, index: int) -> Sample:
         return self.sample_from_scene(self.scene(index))
 
+    def _split_field(self, index: int) -> dict[str, str]:
+        """The COCO image field naming the part of the run image ``index`` is in, when the run
+        has a validation part (``output.val_fraction``)."""
+        fraction = self.config.output.val_fraction
+        return {"split": split_of(self.config.seed, index, fraction)} if fraction > 0 else {}
+
     def sample_from_scene(self, scene: Scene) -> Sample:
         """Render, apply conditions and label a given scene (its index seeds the effects)."""
         cfg = self.config
@@ -131,4 +137,5 @@ class Generator:
             scene=scene,
             metadata=metadata,
             crowd=derive_crowd(scene, id_map),
+            image_fields=self._split_field(index),
         )

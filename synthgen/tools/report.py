@@ -197,7 +197,7 @@ class _Listing:
 
 
 def open_source(L: Layout) -> _Listing:
-    if L.coco_file or L.coco_fragments:
+    if L.has_coco:
         return _coco_source(L)
     if L.yolo_yaml:
         return _yolo_source(L)
@@ -205,16 +205,17 @@ def open_source(L: Layout) -> _Listing:
 
 
 def _coco_source(L: Layout) -> _Listing:
-    if L.coco_file:
+    if L.coco_file or L.coco_parts:
         try:
-            coco = read_coco(L.coco_file)
+            parts = [read_coco(p) for p in ([L.coco_file] if L.coco_file else L.coco_parts)]
         except DatasetError as exc:
             raise AssetError(f"{exc}; `synthgen validate` says more") from None
-        names = dict(coco.categories)
-        total = len(coco.images)
+        coco = parts[0]
+        names = {k: v for part in parts for k, v in part.categories.items()}
+        total = sum(len(part.images) for part in parts)
 
         def files() -> Iterator:
-            return iter([coco])
+            return iter(parts)
     else:
         coco = None
         cats = L.fragment_categories()

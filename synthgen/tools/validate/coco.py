@@ -32,6 +32,8 @@ def coco_files(c: Checking) -> Iterator[Coco]:
     seen = SeenIds()
     if L.coco_file:
         sources = [(L.coco_file, None)]
+    elif L.coco_parts:
+        sources = [(part, None) for part in L.coco_parts]
     else:
         sources = [(frag, L.fragment_categories()) for frag in L.coco_fragments]
     for path, categories in sources:
