@@ -32,28 +32,70 @@ def main() -> None:
     """
 
 
+FORMATS = ("coco", "yolo", "webdataset")
+
+
+def _formats(text: str) -> list[str]:
+    """``--format`` names, case-insensitive; an unknown one is an error about --format."""
+    import difflib
+
+    names = [f.strip().lower() for f in text.split(",") if f.strip()]
+    for name in names:
+        if name not in FORMATS:
+            hint = difflib.get_close_matches(name, FORMATS, n=1)
+            raise SynthgenError(
+                f"--format {text!r}: unknown format {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; allowed: {', '.join(FORMATS)}, comma-separated"
+            )
+    if not names:
+        raise SynthgenError(f"--format {text!r}: give one or more of {', '.join(FORMATS)}, comma-separated")
+    return names
+
+
 def _load(config: str | None, overrides: tuple[str, ...], seed: int | None, formats: str | None):
     from synthgen.config import load_config
 
     extra = list(overrides)
     if seed is not None:
         extra.append(f"seed={seed}")
-    if formats:
-        names = [f.strip() for f in formats.split(",") if f.strip()]
-        extra.append(f"output.formats=[{','.join(names)}]")
+    if formats is not None:
+        extra.append(f"output.formats=[{','.join(_formats(formats))}]")
     return load_config(config, extra)
 
 
-def _planned(bar):
-    """A run's ``on_plan`` callback that sets the progress bar's total to the work left."""
+def _check_backend(backend: str, address: str | None) -> None:
+    if address is not None and backend != "ray":
+        raise SynthgenError(f"--address {address} is for Ray: add --backend ray, or leave --address out")
 
-    def planned(images: int, skipped: int) -> None:
-        bar.total = images
+
+def _bar(total: int | None, desc: str, quiet: bool, unit: str = "img"):
+    """A progress bar on stderr (none with -q)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=quiet, dynamic_ncols=True, file=sys.stderr)
+
+
+class _RunBar:
+    """A run's progress bar, shown once the work left is known (no empty bar before it)."""
+
+    def __init__(self, desc: str, quiet: bool) -> None:
+        self.desc, self.quiet, self.bar = desc, quiet, None
+
+    def plan(self, images: int, skipped: int) -> None:
+        self.bar = _bar(images, self.desc, self.quiet)
         if skipped:
-            bar.set_postfix_str(f"{skipped} shards already done")
-        bar.refresh()
+            self.bar.set_postfix_str(f"{skipped} shards already done")
 
-    return planned
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __enter__(self) -> _RunBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _fail(err: Exception) -> None:
@@ -108,18 +150,17 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
       synthgen generate cfg.yaml --out /shared/out -n 2000000 --shard 3/16     # machine 3 of 16
       synthgen generate cfg.yaml --out /shared/out -n 2000000 --backend ray --address auto
     """
-    from tqdm import tqdm
-
     from synthgen.runner import generate as run
     from synthgen.runner import parse_part
 
     try:
+        _check_backend(backend, address)
         cfg = _load(config, overrides, seed, formats)
-        with tqdm(total=None, unit="img", disable=quiet, dynamic_ncols=True, desc="generate") as bar:
+        with _RunBar("generate", quiet) as bar:
             summary = run(
                 cfg, out, num_images, workers=workers, shard_size=shard_size, part=parse_part(part),
                 backend=backend, address=address, overwrite=overwrite, merge=merge, verify=verify,
-                progress=bar.update, on_plan=_planned(bar),
+                progress=bar.update, on_plan=bar.plan,
             )
     except SynthgenError as err:
         _fail(err)
@@ -388,21 +429,20 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
       synthgen stress configs/street.yaml --out suite/ -n 300 \\
           --conditions fog,rain,snow,night,glare,motion_blur,occlusion --severities 1,2,3,4,5
     """
-    from tqdm import tqdm
-
     from synthgen.stress import run_suite, variants
 
     try:
+        _check_backend(backend, address)
         cfg = _load(config, overrides, seed, None)
         conds = [c.strip() for c in conditions.split(",") if c.strip()]
         try:
             sevs = [int(v) for v in severities.split(",") if v.strip()]
         except ValueError:
             raise SynthgenError(f"--severities {severities!r}: expected comma-separated integers 1 to 5") from None
-        with tqdm(total=None, unit="img", disable=quiet, dynamic_ncols=True, desc="stress") as bar:
+        with _RunBar("stress", quiet) as bar:
             summary = run_suite(
                 cfg, Path(out), num_scenes, conds, sevs, workers=workers, backend=backend, address=address,
-                overwrite=overwrite, progress=bar.update, on_plan=_planned(bar),
+                overwrite=overwrite, progress=bar.update, on_plan=bar.plan,
             )
     except SynthgenError as err:
         _fail(err)
