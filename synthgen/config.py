@@ -521,22 +521,22 @@ def format_validation_error(err: ValidationError, source: str, overridden: set[s
         if first["type"] == "extra_forbidden":
             allowed = _allowed_keys(Config, loc)
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            msg = f"  {path}{via}: unknown key"
+            msg = f"  {path}: unknown key"
             if hint:
                 msg += f" (did you mean '{hint[0]}'?)"
             msg += f"; allowed here: {', '.join(allowed)}"
         elif first["type"] == "missing":
             msg = f"  {path}: required key is missing"
         elif first["type"] == "value_error":
-            msg = f"  {path}{via}: {_short(first.get('input'))} -> {first['msg'].removeprefix('Value error, ')}"
+            msg = f"  {path}: {_short(first.get('input'))} -> {first['msg'].removeprefix('Value error, ')}"
         else:
             wanted = []
             for e in errors:
                 w = _expected(e, loc)
                 if w and w not in wanted:
                     wanted.append(w)
-            msg = f"  {path}{via}: {_short(first.get('input'))} -> expected {' or '.join(wanted)}"
-        lines.append(msg)
+            msg = f"  {path}: {_short(first.get('input'))} -> expected {' or '.join(wanted)}"
+        lines.append(msg + via)
     return "\n".join(lines)
 
 
@@ -731,14 +731,30 @@ def config_sources(path: str | Path | None = None, overrides: list[str] | None =
     return sources
 
 
+def _flow(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20, sort_keys=False).strip()
+    return text.removesuffix("...").strip()
+
+
+def _shown(source: str) -> str:
+    """A source file as the user would type it: relative to the current folder when inside it."""
+    path = Path(source)
+    if not path.is_absolute():
+        return source
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return source
+
+
 def describe_config(cfg: Config, sources: dict[str, str]) -> str:
     """The resolved config as YAML, each value followed by ``# source``."""
-    lines: list[str] = []
+    rows: list[tuple[str, str]] = []  # (yaml text, source or "")
 
     def source(key: str) -> str:
         while key:
             if key in sources:
-                return sources[key]
+                return _shown(sources[key])
             key = key.rpartition(".")[0]
         return "default"
 
@@ -746,17 +762,17 @@ def describe_config(cfg: Config, sources: dict[str, str]) -> str:
         for key, value in node.items():
             full = f"{prefix}{key}"
             if isinstance(value, dict) and value:
-                lines.append(f"{indent}{key}:")
+                rows.append((f"{indent}{key}:", ""))
                 walk(value, full + ".", indent + "  ")
             elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                lines.append(f"{indent}{key}:{'':<{max(1, 40 - len(indent) - len(key))}}# {source(full)}")
-                lines.extend(f"{indent}  - {json.dumps(v)}" for v in value)
+                rows.append((f"{indent}{key}:", source(full)))
+                rows.extend((f"{indent}  - {_flow(v)}", "") for v in value)
             else:
-                text = f"{indent}{key}: {json.dumps(value)}"
-                lines.append(f"{text:<44} # {source(full)}")
+                rows.append((f"{indent}{key}: {_flow(value)}", source(full)))
 
     walk(cfg.to_dict(), "", "")
-    return "\n".join(lines)
+    width = max(len(text) for text, src in rows if src)
+    return "\n".join(f"{text:<{width}}  # {src}" if src else text for text, src in rows)
 
 
 def dump_config(cfg: Config) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,7 @@ def combine(
     val_synthetic: bool = False,
     classes: list[str] | None = None,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Merge datasets into OUT/images/<input>/..., OUT/train.json and OUT/val.json.
 
@@ -262,14 +264,18 @@ def combine(
     check_leaks(loaded, [(inp, im) for inp, im, _, is_val in plan if is_val and not inp.synthetic])
     train: dict[str, list] = {"images": [], "annotations": []}
     val: dict[str, list] = {"images": [], "annotations": []}
-    counts = {"real": {n: 0 for n in names}, "synthetic": {n: 0 for n in names}}
+    # train objects by where they come from: real images, real objects carried by synthetic
+    # images made on real scenes, and pasted (synthgen-made) objects
+    counts = {"real": {n: 0 for n in names}, "carried": {n: 0 for n in names}, "synthetic": {n: 0 for n in names}}
     next_image, next_ann = 1, 1
     by_image: dict[int, dict[Any, list]] = {}
     for inp in loaded:
         groups = by_image[id(inp)] = {}
         for a in inp.anns:
             groups.setdefault(a["image_id"], []).append(a)
-    for inp, im, rel, is_val in plan:
+    for done, (inp, im, rel, is_val) in enumerate(plan, 1):
+        if progress is not None:
+            progress(done, len(plan))
         path, root, cats, synthetic = inp.path, inp.root, inp.cats, inp.synthetic
         src = root / im["file_name"]
         if not src.exists():
@@ -287,7 +293,8 @@ def combine(
             name = cats[a["category_id"]]
             split["annotations"].append({**a, "id": next_ann, "image_id": next_image, "category_id": cat_id[name]})
             if split is train and not a.get("iscrowd", 0):
-                counts["synthetic" if synthetic else "real"][name] += 1
+                kind = "real" if not synthetic else "carried" if a.get("source") == "real" else "synthetic"
+                counts[kind][name] += 1
             next_ann += 1
         next_image += 1
     categories = [{"id": i, "name": n, "supercategory": "object"} for n, i in cat_id.items()]

@@ -12,6 +12,7 @@ import csv
 import io
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,9 @@ def _ap(gt: COCO, dt: COCO, image_ids: list[int], iou: str) -> tuple[float, floa
     return stats[0], stats[1], stats
 
 
-def evaluate(suite: Path, predictions: Path) -> list[Row]:
+def evaluate(suite: Path, predictions: Path, progress: Callable[[int, int], None] | None = None) -> list[Row]:
+    """COCO AP per condition x severity, size and visibility bucket; ``progress(done, total)``
+    is called after each COCOeval run."""
     from synthgen.io.coco import read_coco
     from synthgen.io.issues import DatasetError
 
@@ -119,9 +122,17 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
     for a in gt_data["annotations"]:
         n_inst[a["image_id"]] += 1
 
+    total = len(ious) * (len(groups) + 2 + len(VISIBILITY_BUCKETS))
+    steps = iter(range(1, total + 1))
+
+    def step() -> None:
+        if progress is not None:
+            progress(next(steps), total)
+
     rows: list[Row] = []
     for iou in ious:
         clean_ap = _ap(gt, dt, groups.get(("clean", 0), []), iou)[0]
+        step()
 
         def row(name, cond, sev, ids, ap, ap50, objects=None):
             drop = (clean_ap - ap) / clean_ap if clean_ap and not math.isnan(clean_ap) and not math.isnan(ap) else math.nan
@@ -130,9 +141,11 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
 
         for (cond, sev), ids in sorted(groups.items(), key=lambda kv: (kv[0][0] != "clean", kv[0])):
             ap, ap50, _ = _ap(gt, dt, ids, iou)
+            step()
             row("clean" if cond == "clean" else f"{cond} {sev}", cond, sev if cond != "clean" else None, ids, ap, ap50)
         all_ids = [im["id"] for im in gt_data["images"]]
         _, _, stats = _ap(gt, dt, all_ids, iou)
+        step()
         areas = [a["area"] for a in gt_data["annotations"] if not a.get("iscrowd")]
         for (name, k), (lo, hi) in zip(
             (("size small", 3), ("size medium", 4), ("size large", 5)), ((0, 32**2), (32**2, 96**2), (96**2, math.inf))
@@ -147,6 +160,7 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
             bgt = _coco(data)
             bdt = _quiet(bgt.loadRes, copy.deepcopy(preds)) if preds else _coco({**data, "annotations": []})
             ap, ap50, _ = _ap(bgt, bdt, all_ids, iou)
+            step()
             inside = sum(1 for a in data["annotations"] if not a["iscrowd"])
             row(f"visible {lo:.2f}-{min(hi, 1.0):.2f}", "visibility", None, all_ids, ap, ap50, inside)
     return rows
