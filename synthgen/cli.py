@@ -100,7 +100,7 @@ class _RunBar:
         if self.bar is not None:
             self.bar.update(n)
 
-    def __enter__(self) -> _RunBar:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
@@ -449,7 +449,6 @@ def effects(names, markdown) -> None:
     """
     from synthgen.effects.reference import effect_reference
     from synthgen.effects.specs import SPECS
-
     from synthgen.errors import did_you_mean
 
     for name in names:

@@ -163,7 +163,7 @@ class Checking:
             try:
                 with Image.open(io.BytesIO(data)) as im:
                     im.load()
-            except Exception as exc:  # PIL raises many kinds
+            except Exception as exc:  # noqa: BLE001 (PIL raises many kinds)
                 return f"cannot be decoded ({exc.__class__.__name__}: {exc})"
         return None
 
