@@ -256,3 +256,22 @@ def test_balance_counts_the_objects_real_scenes_carry():
     assert car == pytest.approx(bus)  # both 200: the promise adds up once carried objects count
     lines = report_lines(real, w, pasted, carried)
     assert "+carried" in lines[0] and all(line.endswith("50.0%") for line in lines[1:])
+
+
+def test_report_cards_say_their_base_when_not_every_instance_records_it(tmp_path):
+    from synthgen.tools.report import build_report
+
+    coco = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
+        "categories": [{"id": 1, "name": "car"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2], "area": 4, "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 1, "bbox": [4, 4, 2, 2], "area": 4, "iscrowd": 0,
+             "visible_fraction": 0.5, "truncated": False},
+        ],
+    }
+    (tmp_path / "images").mkdir()
+    (tmp_path / "train.json").write_text(json.dumps(coco))
+    page, _ = build_report(tmp_path / "train.json", images=tmp_path / "images", gallery=0)
+    assert "visible fraction (mean, of 1 instances that record it)" in page
+    assert "instances truncated (of 1 that record it)" in page
