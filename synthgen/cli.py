@@ -29,6 +29,7 @@ def main() -> None:
     Quick start (bundled assets, default config):
       synthgen generate --out out/ -n 200
       synthgen preview -o sheet.png
+      synthgen config                  # every key of the config, resolved, with its source
     """
 
 
