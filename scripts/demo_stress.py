@@ -3,6 +3,9 @@
 
     python scripts/demo_stress.py            # writes docs/stress_ap.png and docs/stress_metrics.md
 
+It shows its progress (render, detect, evaluate) on stderr, and removes its temporary folder
+however it ends (Ctrl-C or `kill` included).
+
 The model is a classical one, chosen because it needs no weights: multi-scale template matching
 (normalised cross-correlation) with the bundled cutouts as templates, then non-maximum
 suppression. It is weak, but it is a real detector run on the suite's images only, and it
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from synthgen.assets import PAD, load_library
 from synthgen.config import load_config
@@ -62,28 +67,44 @@ def detect(image: np.ndarray, temps, threshold: float = 0.55):
     return [(classes[i], boxes[i], scores[i]) for i in np.array(keep).ravel()]
 
 
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # runs the cleanup below, as Ctrl-C does
+
+
 def main() -> None:
     cfg = load_config(ROOT / "configs" / "default.yaml", ["canvas.width=320", "canvas.height=240",
                                                           "scene.objects_per_image=[3,5]", "scene.scale=[0.15,0.3]"])
+    signal.signal(signal.SIGTERM, _terminate)  # `kill` too leaves no temporary folder behind
     tmp = Path(tempfile.mkdtemp(prefix="synthgen-stress-"))
     try:
         suite = tmp / "suite"
-        run_suite(cfg, suite, 20, ["fog", "rain", "snow", "night", "glare", "motion_blur", "occlusion"], [1, 3, 5], workers=2)
+        with tqdm(desc="1/3 render the suite", unit="img") as bar:
+            def plan(images: int, skipped: int) -> None:
+                bar.total = images
+                bar.refresh()
+
+            run_suite(cfg, suite, 20, ["fog", "rain", "snow", "night", "glare", "motion_blur", "occlusion"], [1, 3, 5],
+                      workers=2, progress=bar.update, on_plan=plan)
         gt = json.loads((suite / "annotations.json").read_text())
         temps = templates(cfg)
         preds = []
-        for im in gt["images"]:
+        for im in tqdm(gt["images"], desc="2/3 detect (template matching)", unit="img"):
             image = cv2.imread(str(suite / "images" / im["file_name"]))
             for cid, (x, y, w, h), score in detect(image[..., ::-1].copy(), temps):
                 preds.append({"image_id": im["id"], "category_id": cid, "bbox": [x, y, w, h], "score": score})
         pred_file = tmp / "preds.json"
         pred_file.write_text(json.dumps(preds))
-        rows = evaluate(suite, pred_file)
+        with tqdm(desc="3/3 evaluate", unit="slice") as bar:
+            def step(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            rows = evaluate(suite, pred_file, progress=step)
         print(table(rows))
         paths = write_report(rows, tmp / "report")
         shutil.copy(paths[2], ROOT / "docs" / "stress_ap.png")
         shutil.copy(paths[1], ROOT / "docs" / "stress_metrics.md")
-        print("wrote docs/stress_ap.png, docs/stress_metrics.md")
+        print(f"{len(gt['images'])} images, {len(preds)} detections scored; wrote docs/stress_ap.png, docs/stress_metrics.md")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -29,7 +29,28 @@ def main() -> None:
     Quick start (bundled assets, default config):
       synthgen generate --out out/ -n 200
       synthgen preview -o sheet.png
+      synthgen config                  # every key of the config, resolved, with its source
     """
+
+
+FORMATS = ("coco", "yolo", "webdataset")
+
+
+def _formats(text: str) -> list[str]:
+    """``--format`` names, case-insensitive; an unknown one is an error about --format."""
+    import difflib
+
+    names = [f.strip().lower() for f in text.split(",") if f.strip()]
+    for name in names:
+        if name not in FORMATS:
+            hint = difflib.get_close_matches(name, FORMATS, n=1)
+            raise SynthgenError(
+                f"--format {text!r}: unknown format {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; allowed: {', '.join(FORMATS)}, comma-separated"
+            )
+    if not names:
+        raise SynthgenError(f"--format {text!r}: give one or more of {', '.join(FORMATS)}, comma-separated")
+    return names
 
 
 def _load(config: str | None, overrides: tuple[str, ...], seed: int | None, formats: str | None):
@@ -38,22 +59,54 @@ def _load(config: str | None, overrides: tuple[str, ...], seed: int | None, form
     extra = list(overrides)
     if seed is not None:
         extra.append(f"seed={seed}")
-    if formats:
-        names = [f.strip() for f in formats.split(",") if f.strip()]
-        extra.append(f"output.formats=[{','.join(names)}]")
+    if formats is not None:
+        extra.append(f"output.formats=[{','.join(_formats(formats))}]")
     return load_config(config, extra)
 
 
-def _planned(bar):
-    """A run's ``on_plan`` callback that sets the progress bar's total to the work left."""
+def _check_backend(backend: str, address: str | None) -> None:
+    if address is not None and backend != "ray":
+        raise SynthgenError(f"--address {address} is for Ray: add --backend ray, or leave --address out")
 
-    def planned(images: int, skipped: int) -> None:
-        bar.total = images
+
+def _bar(total: int | None, desc: str, quiet: bool, unit: str = "img"):
+    """A progress bar on stderr: none with -q, nor when stderr is no terminal (logs, pipes)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=True if quiet else None, dynamic_ncols=True, file=sys.stderr)
+
+
+def _steps(bar):
+    """A ``progress(done, total)`` callback that moves ``bar``."""
+
+    def step(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return step
+
+
+class _RunBar:
+    """A run's progress bar, shown once the work left is known (no empty bar before it)."""
+
+    def __init__(self, desc: str, quiet: bool) -> None:
+        self.desc, self.quiet, self.bar = desc, quiet, None
+
+    def plan(self, images: int, skipped: int) -> None:
+        self.bar = _bar(images, self.desc, self.quiet)
         if skipped:
-            bar.set_postfix_str(f"{skipped} shards already done")
-        bar.refresh()
+            self.bar.set_postfix_str(f"{skipped} shards already done")
 
-    return planned
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _fail(err: Exception) -> None:
@@ -108,18 +161,17 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
       synthgen generate cfg.yaml --out /shared/out -n 2000000 --shard 3/16     # machine 3 of 16
       synthgen generate cfg.yaml --out /shared/out -n 2000000 --backend ray --address auto
     """
-    from tqdm import tqdm
-
     from synthgen.runner import generate as run
     from synthgen.runner import parse_part
 
     try:
+        _check_backend(backend, address)
         cfg = _load(config, overrides, seed, formats)
-        with tqdm(total=None, unit="img", disable=quiet, dynamic_ncols=True, desc="generate") as bar:
+        with _RunBar("generate", quiet) as bar:
             summary = run(
                 cfg, out, num_images, workers=workers, shard_size=shard_size, part=parse_part(part),
                 backend=backend, address=address, overwrite=overwrite, merge=merge, verify=verify,
-                progress=bar.update, on_plan=_planned(bar),
+                progress=bar.update, on_plan=bar.plan,
             )
     except SynthgenError as err:
         _fail(err)
@@ -135,7 +187,7 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     if cfg.scene.balance is not None:
         from synthgen.generator import Generator
 
-        click.echo("class balance (expected counts; `combine --balance` counts what was made):")
+        click.echo("class balance (expected train objects; `combine --balance` counts what was made):")
         for line in Generator(cfg).balance_report:
             click.echo("  " + line)
 
@@ -180,7 +232,8 @@ def merge(runs, out) -> None:
 @click.option("--val-synthetic", is_flag=True, help="Let synthetic images into validation too (default: real only).")
 @click.option("--classes", help="Comma-separated class names, in id order; other names are an error.")
 @click.option("--balance", is_flag=True, help="Print class counts before (real) and after (real + synthetic).")
-def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def combine(inputs, out, val_fraction, val_synthetic, classes, balance, quiet) -> None:
     """Combine datasets (COCO or YOLO, real or synthgen) into one COCO dataset.
 
     Categories are mapped by name, ids renumbered, OUT/train.json and OUT/val.json written
@@ -202,20 +255,25 @@ def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
 
     paths = [Path(p) for p in inputs]
     try:
-        result = run(paths, Path(out), val_fraction=val_fraction, val_synthetic=val_synthetic,
-                     classes=[c.strip() for c in classes.split(",")] if classes else None)
+        with _bar(None, "combine", quiet) as bar:
+            result = run(paths, Path(out), val_fraction=val_fraction, val_synthetic=val_synthetic,
+                         classes=[c.strip() for c in classes.split(",")] if classes else None, progress=_steps(bar))
     except SynthgenError as err:
         _fail(err)
     click.echo(f"combined {len(paths)} datasets -> {result['out']}: {result['train']} train images, {result['val']} val images")
     for split in result["splits"]:
         click.echo(f"validation: the val part of the split {split} (provenance checked: no val image fed the synthetic data)")
     if balance:
-        real, synth = result["counts"]["real"], result["counts"]["synthetic"]
-        total_before, total_after = sum(real.values()) or 1, (sum(real.values()) + sum(synth.values())) or 1
-        click.echo(f"{'class':<16}{'real':>8}{'share':>8}{'+synthetic':>12}{'combined':>10}{'share':>8}")
+        counts = result["counts"]
+        real, carried, pasted = counts["real"], counts["carried"], counts["synthetic"]
+        total_before = sum(real.values()) or 1
+        total_after = (sum(real.values()) + sum(carried.values()) + sum(pasted.values())) or 1
+        click.echo("train objects: real images, + real objects carried by synthetic images made on real scenes, "
+                   "+ pasted objects (the base `generate` balances on)")
+        click.echo(f"{'class':<16}{'real':>8}{'share':>8}{'+carried':>10}{'+pasted':>10}{'combined':>10}{'share':>8}")
         for c in real:
-            after = real[c] + synth[c]
-            click.echo(f"{c:<16}{real[c]:>8}{real[c] / total_before:>8.1%}{synth[c]:>12}{after:>10}{after / total_after:>8.1%}")
+            after = real[c] + carried[c] + pasted[c]
+            click.echo(f"{c:<16}{real[c]:>8}{real[c] / total_before:>8.1%}{carried[c]:>10}{pasted[c]:>10}{after:>10}{after / total_after:>8.1%}")
 
 
 @main.command()
@@ -225,7 +283,8 @@ def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
               help="Share of the images for validation.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Which images go where (with their names).")
 @click.option("--images", type=click.Path(exists=True, file_okay=False), help="With a COCO json file: the folder its file_names are relative to (default: images/ beside it).")
-def split(real, out, val_fraction, seed, images) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def split(real, out, val_fraction, seed, images, quiet) -> None:
     """Split a real dataset (COCO or YOLO) into train and val, before making anything from it.
 
     By image, deterministic (a function of the image names and --seed), stratified by class
@@ -242,7 +301,9 @@ def split(real, out, val_fraction, seed, images) -> None:
     from synthgen.tools.split import count_lines, split_dataset
 
     try:
-        result = split_dataset(Path(real), Path(out), val_fraction, seed, images=Path(images) if images else None)
+        with _bar(None, "split", quiet) as bar:
+            result = split_dataset(Path(real), Path(out), val_fraction, seed, images=Path(images) if images else None,
+                                   progress=_steps(bar))
     except SynthgenError as err:
         _fail(err)
     n = result["images"]
@@ -264,7 +325,8 @@ def split(real, out, val_fraction, seed, images) -> None:
 @click.option("--keep-truncated", is_flag=True, help="Keep objects cut by the image border.")
 @click.option("--max-occluded", default=0.25, show_default=True, type=click.FloatRange(0, 1), help="Skip objects whose outline touches others more than this.")
 @click.option("--min-quality", default=0.3, show_default=True, type=click.FloatRange(0, 1), help="Skip cutouts whose quality score is lower.")
-def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, keep_truncated, max_occluded, min_quality) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, keep_truncated, max_occluded, min_quality, quiet) -> None:
     """Turn a labeled dataset's objects into cutouts for `assets.objects`.
 
     Every instance mask becomes an RGBA PNG in OUT/<class>/, with OUT/<class>/<name>.json
@@ -279,8 +341,6 @@ def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, ke
       synthgen extract --coco boxes.json --images real/images --boxes-only --out my_assets/
       synthgen extract --images photos/ --masks photo_masks/ --class car --out my_assets/
     """
-    from tqdm import tqdm
-
     from synthgen.io.real import load_coco, load_mask_folder, load_yolo
     from synthgen.tools.extract import ExtractOptions
     from synthgen.tools.extract import extract as run
@@ -299,12 +359,48 @@ def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, ke
         else:
             dataset = load_mask_folder(Path(images), Path(masks), class_name)
         options = ExtractOptions(min_area, keep_truncated, max_occluded, boxes_only, min_quality)
-        with tqdm(total=len(dataset.images), unit="img", desc="extract") as bar:
+        with _bar(len(dataset.images), "extract", quiet) as bar:
             report = run(dataset, Path(out), options, progress=bar.update)
     except SynthgenError as err:
         _fail(err)
     for line in report.lines():
         click.echo(line)
+    if not sum(report.kept.values()):
+        no_mask = sum(v for k, v in report.skipped.items() if k.startswith("no mask"))
+        if no_mask:
+            why = (f"{no_mask} of the objects have a box but no mask (YOLO detect labels, or COCO without "
+                   "segmentation): cut them out of their boxes with --boxes-only")
+        elif report.skipped:
+            reason, n = report.skipped.most_common(1)[0]
+            why = f"the most common reason: {reason} ({n}); see the options (--min-area, --keep-truncated, --max-occluded, --min-quality)"
+        else:
+            why = "the dataset has no annotated objects"
+        click.echo(f"error: no cutout was kept: {why}", err=True)
+        sys.exit(1)
+
+
+@main.command("config")
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def config_command(config, overrides) -> None:
+    """Print the resolved config: every key after `extends:` and --set, with its source.
+
+    Each value is followed by where it comes from: the file of the `extends:` chain that
+    sets it, --set, or default (synthgen's built-in value). Nothing is generated.
+
+    \b
+    Examples:
+      synthgen config
+      synthgen config configs/fog.yaml --set scene.objects_per_image=[2,4]
+    """
+    from synthgen.config import config_sources, describe_config
+
+    try:
+        cfg = _load(config, overrides, None, None)
+        sources = config_sources(config, list(overrides))
+    except SynthgenError as err:
+        _fail(err)
+    click.echo(describe_config(cfg, sources))
 
 
 @main.command()
@@ -363,10 +459,11 @@ def effects(names, markdown) -> None:
     """
     from synthgen.effects.reference import effect_reference
     from synthgen.effects.specs import SPECS
+    from synthgen.errors import did_you_mean
 
-    unknown = [n for n in names if n not in SPECS]
-    if unknown:
-        _fail(ValueError(f"unknown effect(s) {unknown}; allowed: {', '.join(sorted(SPECS))}"))
+    for name in names:
+        if name not in SPECS:
+            _fail(ValueError(f"unknown effect {name!r}{did_you_mean(name, SPECS)}; allowed: {', '.join(sorted(SPECS))}"))
     click.echo(effect_reference(list(names) or None, markdown=markdown))
 
 
@@ -397,21 +494,20 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
       synthgen stress configs/street.yaml --out suite/ -n 300 \\
           --conditions fog,rain,snow,night,glare,motion_blur,occlusion --severities 1,2,3,4,5
     """
-    from tqdm import tqdm
-
     from synthgen.stress import run_suite, variants
 
     try:
+        _check_backend(backend, address)
         cfg = _load(config, overrides, seed, None)
         conds = [c.strip() for c in conditions.split(",") if c.strip()]
         try:
             sevs = [int(v) for v in severities.split(",") if v.strip()]
         except ValueError:
             raise SynthgenError(f"--severities {severities!r}: expected comma-separated integers 1 to 5") from None
-        with tqdm(total=None, unit="img", disable=quiet, dynamic_ncols=True, desc="stress") as bar:
+        with _RunBar("stress", quiet) as bar:
             summary = run_suite(
                 cfg, Path(out), num_scenes, conds, sevs, workers=workers, backend=backend, address=address,
-                overwrite=overwrite, progress=bar.update, on_plan=_planned(bar),
+                overwrite=overwrite, progress=bar.update, on_plan=bar.plan,
             )
     except SynthgenError as err:
         _fail(err)
@@ -426,7 +522,8 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
 @click.option("--predictions", "-p", required=True, type=click.Path(dir_okay=False, exists=True),
               help="COCO results JSON: [{image_id, category_id, bbox, score[, segmentation]}].")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
-def evaluate(suite, predictions, out) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def evaluate(suite, predictions, out, quiet) -> None:
     """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility.
 
     Boxes always, masks too when every prediction has a segmentation. Prints a table and
@@ -444,12 +541,13 @@ def evaluate(suite, predictions, out) -> None:
     from synthgen.tools.evaluate import table, write_report
 
     try:
-        rows = run(Path(suite), Path(predictions))
+        with _bar(None, "evaluate", quiet, unit="slice") as bar:
+            rows = run(Path(suite), Path(predictions), progress=_steps(bar))
     except SynthgenError as err:
         _fail(err)
     click.echo(table(rows))
-    for p in write_report(rows, Path(out)):
-        click.echo(f"wrote {p}")
+    written = write_report(rows, Path(out))
+    click.echo(f"scored {len(rows)} slices -> {', '.join(str(p) for p in written)}")
 
 
 @main.command()
@@ -457,7 +555,9 @@ def evaluate(suite, predictions, out) -> None:
 @click.option("--images", type=click.Path(exists=True, file_okay=False),
               help="For a COCO json file: the folder its file_names are relative to (default: images/ beside it).")
 @click.option("--max-problems", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list (all are counted).")
-def validate(path, images, max_problems) -> None:
+@click.option("--deep", is_flag=True, help="Decode every image (default: check every image's end marker, decode a sample).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def validate(path, images, max_problems, deep, quiet) -> None:
     """Check a dataset's files and labels: synthgen's output or any COCO dataset.
 
     \b
@@ -469,7 +569,9 @@ def validate(path, images, max_problems) -> None:
       polygons within a pixel); no box leaves the image;
       synthgen datasets: visible masks do not overlap, YOLO boxes equal the COCO ones,
       id maps (masks/*.png, ids.png in the tars) are exactly the annotations' pixels;
-      YOLO lines: class in range, 4 or an even number >= 6 of values, all in [0, 1].
+      YOLO lines: class in range, 4 or an even number >= 6 of values, all in [0, 1];
+      images: every JPEG/PNG ends whole, one in 20 is decoded (--deep: all), and a
+      synthgen run's images match the size and sha256 its shards recorded.
     Exit code 0 when sound, 1 when any problem was found, 2 when PATH is no dataset.
 
     \b
@@ -481,7 +583,9 @@ def validate(path, images, max_problems) -> None:
     from synthgen.tools.validate import validate_path
 
     try:
-        result = validate_path(Path(path), images=Path(images) if images else None, max_problems=max_problems)
+        with _bar(None, "validate", quiet) as bar:
+            result = validate_path(Path(path), images=Path(images) if images else None, max_problems=max_problems,
+                                   deep=deep, progress=bar.update)
     except SynthgenError as err:
         _fail(err)
     for line in result.lines():
@@ -496,7 +600,8 @@ def validate(path, images, max_problems) -> None:
 @click.option("--images", type=click.Path(exists=True, file_okay=False),
               help="For a COCO json file: the folder its file_names are relative to (default: images/ beside it).")
 @click.option("--title", help="Page title (default: 'Dataset report: <folder>').")
-def report(path, output, gallery, images, title) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def report(path, output, gallery, images, title, quiet) -> None:
     """Write one self-contained HTML report of a dataset (COCO, YOLO or WebDataset).
 
     Counts; plots of instances per class, objects per image, box sizes and visibility;
@@ -512,7 +617,9 @@ def report(path, output, gallery, images, title) -> None:
     from synthgen.tools.report import write_report
 
     try:
-        summary = write_report(Path(path), Path(output), images=Path(images) if images else None, gallery=gallery, title=title)
+        with _bar(None, "report", quiet) as bar:
+            summary = write_report(Path(path), Path(output), images=Path(images) if images else None, gallery=gallery,
+                                   title=title, progress=bar.update)
     except SynthgenError as err:
         _fail(err)
     click.echo(summary.line())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -44,6 +46,19 @@ FloatRange = Annotated[tuple[float, float], AfterValidator(_ordered)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
+def _nonempty_path(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("is empty: give a folder or file path, or leave the key out")
+    return value
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+FilePath = Annotated[Path, BeforeValidator(_nonempty_path)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,9 +71,9 @@ class CanvasConfig(_Model):
 class ScenesConfig(_Model):
     """Real labeled images used as backgrounds whose own objects keep their labels."""
 
-    coco: Path | None = Field(None, description="COCO annotations.json of the real images")
-    images: Path | None = Field(None, description="folder the COCO file_names are relative to")
-    yolo: Path | None = Field(None, description="or: a YOLO segmentation dataset folder (data.yaml, images/, labels/)")
+    coco: FilePath | None = Field(None, description="COCO annotations.json of the real images")
+    images: FilePath | None = Field(None, description="folder the COCO file_names are relative to")
+    yolo: FilePath | None = Field(None, description="or: a YOLO segmentation dataset folder (data.yaml, images/, labels/)")
     p: Fraction = Field(1.0, description="probability that an image uses a real scene instead of a background")
 
     @model_validator(mode="after")
@@ -71,9 +86,9 @@ class ScenesConfig(_Model):
 
 
 class AssetsConfig(_Model):
-    objects: Path = Field(description="folder with one sub-folder of cutouts per class")
-    backgrounds: Path = Field(description="folder of background images")
-    distractors: Path | None = Field(
+    objects: FilePath = Field(description="folder with one sub-folder of cutouts per class")
+    backgrounds: FilePath = Field(description="folder of background images")
+    distractors: FilePath | None = Field(
         None, description="folder of cutouts pasted but never labeled (sub-folders allowed)"
     )
     classes: list[str] | None = Field(
@@ -172,7 +187,7 @@ class BalanceConfig(_Model):
     """Sample pasted classes so that real + synthetic approaches a target class mix."""
 
     target: Literal["uniform"] | dict[str, float] = Field("uniform", description="uniform, or a weight per class")
-    real: Path | None = Field(
+    real: FilePath | None = Field(
         None, description="COCO annotations.json or YOLO folder of the real data (default: assets.scenes)"
     )
     synthetic_images: int = Field(1000, ge=1, description="how many images the synthetic run will have")
@@ -338,7 +353,7 @@ class LabelsConfig(_Model):
 
 
 class OutputConfig(_Model):
-    formats: list[Literal["coco", "yolo", "webdataset"]] = Field(["coco"], min_length=1)
+    formats: list[Annotated[Literal["coco", "yolo", "webdataset"], BeforeValidator(_lower)]] = Field(["coco"], min_length=1)
     image_format: Literal["jpg", "png"] = "jpg"
     jpeg_quality: int = Field(95, ge=1, le=100)
     yolo_task: Literal["detect", "segment"] = Field(
@@ -456,31 +471,129 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(current, "model_fields", {}))
 
 
-def format_validation_error(err: ValidationError, source: str) -> str:
+# pydantic's error types -> what a user can act on (never a Python type name)
+_EXPECTED = {
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "text", "list_type": "a list, e.g. [a, b]",
+    "dict_type": "a mapping (key: value)", "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)", "path_type": "a path",
+    "none_required": "nothing (null)",
+}
+_BOUNDS = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}
+_TYPE_TAGS = {"int", "float", "str", "bool", "list", "dict", "tuple", "none", "path"}
+
+
+def _is_tag(part: Any) -> bool:
+    """A union member's tag in an error location (``int``, ``function-after[...]``), not a key."""
+    return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
+
+
+def _range_field(loc: tuple[Any, ...]) -> bool:
+    field = _field_at(Config, loc)
+    return field is not None and "tuple[" in str(field.annotation)
+
+
+def _field_at(model: type[BaseModel], loc: tuple[Any, ...]):
+    current: Any = model
+    field = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", (ann,))
+        current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if current is None:  # list[Model]
+            inner = [getattr(a, "__args__", ()) for a in args]
+            current = next((b for a in inner for b in a if isinstance(b, type) and issubclass(b, BaseModel)), None)
+    return field
+
+
+def _expected(e: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """What was expected, in words, for one pydantic error."""
+    kind, ctx = e["type"], e.get("ctx") or {}
+    if kind in ("tuple_type", "too_short", "too_long") and (_range_field(loc) or "tuple" in e["msg"].lower()):
+        return "a [min, max] pair, e.g. [2, 4]"
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = difflib.get_close_matches(str(e.get("input")), allowed, n=1)
+        return "one of " + ", ".join(allowed) + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()), "?")
+        return f"a value {_BOUNDS[kind]} {bound}"
+    if kind in ("too_short", "too_long"):
+        return e["msg"].replace("List should", "a list that should").replace("Tuple should", "a list that should")
+    if kind in _EXPECTED:
+        return _EXPECTED[kind]
+    text = re.sub(r"<class '[\w.]+'>|instance of \w+", "", e["msg"].removeprefix("Value error, "))
+    return text.replace("Input should be ", "").strip(" ,")
+
+
+def format_validation_error(err: ValidationError, source: str, overridden: set[str] = frozenset()) -> str:
+    """One line per wrong key: the key, the value given, and what is allowed.
+
+    ``overridden``: keys set with ``--set`` (named as the value's source instead of the file).
+    """
     lines = [f"invalid config ({source}):"]
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for e in err.errors():
-        loc = tuple(e["loc"])
+        loc = tuple(p for p in e["loc"] if not _is_tag(p))
+        grouped.setdefault(loc, []).append(e)
+    for loc, errors in grouped.items():
         path = ".".join(str(p) for p in loc) or "<root>"
-        value = e.get("input")
-        if e["type"] == "extra_forbidden":
+        via = " (from --set)" if any(path == k or path.startswith(k + ".") for k in overridden) else ""
+        first = errors[0]
+        if first["type"] == "extra_forbidden":
             allowed = _allowed_keys(Config, loc)
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             msg = f"  {path}: unknown key"
             if hint:
                 msg += f" (did you mean '{hint[0]}'?)"
             msg += f"; allowed here: {', '.join(allowed)}"
-        elif e["type"] == "missing":
+        elif first["type"] == "missing":
             msg = f"  {path}: required key is missing"
+        elif first["type"] == "value_error":
+            msg = f"  {path}: {_short(first.get('input'))} -> {first['msg'].removeprefix('Value error, ')}"
         else:
-            text = e["msg"].removeprefix("Value error, ")
-            msg = f"  {path}: {_short(value)} -> {text}"
-        lines.append(msg)
+            wanted = []
+            for e in errors:
+                w = _expected(e, loc)
+                if w and w not in wanted:
+                    wanted.append(w)
+            msg = f"  {path}: {_short(first.get('input'))} -> expected {' or '.join(wanted)}"
+        lines.append(msg + via)
     return "\n".join(lines)
 
 
 def _short(value: Any) -> str:
     s = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
     return s if len(s) <= 80 else s[:77] + "..."
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists and values are leaves."""
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Each key whose value differs between two resolved configs, as ``key: old -> new``."""
+    a, b = flatten(old), flatten(new)
+    missing = object()
+    lines = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key, missing), b.get(key, missing)
+        if x != y:
+            lines.append(f"{key}: {'(unset)' if x is missing else _short(x)} -> {'(unset)' if y is missing else _short(y)}")
+    return lines
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -541,8 +654,16 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_config_file(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def read_config_file(path: Path) -> dict[str, Any]:
     """Read a config file, its ``extends`` chain merged in, asset paths made absolute."""
+    merged: dict[str, Any] = {}
+    for _, data in config_chain(path):
+        merged = _merge(merged, data)
+    return merged
+
+
+def config_chain(path: Path, _seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict[str, Any]]]:
+    """The ``extends`` chain of a config file, base first: (file, its keys, paths made absolute)."""
     path = Path(path).resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
@@ -551,10 +672,10 @@ def read_config_file(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]
     _resolve_paths(data, path.parent)
     parent = data.pop("extends", None)
     if parent is None:
-        return data
+        return [(path, data)]
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: expected a path to another config file, got {parent!r}")
-    return _merge(read_config_file(_extended(path, parent), (*_seen, path)), data)
+    return [*config_chain(_extended(path, parent), (*_seen, path)), (path, data)]
 
 
 def _extended(path: Path, parent: str) -> Path:
@@ -616,10 +737,71 @@ def load_config(
         source = str(cfg_path)
     raw = apply_overrides(raw, list(overrides or []))
     _resolve_paths(raw, Path.cwd())  # paths from a dict or from --set: relative to here
+    overridden = {".".join(parse_override(item)[0]) for item in overrides or []}
     try:
         return Config.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, source)) from None
+        raise ConfigError(format_validation_error(err, source, overridden)) from None
+
+
+def config_sources(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, str]:
+    """Where each key of the resolved config comes from: a file of the ``extends`` chain,
+    ``--set``, or ``default`` (the schema's default), as ``{"scene.scale": "configs/fog.yaml"}``."""
+    sources: dict[str, str] = {}
+    for file, data in config_chain(Path(path) if path is not None else DEFAULT_CONFIG):
+        for key in flatten(data):
+            sources[key] = str(file)
+    for item in overrides or []:
+        parts, value = parse_override(item)
+        key = ".".join(parts)
+        sources = {k: v for k, v in sources.items() if k != key and not k.startswith(key + ".")}
+        for sub in flatten(value, key + "."):
+            sources[sub] = "--set"
+    return sources
+
+
+def _flow(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20, sort_keys=False).strip()
+    return text.removesuffix("...").strip()
+
+
+def _shown(source: str) -> str:
+    """A source file as the user would type it: relative to the current folder when inside it."""
+    path = Path(source)
+    if not path.is_absolute():
+        return source
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return source
+
+
+def describe_config(cfg: Config, sources: dict[str, str]) -> str:
+    """The resolved config as YAML, each value followed by ``# source``."""
+    rows: list[tuple[str, str]] = []  # (yaml text, source or "")
+
+    def source(key: str) -> str:
+        while key:
+            if key in sources:
+                return _shown(sources[key])
+            key = key.rpartition(".")[0]
+        return "default"
+
+    def walk(node: dict[str, Any], prefix: str, indent: str) -> None:
+        for key, value in node.items():
+            full = f"{prefix}{key}"
+            if isinstance(value, dict) and value:
+                rows.append((f"{indent}{key}:", ""))
+                walk(value, full + ".", indent + "  ")
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                rows.append((f"{indent}{key}:", source(full)))
+                rows.extend((f"{indent}  - {_flow(v)}", "") for v in value)
+            else:
+                rows.append((f"{indent}{key}: {_flow(value)}", source(full)))
+
+    walk(cfg.to_dict(), "", "")
+    width = max(len(text) for text, src in rows if src)
+    return "\n".join(f"{text:<{width}}  # {src}" if src else text for text, src in rows)
 
 
 def dump_config(cfg: Config) -> str:

@@ -33,8 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+try:
+    import torch
+    from torch.utils.data import Dataset, IterableDataset, get_worker_info
+except ModuleNotFoundError as exc:
+    if exc.name != "torch":
+        raise
+    raise ModuleNotFoundError(
+        "synthgen.dataset needs PyTorch: pip install -e '.[torch]' in the synthgen folder (for the CPU "
+        "build, first: pip install torch --index-url https://download.pytorch.org/whl/cpu)",
+        name="torch",
+    ) from None
 
 from synthgen.config import Config, load_config
 from synthgen.errors import AssetError

@@ -15,3 +15,11 @@ class AssetError(SynthgenError):
 
 class OutputError(SynthgenError):
     """The output folder cannot be written as asked."""
+
+
+def did_you_mean(name: str, choices) -> str:
+    """`` (did you mean 'fog'?)`` when ``name`` is close to one of ``choices``, else ``""``."""
+    import difflib
+
+    hint = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""

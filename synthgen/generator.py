@@ -78,7 +78,7 @@ class Generator:
         bal = self.config.scene.balance
         if bal is None:
             return None, []
-        from synthgen.balance import balance_weights, count_classes, report_lines
+        from synthgen.balance import balance_weights, carried_objects, count_classes, report_lines
 
         if bal.real is not None:
             real = count_classes(bal.real)
@@ -88,8 +88,12 @@ class Generator:
             raise ConfigError("scene.balance: set balance.real (the real dataset) or assets.scenes")
         lo, hi = self.config.scene.objects_per_image
         synthetic = bal.synthetic_images * (lo + hi) / 2.0
-        weights = balance_weights(real, list(self.library.paste_classes), bal.target, synthetic)
-        return weights, report_lines(real, weights, synthetic)
+        carried: dict[str, float] = {}
+        scenes = self.library.scenes
+        if scenes is not None:  # real objects the synthetic images bring on their real scenes
+            carried = carried_objects(scenes.class_counts(), len(scenes.images), bal.synthetic_images, self.config.assets.scenes.p)
+        weights = balance_weights(real, list(self.library.paste_classes), bal.target, synthetic, carried)
+        return weights, report_lines(real, weights, synthetic, carried)
 
     def scene(self, index: int) -> Scene:
         return sample_scene(

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthgen.config import Config, dump_config
+from synthgen.config import Config, config_differences, dump_config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
@@ -95,6 +95,7 @@ class Summary:
     temporaries: int = 0  # temporary files of killed runs removed
     busy: tuple[str, ...] = ()  # shards left to the other --shard parts writing them
     skipped_assets: tuple[dict[str, str], ...] = ()  # {file, reason}, assets.on_error: skip
+    unplaced: int = 0  # objects and distractors left out: no placement met the scene's constraints
 
     def line(self) -> str:
         rate = self.images / self.seconds if self.seconds > 0 else 0.0
@@ -110,6 +111,12 @@ class Summary:
             parts.append(f"{len(self.busy)} shards left to the parts writing them ({self.busy[0]})")
         if self.skipped_assets:
             parts.append(f"skipped {len(self.skipped_assets)} broken asset files")
+        if self.unplaced:
+            parts.append(
+                f"{self.unplaced} objects left out: no place met scene.truncation and scene.occlusion.max_hidden "
+                "within scene.max_tries (per image: `unplaced` in metadata.jsonl; fewer objects_per_image, "
+                "a smaller scene.scale or more max_tries place more)"
+            )
         if not self.complete:
             parts.append("run not complete yet (other shards pending)")
         elif not self.merged:
@@ -170,15 +177,18 @@ def run_shard(
         factory = ctx.factory(spec)
         cfg = factory.config
         writer = ShardWriter(Path(out), shard, cfg.output, cfg.labels.amodal_masks, spec.kind)
+        unplaced = 0
         for index in range(shard.start, shard.stop):
-            writer.add(factory.sample(index))
+            sample = factory.sample(index)
+            writer.add(sample)
+            unplaced += int((sample.metadata.get("scene") or {}).get("unplaced", 0))
             if tick is not None:
                 tick(1)
         record = writer.finish()
     finally:
         if held is not None:
             held.release()
-    return {"shard": shard.id, "images": record["images"], "instances": record["instances"]}
+    return {"shard": shard.id, "images": record["images"], "instances": record["instances"], "unplaced": unplaced}
 
 
 # A pool or Ray worker process holds one context for its life (pool: made as it starts; Ray: by its first task).
@@ -238,14 +248,31 @@ def _run_local(
         reader.join()
 
 
-def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str | None, tick, claim: bool) -> list[dict]:
+RAY_INSTALL = "pip install -e '.[ray]' in the synthgen folder (from a wheel: pip install 'synthgen[ray]')"
+
+
+def connect_ray(address: str | None) -> None:
+    """Start or join Ray before anything is written, so a failure leaves no folder behind."""
     try:
         import ray
     except ImportError:
-        raise OutputError("--backend ray needs Ray: pip install 'synthgen[ray]'") from None
-    if not ray.is_initialized():
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports unless the user opts in
+        raise OutputError(f"--backend ray needs Ray: {RAY_INSTALL}") from None
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports unless the user opts in
+    try:
         ray.init(address=address, include_dashboard=False, logging_level="warning")
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"--address {address}" if address else "a local Ray"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        hint = " (start one with `ray start --head`, or leave --address out for a local Ray)" if address else ""
+        raise OutputError(f"--backend ray: cannot connect to {where}: {first}{hint}") from None
+
+
+def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str | None, tick, claim: bool) -> list[dict]:
+    import ray
+
+    connect_ray(address)
     task = ray.remote(num_cpus=1)(_ray_task)
     pending = {task.remote(spec, str(out.resolve()), s, claim): s for s in todo}
     results = []
@@ -282,7 +309,7 @@ def _differences(out: Path, cfg: Config, info: dict[str, Any]) -> list[str]:
         found.append(f"a `{kind}` run, and this is a `{info['kind']}` run (they would share files)")
     cfg_file = out / CONFIG
     if not cfg_file.is_file() or cfg_file.read_text() != dump_config(cfg):
-        found.append(f"a run made with a different config (see {cfg_file})")
+        found.append(f"a run made with a different config ({_config_change(cfg_file, cfg)})")
     old = read_json(out / MANIFEST)
     if old and old.get("shard_size") != info["shard_size"]:
         hint = ""
@@ -293,6 +320,23 @@ def _differences(out: Path, cfg: Config, info: dict[str, Any]) -> list[str]:
             "(use the same value to resume)"
         )
     return found
+
+
+def _config_change(cfg_file: Path, cfg: Config, shown: int = 4) -> str:
+    """The keys that differ between the run in the folder and this one: ``key: old -> new``."""
+    import yaml
+
+    try:
+        old = yaml.safe_load(cfg_file.read_text()) if cfg_file.is_file() else None
+    except (OSError, yaml.YAMLError):
+        old = None
+    if not isinstance(old, dict):
+        return f"{cfg_file} is missing or unreadable"
+    changes = config_differences(old, cfg.to_dict())
+    if not changes:
+        return f"see {cfg_file}"
+    more = f"; and {len(changes) - shown} more keys, see {cfg_file}" if len(changes) > shown else ""
+    return "; ".join(changes[:shown]) + more
 
 
 def prepare_output(
@@ -311,8 +355,8 @@ def prepare_output(
         removed = 0
         if different and not overwrite:
             raise OutputError(
-                f"--out {out} holds {different[0]}; choose another folder, or pass --overwrite to replace "
-                "that run (only the files it wrote are removed)"
+                f"--out {out} holds {different[0]}; to keep that run, write this one into another "
+                f"folder (--out another/); to replace it, add --overwrite (only the files it wrote are removed)"
             )
         if (different or (overwrite and not part)) and not exclusive:
             raise OutputError(
@@ -391,6 +435,8 @@ def run(
     check_not_an_input(out, config_inputs(cfg))  # before anything is read or written
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} exists and is not a folder")
+    if backend == "ray":
+        connect_ray(address)
     with WorkerContext(threads=1) as ctx:
         factory = ctx.factory(spec)  # checks the assets before any file is written
         skipped_assets = _skipped_assets(factory)
@@ -443,6 +489,7 @@ def run(
         temporaries=temporaries,
         busy=tuple(r["busy"] for r in results if "busy" in r),
         skipped_assets=skipped_assets,
+        unplaced=sum(r.get("unplaced", 0) for r in results),
     )
 
 

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from synthgen.config import Config
-from synthgen.errors import ConfigError
+from synthgen.errors import ConfigError, did_you_mean
 from synthgen.generator import Generator
 from synthgen.rng import Stream, image_rng
 from synthgen.runner import Summary, run
@@ -46,7 +46,8 @@ def check_conditions(conditions: list[str], severities: list[int]) -> None:
     allowed = sorted(set(SPECS) | set(ALIASES) | {OCCLUSION})
     bad = [c for c in conditions if c not in allowed]
     if bad:
-        raise ConfigError(f"--conditions: unknown {bad}; allowed: {', '.join(allowed)}")
+        hints = "".join(did_you_mean(c, allowed) for c in bad)
+        raise ConfigError(f"--conditions: unknown {', '.join(map(repr, bad))}{hints}; allowed: {', '.join(allowed)}")
     geometric = [c for c in conditions if c in SPECS and SPECS[c].geometric]
     if geometric:
         raise ConfigError(f"--conditions: {geometric} move the layout; a paired grid needs the same layout")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,7 @@ def combine(
     val_synthetic: bool = False,
     classes: list[str] | None = None,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Merge datasets into OUT/images/<input>/..., OUT/train.json and OUT/val.json.
 
@@ -318,7 +320,9 @@ def combine(
     check_leaks(loaded, [(inp, im) for inp, im, _, is_val in plan if is_val and not inp.synthetic])
     train: dict[str, list] = {"images": [], "annotations": []}
     val: dict[str, list] = {"images": [], "annotations": []}
-    counts = {"real": {n: 0 for n in names}, "synthetic": {n: 0 for n in names}}
+    # train objects by where they come from: real images, real objects carried by synthetic
+    # images made on real scenes, and pasted (synthgen-made) objects
+    counts = {"real": {n: 0 for n in names}, "carried": {n: 0 for n in names}, "synthetic": {n: 0 for n in names}}
     next_image, next_ann = 1, 1
     by_image: dict[int, dict[Any, list]] = {}
     for inp in loaded:
@@ -327,7 +331,9 @@ def combine(
             groups.setdefault(a["image_id"], []).append(a)
     dest = out / "images"
     copies: list[tuple[Path, Path]] = []  # made once every input is checked: a refusal leaves OUT as it was
-    for inp, im, rel, is_val in plan:
+    for done, (inp, im, rel, is_val) in enumerate(plan, 1):
+        if progress is not None:
+            progress(done, 2 * len(plan))  # checking, then copying
         cats, synthetic = inp.cats, inp.synthetic
         src, _, where = inp.files[im["id"]]
         _check_image(src, im, where)
@@ -342,10 +348,13 @@ def combine(
             name = cats[a["category_id"]]
             split["annotations"].append({**a, "id": next_ann, "image_id": next_image, "category_id": cat_id[name]})
             if split is train and not a.get("iscrowd", 0):
-                counts["synthetic" if synthetic else "real"][name] += 1
+                kind = "real" if not synthetic else "carried" if a.get("source") == "real" else "synthetic"
+                counts[kind][name] += 1
             next_ann += 1
         next_image += 1
-    for src, dst in copies:
+    for done, (src, dst) in enumerate(copies, len(plan) + 1):
+        if progress is not None:
+            progress(done, 2 * len(plan))
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
     categories = [{"id": i, "name": n, "supercategory": "object"} for n, i in cat_id.items()]

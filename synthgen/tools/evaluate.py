@@ -12,6 +12,7 @@ import csv
 import io
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,9 @@ def _read_suite(path: Path) -> dict[str, Any]:
     return coco.data
 
 
-def evaluate(suite: Path, predictions: Path) -> list[Row]:
+def evaluate(suite: Path, predictions: Path, progress: Callable[[int, int], None] | None = None) -> list[Row]:
+    """COCO AP per condition x severity, size, visibility and contrast bucket; ``progress(done,
+    total)`` is called after each scoring step."""
     from synthgen.io.issues import DatasetError
 
     suite = Path(suite)
@@ -219,10 +222,18 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
     all_ids = [im["id"] for im in gt_data["images"]]
     crowd = {id(a): a.get("iscrowd") for a in gt_data["annotations"]}
 
+    total = len(ious) * (len(groups) + 2 + sum(len(b) for _, _, b in BUCKETED.values()))
+    steps = iter(range(1, total + 1))
+
+    def step() -> None:
+        if progress is not None:
+            progress(next(steps), total)
+
     rows: list[Row] = []
     for iou in ious:
         scorer = _Scorer(gt, dt, iou)
         clean_ap = scorer.stats(groups.get(("clean", 0), []))[0]
+        step()
 
         def row(name, cond, sev, ids, ap, ap50, objects=None):
             drop = (clean_ap - ap) / clean_ap if clean_ap and not math.isnan(clean_ap) and not math.isnan(ap) else math.nan
@@ -231,8 +242,10 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
 
         for (cond, sev), ids in sorted(groups.items(), key=lambda kv: (kv[0][0] != "clean", kv[0])):
             ap, ap50, _ = scorer.stats(ids)
+            step()
             row("clean" if cond == "clean" else f"{cond} {sev}", cond, sev if cond != "clean" else None, ids, ap, ap50)
         _, _, stats = scorer.stats(all_ids)
+        step()
         areas = [a["area"] for a in gt_data["annotations"] if not a.get("iscrowd")]
         for (name, k), (lo, hi) in zip(
             (("size small", 3), ("size medium", 4), ("size large", 5)), ((0, 32**2), (32**2, 96**2), (96**2, math.inf))
@@ -257,6 +270,7 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
                             a.pop("iscrowd", None)
                         else:
                             a["iscrowd"] = crowd[id(a)]
+                step()
                 row(f"{name} {lo:.2f}-{min(hi, 1.0):.2f}", condition, None, all_ids, ap, ap50, inside)
     return rows
 

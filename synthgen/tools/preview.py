@@ -78,18 +78,39 @@ def draw_sample(sample: Sample, mask_alpha: float = 0.45) -> np.ndarray:
     return draw_instances(sample.image, drawn, mask_alpha=mask_alpha)
 
 
+def conditions_text(conditions: Sequence[dict] | None) -> str:
+    """The conditions applied to an image, short: ``fog s3, motion_blur s2 (object) x2``."""
+    parts: dict[str, int] = {}
+    for c in conditions or ():
+        if isinstance(c, dict) and "name" in c:
+            sev = c.get("severity")
+            key = str(c["name"]) + (f" s{sev}" if isinstance(sev, int) else "") + (" (object)" if c.get("instance_id") is not None else "")
+            parts[key] = parts.get(key, 0) + 1
+    return ", ".join(k + (f" x{n}" if n > 1 else "") for k, n in parts.items()) or "no conditions"
+
+
+def _fit(text: str, width: int, scale: float) -> str:
+    """``text`` cut with '...' to fit ``width`` pixels."""
+    while text and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] > width:
+        text = text[:-4] + "..." if len(text) > 4 else ""
+    return text
+
+
 def contact_sheet(samples: Sequence[Sample], cols: int = 4, tile_width: int = 400) -> np.ndarray:
-    """A grid of drawn samples, each with a caption line (index, instance count)."""
+    """A grid of drawn samples, each with two caption lines: index and instance counts, and
+    the conditions applied (effects with their severity, per-object ones marked)."""
     tiles = []
     for s in samples:
         drawn = draw_sample(s)
         h, w = drawn.shape[:2]
         tile = cv2.resize(drawn, (tile_width, round(h * tile_width / w)), interpolation=cv2.INTER_AREA)
-        caption = np.full((22, tile_width, 3), 30, np.uint8)
+        caption = np.full((38, tile_width, 3), 30, np.uint8)
         real = sum(1 for i in s.instances if i.source == "real")
         unlabeled = len(s.scene.placements) + len(s.scene.real) - len(s.instances)
         text = f"#{s.index}  {len(s.instances)} objects" + (f" ({real} real)" if real else "") + f", {unlabeled} unlabeled"
         cv2.putText(caption, text, (6, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
+        conds = _fit(conditions_text(s.metadata.get("conditions")), tile_width - 12, 0.42)
+        cv2.putText(caption, conds, (6, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (150, 200, 255), 1, cv2.LINE_AA)
         tiles.append(np.vstack([caption, tile]))
     th = max(t.shape[0] for t in tiles)
     tiles = [np.pad(t, ((0, th - t.shape[0]), (0, 0), (0, 0))) for t in tiles]

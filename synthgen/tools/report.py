@@ -232,6 +232,9 @@ def _coco_source(L: Layout) -> _Listing:
         for part in files():
             for iid, im in part.images.items():
                 conditions = im.get("conditions")
+                if isinstance(im.get("condition"), str):  # a stress suite's variant: its condition, as asked
+                    cond = im["condition"]
+                    conditions = [] if cond == "clean" else [{"name": cond, "severity": im.get("severity")}]
                 name = str(im.get("file_name", ""))
                 if conditions is None and (L.root / "metadata.jsonl").is_file():
                     if meta is None:
@@ -362,7 +365,7 @@ def _figure(w: float, h: float):
 def _png_uri(fig) -> str:
     buf = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight")  # legends above the axes too
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -538,6 +541,11 @@ def _conditions_label(conditions: list | None) -> str:
     return ", ".join(p + (f" x{n}" if n > 1 else "") for p, n in parts.items()) if parts else "clear"
 
 
+def _base(recorded: int, objects: int) -> str:
+    """What a card's value is computed over, when not every object: ``of 1,234 that record it``."""
+    return f", of {recorded:,} instances that record it" if 0 < recorded != objects else ""
+
+
 def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str, str]]) -> str:
     s = stats
     objects = s.instances - s.crowd
@@ -548,8 +556,10 @@ def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str
         _card(f"{len(s.class_names) or len(s.per_class):,}", "classes"),
         _card(f"{objects / s.images:.2f}" if s.images else "-", "objects per image (mean)"),
         _card(f"{s.per_image.get(0, 0):,}", "images without objects"),
-        _card(f"{float(np.mean(np.frombuffer(s.visibility, np.float32))):.2f}" if len(s.visibility) else None, "visible fraction (mean)"),
-        _card(f"{s.truncated / s.truncation_recorded:.1%}" if s.truncation_recorded else None, "instances truncated"),
+        _card(f"{float(np.mean(np.frombuffer(s.visibility, np.float32))):.2f}" if len(s.visibility) else None,
+              "visible fraction (mean" + _base(len(s.visibility), objects) + ")"),
+        _card(f"{s.truncated / s.truncation_recorded:.1%}" if s.truncation_recorded else None,
+              "instances truncated" + (f" (of {s.truncation_recorded:,} that record it)" if 0 < s.truncation_recorded != objects else "")),
         _card(sizes or "-", "image size" + ("s" if len(s.image_sizes) > 1 else "")),
     ]
     parts = [f'<header><h1>{_e(title)}</h1><p class="sub">{_e(subtitle)}</p></header>', '<div class="cards">' + "".join(cards) + "</div>"]
@@ -628,14 +638,34 @@ class ReportSummary:
                 f"{self.bytes / 1e6:.1f} MB) in {self.seconds:.1f} s")
 
 
-def build_report(path: str | Path, images: str | Path | None = None, gallery: int = 12, title: str | None = None) -> tuple[str, Stats]:
-    """The report page of the dataset at PATH, and its statistics."""
+def suite_spread(scenes: int, variants: int, k: int) -> list[int]:
+    """k gallery positions of a stress suite (image = scene * variants + variant), spread over
+    the variants (conditions x severities) and over the scenes."""
+    vs = spread(variants, k) if k <= variants else [i % variants for i in range(k)]
+    ss = spread(scenes, k) if k <= scenes else [i % scenes for i in range(k)]
+    return sorted({s * variants + v for s, v in zip(ss, vs)})
+
+
+def _gallery_positions(layout: Layout, total: int, k: int) -> list[int]:
+    suite = (layout.manifest or {}).get("suite")
+    if isinstance(suite, dict) and isinstance(suite.get("conditions"), list) and isinstance(suite.get("severities"), list):
+        V = 1 + len(suite["conditions"]) * len(suite["severities"])
+        if total and total % V == 0:
+            return suite_spread(total // V, V, k)
+    return spread(total, k)
+
+
+def build_report(path: str | Path, images: str | Path | None = None, gallery: int = 12, title: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> tuple[str, Stats]:
+    """The report page of the dataset at PATH, and its statistics (``progress(1)`` per image read)."""
     layout = detect_layout(path, images)
     src = open_source(layout)
     stats = Stats(class_names=dict(src.names))
-    wanted = set(spread(src.total, gallery))
+    wanted = set(_gallery_positions(layout, src.total, gallery))
     tiles: list[tuple[str, str]] = []
     for pos, item in enumerate(src.items(wanted)):
+        if progress is not None:
+            progress(1)
         stats.add(item)
         if pos in wanted:
             rgb = item.load()
@@ -651,9 +681,9 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
 
 
 def write_report(path: str | Path, output: str | Path, images: str | Path | None = None, gallery: int = 12,
-                 title: str | None = None) -> ReportSummary:
+                 title: str | None = None, progress: Callable[[int], None] | None = None) -> ReportSummary:
     t0 = time.perf_counter()
-    page, stats = build_report(path, images=images, gallery=gallery, title=title)
+    page, stats = build_report(path, images=images, gallery=gallery, title=title, progress=progress)
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     data = page.encode()

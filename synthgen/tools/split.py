@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,8 +153,10 @@ def _inside(a: Path, b: Path) -> bool:
     return a == b or b in a.parents
 
 
-def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, images: Path | None = None) -> dict[str, Any]:
-    """Split the COCO or YOLO dataset at SRC into OUT/train, OUT/val and OUT/split.json."""
+def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, images: Path | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Split the COCO or YOLO dataset at SRC into OUT/train, OUT/val and OUT/split.json
+    (``progress(done, total)`` per image written)."""
     import yaml
 
     src, out = Path(src), Path(out)
@@ -183,7 +186,9 @@ def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, imag
     where = assign(items, val_fraction, seed)
     counts = {p: Counter() for p in PARTS}
     records = []
-    for it in sorted(items, key=lambda it: it.name):
+    for done, it in enumerate(sorted(items, key=lambda it: it.name), 1):
+        if progress is not None:
+            progress(done, len(items))
         part = where[it.name]
         counts[part].update(it.classes)
         dst = out / part / "images" / it.name

@@ -18,24 +18,38 @@ Image sizes follow io/images' EXIF policy (displayed size). ``validate_path`` re
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from synthgen.io.layout import detect_layout
 from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
-from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report
+from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report, recorded_checksums
 from synthgen.tools.validate.webdataset import check_webdataset
 from synthgen.tools.validate.yolo import check_yolo, read_names
 
 __all__ = ["KINDS", "Problem", "Report", "validate_path"]
 
 
-def validate_path(path: str | Path, images: str | Path | None = None, max_problems: int = 20) -> Report:
-    """Check the dataset at PATH (every layout found there); AssetError when there is none."""
+def validate_path(
+    path: str | Path,
+    images: str | Path | None = None,
+    max_problems: int = 20,
+    deep: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Check the dataset at PATH (every layout found there); AssetError when there is none.
+
+    Every image's end marker is checked and a sample decoded (``deep``: all of them); a run's
+    images are compared with the sizes and checksums its shards recorded. ``progress(1)`` per
+    image checked.
+    """
     t0 = time.perf_counter()
     layout = detect_layout(path, images)
     report = Report(path=Path(path), layouts=layout.describe())
-    c = Checking(layout, report, Collector(report, max_problems), synthgen=layout.manifest is not None)
+    checksums = recorded_checksums(layout.root) if layout.manifest is not None else {}
+    c = Checking(layout, report, Collector(report, max_problems), synthgen=layout.manifest is not None,
+                 deep=deep, checksums=checksums, tick=progress)
     if layout.yolo_yaml:
         read_names(c)
     if layout.has_coco:

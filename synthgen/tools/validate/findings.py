@@ -3,7 +3,10 @@ per-format checkers share."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,8 +23,9 @@ from synthgen.io.yolo import Yolo
 KINDS = (
     "layout", "format", "path", "missing_file", "unreadable_image", "image_size", "duplicate_id", "unknown_image",
     "unknown_category", "bbox", "area", "out_of_bounds", "empty_mask", "mask_size", "overlap", "yolo_line",
-    "yolo_mismatch", "wds_member", "id_map", "count_mismatch", "image_set",
+    "yolo_mismatch", "wds_member", "id_map", "count_mismatch", "image_set", "checksum",
 )
+SAMPLE_EVERY = 20  # without --deep, every 20th image is fully decoded (all get the end-marker check)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,9 @@ class Checking:
     coco_names: list[str] = field(default_factory=list)  # file_names of the COCO images (the agreement check)
     wds_keys: dict[str, str] | None = None  # sample key -> its tar, when tars were read
     sizes: dict[Path, Any] = field(default_factory=dict)
+    deep: bool = False  # decode every image, not a sample
+    checksums: dict[str, tuple[int, str]] = field(default_factory=dict)  # rel path -> (size, sha256), a run's records
+    tick: Callable[[int], None] | None = None  # progress: one per image checked
 
     @cached_property
     def images_root(self) -> Path:
@@ -125,4 +132,58 @@ class Checking:
                     self.sizes[path] = image_size(path)
                 except AssetError as exc:
                     self.sizes[path] = str(exc).removeprefix(f"{path}: ")
+                else:
+                    self.sizes[path] = self._content(path) or self.sizes[path]
+            if self.tick is not None:
+                self.tick(1)
         return self.sizes[path]
+
+    def _content(self, path: Path) -> str | None:
+        """Why the image's data is broken (truncated, undecodable), or None. Checks the end
+        marker of every JPEG/PNG, decodes a sample (all with ``deep``), and compares the file with
+        the size and sha256 its run recorded, when there is a record."""
+        rel = Path(self.layout.rel(path)).as_posix()
+        recorded = self.checksums.get(rel)
+        decode = self.deep or len(self.sizes) % SAMPLE_EVERY == 1
+        if recorded is not None or decode:
+            data = path.read_bytes()
+            tail = data[-32:]
+        else:
+            with path.open("rb") as f:
+                f.seek(max(0, path.stat().st_size - 32))
+                tail = f.read()
+        if recorded is not None:
+            size, sha = recorded
+            if len(data) != size or hashlib.sha256(data).hexdigest() != sha:
+                self.add("checksum", rel, f"{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]}..., "
+                         f"but the run recorded {size} bytes, sha256 {sha[:12]}...: the file changed after it was written")
+        suffix = path.suffix.lower()
+        if suffix in (".jpg", ".jpeg") and tail.rstrip(b"\0\r\n ")[-2:] != b"\xff\xd9":
+            return "truncated: the JPEG has no end marker (FFD9)"
+        if suffix == ".png" and b"IEND" not in tail:
+            return "truncated: the PNG has no IEND chunk"
+        if decode:
+            import io
+
+            from PIL import Image
+
+            try:
+                with Image.open(io.BytesIO(data)) as im:
+                    im.load()
+            except Exception as exc:  # noqa: BLE001 (PIL raises many kinds)
+                return f"cannot be decoded ({exc.__class__.__name__}: {exc})"
+        return None
+
+
+def recorded_checksums(root: Path) -> dict[str, tuple[int, str]]:
+    """Size and sha256 of every file a run's shard done records list (empty for other datasets)."""
+    found: dict[str, tuple[int, str]] = {}
+    for done in sorted((root / "shards").glob("shard-*.done.json")) if (root / "shards").is_dir() else []:
+        try:
+            files = json.loads(done.read_text()).get("files", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        for rel, value in files.items() if isinstance(files, dict) else ():
+            if isinstance(value, list) and len(value) == 2:
+                found[rel] = (int(value[0]), str(value[1]))
+    return found
