@@ -39,7 +39,9 @@ from conftest import REPO
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 SMALL = ["canvas.width=160", "canvas.height=120"]
-CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
+# the shipped configs, by name (a file a user drops into configs/ is not a test case)
+CONFIGS = [REPO / "configs" / f"{name}.yaml" for name in (
+    "default", "fog", "glare", "heavy_occlusion", "motion_blur", "night", "rain", "snow", "street")]
 BLURS = ("motion_blur", "defocus", "gaussian_blur")
 GEOMETRIC = ("rotate", "perspective", "crop_scale")
 GLOBAL_MEAN = {"contrast", "rain", "snow"}  # read the image's mean luminance
@@ -65,6 +67,10 @@ def _cases():
         yield pytest.param(default, [entry], id=f"{name}-per-object")
     for name in GEOMETRIC:
         yield pytest.param(default, [f"effects=[{{name: {name}, p: 1.0, severity: 5}}]"], id=name)
+    from synthgen.effects.specs import SPECS
+
+    for name in sorted(set(SPECS) - set(GEOMETRIC)):  # every other effect, on the whole image
+        yield pytest.param(default, [f"effects=[{{name: {name}, p: 1.0, severity: 5}}]"], id=f"{name}-image")
     yield pytest.param(default, ["albumentations"], id="albumentations")
 
 
