@@ -353,7 +353,9 @@ class LabelsConfig(_Model):
 
 
 class OutputConfig(_Model):
-    formats: list[Annotated[Literal["coco", "yolo", "webdataset"], BeforeValidator(_lower)]] = Field(["coco"], min_length=1)
+    formats: list[
+        Annotated[Literal["coco", "yolo", "webdataset", "semantic", "panoptic"], BeforeValidator(_lower)]
+    ] = Field(["coco"], min_length=1)
     image_format: Literal["jpg", "png"] = "jpg"
     jpeg_quality: int = Field(95, ge=1, le=100)
     yolo_task: Literal["detect", "segment"] = Field(
@@ -365,6 +367,19 @@ class OutputConfig(_Model):
         description="share of images in the validation part (train.json/val.json, train.txt/val.txt); "
         "drawn per image from (seed, index)",
     )
+    semantic_ignore: list[Literal["distractors", "unlabeled", "crowd"]] = Field(
+        ["distractors"],
+        description="pixels the semantic maps mark 255 (not scored): distractors, unlabeled (objects too "
+        "hidden or faint to be labeled), crowd (a real scene's iscrowd regions); the rest are their class or 0",
+    )
+
+    @model_serializer(mode="wrap")
+    def _semantic_ignore_only_when_set(self, handler: Any) -> dict[str, Any]:
+        # left out at its default, so configs and digests of runs that never set it stay as they were
+        data = handler(self)
+        if self.semantic_ignore == ["distractors"]:
+            data.pop("semantic_ignore", None)
+        return data
 
 
 class EffectConfig(_Model):

@@ -22,7 +22,7 @@ from synthgen.effects.pipeline import (
 )
 from synthgen.errors import ConfigError
 from synthgen.frame import Frame
-from synthgen.labels import derive_crowd, derive_instances
+from synthgen.labels import derive_crowd, derive_instances, unlabeled_map
 from synthgen.provenance import scene_sources
 from synthgen.render import render, render_background
 from synthgen.rng import Stream, image_rng, split_of
@@ -187,4 +187,5 @@ class Generator:
             metadata=metadata,
             crowd=derive_crowd(scene, id_map),
             image_fields=self._split_field(index),
+            unlabeled=unlabeled_map(frame, id_map) if "semantic" in cfg.output.formats else None,
         )

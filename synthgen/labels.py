@@ -123,3 +123,16 @@ def derive_crowd(scene: Scene, id_map: np.ndarray) -> tuple[Instance, ...]:
             )
         )
     return tuple(out)
+
+
+def unlabeled_map(frame: Frame, id_map: np.ndarray) -> np.ndarray:
+    """Where the final id map is 0 but an object was drawn: that object's id (the top-most one,
+    by paint order), else 0. Those objects are distractors and objects without a label."""
+    top = np.zeros(id_map.shape, np.uint16)
+    for layer in frame.layers:
+        y0, y1, x0, x1 = layer.roi
+        if y1 > y0 and x1 > x0:
+            top[y0:y1, x0:x1][layer.inframe_mask] = layer.instance_id
+    top[id_map != 0] = 0
+    top.flags.writeable = False
+    return top

@@ -135,6 +135,10 @@ class Sample:
     image_fields: dict[str, Any] = field(default_factory=dict)
     # iscrowd regions of a real scene (COCO only), their pixels in id_map like the instances'
     crowd: tuple[Instance, ...] = ()
+    # H x W uint16 where the id map is 0: the id of the top-most object drawn there that has no
+    # label (a distractor, or an object dropped as too hidden or faint), else 0; None: not made
+    # (only the semantic output asks for it, to mark such pixels as not scored)
+    unlabeled: np.ndarray | None = None
 
     def mask(self, instance: Instance) -> np.ndarray:
         """The visible mask (bool H x W) of one instance."""

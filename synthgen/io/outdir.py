@@ -18,8 +18,9 @@ from synthgen.errors import OutputError
 from synthgen.io.manifest import MANIFEST, ShardSpec, read_json
 
 CONFIG = "config.yaml"
-MERGED_FILES = ("annotations.json", "train.json", "val.json", "metadata.jsonl", "data.yaml", "train.txt", "val.txt")
-OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset")  # where shards write
+MERGED_FILES = ("annotations.json", "train.json", "val.json", "metadata.jsonl", "data.yaml", "train.txt", "val.txt",
+                "panoptic.json", "semantic_classes.json")
+OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset", "semantic", "panoptic")  # where shards write
 TEMPORARY = re.compile(r"^\..+\.tmp\d+$")  # synthgen's temporary names: .<name>.tmp<pid>
 _SHARD = re.compile(r"^shard-(\d+)\.(done\.json|partial)$")
 

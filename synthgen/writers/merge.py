@@ -1,4 +1,4 @@
-"""Merging a run's shards into one dataset: annotations.json and metadata.jsonl, streaming.
+"""Merging a run's shards into one dataset: annotations.json, panoptic.json, metadata.jsonl, streaming.
 
 Fragments are read one shard at a time, so memory does not grow with the run. Merging into
 another folder links the images there (hard links where the file system allows, else copies).
@@ -12,10 +12,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import refresh_manifest
-from synthgen.writers import yolo
+from synthgen.writers import panoptic, semantic, yolo
 
 
 def _dumps(obj: Any) -> str:
@@ -66,6 +69,12 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
         for f in files.values():
             f.close(categories)
 
+    if "panoptic" in manifest["formats"]:
+        _merge_panoptic(run, dest, names, manifest)
+    if "semantic" in manifest["formats"]:
+        doc = semantic.classes_json(list(manifest["classes"]), _semantic_ignore(run))
+        atomic_write(dest / "semantic_classes.json", semantic.classes_text(doc).encode())
+
     tmp = dest / f".metadata.jsonl.tmp{os.getpid()}"
     with open(tmp, "wb") as out:
         for name in names:
@@ -74,7 +83,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     os.replace(tmp, dest / "metadata.jsonl")
 
     if dest.resolve() != run.resolve():
-        for sub in ("images", "labels", "masks"):
+        for sub in ("images", "labels", "masks", "semantic", "panoptic"):
             if (run / sub).is_dir():
                 _link_tree(run / sub, dest / sub)
         shutil.copy2(run / "config.yaml", dest / "config.yaml")
@@ -89,6 +98,28 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
 
 
 PARTS = ("train", "val")
+
+
+def _merge_panoptic(run: Path, dest: Path, names: list[str], manifest: dict[str, Any]) -> None:
+    """DEST/panoptic.json from the shards' panoptic fragments, entry by entry."""
+    info = {"description": "synthgen", "seed": manifest["seed"], "config_digest": manifest["config_digest"]}
+    out = _CocoStream(dest / "panoptic.json", info)
+    fragments = [run / "shards" / f"{name}.panoptic.json" for name in names]
+    for f in fragments:
+        for entry in json.loads(f.read_text())["images"]:
+            out.add(entry)
+    out.annotations()
+    for f in fragments:
+        for entry in json.loads(f.read_text())["annotations"]:
+            out.add(entry)
+    out.close(panoptic.categories(list(manifest["classes"])))
+
+
+def _semantic_ignore(run: Path) -> list[str]:
+    """``output.semantic_ignore`` of the run's config (left out there when at its default)."""
+    doc = yaml.safe_load((run / "config.yaml").read_text()) or {}
+    value = (doc.get("output") or {}).get("semantic_ignore")
+    return list(value) if value is not None else list(OutputConfig.model_fields["semantic_ignore"].default)
 
 
 def _splits(run: Path, names: list[str]) -> dict[str, str]:

@@ -4,6 +4,9 @@
     OUT/shards/shard-000003.coco.json    the shard's COCO images and annotations
     OUT/shards/shard-000003.jsonl        the shard's metadata lines
     OUT/webdataset/shard-000003.tar      the shard's samples (format webdataset)
+    OUT/semantic/<name>.png              class index per pixel (format semantic)
+    OUT/panoptic/<name>.png              segment ids (format panoptic)
+    OUT/shards/shard-000003.panoptic.json  the shard's panoptic images and annotations
     OUT/shards/shard-000003.done.json    written last: counts, and size + sha256 of every file
     OUT/shards/shard-000003.partial      while the shard is written: each file it starts, one a line
 
@@ -24,7 +27,7 @@ from synthgen.config import OutputConfig
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, done_path, partial_path
 from synthgen.types import Sample
-from synthgen.writers import coco, yolo
+from synthgen.writers import coco, panoptic, semantic, yolo
 from synthgen.writers.files import encode_id_map, encode_image
 from synthgen.writers.webdataset import TarShardWriter
 
@@ -46,11 +49,13 @@ class ShardWriter:
         self.images: list[dict[str, Any]] = []
         self.annotations: list[dict[str, Any]] = []
         self.metadata: list[str] = []
+        self.panoptic: list[dict[str, Any]] = []
+        self.panoptic_images: list[dict[str, Any]] = []
         self.instances = 0
-        self.per_image = bool({"coco", "yolo"} & set(cfg.formats))
+        self.per_image = bool({"coco", "yolo", "semantic", "panoptic"} & set(cfg.formats))
         for sub in (["images"] if self.per_image else []) + (["labels"] if "yolo" in cfg.formats else []) + (
             ["masks"] if cfg.id_maps and self.per_image else []
-        ):
+        ) + [f for f in ("semantic", "panoptic") if f in cfg.formats]:
             (out / sub).mkdir(parents=True, exist_ok=True)
         (out / "shards").mkdir(parents=True, exist_ok=True)
         self.partial = open(partial_path(out, shard), "a")  # appends to the list of an attempt killed before
@@ -80,7 +85,14 @@ class ShardWriter:
                 self._put(f"masks/{sample.name}.png", id_png)
         if "yolo" in cfg.formats:
             self._put(f"labels/{sample.name}.txt", yolo.label_text(sample, cfg.yolo_task).encode())
+        if "semantic" in cfg.formats:
+            classes = semantic.class_map(sample, cfg.semantic_ignore)
+            self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(classes))
         image = coco.image_entry(sample, file_name)
+        if "panoptic" in cfg.formats:
+            self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample))
+            self.panoptic_images.append(image)
+            self.panoptic.append(panoptic.annotation_entry(sample, image["id"]))
         anns = coco.annotation_entries(sample, amodal=self.amodal)
         meta = metadata_line(sample, file_name)
         if self.tar is not None:
@@ -95,6 +107,8 @@ class ShardWriter:
         base = f"shards/{self.shard.name}"
         if "coco" in self.cfg.formats:
             self._put(f"{base}.coco.json", _json({"images": self.images, "annotations": self.annotations}).encode())
+        if "panoptic" in self.cfg.formats:
+            self._put(f"{base}.panoptic.json", _json({"images": self.panoptic_images, "annotations": self.panoptic}).encode())
         self._put(f"{base}.jsonl", ("\n".join(self.metadata) + "\n").encode())
         if self.tar is not None:
             self.files[f"webdataset/{self.shard.name}.tar"] = self.tar.close()

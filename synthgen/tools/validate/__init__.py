@@ -9,6 +9,8 @@ path (io/layout) are each checked by one checker over the io readers:
     webdataset.py   tars: members, labels and id maps per sample
     agreement.py    COCO, YOLO, images/ and the tars of one output list the same images
     masks.py        the per-annotation and per-image mask checks the first and last share
+    semantic.py     semantic maps = the union of the COCO masks by class (synthgen's)
+    panoptic.py     panoptic.json and its PNGs: segments = pixels; synthgen's = its COCO masks
     findings.py     problems, the report, and what the checkers share
 
 Image sizes follow io/images' EXIF policy (displayed size). ``validate_path`` returns a
@@ -24,6 +26,7 @@ from pathlib import Path
 from synthgen.io.layout import detect_layout
 from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
+from synthgen.tools.validate import panoptic, semantic
 from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report, recorded_checksums
 from synthgen.tools.validate.webdataset import check_webdataset
 from synthgen.tools.validate.yolo import check_yolo, read_names
@@ -52,6 +55,10 @@ def validate_path(
                  deep=deep, checksums=checksums, tick=progress)
     if layout.yolo_yaml:
         read_names(c)
+    c.semantic_classes = semantic.read_classes(c)
+    pan = panoptic.read(c)
+    if pan is not None:  # before COCO, which compares its annotations with the segments
+        panoptic.check_panoptic(c, pan)
     if layout.has_coco:
         if layout.coco_file and layout.images_dir and not layout.images_dir.is_dir():
             report.notes.append(f"no image folder {layout.images_dir} (--images DIR: where the file_names are)")

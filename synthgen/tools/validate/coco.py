@@ -22,6 +22,8 @@ from synthgen.io.images import read_id_map
 from synthgen.io.issues import DatasetError
 from synthgen.tools.validate.findings import Checking
 from synthgen.tools.validate.masks import check_annotation, check_id_map, check_overlaps
+from synthgen.tools.validate.panoptic import compare_with_coco as compare_panoptic
+from synthgen.tools.validate.semantic import check_semantic_file
 from synthgen.tools.validate.yolo import compare_with_coco
 
 
@@ -87,16 +89,21 @@ def check_coco_image(c: Checking, coco: Coco, im: dict, anns: list[dict]) -> Non
     def ann_where(aid: Any) -> str:
         return f"{coco.name} annotation {aid} (image {iid})"
 
-    rles = []
+    rles, masks = [], []
     for a in anns:
         rle = check_annotation(a, H, W, ann_where(a["id"]), add)
-        if rle is not None and not a.get("iscrowd"):
-            rles.append((a["id"], rle))
+        if rle is not None:
+            masks.append((a, rle))
+            if not a.get("iscrowd"):
+                rles.append((a["id"], rle))
     if c.synthgen:
         check_overlaps(rles, where, add)
         masks_dir = L.root / "masks"
         if masks_dir.is_dir():
             check_mask_file(c, masks_dir / (Path(name).stem + ".png"), anns, iid, W, H, where, ann_where)
+        if (L.root / "semantic").is_dir():
+            check_semantic_file(c, L.root / "semantic" / (Path(name).stem + ".png"), masks, W, H, where)
+        compare_panoptic(c, iid, anns, where)
         if L.yolo_yaml and c.yolo is not None and c.yolo.names is not None:
             compare_with_coco(c, L.root / "labels" / (Path(name).stem + ".txt"), anns, coco.categories, W, H, where)
 

@@ -24,6 +24,7 @@ KINDS = (
     "layout", "format", "path", "missing_file", "unreadable_image", "image_size", "duplicate_id", "unknown_image",
     "unknown_category", "bbox", "area", "out_of_bounds", "empty_mask", "mask_size", "overlap", "yolo_line",
     "yolo_mismatch", "wds_member", "id_map", "count_mismatch", "image_set", "checksum",
+    "semantic", "panoptic",
 )
 SAMPLE_EVERY = 20  # without --deep, every 20th image is fully decoded (all get the end-marker check)
 
@@ -112,6 +113,8 @@ class Checking:
     deep: bool = False  # decode every image, not a sample
     checksums: dict[str, tuple[int, str]] = field(default_factory=dict)  # rel path -> (size, sha256), a run's records
     tick: Callable[[int], None] | None = None  # progress: one per image checked
+    semantic_classes: Any = None  # io.semantic.SemanticClasses of a run with semantic maps
+    segments: dict[Any, Any] | None = None  # image id -> (png, segments_info by id, RLE by id): the panoptic check's
 
     @cached_property
     def images_root(self) -> Path:

@@ -1,0 +1,160 @@
+"""Semantic and panoptic outputs: the semantic map is the union of the COCO masks by class, pixel
+for pixel, and the panoptic PNGs hold exactly the segments panoptic.json lists, after effects
+and an albumentations pipeline; everything read back through synthgen.io."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+import json
+
+import albumentations as A
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from synthgen.cli import main
+from synthgen.config import load_config
+from synthgen.generator import Generator
+from synthgen.io.coco import annotation_mask, read_coco
+from synthgen.io.panoptic import decode_segments, read_panoptic
+from synthgen.io.rle import encode_fortran, tight_box
+from synthgen.io.semantic import read_class_map, read_semantic_classes
+from synthgen.runner import generate
+from synthgen.tools.validate import validate_path
+from synthgen.writers.semantic import IGNORE, class_map
+
+from conftest import tiny_config_dict
+
+N = 8
+
+
+def _config(assets, albu: bool = True, **output):
+    data = tiny_config_dict(assets, objects_per_image=[3, 6], distractors={"count": [1, 2]})
+    data["canvas"] = {"width": 160, "height": 120}
+    data["effects"] = [
+        {"name": "fog", "p": 0.5, "severity": [1, 5]},
+        {"name": "motion_blur", "p": 0.5, "severity": [1, 5]},
+        {"name": "rotate", "p": 0.7, "severity": [1, 5]},
+        {"name": "perspective", "p": 0.5, "severity": [1, 5]},
+    ]
+    if albu:
+        data["albumentations"] = A.to_dict(A.Compose([A.HorizontalFlip(p=0.5), A.Affine(rotate=(-15, 15), scale=(0.8, 1.2), p=1)]))
+    data["output"] = {"formats": ["coco", "semantic", "panoptic"], "val_fraction": 0.0, **output}
+    return load_config(data=data)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from conftest import make_assets
+
+    root = tmp_path_factory.mktemp("semantic")
+    assets = make_assets(root / "assets")
+    out = root / "out"
+    generate(_config(assets), out, N, shard_size=3)
+    return out, assets
+
+
+def _expected(coco, im):
+    H, W = im["height"], im["width"]
+    want = np.zeros((H, W), np.uint8)
+    for a in coco.annotations.get(im["id"], []):
+        m = annotation_mask(f"annotation {a['id']}", a["segmentation"], H, W)
+        assert not want[m].any(), "visible masks overlap"
+        want[m] = a["category_id"]
+    return want
+
+
+def test_semantic_is_the_union_of_the_coco_masks_by_class(run):
+    out, _ = run
+    coco = read_coco(out / "annotations.json")
+    assert not coco.issues
+    classes = read_semantic_classes(out / "semantic_classes.json")
+    assert classes.ignore_index == IGNORE and classes.ignored == ("distractors",)
+    assert [classes.names[k] for k in sorted(coco.categories)] == [coco.categories[k] for k in sorted(coco.categories)]
+    ignored = labeled = 0
+    for im in coco.images.values():
+        got = read_class_map(out / "semantic" / (im["file_name"].rsplit(".", 1)[0] + ".png"))
+        want = _expected(coco, im)
+        assert got.shape == want.shape
+        scored = got != IGNORE
+        assert (got[scored] == want[scored]).all(), im["file_name"]
+        assert not want[~scored].any(), "an ignored pixel belongs to a labeled instance"
+        ignored += int((~scored).sum())
+        labeled += int(want.astype(bool).sum())
+    assert ignored > 0 and labeled > 0  # distractors were drawn and marked; objects labeled
+
+
+def test_ignore_marks_exactly_the_distractors_visible_pixels(tiny_assets):
+    """In memory, without effects: the 255 pixels are where a distractor is the top-most object."""
+    gen = Generator(_config(tiny_assets, albu=False, semantic_ignore=["distractors"]))
+    for i in range(4):
+        s = gen.sample(i)
+        sem = class_map(s, ["distractors"])
+        distractors = [p.instance_id for p in s.scene.placements if p.distractor]
+        assert ((sem == IGNORE) == np.isin(s.unlabeled, distractors)).all()
+        none = class_map(s, [])
+        assert not (none == IGNORE).any()
+        assert (none[sem != IGNORE] == sem[sem != IGNORE]).all()
+
+
+def test_panoptic_segments_are_the_pixels(run):
+    out, _ = run
+    pan = read_panoptic(out / "panoptic.json")
+    coco = read_coco(out / "annotations.json")
+    assert not pan.issues and len(pan.annotations) == N
+    assert all(c["isthing"] == 1 for c in pan.categories.values())
+    for iid, ann in pan.annotations.items():
+        ids = decode_segments(pan.png_dir / ann["file_name"])
+        segments = {s["id"]: s for s in ann["segments_info"]}
+        present = set(np.unique(ids).tolist()) - {0}
+        assert present == set(segments), ann["file_name"]
+        anns = {a["id"] % 1000: a for a in coco.annotations.get(iid, [])}
+        assert set(anns) == set(segments)
+        for sid, seg in segments.items():
+            mask = ids == sid
+            rle = encode_fortran(np.asfortranarray(mask.astype(np.uint8)))
+            assert seg["area"] == int(mask.sum())
+            assert seg["bbox"] == [int(v) for v in tight_box(rle)]
+            assert seg["category_id"] == anns[sid]["category_id"] and seg["iscrowd"] == 0
+            H, W = mask.shape
+            assert (annotation_mask("a", anns[sid]["segmentation"], H, W) == mask).all()
+
+
+def test_validate_checks_semantic_and_panoptic(run, tmp_path):
+    import shutil
+
+    out, _ = run
+    report = validate_path(out, deep=True)
+    assert report.ok, report.lines()
+    assert report.counts.get("semantic maps") == N and report.counts.get("panoptic images") == N
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    sem = bad / "semantic" / "00000001.png"
+    arr = read_class_map(sem).copy()
+    ys, xs = np.nonzero(arr == 0)
+    arr[ys[0], xs[0]] = 1
+    from PIL import Image
+
+    Image.fromarray(arr, mode="L").save(sem)
+    doc = json.loads((bad / "panoptic.json").read_text())
+    doc["annotations"][2]["segments_info"][0]["area"] += 1
+    (bad / "panoptic.json").write_text(json.dumps(doc))
+    report = validate_path(bad, deep=True)
+    assert report.problem_counts["semantic"] == 1 and report.problem_counts["panoptic"] == 1, report.lines()
+
+
+def test_format_flag_and_readers_only_formats(tiny_assets, tmp_path):
+    """--format semantic alone writes images, maps and the class list; an unknown format is named."""
+    cfg = tmp_path / "c.yaml"
+    import yaml
+
+    cfg.write_text(yaml.safe_dump(tiny_config_dict(tiny_assets)))
+    r = CliRunner().invoke(main, ["generate", str(cfg), "--out", str(tmp_path / "o"), "-n", "2", "-q", "--format", "semantic"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "o" / "semantic").iterdir()) == ["00000000.png", "00000001.png"]
+    assert (tmp_path / "o" / "images" / "00000000.jpg").is_file() and (tmp_path / "o" / "semantic_classes.json").is_file()
+    r = CliRunner().invoke(main, ["generate", str(cfg), "--out", str(tmp_path / "p"), "-n", "1", "--format", "semantc"])
+    assert r.exit_code != 0 and "did you mean 'semantic'" in r.output
