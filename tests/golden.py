@@ -121,6 +121,11 @@ def runs(tmp: Path) -> dict[str, str]:
     out = tmp / "yolo-extract"
     _cli("extract", "--yolo", str(real), "--out", str(out), "--min-area", "100")
     hashes.update(_hashes(out, out.name))
+    # semantic and panoptic segmentation of the street config (last: it adds a run's digest)
+    out = tmp / "segmentation"
+    _cli("generate", str(REPO / "configs" / "street.yaml"), "--out", str(out), "-n", str(N), "-q",
+         "--format", "coco,semantic,panoptic", "--set", "output.semantic_ignore=[distractors,unlabeled]")
+    hashes.update(_hashes(out, out.name))
     return hashes
 
 
