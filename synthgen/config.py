@@ -354,7 +354,7 @@ class LabelsConfig(_Model):
 
 class OutputConfig(_Model):
     formats: list[
-        Annotated[Literal["coco", "yolo", "webdataset", "semantic", "panoptic"], BeforeValidator(_lower)]
+        Annotated[Literal["coco", "yolo", "webdataset", "semantic", "panoptic", "voc"], BeforeValidator(_lower)]
     ] = Field(["coco"], min_length=1)
     image_format: Literal["jpg", "png"] = "jpg"
     jpeg_quality: int = Field(95, ge=1, le=100)
@@ -369,7 +369,7 @@ class OutputConfig(_Model):
     )
     semantic_ignore: list[Literal["distractors", "unlabeled", "crowd"]] = Field(
         ["distractors"],
-        description="pixels the semantic maps mark 255 (not scored): distractors, unlabeled (objects too "
+        description="pixels the semantic maps (and VOC's) mark 255 (not scored): distractors, unlabeled (objects too "
         "hidden or faint to be labeled), crowd (a real scene's iscrowd regions); the rest are their class or 0",
     )
 

@@ -187,5 +187,5 @@ class Generator:
             metadata=metadata,
             crowd=derive_crowd(scene, id_map),
             image_fields=self._split_field(index),
-            unlabeled=unlabeled_map(frame, id_map) if "semantic" in cfg.output.formats else None,
+            unlabeled=unlabeled_map(frame, id_map) if {"semantic", "voc"} & set(cfg.output.formats) else None,
         )

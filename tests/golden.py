@@ -121,10 +121,10 @@ def runs(tmp: Path) -> dict[str, str]:
     out = tmp / "yolo-extract"
     _cli("extract", "--yolo", str(real), "--out", str(out), "--min-area", "100")
     hashes.update(_hashes(out, out.name))
-    # semantic and panoptic segmentation of the street config (last: it adds a run's digest)
+    # semantic, panoptic and VOC segmentation of the street config (last: it adds a run's digest)
     out = tmp / "segmentation"
     _cli("generate", str(REPO / "configs" / "street.yaml"), "--out", str(out), "-n", str(N), "-q",
-         "--format", "coco,semantic,panoptic", "--set", "output.semantic_ignore=[distractors,unlabeled]")
+         "--format", "coco,semantic,panoptic,voc", "--set", "output.semantic_ignore=[distractors,unlabeled]")
     hashes.update(_hashes(out, out.name))
     return hashes
 

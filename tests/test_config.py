@@ -43,7 +43,7 @@ def test_reversed_range_names_key_value_and_rule(tiny_assets):
     "override, fragment",
     [
         ("canvas.width=-3", "canvas.width: -3"),
-        ("output.formats=[coco,voc]", "output.formats.1: 'voc' -> expected one of coco, yolo, webdataset"),
+        ("output.formats=[coco,kitti]", "output.formats.1: 'kitti' -> expected one of coco, yolo, webdataset"),
         ("render.alpha_threshold=1.5", "render.alpha_threshold: 1.5"),
         ("labels.min_visibility=abc", "labels.min_visibility: 'abc'"),
         ("assets.classes=[]", "assets.classes: [] -> is empty"),

@@ -1,4 +1,4 @@
-"""Semantic and panoptic outputs: the semantic map is the union of the COCO masks by class, pixel
+"""Semantic, panoptic and VOC outputs: the semantic map is the union of the COCO masks by class, pixel
 for pixel, and the panoptic PNGs hold exactly the segments panoptic.json lists, after effects
 and an albumentations pipeline; everything read back through synthgen.io."""
 
@@ -22,6 +22,7 @@ from synthgen.io.coco import annotation_mask, read_coco
 from synthgen.io.panoptic import decode_segments, read_panoptic
 from synthgen.io.rle import encode_fortran, tight_box
 from synthgen.io.semantic import read_class_map, read_semantic_classes
+from synthgen.io.voc import read_image_set, read_voc_xml
 from synthgen.runner import generate
 from synthgen.tools.validate import validate_path
 from synthgen.writers.semantic import IGNORE, class_map
@@ -42,7 +43,7 @@ def _config(assets, albu: bool = True, **output):
     ]
     if albu:
         data["albumentations"] = A.to_dict(A.Compose([A.HorizontalFlip(p=0.5), A.Affine(rotate=(-15, 15), scale=(0.8, 1.2), p=1)]))
-    data["output"] = {"formats": ["coco", "semantic", "panoptic"], "val_fraction": 0.0, **output}
+    data["output"] = {"formats": ["coco", "semantic", "panoptic", "voc"], "val_fraction": 0.0, **output}
     return load_config(data=data)
 
 
@@ -158,3 +159,41 @@ def test_format_flag_and_readers_only_formats(tiny_assets, tmp_path):
     assert (tmp_path / "o" / "images" / "00000000.jpg").is_file() and (tmp_path / "o" / "semantic_classes.json").is_file()
     r = CliRunner().invoke(main, ["generate", str(cfg), "--out", str(tmp_path / "p"), "-n", "1", "--format", "semantc"])
     assert r.exit_code != 0 and "did you mean 'semantic'" in r.output
+
+
+def test_voc_is_the_coco_dataset_in_voc_layout(run):
+    out, _ = run
+    coco = read_coco(out / "annotations.json")
+    names = coco.categories
+    for iid, im in coco.images.items():
+        stem = im["file_name"].rsplit(".", 1)[0]
+        xml = read_voc_xml(out / "Annotations" / f"{stem}.xml")
+        assert (xml.width, xml.height, xml.filename) == (im["width"], im["height"], im["file_name"])
+        assert (out / "JPEGImages" / im["file_name"]).read_bytes() == (out / "images" / im["file_name"]).read_bytes()
+        anns = [a for a in coco.annotations.get(iid, []) if not a.get("iscrowd")]
+        assert [(o.name, list(o.bbox)) for o in xml.objects] == [(names[a["category_id"]], a["bbox"]) for a in anns]
+        assert [o.truncated for o in xml.objects] == [bool(a["truncated"]) for a in anns]
+        objects = read_class_map(out / "SegmentationObject" / f"{stem}.png")
+        for k, a in enumerate(anns, 1):
+            assert (objects == k).sum() == a["area"]
+            assert (annotation_mask("a", a["segmentation"], im["height"], im["width"]) == (objects == k)).all()
+        classes = read_class_map(out / "SegmentationClass" / f"{stem}.png")
+        assert (classes == read_class_map(out / "semantic" / f"{stem}.png")).all()
+    listed = read_image_set(out / "ImageSets" / "Segmentation" / "trainval.txt")
+    assert listed == [im["file_name"].rsplit(".", 1)[0] for im in coco.images.values()]
+
+
+def test_validate_finds_a_voc_box_off_its_mask(run, tmp_path):
+    import shutil
+
+    out, _ = run
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    xml = bad / "Annotations" / "00000003.xml"
+    text = xml.read_text()
+    i = text.index("<xmax>") + len("<xmax>")
+    j = text.index("</xmax>")
+    xml.write_text(text[:i] + str(int(text[i:j]) + 1) + text[j:])
+    report = validate_path(bad)
+    assert report.problem_counts == {"bbox": 1}, report.lines()
+    assert "tight box" in report.problems[0].message and "00000003.xml object 1" in report.problems[0].where

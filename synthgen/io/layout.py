@@ -5,6 +5,7 @@
     DIR/train.json, DIR/val.json             COCO in parts (``synthgen combine``'s output)
     DIR/data.yaml (+ images/, labels/)       YOLO (Ultralytics layout, see io/yolo)
     DIR/webdataset/*.tar, or one tar         WebDataset shards as synthgen writes them
+    DIR/Annotations/ + DIR/JPEGImages/       Pascal VOC
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Layout:
     yolo_yaml: Path | None = None
     wds_tars: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    voc_root: Path | None = None  # a folder with Annotations/ and JPEGImages/
 
     @property
     def has_coco(self) -> bool:
@@ -54,6 +56,8 @@ class Layout:
             out.append(f"yolo ({self.rel(self.yolo_yaml)})")
         if self.wds_tars:
             out.append(f"webdataset ({len(self.wds_tars)} tar{'s' if len(self.wds_tars) != 1 else ''})")
+        if self.voc_root:
+            out.append("voc (Annotations/, JPEGImages/)")
         return out
 
 
@@ -86,11 +90,14 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
     if (p / "data.yaml").is_file():
         layout.yolo_yaml = p / "data.yaml"
     layout.wds_tars = sorted((p / "webdataset").glob("*.tar")) if (p / "webdataset").is_dir() else []
-    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars):
+    if (p / "Annotations").is_dir() and (p / "JPEGImages").is_dir():
+        layout.voc_root = p
+    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars or layout.voc_root):
         layout.wds_tars = sorted(p.glob("*.tar"))
-    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars):
+    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars or layout.voc_root):
         raise AssetError(
             f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
+            "Annotations/ and JPEGImages/ (VOC), "
             "or give a COCO json file with --images"
         )
     return layout

@@ -19,8 +19,10 @@ from synthgen.io.manifest import MANIFEST, ShardSpec, read_json
 
 CONFIG = "config.yaml"
 MERGED_FILES = ("annotations.json", "train.json", "val.json", "metadata.jsonl", "data.yaml", "train.txt", "val.txt",
-                "panoptic.json", "semantic_classes.json")
-OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset", "semantic", "panoptic")  # where shards write
+                "panoptic.json", "semantic_classes.json",
+                *(f"ImageSets/{t}/{p}.txt" for t in ("Main", "Segmentation") for p in ("train", "val", "trainval")))
+OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset", "semantic", "panoptic",
+               "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject")  # where shards write
 TEMPORARY = re.compile(r"^\..+\.tmp\d+$")  # synthgen's temporary names: .<name>.tmp<pid>
 _SHARD = re.compile(r"^shard-(\d+)\.(done\.json|partial)$")
 

@@ -18,7 +18,7 @@ from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import refresh_manifest
-from synthgen.writers import panoptic, semantic, yolo
+from synthgen.writers import panoptic, semantic, voc, yolo
 
 
 def _dumps(obj: Any) -> str:
@@ -71,6 +71,10 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
 
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
+    if "voc" in manifest["formats"]:
+        for rel, text in voc.image_sets(_parts(run, names)).items():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(dest / rel, text.encode())
     if "semantic" in manifest["formats"]:
         doc = semantic.classes_json(list(manifest["classes"]), _semantic_ignore(run))
         atomic_write(dest / "semantic_classes.json", semantic.classes_text(doc).encode())
@@ -83,7 +87,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     os.replace(tmp, dest / "metadata.jsonl")
 
     if dest.resolve() != run.resolve():
-        for sub in ("images", "labels", "masks", "semantic", "panoptic"):
+        for sub in ("images", "labels", "masks", "semantic", "panoptic",
+                    "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject"):
             if (run / sub).is_dir():
                 _link_tree(run / sub, dest / sub)
         shutil.copy2(run / "config.yaml", dest / "config.yaml")
@@ -98,6 +103,18 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
 
 
 PARTS = ("train", "val")
+
+
+def _parts(run: Path, names: list[str]) -> dict[str, list[str]]:
+    """{part: image stems in index order}; every image is in train when the run has no
+    validation part."""
+    out: dict[str, list[str]] = {part: [] for part in PARTS}
+    for name in names:
+        with open(run / "shards" / f"{name}.jsonl") as f:
+            for line in f:
+                rec = json.loads(line)
+                out[rec.get("split") if rec.get("split") in PARTS else "train"].append(Path(rec["file_name"]).stem)
+    return out
 
 
 def _merge_panoptic(run: Path, dest: Path, names: list[str], manifest: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@
     OUT/webdataset/shard-000003.tar      the shard's samples (format webdataset)
     OUT/semantic/<name>.png              class index per pixel (format semantic)
     OUT/panoptic/<name>.png              segment ids (format panoptic)
+    OUT/JPEGImages, Annotations, SegmentationClass, SegmentationObject   per image (format voc)
     OUT/shards/shard-000003.panoptic.json  the shard's panoptic images and annotations
     OUT/shards/shard-000003.done.json    written last: counts, and size + sha256 of every file
     OUT/shards/shard-000003.partial      while the shard is written: each file it starts, one a line
@@ -27,7 +28,7 @@ from synthgen.config import OutputConfig
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, done_path, partial_path
 from synthgen.types import Sample
-from synthgen.writers import coco, panoptic, semantic, yolo
+from synthgen.writers import coco, panoptic, semantic, voc, yolo
 from synthgen.writers.files import encode_id_map, encode_image
 from synthgen.writers.webdataset import TarShardWriter
 
@@ -55,7 +56,9 @@ class ShardWriter:
         self.per_image = bool({"coco", "yolo", "semantic", "panoptic"} & set(cfg.formats))
         for sub in (["images"] if self.per_image else []) + (["labels"] if "yolo" in cfg.formats else []) + (
             ["masks"] if cfg.id_maps and self.per_image else []
-        ) + [f for f in ("semantic", "panoptic") if f in cfg.formats]:
+        ) + [f for f in ("semantic", "panoptic") if f in cfg.formats] + (
+            ["JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject"] if "voc" in cfg.formats else []
+        ):
             (out / sub).mkdir(parents=True, exist_ok=True)
         (out / "shards").mkdir(parents=True, exist_ok=True)
         self.partial = open(partial_path(out, shard), "a")  # appends to the list of an attempt killed before
@@ -85,9 +88,15 @@ class ShardWriter:
                 self._put(f"masks/{sample.name}.png", id_png)
         if "yolo" in cfg.formats:
             self._put(f"labels/{sample.name}.txt", yolo.label_text(sample, cfg.yolo_task).encode())
-        if "semantic" in cfg.formats:
+        if {"semantic", "voc"} & set(cfg.formats):
             classes = semantic.class_map(sample, cfg.semantic_ignore)
-            self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(classes))
+            if "semantic" in cfg.formats:
+                self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(classes))
+            if "voc" in cfg.formats:
+                self._put(f"JPEGImages/{file_name}", image_bytes)
+                self._put(f"Annotations/{sample.name}.xml", voc.annotation_xml(sample, file_name).encode())
+                self._put(f"SegmentationClass/{sample.name}.png", voc.encode_indexed(classes))
+                self._put(f"SegmentationObject/{sample.name}.png", voc.encode_indexed(voc.object_map(sample, classes)))
         image = coco.image_entry(sample, file_name)
         if "panoptic" in cfg.formats:
             self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample))

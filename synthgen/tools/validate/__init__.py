@@ -11,6 +11,7 @@ path (io/layout) are each checked by one checker over the io readers:
     masks.py        the per-annotation and per-image mask checks the first and last share
     semantic.py     semantic maps = the union of the COCO masks by class (synthgen's)
     panoptic.py     panoptic.json and its PNGs: segments = pixels; synthgen's = its COCO masks
+    voc.py          Pascal VOC: XML, images, lists; synthgen's: boxes and classes = the PNGs
     findings.py     problems, the report, and what the checkers share
 
 Image sizes follow io/images' EXIF policy (displayed size). ``validate_path`` returns a
@@ -28,6 +29,7 @@ from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
 from synthgen.tools.validate import panoptic, semantic
 from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report, recorded_checksums
+from synthgen.tools.validate.voc import check_voc
 from synthgen.tools.validate.webdataset import check_webdataset
 from synthgen.tools.validate.yolo import check_yolo, read_names
 
@@ -67,6 +69,8 @@ def validate_path(
         check_yolo(c)
     if layout.wds_tars:
         check_webdataset(c)
+    if layout.voc_root:
+        check_voc(c)
     check_agreement(c)
     m = layout.manifest
     if m is not None:
