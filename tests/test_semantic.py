@@ -197,3 +197,11 @@ def test_validate_finds_a_voc_box_off_its_mask(run, tmp_path):
     report = validate_path(bad)
     assert report.problem_counts == {"bbox": 1}, report.lines()
     assert "tight box" in report.problems[0].message and "00000003.xml object 1" in report.problems[0].where
+
+
+def test_a_panoptic_only_run_validates(tiny_assets, tmp_path):
+    out = tmp_path / "p"
+    generate(_config(tiny_assets, albu=False, formats=["panoptic"]), out, 3)
+    report = validate_path(out, deep=True)
+    assert report.ok and report.counts.get("panoptic images") == 3, report.lines()
+    assert any("panoptic" in layout for layout in report.layouts)

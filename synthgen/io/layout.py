@@ -6,6 +6,7 @@
     DIR/data.yaml (+ images/, labels/)       YOLO (Ultralytics layout, see io/yolo)
     DIR/webdataset/*.tar, or one tar         WebDataset shards as synthgen writes them
     DIR/Annotations/ + DIR/JPEGImages/       Pascal VOC
+    DIR/panoptic.json (+ DIR/panoptic/)      COCO panoptic
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Layout:
     wds_tars: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     voc_root: Path | None = None  # a folder with Annotations/ and JPEGImages/
+    panoptic_file: Path | None = None
 
     @property
     def has_coco(self) -> bool:
@@ -58,6 +60,8 @@ class Layout:
             out.append(f"webdataset ({len(self.wds_tars)} tar{'s' if len(self.wds_tars) != 1 else ''})")
         if self.voc_root:
             out.append("voc (Annotations/, JPEGImages/)")
+        if self.panoptic_file:
+            out.append(f"coco panoptic ({self.rel(self.panoptic_file)})")
         return out
 
 
@@ -92,12 +96,15 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
     layout.wds_tars = sorted((p / "webdataset").glob("*.tar")) if (p / "webdataset").is_dir() else []
     if (p / "Annotations").is_dir() and (p / "JPEGImages").is_dir():
         layout.voc_root = p
-    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars or layout.voc_root):
+    if (p / "panoptic.json").is_file():
+        layout.panoptic_file = p / "panoptic.json"
+    found = layout.has_coco or layout.yolo_yaml or layout.wds_tars or layout.voc_root or layout.panoptic_file
+    if not found:
         layout.wds_tars = sorted(p.glob("*.tar"))
-    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars or layout.voc_root):
+    if not (found or layout.wds_tars):
         raise AssetError(
             f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
-            "Annotations/ and JPEGImages/ (VOC), "
+            "Annotations/ and JPEGImages/ (VOC), panoptic.json (COCO panoptic), "
             "or give a COCO json file with --images"
         )
     return layout

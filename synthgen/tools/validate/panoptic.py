@@ -17,8 +17,8 @@ from synthgen.types import MAX_INSTANCES
 
 
 def read(c: Checking) -> Panoptic | None:
-    path = c.layout.root / "panoptic.json"
-    if not path.is_file():
+    path = c.layout.panoptic_file
+    if path is None:
         return None
     try:
         pan = read_panoptic(path, c.layout.rel(path))
