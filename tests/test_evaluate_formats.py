@@ -351,3 +351,31 @@ def test_page_shows_robustness_and_the_images_that_lost_most(suite, tmp_path):
         assert shot is not None and shot.std() > 20
         for band in np.array_split(shot[:1800], 3):
             assert band.std() > 10
+
+
+def test_the_readme_flow_runs_as_written(tmp_path, monkeypatch):
+    """stress -> a detector's files where Ultralytics puts them -> evaluate on each, by the CLI."""
+    import yaml
+
+    from conftest import make_assets
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config_dict(make_assets(tmp_path / "assets"))))
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["stress", str(cfg), "--out", "suite/", "-n", "2", "--conditions",
+                                  "fog,night,rain,motion_blur,occlusion", "--severities", "1,3,5", "-q"])
+    assert r.exit_code == 0, r.output
+    gt = json.loads(Path("suite/annotations.json").read_text())
+    Path("preds/val").mkdir(parents=True)
+    names = [c["name"] for c in gt["categories"]]
+    Path("preds/val/predictions.json").write_text(json.dumps(ultralytics_json(gt, names)))
+    yolo_folder(Path("preds/predict/labels"), gt)
+    Path("tv.json").write_text(json.dumps(torchvision_json(gt)))
+    for preds, kind in (("preds/val/predictions.json", "COCO results JSON"), ("preds/predict/labels/", "YOLO txt folder"),
+                        ("tv.json", "torchvision-style JSON")):
+        r = CliRunner().invoke(main, ["evaluate", "suite/", "--predictions", preds, "--out", "report/", "-q"])
+        assert r.exit_code == 0, r.output
+        assert f"predictions: {kind}" in r.output
+        rows = [line.split() for line in r.output.splitlines() if line.startswith(("clean ", "fog ", "occlusion "))]
+        assert len(rows) == 7 and all(row.count("1.000") == 2 for row in rows if "n/a" not in row), r.output
+        assert Path("report/report.html").stat().st_size > 1000
