@@ -487,7 +487,8 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
     The same objects stay in the same places in every variant (occlusion aside, which pastes
     unlabeled occluders over the same targets), so a model's change in score is the
     condition's. Images carry scene_id, condition and severity in their COCO entry.
-    Score a model's predictions on it with `synthgen evaluate`.
+    The suite is also a YOLO dataset (labels/, data.yaml whose val is the whole suite), so
+    a detector's own validator runs on it as it is; score its output with `synthgen evaluate`.
 
     \b
     Example:

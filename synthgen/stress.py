@@ -7,7 +7,8 @@ occluders over the same targets (larger ones at higher severity). Labels stay ex
 
 Suite image ``k`` = scene ``k // V``, variant ``k % V`` (V = 1 + conditions x severities): a
 ``Suite`` is a factory spec for the runner, one shard per scene, so a suite runs, resumes and
-merges like any run, on the same backends.
+merges like any run, on the same backends. A suite is written as COCO and YOLO (``data.yaml``
+whose val set is the whole suite), plus the config's other formats.
 """
 
 from __future__ import annotations

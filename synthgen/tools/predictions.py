@@ -159,11 +159,13 @@ class _Classes:
             if self.kind == "coco" and self.zero:
                 how = "category_id 0-based: k = the suite's class k (its data.yaml order)"
             return how
-        shift = {"yolo": "class c = names[c]", "torchvision": "label k = names[k]",
-                 "coco": "category_id k = names[k]" if self.zero else "category_id k = names[k - 1]"}[self.kind]
+        return f"classes matched by name ({self.names.source}; {self.lookup()})"
+
+    def lookup(self) -> str:
         if self.names.keyed:
-            shift = "class value = category id in the names file"
-        return f"classes matched by name ({self.names.source}; {shift})"
+            return "class value = category id in the names file"
+        return {"yolo": "class c = names[c]", "torchvision": "label k = names[k]",
+                "coco": "category_id k = names[k]" if self.zero else "category_id k = names[k - 1]"}[self.kind]
 
     def __call__(self, v: Any) -> int | None:
         """Raises ValueError (the message says what is allowed) for a value that maps to nothing."""
@@ -184,7 +186,7 @@ class _Classes:
         key = v if self.names.keyed or self.kind in ("yolo", "torchvision") or self.zero else v - 1
         if key not in self.names.names:
             lo, hi = min(self.names.names), max(self.names.names)
-            raise ValueError(f"class {v} has no name in {self.names.source} ({len(self.names.names)} names, {lo}..{hi}; {self.describe()})")
+            raise ValueError(f"class {v} has no name in {self.names.source} (names {lo}..{hi}; {self.lookup()})")
         name = self.names.names[key]
         cid = self.suite.by_name.get(norm_name(name))
         if cid is None:
