@@ -35,8 +35,8 @@ from tqdm import tqdm
 
 from synthgen.assets import PAD, load_library
 from synthgen.config import load_config
-from synthgen.tools.evaluate import evaluate, table, write_report
 from synthgen.stress import run_suite
+from synthgen.tools.evaluate import evaluate, table, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (28, 40, 56, 80)  # template long side in pixels

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import tiny_config_dict
 
 from synthgen.cli import main
 from synthgen.config import load_config
@@ -21,8 +22,6 @@ from synthgen.stress import run_suite
 from synthgen.tools.evaluate import EvaluationError, evaluate, write_report
 from synthgen.tools.predictions import Names, load_names
 from synthgen.tools.stress_report import best_threshold, match, robustness
-
-from conftest import tiny_config_dict
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -203,7 +202,7 @@ def test_dropped_detections_on_fog_images_zero_only_fog(suite, tmp_path):
 def test_confidence_is_read_from_yolo_lines(suite, tmp_path):
     """A false alarm per image ranked above every hit lowers AP; ranked below, it does not."""
     out, gt = suite
-    far = lambda conf: lambda im: [f"0 0.020000 0.020000 0.010000 0.010000 {conf}"]  # noqa: E731
+    far = lambda conf: lambda im: [f"0 0.020000 0.020000 0.010000 0.010000 {conf}"]
     low = evaluate(out, yolo_folder(tmp_path / "low", gt, conf=0.5, extra=far(0.1)))
     high = evaluate(out, yolo_folder(tmp_path / "high", gt, conf=0.5, extra=far(0.99)))
     assert _box(low) == pytest.approx(1.0)
@@ -215,7 +214,7 @@ def test_swapped_class_order_is_fixed_by_names_in_every_format(suite, tmp_path):
     names = [c["name"] for c in gt["categories"]]
     nc = len(names)
     rev = names[::-1]
-    swap = lambda c: nc - c  # noqa: E731 - category id c (1-based) -> its index in rev
+    swap = lambda c: nc - c
     given = Names(dict(enumerate(rev)), False, "reversed")
     y = yolo_folder(tmp_path / "y", gt, cls=swap)
     assert _box(evaluate(out, y, names=given)) == pytest.approx(1.0)
@@ -356,7 +355,6 @@ def test_page_shows_robustness_and_the_images_that_lost_most(suite, tmp_path):
 def test_the_readme_flow_runs_as_written(tmp_path, monkeypatch):
     """stress -> a detector's files where Ultralytics puts them -> evaluate on each, by the CLI."""
     import yaml
-
     from conftest import make_assets
 
     cfg = tmp_path / "cfg.yaml"

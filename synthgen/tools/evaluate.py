@@ -22,7 +22,12 @@ from pycocotools.cocoeval import COCOeval
 
 from synthgen.errors import SynthgenError
 from synthgen.io.rle import MaskError, check_segmentation, fmt, is_number
-from synthgen.tools.predictions import Names, PredictionError, Predictions, read_predictions
+from synthgen.tools.predictions import (
+    Names,
+    PredictionError,
+    Predictions,
+    read_predictions,
+)
 
 VISIBILITY_BUCKETS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0001))
 CONTRAST_BUCKETS = VISIBILITY_BUCKETS
@@ -319,7 +324,7 @@ def _plot(rows: list[Row], path: Path) -> None:
     ax.axhline(clean, color="grey", linestyle="--", linewidth=1, label="clean")
     ax.set_xlabel("severity (0 = clean)")
     ax.set_ylabel("box AP@[.5:.95]")
-    ax.set_xticks(range(0, 6))
+    ax.set_xticks(range(6))
     top = max([r.ap for r in bbox if not math.isnan(r.ap)] + [0.05])
     ax.set_ylim(0, min(1.02, top * 1.25 + 0.01))
     ax.grid(alpha=0.3)

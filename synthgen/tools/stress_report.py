@@ -20,8 +20,19 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.errors import SynthgenError
 from synthgen.io.files import atomic_write
-from synthgen.tools.report import CSS, ACCENT, _e, _figure, _jpeg_uri, _panel, _plot, _png_uri, _card
+from synthgen.tools.report import (
+    ACCENT,
+    CSS,
+    _card,
+    _e,
+    _figure,
+    _jpeg_uri,
+    _panel,
+    _plot,
+    _png_uri,
+)
 
 TILE = 320
 IOU = 0.5
@@ -143,7 +154,7 @@ def _tile(suite: Path, im: dict, hits: list, misses: list, false: list, caption:
 
     try:
         rgb = read_rgb(suite / "images" / im["file_name"])
-    except Exception:  # noqa: BLE001 - a missing or broken image is drawn as such, not fatal to the page
+    except (OSError, SynthgenError):  # a missing or broken image is drawn grey, not fatal to the page
         rgb = np.full((im["height"], im["width"], 3), 60, np.uint8)
     s = TILE / rgb.shape[1]
     out = cv2.resize(rgb, (TILE, max(1, round(rgb.shape[0] * s))), interpolation=cv2.INTER_AREA)
@@ -185,8 +196,8 @@ def gallery(ev, thr: float, per_cell: int = PER_CELL) -> list[tuple[str, list[tu
             a = _tile(ev.suite, images[c_id], *c, f"clean: {len(c[1])} missed, {len(c[2])} false")
             b = _tile(ev.suite, images[iid], *e, f"{key[0]} {key[1]}: {len(e[1])} missed, {len(e[2])} false")
             h = max(a.shape[0], b.shape[0])
-            pad = lambda t: np.vstack([t, np.full((h - t.shape[0], TILE, 3), 255, np.uint8)])  # noqa: E731
-            pair = np.hstack([pad(a), np.full((h, 6, 3), 255, np.uint8), pad(b)])
+            a, b = (np.vstack([t, np.full((h - t.shape[0], TILE, 3), 255, np.uint8)]) for t in (a, b))
+            pair = np.hstack([a, np.full((h, 6, 3), 255, np.uint8), b])
             figs.append((_jpeg_uri(pair), f"{images[iid]['file_name']}: {loss:+d} errors against clean"))
         out.append((f"{key[0]} {key[1]}", figs))
     return out
@@ -211,7 +222,7 @@ def plot_ap(clean: float, summary: list[dict], drop: bool = False) -> str:
         ax.set_ylabel("box AP@[.5:.95]")
         ax.set_ylim(0, 1.02)
     ax.set_xlabel("severity (0 = clean)")
-    ax.set_xticks(range(0, 6))
+    ax.set_xticks(range(6))
     ax.legend(fontsize=8, ncol=3, loc="lower left")
     return _png_uri(fig)
 
