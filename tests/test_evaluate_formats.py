@@ -281,6 +281,10 @@ def test_yolo_files_of_no_suite_image_and_empty_folders_are_refused(suite, tmp_p
     (tmp_path / "l").mkdir()
     with pytest.raises(EvaluationError, match="no .txt files"):
         evaluate(out, tmp_path / "l")
+    (tmp_path / "l" / "labels").mkdir()  # a run folder: its labels/ are read
+    with pytest.raises(EvaluationError, match=r"l/labels: no .txt files"):
+        evaluate(out, tmp_path / "l")
+    (tmp_path / "l" / "labels").rmdir()
     (tmp_path / "l" / "cat_photo.txt").write_text("0 0.5 0.5 0.1 0.1 0.9\n")
     with pytest.raises(EvaluationError, match=r"1 files name no image of the suite, e.g. \['cat_photo.txt'\]"):
         evaluate(out, tmp_path / "l")

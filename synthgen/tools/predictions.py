@@ -7,7 +7,8 @@ Accepted (the format is detected, and ``Predictions.detected`` says what was fou
                         ``image_id``: the suite's integer id, the image's file name
                         (``000003_fog_5.jpg``, with or without ``images/``) or its stem
                         (``000003_fog_5``: what Ultralytics' ``save_json`` writes).
-    YOLO txt folder     one ``<image stem>.txt`` per image (none: no detections), lines
+    YOLO txt folder     one ``<image stem>.txt`` per image (none: no detections; a folder with
+                        only ``labels/`` in it: that one), lines
                         ``class cx cy w h conf`` or ``class x1 y1 ... xn yn conf`` (a polygon,
                         n >= 3), normalised to the image: Ultralytics' ``save_txt`` +
                         ``save_conf``. The box of a polygon is its points' extent.
@@ -314,6 +315,9 @@ def _read_torchvision(path: Path, data: list, suite: _Suite, names: Names | None
 def _read_yolo(folder: Path, suite: _Suite, names: Names | None) -> Predictions:
     classes = _Classes(suite, names, "yolo")
     files = sorted(f for f in folder.iterdir() if f.suffix == ".txt" and f.is_file())
+    if not files and (folder / "labels").is_dir():  # the run folder given (preds/predict/): its labels/
+        folder = folder / "labels"
+        files = sorted(f for f in folder.iterdir() if f.suffix == ".txt" and f.is_file())
     if not files:
         raise PredictionError(f"{folder}: no .txt files; expected one <image stem>.txt per image, lines {YOLO_FORMAT}")
     unknown = [f.name for f in files if f.stem not in suite.by_key]
