@@ -220,10 +220,11 @@ def plot_ap(clean: float, summary: list[dict], drop: bool = False) -> str:
     else:
         ax.axhline(clean, color=ACCENT, linestyle="--", linewidth=1, label="clean")
         ax.set_ylabel("box AP@[.5:.95]")
-        ax.set_ylim(0, 1.02)
+        top = max([ap for c in summary for _, ap, _ in c["points"] if not _nan(ap)] + [0 if _nan(clean) else clean, 0.05])
+        ax.set_ylim(0, min(1.02, top * 1.2 + 0.01))
     ax.set_xlabel("severity (0 = clean)")
     ax.set_xticks(range(6))
-    ax.legend(fontsize=8, ncol=3, loc="lower left")
+    ax.legend(fontsize=8, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)  # above: no line hidden
     return _png_uri(fig)
 
 
