@@ -490,7 +490,8 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
     The same objects stay in the same places in every variant (occlusion aside, which pastes
     unlabeled occluders over the same targets), so a model's change in score is the
     condition's. Images carry scene_id, condition and severity in their COCO entry.
-    Score a model's predictions on it with `synthgen evaluate`.
+    The suite is also a YOLO dataset (labels/, data.yaml whose val is the whole suite), so
+    a detector's own validator runs on it as it is; score its output with `synthgen evaluate`.
 
     \b
     Example:
@@ -522,35 +523,56 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
 
 @main.command()
 @click.argument("suite", type=click.Path(file_okay=False, exists=True))
-@click.option("--predictions", "-p", required=True, type=click.Path(dir_okay=False, exists=True),
-              help="COCO results JSON: [{image_id, category_id, bbox, score[, segmentation]}].")
+@click.option("--predictions", "-p", required=True, type=click.Path(exists=True),
+              help="COCO results JSON (image ids, file names or stems), a folder of YOLO txt files with "
+                   "confidences, or torchvision-style JSON; the format is detected.")
+@click.option("--names", help="The model's class names, to match classes by name: a data.yaml, a COCO json "
+                              "(categories), a file of one name a line, or a comma-separated list.")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(suite, predictions, out, quiet) -> None:
+def evaluate(suite, predictions, names, out, quiet) -> None:
     """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility.
 
-    Boxes always, masks too when every prediction has a segmentation. Prints a table and
-    writes OUT/metrics.csv, OUT/metrics.md and OUT/ap_vs_severity.png (AP against severity,
-    one line per condition). Works on predictions from any model in COCO results format.
-    Every prediction is checked first (ids known, bbox 4 finite numbers with width and
-    height >= 0, score a finite number, mask of its image's size): the first that is not is
-    named by its index and field.
+    \b
+    PREDICTIONS, detected by their form:
+      COCO results JSON   [{image_id, category_id, bbox: [x, y, w, h], score[, segmentation]}]
+                          image_id: the suite's id, the image's file name or its stem
+                          (Ultralytics save_json)
+      a folder of .txt    <image stem>.txt, lines 'class cx cy w h conf' or
+                          'class x1 y1 ... xn yn conf', normalised (save_txt + save_conf)
+      torchvision JSON    [{image_id or file_name, boxes: [[x0, y0, x1, y1]], labels, scores}]
+    Without --names, YOLO class c is the suite's class c (its data.yaml), COCO
+    category_id and torchvision labels are the suite's category ids.
+
+    Boxes always, masks too when every prediction has a segmentation. Prints what it
+    detected and a table, and writes OUT/metrics.csv, OUT/metrics.md,
+    OUT/ap_vs_severity.png and OUT/report.html (AP against severity, robustness per
+    condition, the images where the model lost most beside their clean scene). Every
+    prediction is checked first: the first that is not sound is named by file and entry
+    or line.
 
     \b
-    Example:
-      synthgen evaluate suite/ --predictions preds.json --out report/
+    Examples:
+      synthgen evaluate suite/ --predictions preds/val/predictions.json --out report/
+      synthgen evaluate suite/ --predictions preds/predict/labels/ --names my_data.yaml
     """
     from synthgen.tools.evaluate import evaluate as run
     from synthgen.tools.evaluate import table, write_report
+    from synthgen.tools.predictions import load_names
 
     try:
+        model_names = load_names(names) if names else None
         with _bar(None, "evaluate", quiet, unit="slice") as bar:
-            rows = run(Path(suite), Path(predictions), progress=_steps(bar))
+            ev = run(Path(suite), Path(predictions), names=model_names, progress=_steps(bar))
+        click.echo(f"predictions: {ev.detected}")
+        if ev.dropped:
+            n = sum(ev.dropped.values())
+            click.echo(f"left out {n:,} predictions of classes the suite does not have: {', '.join(sorted(ev.dropped)[:10])}")
+        click.echo(table(ev.rows))
+        written = write_report(ev, Path(out))
     except SynthgenError as err:
         _fail(err)
-    click.echo(table(rows))
-    written = write_report(rows, Path(out))
-    click.echo(f"scored {len(rows)} slices -> {', '.join(str(p) for p in written)}")
+    click.echo(f"scored {len(ev.rows)} slices -> {', '.join(str(p) for p in written)}")
 
 
 @main.command()

@@ -7,7 +7,8 @@ occluders over the same targets (larger ones at higher severity). Labels stay ex
 
 Suite image ``k`` = scene ``k // V``, variant ``k % V`` (V = 1 + conditions x severities): a
 ``Suite`` is a factory spec for the runner, one shard per scene, so a suite runs, resumes and
-merges like any run, on the same backends.
+merges like any run, on the same backends. A suite is written as COCO and YOLO (``data.yaml``
+whose val set is the whole suite), plus the config's other formats.
 """
 
 from __future__ import annotations
@@ -95,6 +96,19 @@ def _occluders(gen: Generator, scene: Scene, severity: int) -> Scene:
     return dataclasses.replace(scene, placements=scene.placements + tuple(extra))
 
 
+SUITE_FORMATS = ("coco", "yolo")
+
+
+def suite_config(cfg: Config) -> Config:
+    """The config a suite runs with: COCO and YOLO always, then what else the config writes."""
+    formats = [*SUITE_FORMATS, *(f for f in cfg.output.formats if f not in SUITE_FORMATS)]
+    if formats == list(cfg.output.formats):
+        return cfg
+    data = json.loads(cfg.model_dump_json())
+    data["output"]["formats"] = formats
+    return Config.model_validate(data)
+
+
 def _variant_config(base: Config, condition: str, severity: int) -> Config:
     data = json.loads(base.model_dump_json())
     if condition in ("clean", OCCLUSION):
@@ -158,8 +172,13 @@ def run_suite(
     on_plan: Callable[[int, int], None] | None = None,
 ) -> Summary:
     """Write the suite of ``num_scenes`` scenes into ``out`` (options as for ``runner.run``);
-    it is merged into one annotations.json as soon as it is complete."""
+    it is merged into one annotations.json as soon as it is complete.
+
+    A suite is always written as COCO (what ``evaluate`` reads) and as YOLO, with a data.yaml
+    whose ``val`` is the whole suite (a suite has no training part), so standard validators run
+    on it as it is; other formats the config asks for are written too."""
     check_conditions(conditions, severities)
+    cfg = suite_config(cfg)
     V = len(variants(conditions, severities))
     spec = Suite(cfg.model_dump_json(), tuple(conditions), tuple(severities))
     suite = {"conditions": list(conditions), "severities": list(severities), "scenes": num_scenes}

@@ -94,7 +94,7 @@ def test_ground_truth_as_predictions_scores_1_on_every_slice(suite, tmp_path):
     out, gt = suite
     p = tmp_path / "p.json"
     p.write_text(json.dumps(_preds(gt)))
-    rows = evaluate(out, p)
+    rows = evaluate(out, p).rows
     assert {r.iou for r in rows} == {"bbox", "segm"}
     for r in rows:
         if r.instances:
@@ -106,7 +106,7 @@ def test_missing_fog_predictions_lower_only_fog_slices(suite, tmp_path):
     out, gt = suite
     p = tmp_path / "p.json"
     p.write_text(json.dumps(_preds(gt, keep=lambda im: im["condition"] != "fog")))
-    for r in evaluate(out, p):
+    for r in evaluate(out, p).rows:
         if r.condition == "fog":
             assert r.ap == pytest.approx(0.0) and r.drop == pytest.approx(1.0)
         elif r.condition not in ("size", "visibility", "contrast"):
@@ -120,8 +120,26 @@ def test_evaluate_cli_writes_table_csv_markdown_and_plot(suite, tmp_path):
     res = CliRunner().invoke(main, ["evaluate", str(out), "-p", str(p), "-o", str(tmp_path / "report")])
     assert res.exit_code == 0, res.output
     assert "fog 3" in res.output and "visible" in res.output and "contrast 0.75-1.00" in res.output
-    for name in ("metrics.csv", "metrics.md", "ap_vs_severity.png"):
+    assert "predictions: COCO results JSON" in res.output and "images by integer ids" in res.output
+    for name in ("metrics.csv", "metrics.md", "ap_vs_severity.png", "report.html"):
         assert (tmp_path / "report" / name).stat().st_size > 100
+
+
+def test_a_suite_is_also_a_yolo_dataset_whose_val_is_the_whole_suite(suite):
+    import yaml
+
+    from synthgen.io.yolo import read_yolo
+
+    out, gt = suite
+    doc = yaml.safe_load((out / "data.yaml").read_text())
+    assert doc["val"] == "images" and doc["names"] == {i: c["name"] for i, c in enumerate(gt["categories"])}
+    assert not (out / "val.txt").exists()
+    labels = sorted(p.stem for p in (out / "labels").glob("*.txt"))
+    assert labels == sorted(Path(im["file_name"]).stem for im in gt["images"])
+    n = sum(len(p.read_text().splitlines()) for p in (out / "labels").glob("*.txt"))
+    assert n == len(gt["annotations"])
+    yolo = read_yolo(out / "data.yaml")
+    assert not yolo.issues
 
 
 def test_unknown_ids_in_predictions_are_named(suite, tmp_path):
@@ -131,7 +149,7 @@ def test_unknown_ids_in_predictions_are_named(suite, tmp_path):
     with pytest.raises(EvaluationError, match=r"1 unknown image ids, e.g. \[99999\]"):
         evaluate(out, p)
     p.write_text(json.dumps([{"image_id": 1, "category_id": 42, "bbox": [0, 0, 1, 1], "score": 1}]))
-    with pytest.raises(EvaluationError, match=r"unknown category ids \[42\]"):
+    with pytest.raises(EvaluationError, match=r"entry 0: category 42 is not one of the suite's category ids"):
         evaluate(out, p)
 
 

@@ -22,6 +22,12 @@ from pycocotools.cocoeval import COCOeval
 
 from synthgen.errors import SynthgenError
 from synthgen.io.rle import MaskError, check_segmentation, fmt, is_number
+from synthgen.tools.predictions import (
+    Names,
+    PredictionError,
+    Predictions,
+    read_predictions,
+)
 
 VISIBILITY_BUCKETS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0001))
 CONTRAST_BUCKETS = VISIBILITY_BUCKETS
@@ -61,21 +67,12 @@ def _coco(dataset: dict[str, Any]) -> COCO:
     return c
 
 
-PREDICTION_FORMAT = "a COCO results list: [{image_id, category_id, bbox: [x, y, width, height], score[, segmentation]}, ...]"
 KEEP = ("image_id", "category_id", "bbox", "score", "segmentation")  # what COCOeval reads of a prediction
 
 
-def _known(v: Any, ids: set) -> bool:
-    return isinstance(v, (int, str)) and not isinstance(v, bool) and v in ids
-
-
-def _prediction_error(p: Any, sizes: dict, cat_ids: set) -> str | None:
-    """What is wrong with one prediction (None when it can be scored, or when only its ids
-    are unknown: those are counted and named together): which field, and what is allowed."""
-    if not isinstance(p, dict):
-        return f"is {type(p).__name__}, not an object with image_id, category_id, bbox and score"
-    if not (_known(p.get("image_id"), sizes) and _known(p.get("category_id"), cat_ids)):
-        return None
+def _prediction_error(p: dict[str, Any], sizes: dict) -> str | None:
+    """What is wrong with one prediction on the suite's ids (None when it can be scored):
+    which field, and what is allowed."""
     bbox = p.get("bbox")
     if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
         return f"bbox {str(bbox)[:60]} is not [x, y, width, height] of 4 finite numbers"
@@ -94,45 +91,26 @@ def _prediction_error(p: Any, sizes: dict, cat_ids: set) -> str | None:
     return None
 
 
-def load_predictions(path: Path, gt: dict[str, Any]) -> list[dict[str, Any]]:
-    """The predictions, each checked (EvaluationError naming the entry, the field and what is
-    allowed), as the annotations COCOeval reads: only the fields it needs, with ``id``, ``area``
-    (the box's, as pycocotools' loadRes sets it) and ``iscrowd`` added. One pass, no copies."""
-    from synthgen.io.coco import load_json
-    from synthgen.io.issues import DatasetError
-
+def load_predictions(path: Path, gt: dict[str, Any], names: Names | None = None) -> Predictions:
+    """The predictions in any accepted format (tools/predictions), each checked (EvaluationError
+    naming the file, entry or line, the field and what is allowed), as the annotations COCOeval
+    reads: only the fields it needs, with ``id``, ``area`` (the box's, as pycocotools' loadRes
+    sets it) and ``iscrowd`` added."""
     try:
-        preds = load_json(Path(path))
-    except DatasetError as exc:
+        found = read_predictions(Path(path), gt, names)
+    except PredictionError as exc:
         raise EvaluationError(str(exc)) from None
-    if not isinstance(preds, list):
-        raise EvaluationError(f"{path}: expected {PREDICTION_FORMAT}")
-    cat_ids = {c["id"] for c in gt["categories"]}
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
-    bad_img: set = set()
-    bad_cat: set = set()
-    for i, p in enumerate(preds):
-        error = _prediction_error(p, sizes, cat_ids)
+    for i, p in enumerate(found.results):
+        error = _prediction_error(p, sizes)
         if error:
-            where = f"entry {i}" + (f" (image {p['image_id']})" if isinstance(p, dict) and _known(p.get("image_id"), sizes) else "")
-            raise EvaluationError(f"{path}: {where}: {error}; expected {PREDICTION_FORMAT}")
-        if not _known(p.get("image_id"), sizes):
-            v = p.get("image_id")
-            bad_img.add(v if isinstance(v, (int, str)) else repr(v))
-        elif not _known(p.get("category_id"), cat_ids):
-            v = p.get("category_id")
-            bad_cat.add(v if isinstance(v, (int, str)) else repr(v))
-        else:
-            for k in [k for k in p if k not in KEEP]:
-                del p[k]
-            _, _, w, h = p["bbox"]
-            p.update(id=i + 1, area=w * h, iscrowd=0)
-    if bad_img:
-        bad = sorted(bad_img, key=str)
-        raise EvaluationError(f"{path}: {len(bad)} unknown image ids, e.g. {bad[:5]}; the suite's ids are 1..{max(sizes)}")
-    if bad_cat:
-        raise EvaluationError(f"{path}: unknown category ids {sorted(bad_cat, key=str)[:5]}; the suite's categories: {sorted(cat_ids)}")
-    return preds
+            where = p["_where"] if p["_where"].startswith(str(path)) else f"{path}: {p['_where']}"
+            raise EvaluationError(f"{where} (image {p['image_id']}): {error}; expected {found.expected}")
+        for k in [k for k in p if k not in KEEP]:
+            del p[k]
+        _, _, w, h = p["bbox"]
+        p.update(id=i + 1, area=w * h, iscrowd=0)
+    return found
 
 
 class _Scorer:
@@ -196,9 +174,23 @@ def _read_suite(path: Path) -> dict[str, Any]:
     return coco.data
 
 
-def evaluate(suite: Path, predictions: Path, progress: Callable[[int, int], None] | None = None) -> list[Row]:
+@dataclass
+class Evaluation:
+    """What ``evaluate`` found: the rows, and what the page needs to look at single images."""
+
+    rows: list[Row]
+    detected: str  # the predictions' format, as tools/predictions detected it
+    dropped: dict[str, int]  # class name -> predictions of classes the suite does not have
+    suite: Path
+    gt: dict[str, Any]  # the suite's COCO data
+    predictions: list[dict[str, Any]]  # as scored: COCO results on the suite's ids
+
+
+def evaluate(suite: Path, predictions: Path, names: Names | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """COCO AP per condition x severity, size, visibility and contrast bucket; ``progress(done,
-    total)`` is called after each scoring step."""
+    total)`` is called after each scoring step. ``predictions``: a file or folder in any format
+    tools/predictions reads; ``names``: the model's class names, to match classes by name."""
     from synthgen.io.issues import DatasetError
 
     suite = Path(suite)
@@ -208,7 +200,8 @@ def evaluate(suite: Path, predictions: Path, progress: Callable[[int, int], None
         gt_data = _read_suite(suite / "annotations.json")
     except DatasetError as exc:
         raise EvaluationError(f"{exc}; `synthgen validate {suite}` lists every problem") from None
-    preds = load_predictions(predictions, gt_data)
+    found = load_predictions(predictions, gt_data, names)
+    preds = found.results
     gt = _coco(gt_data)
     dt = _detections(gt_data, preds)
     ious = ["bbox"] + (["segm"] if preds and all("segmentation" in p for p in preds) else [])
@@ -272,7 +265,7 @@ def evaluate(suite: Path, predictions: Path, progress: Callable[[int, int], None
                             a["iscrowd"] = crowd[id(a)]
                 step()
                 row(f"{name} {lo:.2f}-{min(hi, 1.0):.2f}", condition, None, all_ids, ap, ap50, inside)
-    return rows
+    return Evaluation(rows, found.detected, found.dropped, suite, gt_data, preds)
 
 
 def _fmt(v: float, pct: bool = False) -> str:
@@ -289,7 +282,11 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_report(rows: list[Row], out: Path) -> list[Path]:
+def write_report(ev: Evaluation, out: Path) -> list[Path]:
+    """OUT/metrics.csv, metrics.md, ap_vs_severity.png and report.html (tools/stress_report)."""
+    from synthgen.tools.stress_report import write_page
+
+    rows = ev.rows
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path, md_path, png_path = out / "metrics.csv", out / "metrics.md", out / "ap_vs_severity.png"
@@ -306,7 +303,7 @@ def write_report(rows: list[Row], out: Path) -> list[Path]:
         md.append(f"| {r.slice} | {r.iou} | {r.images} | {r.instances} | {_fmt(r.ap)} | {_fmt(r.ap50)} | {drop} |")
     md_path.write_text("# Stress-test results\n\n" + "\n".join(md) + "\n")
     _plot(rows, png_path)
-    return [csv_path, md_path, png_path]
+    return [csv_path, md_path, png_path, write_page(ev, out / "report.html")]
 
 
 def _plot(rows: list[Row], path: Path) -> None:
@@ -327,7 +324,7 @@ def _plot(rows: list[Row], path: Path) -> None:
     ax.axhline(clean, color="grey", linestyle="--", linewidth=1, label="clean")
     ax.set_xlabel("severity (0 = clean)")
     ax.set_ylabel("box AP@[.5:.95]")
-    ax.set_xticks(range(0, 6))
+    ax.set_xticks(range(6))
     top = max([r.ap for r in bbox if not math.isnan(r.ap)] + [0.05])
     ax.set_ylim(0, min(1.02, top * 1.25 + 0.01))
     ax.grid(alpha=0.3)
