@@ -23,7 +23,14 @@ from PIL import Image
 
 from synthgen.config import AssetsConfig
 from synthgen.errors import AssetError
-from synthgen.io.images import IMAGE_EXTS, image_size, open_image, read_rgb, to_8bit
+from synthgen.io.images import (
+    IMAGE_EXTS,
+    MAX_PIXELS,
+    image_size,
+    open_image,
+    read_rgb,
+    to_8bit,
+)
 
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
@@ -112,7 +119,8 @@ class AssetLibrary:
             return None
 
         def load() -> np.ndarray:
-            im = to_8bit(open_image(ref.region)).convert("L")
+            # no larger than its background (checked against assets.max_pixels when loaded)
+            im = to_8bit(open_image(ref.region, max_pixels=ref.size_wh[0] * ref.size_wh[1])).convert("L")
             if im.size != ref.size_wh:
                 raise AssetError(
                     f"{ref.region}: region mask is {im.size[0]}x{im.size[1]} but its background "
@@ -124,7 +132,8 @@ class AssetLibrary:
 
     def background(self, index: int) -> np.ndarray:
         """Decoded RGB background (H x W x 3 uint8, read-only)."""
-        return self.cached(("background", index), lambda: _frozen(read_rgb(self.backgrounds[index].path)))
+        ref = self.backgrounds[index]  # its header was checked against assets.max_pixels when loaded
+        return self.cached(("background", index), lambda: _frozen(read_rgb(ref.path, max_pixels=ref.size_wh[0] * ref.size_wh[1])))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -142,13 +151,14 @@ def _has_alpha(im: Image.Image) -> bool:
     )
 
 
-def read_cutout(path: Path) -> np.ndarray:
-    """Read one cutout as an untrimmed RGBA array, or raise AssetError naming the file."""
+def read_cutout(path: Path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+    """Read one cutout as an untrimmed RGBA array, or raise AssetError naming the file (also
+    when it has more than ``max_pixels`` pixels)."""
     mask_path = path.with_name(path.stem + MASK_SUFFIX + ".png")
-    im = to_8bit(open_image(path))
+    im = to_8bit(open_image(path, max_pixels=max_pixels))
     if mask_path.exists():
         rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
-        mask = np.asarray(to_8bit(open_image(mask_path)).convert("L"), dtype=np.uint8)
+        mask = np.asarray(to_8bit(open_image(mask_path, max_pixels=max_pixels)).convert("L"), dtype=np.uint8)
         if mask.shape != rgb.shape[:2]:
             raise AssetError(
                 f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but its image {path.name} "
@@ -217,15 +227,18 @@ class _Skipper:
     def handle(self, err: AssetError, path: Path) -> None:
         if self.mode == "raise":
             raise err
-        self.skipped.append((str(path), str(err)))
+        self.handle_file(err, str(path))
+
+    def handle_file(self, err: AssetError, file: str) -> None:
+        self.skipped.append((file, str(err)))
         warnings.warn(f"skipping broken asset: {err}", stacklevel=3)
 
 
-def _load_cutout_folder(folder: Path, label: str, root: Path, skipper: _Skipper) -> list[Cutout]:
+def _load_cutout_folder(folder: Path, label: str, root: Path, skipper: _Skipper, max_pixels: int) -> list[Cutout]:
     out = []
     for p in _image_files(folder):
         try:
-            rgba = prepare_cutout(read_cutout(p))
+            rgba = prepare_cutout(read_cutout(p, max_pixels))
         except AssetError as err:
             skipper.handle(err, p)
             continue
@@ -253,7 +266,7 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
         raise AssetError(f"assets.objects: {objects_root} has no class sub-folders")
     cutouts: dict[str, tuple[Cutout, ...]] = {}
     for c in classes:
-        items = _load_cutout_folder(objects_root / c, c, objects_root, skipper)
+        items = _load_cutout_folder(objects_root / c, c, objects_root, skipper, cfg.max_pixels)
         if not items:
             raise AssetError(f"assets.objects: class folder {objects_root / c} has no usable cutouts")
         cutouts[c] = tuple(items)
@@ -263,14 +276,20 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
         droot = _require_dir(Path(cfg.distractors), "distractors")
         folders = [droot] + sorted(p for p in droot.iterdir() if p.is_dir())
         for f in folders:
-            distractors += _load_cutout_folder(f, f.name if f != droot else "distractor", droot, skipper)
+            distractors += _load_cutout_folder(f, f.name if f != droot else "distractor", droot, skipper, cfg.max_pixels)
 
     scenes = None
     if cfg.scenes is not None:
         from synthgen.io.real import load_coco, load_yolo
 
         sc = cfg.scenes
-        scenes = load_coco(sc.coco, sc.images) if sc.coco is not None else load_yolo(sc.yolo)
+        # every image is checked here (inside its dataset, its size, its annotations): a bad
+        # one stops the run by name, or with on_error: skip is left out and listed
+        skip = None if cfg.on_error == "raise" else skipper.handle_file
+        if sc.coco is not None:
+            scenes = load_coco(sc.coco, sc.images, skip=skip, max_pixels=cfg.max_pixels)
+        else:
+            scenes = load_yolo(sc.yolo, skip=skip, max_pixels=cfg.max_pixels)
         if not scenes.images:
             raise AssetError(f"assets.scenes: {scenes.source} has no images")
         classes = classes + [c for c in scenes.categories if c not in classes]
@@ -279,7 +298,7 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
     backgrounds = []
     for p in _image_files(bg_root):
         try:
-            w, h = image_size(p)
+            w, h = image_size(p, max_pixels=cfg.max_pixels)
         except AssetError as exc:
             skipper.handle(exc, p)
             continue

@@ -128,7 +128,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     if cfg.assets.scenes is not None:
         from synthgen.io.real import load_scenes
 
-        note = load_scenes(cfg.assets.scenes).crowd_note()
+        skip = (lambda err, file: None) if cfg.assets.on_error == "skip" else None  # listed above already
+        note = load_scenes(cfg.assets.scenes, skip=skip, max_pixels=cfg.assets.max_pixels).crowd_note()
         if note:
             click.echo(note)
     if cfg.scene.balance is not None:
@@ -184,7 +185,8 @@ def combine(inputs, out, val_fraction, val_synthetic, classes, balance) -> None:
 
     Categories are mapped by name, ids renumbered, OUT/train.json and OUT/val.json written
     (validation real-only by default), images copied under OUT/images/<input>/. The inputs
-    are never modified.
+    are never modified. Every image must lie inside its dataset's folder and decode at its
+    stated size, every annotation must be usable: the first that is not is named (file, id).
 
     \b
     A split made by `synthgen split` keeps its own train and val parts. Every synthetic
@@ -267,7 +269,8 @@ def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, ke
 
     Every instance mask becomes an RGBA PNG in OUT/<class>/, with OUT/<class>/<name>.json
     beside it: source image, annotation id and a quality score (holes, fringe, size). Crowd,
-    tiny, border-cut and heavily occluded objects are skipped and counted.
+    tiny, border-cut and heavily occluded objects are skipped and counted. Paths that leave
+    the dataset's folder and malformed annotations are refused by file and id.
 
     \b
     Examples:
@@ -429,6 +432,9 @@ def evaluate(suite, predictions, out) -> None:
     Boxes always, masks too when every prediction has a segmentation. Prints a table and
     writes OUT/metrics.csv, OUT/metrics.md and OUT/ap_vs_severity.png (AP against severity,
     one line per condition). Works on predictions from any model in COCO results format.
+    Every prediction is checked first (ids known, bbox 4 finite numbers with width and
+    height >= 0, score a finite number, mask of its image's size): the first that is not is
+    named by its index and field.
 
     \b
     Example:
@@ -457,7 +463,8 @@ def validate(path, images, max_problems) -> None:
     \b
     PATH is a folder with annotations.json (COCO), data.yaml (YOLO) and/or webdataset/*.tar,
     or a COCO json file (with --images), a data.yaml or a .tar; every layout found is checked:
-      files exist, images have the stated size, ids are unique and resolve;
+      files exist inside the dataset folder (no ../, absolute path or symlink leads out),
+      images have the stated size, ids are unique and resolve;
       each box is its mask's tight box and each area its pixel count (RLE exactly,
       polygons within a pixel); no box leaves the image;
       synthgen datasets: visible masks do not overlap, YOLO boxes equal the COCO ones,

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -82,6 +83,17 @@ class AssetsConfig(_Model):
         "raise", description="broken asset file: stop with an error, or skip it with a warning"
     )
     scenes: ScenesConfig | None = Field(None, description="real labeled scenes as backgrounds (their labels are kept)")
+    max_pixels: int = Field(
+        40_000_000, ge=1, description="largest image (width x height) read as an asset or real scene; larger ones are refused"
+    )
+
+    @model_serializer(mode="wrap")
+    def _max_pixels_only_when_set(self, handler: Any) -> dict[str, Any]:
+        # left out at its default, so configs and digests of runs that never set it stay as they were
+        data = handler(self)
+        if self.max_pixels == type(self).model_fields["max_pixels"].default:
+            data.pop("max_pixels", None)
+        return data
 
     @field_validator("classes")
     @classmethod
@@ -311,6 +323,18 @@ class LabelsConfig(_Model):
     )
     min_pixels: int = Field(1, ge=1, description="objects with fewer visible pixels get no label")
     amodal_masks: bool = Field(False, description="also write the amodal (unoccluded) mask RLE")
+    contrast: bool = Field(
+        True, description="measure each label's contrast: the share of its pixels that differ visibly from the background plate"
+    )
+    min_contrast: Fraction = Field(
+        0.0, description="objects with a smaller share of visibly different pixels get no label (0: off)"
+    )
+
+    @model_validator(mode="after")
+    def _contrast_measured(self) -> LabelsConfig:
+        if self.min_contrast > 0 and not self.contrast:
+            raise ValueError(f"min_contrast: {self.min_contrast} needs contrast: true (it is what is measured)")
+        return self
 
 
 class OutputConfig(_Model):
@@ -321,6 +345,11 @@ class OutputConfig(_Model):
         "detect", description="YOLO labels as boxes (detect) or polygons (segment)"
     )
     id_maps: bool = Field(False, description="also write masks/<name>.png, the uint16 id map")
+    val_fraction: Fraction = Field(
+        0.1,
+        description="share of images in the validation part (train.json/val.json, train.txt/val.txt); "
+        "drawn per image from (seed, index)",
+    )
 
 
 class EffectConfig(_Model):

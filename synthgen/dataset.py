@@ -146,11 +146,13 @@ class CocoFolder(Dataset):
                  transforms: Callable | None = None, masks: bool = True) -> None:
         super().__init__()
         layout = detect_layout(path, images)
-        if not (layout.coco_file or layout.coco_fragments):
+        if not layout.has_coco:
             raise AssetError(f"{path}: no COCO annotations found (annotations.json, or a run's shards/shard-*.coco.json); "
                              f"it holds {', '.join(layout.describe()) or 'no dataset'}")
         if layout.coco_file:
             cocos = [read_coco(layout.coco_file, layout.rel(layout.coco_file))]
+        elif layout.coco_parts:  # train.json and val.json: both (give one file to read one part)
+            cocos = [read_coco(p, layout.rel(p)) for p in layout.coco_parts]
         else:
             seen, cats = SeenIds(), layout.fragment_categories()
             cocos = [read_coco(p, layout.rel(p), categories=cats, seen=seen) for p in layout.coco_fragments]

@@ -27,7 +27,8 @@ def _union(a: BBox | None, b: BBox | None) -> BBox | None:
 
 @dataclass(frozen=True, eq=False)
 class Layer:
-    """One object's silhouette as rendering drew it, occlusion ignored.
+    """One object's silhouette as rendering drew it, occlusion ignored: where its alpha, as mixed
+    into the image (blurred by a soft edge or a per-object blur), reaches the threshold.
 
     Two masks, both bool and both stored over a region only (never the whole frame):
 
@@ -103,7 +104,7 @@ class Frame:
     """Image, id map and layers, read-only, always of one size."""
 
     image: np.ndarray  # H x W x 3 uint8 RGB
-    id_map: np.ndarray  # H x W uint16: top-most object whose alpha >= threshold; 0 = none
+    id_map: np.ndarray  # H x W uint16: top-most object whose alpha, as mixed in, >= threshold; 0 = none
     layers: tuple[Layer, ...]  # one per drawn object, bottom to top
 
     def __post_init__(self) -> None:

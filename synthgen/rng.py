@@ -24,11 +24,20 @@ class Stream(IntEnum):
     OBJECT_EFFECTS = 2  # per-object effects, key k = position in config.effects
     ALBUMENTATIONS = 3  # the seeds of the albumentations pipeline
     OCCLUSION = 4  # stress suites: the occluders pasted over the targets
+    SPLIT = 5  # which part of the run (train or val) an image belongs to
 
 
 def image_rng(seed: int, index: int, stream: Stream, *keys: int) -> np.random.Generator:
     """The generator of one stream of image ``index`` (and one member ``keys`` of it)."""
     return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(index, int(stream), *keys)))
+
+
+def split_of(seed: int, index: int, val_fraction: float) -> str:
+    """"val" for a ``val_fraction`` share of a run's images, "train" for the rest: a function of
+    (seed, index) alone, so any shard, worker or resume puts an image in the same part."""
+    if val_fraction <= 0:
+        return "train"
+    return "val" if image_rng(seed, index, Stream.SPLIT).random() < val_fraction else "train"
 
 
 def seeded_rng(seed: int) -> np.random.Generator:

@@ -117,6 +117,7 @@ class Instance:
     source: str = "pasted"  # or "real"
     real_annotation_id: int | str | None = None
     crowd: str | None = None  # an iscrowd region: "crowd" or "box" (what the real annotation was)
+    contrast: float | None = None  # share of the visible mask that differs visibly from the background plate
 
 
 @dataclass(frozen=True, eq=False)

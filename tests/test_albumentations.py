@@ -78,3 +78,57 @@ def test_a_flip_moves_labels_with_the_pixels(tiny_assets):
         for inst in b.instances:
             x, y, w, h = boxes_a[inst.instance_id]
             assert inst.bbox == (W - x - w, y, w, h)
+
+
+def _every_serializable_transform():
+    """Every albumentations transform that builds with its defaults and that ``A.to_dict`` saves."""
+    import inspect
+    import warnings
+
+    out = []
+    for name in sorted(dir(A)):
+        cls = getattr(A, name)
+        if not (inspect.isclass(cls) and issubclass(cls, A.BasicTransform)):
+            continue
+        kwargs = {}
+        params = inspect.signature(cls.__init__).parameters
+        if "fill_mask" in params and name in ("CoarseDropout", "ConstrainedCoarseDropout", "GridDropout", "XYMasking", "Erasing"):
+            kwargs["fill_mask"] = 0
+        if "mask_drop_value" in params:
+            kwargs["mask_drop_value"] = 0
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                spec = A.to_dict(A.Compose([cls(**kwargs)]))
+        except Exception:  # needs arguments (crops, resizes), or is not serializable: nothing to check
+            continue
+        out.append((name, spec))
+    return out
+
+
+def test_every_transform_saved_by_to_dict_loads_from_the_config():
+    """albumentations' own to_dict writes some arguments its constructors do not take
+    (SafeRotate, PadIfNeeded, RGBShift) and calls some transforms deprecated (ShiftScaleRotate):
+    a pipeline saved with A.to_dict must still load; only unknown arguments are refused."""
+    import json
+
+    from synthgen.effects.albu import build
+
+    transforms = _every_serializable_transform()
+    assert len(transforms) > 80
+    refused = []
+    for name, spec in transforms:
+        try:
+            build(load_config(None, [f"albumentations={json.dumps(spec)}"]).albumentations)
+        except ConfigError as err:
+            refused.append(f"{name}: {err}")
+    assert not refused, "\n".join(refused)
+
+
+def test_a_misspelled_argument_is_still_refused():
+    spec = A.to_dict(A.Compose([A.SafeRotate(limit=10, p=1)]))
+    spec["transform"]["transforms"][0]["limt"] = 5
+    from synthgen.effects.albu import build
+
+    with pytest.raises(ConfigError, match="limt"):
+        build(load_config(None, [f"albumentations={__import__('json').dumps(spec)}"]).albumentations)

@@ -36,7 +36,7 @@ def dataset(tmp_path_factory) -> Path:
 def test_layout_and_summary(dataset):
     assert sorted(p.name for p in dataset.iterdir() if not p.name.startswith(".")) == [
         "annotations.json", "config.yaml", "data.yaml", "images", "labels", "manifest.json", "masks",
-        "metadata.jsonl", "shards",
+        "metadata.jsonl", "shards", "train.json", "train.txt", "val.json", "val.txt",
     ]
     assert len(list((dataset / "images").glob("*.jpg"))) == N
     assert not list(dataset.rglob(".*"))  # no temporary file left behind
@@ -128,7 +128,7 @@ def test_one_and_two_workers_write_byte_identical_files(tmp_path):
     two = _digests(out)
     assert one == two
     shards = len(list((out / "shards").glob("*.done.json")))
-    assert shards == 2 and len(one) == 16 * 3 + 3 * shards + 5
+    assert shards == 2 and len(one) == 16 * 3 + 3 * shards + 5 + 4  # + train/val .json and .txt
 
 
 def test_a_different_config_is_refused_on_an_existing_output(tmp_path):

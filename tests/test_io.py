@@ -56,9 +56,11 @@ def test_malformed_masks_are_refused_by_rle(seg, kind, text):
 @pytest.mark.parametrize("seg, kind, text", MALFORMED)
 def test_malformed_masks_are_named_by_file_and_annotation(seg, kind, text, tmp_path):
     root = _coco(tmp_path / "ds", seg)
-    inst = load_coco(root / "annotations.json", root / "images").images[0].instances[0]
-    with pytest.raises(AssetError, match=f"annotations.json annotation 7: .*{text}"):
-        inst.mask(H, W)
+    with pytest.raises(AssetError, match=f"annotations.json annotation 7 \\(image 3\\): .*{text}"):
+        load_coco(root / "annotations.json", root / "images")  # refused where it is read
+    skipped = []
+    ds = load_coco(root / "annotations.json", root / "images", skip=lambda err, file: skipped.append(str(err)))
+    assert not ds.images and len(skipped) == 1 and "annotation 7" in skipped[0]
     report = validate_path(root)
     assert any(p.kind == kind and "annotation 7" in p.where for p in report.problems), report.lines()
     result = CliRunner().invoke(main, ["extract", "--coco", str(root / "annotations.json"), "--images", str(root / "images"),
@@ -95,9 +97,9 @@ def test_yolo_labels_follow_the_last_images_folder(tmp_path):
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / split / "images" / f"{split}.png")
     (tmp_path / "lists").mkdir()
     (tmp_path / "lists" / "val.txt").write_text("./../valid/images/valid.png\n")
-    files, notes = image_files(tmp_path / "data.yaml", {"train": "../train/images", "val": "lists/val.txt", "names": ["a"]})
+    files, notes, issues = image_files(tmp_path / "data.yaml", {"train": "../train/images", "val": "lists/val.txt", "names": ["a"]})
     assert [f.resolve() for f in files] == [tmp_path / "train" / "images" / "train.png", tmp_path / "valid" / "images" / "valid.png"]
-    assert not notes
+    assert not notes and not issues
 
 
 def _exif_rotated_coco(root: Path) -> tuple[Path, np.ndarray]:
@@ -140,3 +142,42 @@ def test_one_exif_policy_in_validate_report_and_real_data(tmp_path):
     pixels = real.read()
     assert np.array_equal(pixels, rgb) and np.array_equal(pixels, read_rgb(photo))
     assert np.array_equal(real.instances[0].mask(real.height, real.width), mask)
+
+
+def test_paths_from_dataset_files_stay_inside_their_folder(tmp_path):
+    from synthgen.io.issues import DatasetError
+    from synthgen.io.paths import inside
+
+    root = tmp_path / "ds" / "images"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "a.png").write_bytes(b"x")
+    (tmp_path / "secret.png").write_bytes(b"s")
+    assert inside(root, "sub/a.png", "f image 1") == root / "sub" / "a.png"
+    assert inside(root, "./sub//a.png", "f image 1") == root / "sub" / "a.png"
+    assert inside(root, str(root / "sub" / "a.png"), "f image 1") == root / "sub" / "a.png"  # absolute, inside
+    (root / "inner.png").symlink_to(root / "sub" / "a.png")  # a symlink that stays inside
+    assert inside(root, "inner.png", "f image 1") == root / "inner.png"
+    (root / "out.png").symlink_to(tmp_path / "secret.png")
+    (root / "up").symlink_to(tmp_path)
+    refused = {
+        "../../secret.png": "climbs out",
+        "sub/../../images/sub/a.png": "climbs out",  # leaves on its way, even if it comes back
+        str(tmp_path / "secret.png"): "is outside",
+        "out.png": f"leads to {tmp_path / 'secret.png'}",
+        "up/secret.png": "leads to",
+    }
+    for name, text in refused.items():
+        with pytest.raises(DatasetError, match="must stay inside it") as caught:
+            inside(root, name, "f image 1")
+        issue = caught.value.issue
+        assert issue.kind == "path" and issue.where == "f image 1" and repr(name) in issue.message and text in issue.message
+
+
+def test_a_dataset_folder_reached_through_a_symlink_is_its_own_root(tmp_path):
+    from synthgen.io.paths import inside
+
+    real = tmp_path / "disk" / "images"
+    real.mkdir(parents=True)
+    (real / "a.png").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(real)
+    assert inside(tmp_path / "link", "a.png", "f image 1") == tmp_path / "link" / "a.png"

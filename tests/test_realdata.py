@@ -286,9 +286,8 @@ def test_clear_errors_for_bad_real_data(real, tmp_path):
     data["annotations"][1]["segmentation"]["size"] = [10, 10]
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps(data))
-    ds = load_coco(wrong, root / "coco" / "images")
-    with pytest.raises(AssetError, match="mask size \\[10, 10\\] does not match its image 96x128"):
-        ds.images[0].instances[1].mask(H, W)
+    with pytest.raises(AssetError, match="wrong.json annotation 102 \\(image 1\\): mask size \\[10, 10\\] does not match its image 96x128"):
+        load_coco(wrong, root / "coco" / "images")  # refused where it is read, by file and annotation id
     (root / "yolo" / "labels" / "real_0.txt").write_text("5 0.5 0.5 0.1 0.1\n")
     with pytest.raises(AssetError, match="real_0.txt:1: class 5 is not in data.yaml names"):
         load_yolo(root / "yolo")

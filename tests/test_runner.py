@@ -26,6 +26,7 @@ from synthgen.errors import OutputError
 from synthgen.generator import Generator
 from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
 from synthgen.io.manifest import plan_shards
+from synthgen.rng import split_of
 from synthgen.runner import generate
 from synthgen.worker import Images, WorkerContext
 from synthgen.writers.files import encode_id_map
@@ -233,7 +234,7 @@ def test_a_factory_makes_the_same_sample_in_a_pool_worker_and_in_process(cfg):
         assert r.index == s.index and r.name == s.name
         assert np.array_equal(r.image, s.image) and np.array_equal(r.id_map, s.id_map)
         assert json.dumps(r.metadata) == json.dumps(s.metadata)
-        assert r.image_fields == s.image_fields == {}
+        assert r.image_fields == s.image_fields == {"split": split_of(cfg.seed, r.index, cfg.output.val_fraction)}
 
 
 def test_a_worker_context_builds_a_factory_once_and_shares_one_copy_of_the_assets(cfg):

@@ -11,7 +11,10 @@ seed (in 2.0.8, ``Compose(seed=...)`` would give every child transform the same 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+import re
 import warnings
 from typing import Any
 
@@ -40,12 +43,43 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
+_INVALID = re.compile(r"Argument\(s\) '([^']*)' are not valid for transform (\w+)")
+
+
+@functools.lru_cache(maxsize=None)
+def _written_by_to_dict(name: str) -> frozenset[str]:
+    """Arguments that albumentations' own ``to_dict`` writes for transform ``name`` although its
+    constructor does not take them (SafeRotate writes Affine's, PadIfNeeded ``padding``...):
+    a pipeline saved by ``A.to_dict`` carries them, and they are not the user's misspellings."""
+    from albumentations.core.serialization import SERIALIZABLE_REGISTRY
+
+    cls = SERIALIZABLE_REGISTRY.get(name)
+    if cls is None:
+        return frozenset()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            written = set(A.to_dict(cls())["transform"])
+    except Exception:  # noqa: BLE001 (a transform that needs arguments: nothing to forgive)
+        return frozenset()
+    return frozenset(written - set(inspect.signature(cls.__init__).parameters))
+
+
 def _from_dict(spec: dict[str, Any]) -> Any:
-    """albumentations.from_dict with its warnings (e.g. a misspelled argument, which it would
-    silently replace by its default) raised as errors."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return A.from_dict(spec)
+    """albumentations.from_dict, with an argument it does not know (a misspelling, which it
+    would silently replace by its default) raised as an error. Its other warnings (a transform
+    it calls deprecated or slow) are not errors: the pipeline is what the user saved."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipeline = A.from_dict(spec)
+    for w in caught:
+        m = _INVALID.search(str(w.message))
+        if m is None:
+            continue
+        unknown = [a.strip() for a in m.group(1).split(",") if a.strip() not in _written_by_to_dict(m.group(2))]
+        if unknown:
+            raise UserWarning(f"Argument(s) '{', '.join(unknown)}' are not valid for transform {m.group(2)}")
+    return pipeline
 
 
 def _culprit(transform: dict[str, Any], path: str) -> tuple[str, str]:
@@ -67,7 +101,7 @@ def build(spec: dict[str, Any]) -> A.Compose:
         pipeline = _from_dict({"transform": transform} if "transform" not in spec else spec)
     except Exception as exc:
         path, name = _culprit(transform, "albumentations.transform" if "transform" in spec else "albumentations")
-        verb = "rejected" if isinstance(exc, Warning) else "could not build"
+        verb = "rejected" if isinstance(exc, Warning) else "could not build"  # Warning: an unknown argument
         raise ConfigError(f"{path} ({name}): albumentations {verb} the pipeline: {exc}") from None
     if not isinstance(pipeline, A.Compose):
         pipeline = A.Compose([pipeline])

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 
 from synthgen.io.issues import DatasetError, Issue
-from synthgen.io.rle import MaskError, decode_segmentation
+from synthgen.io.paths import inside
+from synthgen.io.rle import (
+    MaskError,
+    check_segmentation,
+    decode_segmentation,
+    fmt,
+    is_empty,
+    is_number,
+)
 
 COCO_KEYS = ("images", "annotations", "categories")
 
@@ -139,6 +147,34 @@ def image_shape(im: dict) -> tuple[str, int, int] | None:
 
 
 ENTRY_FIELDS = "image entry needs file_name, and width and height as positive integers"
+
+
+def image_file(images: Path, coco_name: str, im: dict, real_root: Path | None = None) -> Path:
+    """The file of an image entry: its ``file_name`` under ``images``, symlinks resolved;
+    DatasetError (kind ``"path"``) naming the file and image id when it leaves ``images``."""
+    return inside(images, im["file_name"], image_where(coco_name, im), real_root=real_root)
+
+
+def annotation_where(coco_name: str, a: dict) -> str:
+    return f"{coco_name} annotation {a.get('id')} (image {a.get('image_id')})"
+
+
+def require_annotation(coco_name: str, a: dict, H: int, W: int) -> None:
+    """DatasetError naming the file and annotation id when an annotation of an H x W image
+    cannot be used as it is: a malformed or wrong-size segmentation (checked without
+    pycocotools) or a bbox that is not 4 finite numbers with width and height >= 0."""
+    where = annotation_where(coco_name, a)
+    bbox = a.get("bbox")
+    if bbox is not None and not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)
+                                 and bbox[2] >= 0 and bbox[3] >= 0):
+        raise DatasetError(Issue("bbox", where, f"bbox {fmt(bbox) if isinstance(bbox, list) else repr(bbox)[:60]} "
+                                                "is not [x, y, width, height] with width, height >= 0"))
+    seg = a.get("segmentation")
+    if not is_empty(seg):
+        try:
+            check_segmentation(seg, H, W)
+        except MaskError as exc:
+            raise DatasetError(Issue(exc.kind, where, str(exc))) from None
 
 
 def annotation_mask(where: str, seg: Any, H: int, W: int) -> np.ndarray | None:

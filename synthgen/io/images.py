@@ -13,6 +13,11 @@ that synthgen writes) are the same either way.
 
 Every reader here follows this policy; nothing else in synthgen opens an image file for its
 pixels or size. Id maps (uint16 PNGs, never tagged) are read as stored.
+
+Size limit: an image whose header says it has more than ``max_pixels`` pixels (default
+``MAX_PIXELS``, 40 Mpx; ``assets.max_pixels`` in a config) is refused before it is decoded,
+with an AssetError naming the file and its size. Decoding reads it whole (a 144 Mpx RGBA
+cutout is 2.3 GB per process), so the check is on the header.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from PIL import Image, ImageOps
 from synthgen.errors import AssetError
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+MAX_PIXELS = 40_000_000
 _EXIF_ORIENTATION = 0x0112
 _TRANSPOSED = (5, 6, 7, 8)  # orientation tags that swap width and height
 
@@ -45,12 +51,21 @@ def _source(data: Path | bytes):
     return io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
 
 
-def open_image(path: Path | bytes, name: str | None = None) -> Image.Image:
+def check_pixels(name: str, size: tuple[int, int], max_pixels: int | None) -> None:
+    """AssetError naming the file when a width x height from its header is over the limit."""
+    w, h = size
+    if max_pixels is not None and w * h > max_pixels:
+        raise AssetError(f"{name}: image is {w}x{h} = {w * h / 1e6:.3g} Mpx, over the limit of "
+                         f"{max_pixels / 1e6:g} Mpx (assets.max_pixels); shrink it or raise the limit")
+
+
+def open_image(path: Path | bytes, name: str | None = None, max_pixels: int | None = MAX_PIXELS) -> Image.Image:
     """The image, loaded and turned as displayed (EXIF orientation applied); AssetError naming
-    the file when it cannot be read."""
+    the file when it cannot be read or its header says it has more than ``max_pixels``."""
     name = name or str(path)
     try:
         im = Image.open(_source(path))
+        check_pixels(name, im.size, max_pixels)
         im.load()
     except Image.DecompressionBombError as exc:
         raise AssetError(f"{name}: image is too large to load safely ({exc})") from exc
@@ -68,17 +83,17 @@ def to_8bit(im: Image.Image) -> Image.Image:
     return im
 
 
-def read_rgb(path: Path | bytes, name: str | None = None) -> np.ndarray:
+def read_rgb(path: Path | bytes, name: str | None = None, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """H x W x 3 uint8 RGB pixels as displayed; AssetError naming the file."""
-    im = to_8bit(open_image(path, name))
+    im = to_8bit(open_image(path, name, max_pixels))
     if im.mode != "RGB":
         im = im.convert("RGB")
     return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
 
 
-def image_size(path: Path | bytes, name: str | None = None) -> tuple[int, int]:
+def image_size(path: Path | bytes, name: str | None = None, max_pixels: int | None = None) -> tuple[int, int]:
     """(width, height) as displayed, from the file header (no decoding); AssetError naming the
-    file when it is missing or unreadable."""
+    file when it is missing or unreadable, or (given ``max_pixels``) over that many pixels."""
     name = name or str(path)
     try:
         with Image.open(_source(path)) as im:
@@ -86,8 +101,11 @@ def image_size(path: Path | bytes, name: str | None = None) -> tuple[int, int]:
             turned = im.getexif().get(_EXIF_ORIENTATION) in _TRANSPOSED
     except FileNotFoundError:
         raise AssetError(f"{name}: does not exist") from None
+    except Image.DecompressionBombError as exc:
+        raise AssetError(f"{name}: image is too large to load safely ({exc})") from exc
     except Exception as exc:  # PIL raises many kinds
         raise AssetError(f"{name}: cannot be read as an image ({exc.__class__.__name__}: {exc})") from exc
+    check_pixels(name, (w, h), max_pixels)
     return (h, w) if turned else (w, h)
 
 

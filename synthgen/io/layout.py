@@ -2,6 +2,7 @@
 
     DIR/annotations.json (+ DIR/images/)     COCO; or a COCO json file with ``images=DIR``
     DIR/shards/shard-*.coco.json             an unmerged synthgen run (COCO fragments)
+    DIR/train.json, DIR/val.json             COCO in parts (``synthgen combine``'s output)
     DIR/data.yaml (+ images/, labels/)       YOLO (Ultralytics layout, see io/yolo)
     DIR/webdataset/*.tar, or one tar         WebDataset shards as synthgen writes them
 """
@@ -21,10 +22,15 @@ class Layout:
     root: Path
     coco_file: Path | None = None
     coco_fragments: list[Path] = field(default_factory=list)  # an unmerged synthgen run
+    coco_parts: list[Path] = field(default_factory=list)  # complete COCO files that share the images, ids unique across them
     images_dir: Path | None = None  # COCO file_names are relative to this
     yolo_yaml: Path | None = None
     wds_tars: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+
+    @property
+    def has_coco(self) -> bool:
+        return bool(self.coco_file or self.coco_fragments or self.coco_parts)
 
     def rel(self, p: Path) -> str:
         try:
@@ -42,6 +48,8 @@ class Layout:
             out.append(f"coco ({self.rel(self.coco_file)})")
         if self.coco_fragments:
             out.append(f"coco ({len(self.coco_fragments)} unmerged shard fragments)")
+        if self.coco_parts:
+            out.append(f"coco ({', '.join(self.rel(p) for p in self.coco_parts)})")
         if self.yolo_yaml:
             out.append(f"yolo ({self.rel(self.yolo_yaml)})")
         if self.wds_tars:
@@ -71,16 +79,18 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
         layout.coco_file = p / "annotations.json"
     elif layout.manifest is not None and (p / "shards").is_dir():
         layout.coco_fragments = sorted((p / "shards").glob("shard-*.coco.json"))
-    if layout.coco_file or layout.coco_fragments:
+    elif (p / "train.json").is_file():
+        layout.coco_parts = [p / f"{part}.json" for part in ("train", "val") if (p / f"{part}.json").is_file()]
+    if layout.has_coco:
         layout.images_dir = Path(images) if images else p / "images"
     if (p / "data.yaml").is_file():
         layout.yolo_yaml = p / "data.yaml"
     layout.wds_tars = sorted((p / "webdataset").glob("*.tar")) if (p / "webdataset").is_dir() else []
-    if not (layout.coco_file or layout.coco_fragments or layout.yolo_yaml or layout.wds_tars):
+    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars):
         layout.wds_tars = sorted(p.glob("*.tar"))
-    if not (layout.coco_file or layout.coco_fragments or layout.yolo_yaml or layout.wds_tars):
+    if not (layout.has_coco or layout.yolo_yaml or layout.wds_tars):
         raise AssetError(
-            f"{p}: no dataset found: expected annotations.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
+            f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
             "or give a COCO json file with --images"
         )
     return layout

@@ -18,7 +18,7 @@ from synthgen.errors import OutputError
 from synthgen.io.manifest import MANIFEST, ShardSpec, read_json
 
 CONFIG = "config.yaml"
-MERGED_FILES = ("annotations.json", "metadata.jsonl", "data.yaml")
+MERGED_FILES = ("annotations.json", "train.json", "val.json", "metadata.jsonl", "data.yaml", "train.txt", "val.txt")
 OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset")  # where shards write
 TEMPORARY = re.compile(r"^\..+\.tmp\d+$")  # synthgen's temporary names: .<name>.tmp<pid>
 _SHARD = re.compile(r"^shard-(\d+)\.(done\.json|partial)$")

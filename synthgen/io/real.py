@@ -1,12 +1,20 @@
 """Real labeled datasets as one shape: images with their instances, for extract, real scenes
 and class counts. COCO (polygons or RLE), YOLO (Ultralytics layout) and image + id-map folders
 are read through io/coco, io/yolo and io/images; errors name the file and the image or
-annotation id. Masks are decoded on demand, checked first (io/rle).
+annotation id.
+
+Everything is checked when the dataset is loaded, image by image: the image file lies inside
+the dataset folder (io/paths), is an image of at most ``max_pixels`` with the size its labels
+state (from its header), and every annotation's category, bbox and segmentation are usable
+(io/coco, io/rle). A loader stops at the first problem; given ``skip`` (``assets.on_error:
+skip``), it calls ``skip(error, file)`` and leaves that image out instead. Masks are decoded
+on demand, already checked.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +25,18 @@ from PIL import Image
 from synthgen.errors import AssetError
 from synthgen.io import coco as coco_io
 from synthgen.io import yolo as yolo_io
-from synthgen.io.images import image_size, list_images, read_rgb
-from synthgen.io.issues import raise_first
+from synthgen.io.images import (
+    MAX_PIXELS,
+    check_pixels,
+    image_size,
+    list_images,
+    read_rgb,
+)
+from synthgen.io.issues import DatasetError, Issue, raise_first
+from synthgen.io.paths import inside, resolved_root
 from synthgen.io.rle import encode_rle, tight_box, to_rle
+
+Skip = Callable[[AssetError, str], None]  # (the problem, the file it is about)
 
 
 @dataclass(frozen=True)
@@ -69,8 +86,9 @@ class RealImage:
     instances: tuple[RealInstance, ...] = field(default=())
 
     def read(self) -> np.ndarray:
-        """RGB pixels as displayed (io/images' EXIF policy), the size the labels say."""
-        rgb = read_rgb(self.path)
+        """RGB pixels as displayed (io/images' EXIF policy), the size the labels say (checked
+        against the pixel limit when the dataset was loaded)."""
+        rgb = read_rgb(self.path, max_pixels=self.width * self.height)
         if rgb.shape[:2] != (self.height, self.width):
             raise AssetError(
                 f"{self.path}: image is {rgb.shape[1]}x{rgb.shape[0]} but its annotations say {self.width}x{self.height}"
@@ -102,66 +120,103 @@ class RealDataset:
         return counts
 
 
-def load_coco(annotations: Path, images: Path) -> RealDataset:
+def _loading(skip: Skip | None, file: str, load: Callable[[], Any]) -> Any:
+    """``load()``, or None after ``skip(error, file)`` when it fails and skipping is on."""
+    try:
+        return load()
+    except AssetError as exc:
+        if skip is None:
+            raise
+        skip(exc, file)
+        return None
+
+
+def _checked_size(path: Path, where: str, W: int, H: int, max_pixels: int | None) -> None:
+    """The file is an image of at most ``max_pixels`` whose header says W x H (as displayed)."""
+    if not path.exists():
+        raise AssetError(f"{where}: image file {path} does not exist")
+    try:
+        size = image_size(path, max_pixels=max_pixels)
+    except AssetError as exc:
+        raise AssetError(f"{where}: {exc}") from None
+    if size != (W, H):
+        raise DatasetError(Issue("image_size", where, f"the file {path} is {size[0]}x{size[1]}, the entry says {W}x{H}"))
+
+
+def load_coco(annotations: Path, images: Path, *, skip: Skip | None = None, max_pixels: int | None = MAX_PIXELS) -> RealDataset:
     annotations, images = Path(annotations), Path(images)
     coco = coco_io.read_coco(annotations)
-    raise_first([i for i in coco.issues if i.kind != "unknown_image"])
-    out = []
-    for iid, im in coco.images.items():
+    raise_first([i for i in coco.issues if i.kind not in ("unknown_image", "unknown_category")])
+    real_root = resolved_root(images)
+
+    def load(iid: Any, im: dict) -> RealImage:
         shape = coco_io.image_shape(im)
         if shape is None:
             raise AssetError(f"{coco_io.image_where(coco.name, im)}: {coco_io.ENTRY_FIELDS}")
-        name, W, H = shape
-        path = images / name
-        if not path.exists():
-            raise AssetError(f"{annotations}: image {iid} file {path} does not exist")
-        insts = tuple(
-            RealInstance(a["id"], coco.categories[a["category_id"]], a.get("segmentation"), tuple(a.get("bbox", (0, 0, 0, 0))),
-                         bool(a.get("iscrowd", 0)), coco.name)
-            for a in coco.annotations.get(iid, ())
-        )
-        out.append(RealImage(iid, path, W, H, insts))
-    return RealDataset(coco.category_names(), tuple(out), str(annotations))
+        _, W, H = shape
+        path = coco_io.image_file(images, coco.name, im, real_root)
+        _checked_size(path, coco_io.image_where(coco.name, im), W, H, max_pixels)
+        insts = []
+        for a in coco.annotations.get(iid, ()):
+            if a.get("category_id") not in coco.categories:
+                raise DatasetError(Issue("unknown_category", coco_io.annotation_where(coco.name, a),
+                                         f"category_id {a.get('category_id')!r} is not among the categories "
+                                         f"{sorted(coco.categories, key=coco_io.id_order)}"))
+            coco_io.require_annotation(coco.name, a, H, W)
+            insts.append(RealInstance(a["id"], coco.categories[a["category_id"]], a.get("segmentation"),
+                                      tuple(a.get("bbox", (0, 0, 0, 0))), bool(a.get("iscrowd", 0)), coco.name))
+        return RealImage(iid, path, W, H, tuple(insts))
+
+    out = [_loading(skip, str(annotations), lambda iid=iid, im=im: load(iid, im)) for iid, im in coco.images.items()]
+    return RealDataset(coco.category_names(), tuple(r for r in out if r is not None), str(annotations))
 
 
-def load_scenes(scenes: Any) -> RealDataset:
+def load_scenes(scenes: Any, *, skip: Skip | None = None, max_pixels: int | None = MAX_PIXELS) -> RealDataset:
     """The real dataset of a config's ``assets.scenes`` (COCO or YOLO)."""
-    return load_coco(scenes.coco, scenes.images) if scenes.coco is not None else load_yolo(scenes.yolo)
+    if scenes.coco is not None:
+        return load_coco(scenes.coco, scenes.images, skip=skip, max_pixels=max_pixels)
+    return load_yolo(scenes.yolo, skip=skip, max_pixels=max_pixels)
 
 
-def read_yolo_dataset(root: Path) -> yolo_io.Yolo:
+def read_yolo_dataset(root: Path, skip: Skip | None = None) -> yolo_io.Yolo:
     """The YOLO dataset in ``root`` (its data.yaml); AssetError when there is none or it names
-    no images."""
+    no images, or at its first issue (a path leading out of it; with ``skip``: listed, and the
+    images it concerns left out)."""
     root = Path(root)
     yaml_path = yolo_io.find_data_yaml(root)
     if yaml_path is None:
         raise AssetError(f"{root}: no data.yaml with class names")
     ds = yolo_io.read_yolo(yaml_path)
-    raise_first(ds.issues)
+    if skip is None or ds.names is None:
+        raise_first(ds.issues)
+    for issue in ds.issues:
+        skip(DatasetError(issue), str(yaml_path))
     if not ds.images:
         raise AssetError(f"{yaml_path}: names no images (train/val/test folders or lists, or an images/ folder beside it)"
                          + (f"; {'; '.join(ds.notes)}" if ds.notes else ""))
     return ds
 
 
-def load_yolo(root: Path) -> RealDataset:
+def load_yolo(root: Path, *, skip: Skip | None = None, max_pixels: int | None = MAX_PIXELS) -> RealDataset:
     """A YOLO dataset by Ultralytics' rules (io/yolo). Polygon lines become polygons, box lines
     box-only instances."""
-    ds = read_yolo_dataset(root)
+    ds = read_yolo_dataset(root, skip)
     names = ds.names
-    images = []
-    for n, img in enumerate(ds.images):
-        W, H = image_size(img)
+
+    def load(n: int, img: Path) -> RealImage:
+        W, H = image_size(img, max_pixels=max_pixels)
         lbl = yolo_io.label_path(img)
         insts = []
         for ln, cls, vals in yolo_io.read_labels_strict(lbl, len(names)):
             ann = yolo_io.to_annotation(vals, W, H)
             insts.append(RealInstance(f"{lbl.stem}:{ln}", names[cls], ann.get("segmentation"), tuple(ann["bbox"]), source=str(lbl)))
-        images.append(RealImage(n, img, W, H, tuple(insts)))
-    return RealDataset(tuple(names), tuple(images), str(root))
+        return RealImage(n, img, W, H, tuple(insts))
+
+    images = [_loading(skip, str(img), lambda n=n, img=img: load(n, img)) for n, img in enumerate(ds.images)]
+    return RealDataset(tuple(names), tuple(im for im in images if im is not None), str(root))
 
 
-def load_mask_folder(images: Path, masks: Path, category: str) -> RealDataset:
+def load_mask_folder(images: Path, masks: Path, category: str, *, max_pixels: int | None = MAX_PIXELS) -> RealDataset:
     """Images with instance masks beside them: ``masks/<stem>.png`` is an instance-id map
     (0 = background, each other value one object of ``category``), same size as its image."""
     images, masks = Path(images), Path(masks)
@@ -170,8 +225,11 @@ def load_mask_folder(images: Path, masks: Path, category: str) -> RealDataset:
         mpath = masks / f"{img.stem}.png"
         if not mpath.exists():
             continue
-        W, H = image_size(img)
+        for folder, path in ((images, img), (masks, mpath)):
+            inside(folder, path.name, str(path))  # a symlink leading out of its folder is not read
+        W, H = image_size(img, max_pixels=max_pixels)
         with Image.open(mpath) as m:
+            check_pixels(str(mpath), m.size, max_pixels)
             ids = np.asarray(m)
         if ids.ndim == 3:
             raise AssetError(f"{mpath}: expected a single-channel instance-id map, got {ids.shape[2]} channels")

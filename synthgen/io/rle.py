@@ -106,9 +106,10 @@ def is_empty(seg: Any) -> bool:
     return seg is None or (isinstance(seg, list) and not seg)
 
 
-def to_rle(seg: Any, H: int, W: int) -> tuple[dict, float]:
-    """(RLE for pycocotools, polygon perimeter; 0 for RLE) of a checked segmentation of an
-    H x W image; MaskError when it is malformed or of another size."""
+def check_segmentation(seg: Any, H: int, W: int) -> None:
+    """MaskError when ``seg`` (compressed RLE, uncompressed RLE or polygons) is not a usable
+    mask of an H x W image. Pure Python and numpy: cheap enough to run on every annotation a
+    reader loads, before any of it reaches pycocotools."""
     if isinstance(seg, dict):
         size, counts = seg.get("size"), seg.get("counts")
         if not (isinstance(size, list) and len(size) == 2):
@@ -123,21 +124,36 @@ def to_rle(seg: Any, H: int, W: int) -> tuple[dict, float]:
                 raise MaskError("format", "RLE counts string is malformed")
             if int(runs.sum()) != H * W or (runs[1:] == 0).any():
                 raise MaskError("mask_size", f"RLE counts cover {int(runs.sum())} pixels, not {H}x{W} = {H * W}")
-            return {"size": [H, W], "counts": counts.encode()}, 0.0
+            return
         if isinstance(counts, list):
             if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) or sum(counts) != H * W:
                 raise MaskError("mask_size", f"uncompressed RLE counts do not cover {H}x{W} = {H * W} pixels")
-            return mask_utils.frPyObjects(seg, H, W), 0.0
+            return
         raise MaskError("format", "RLE counts are neither a string nor a list")
     if isinstance(seg, list) and seg:
-        perimeter = 0.0
         for poly in seg:
             if not (isinstance(poly, list) and len(poly) >= 6 and len(poly) % 2 == 0 and all(is_number(v) for v in poly)):
                 raise MaskError("format", "a polygon is not a list of >= 3 x, y pairs")
-            xy = np.asarray(poly, np.float64).reshape(-1, 2)
-            perimeter += float(np.hypot(*(np.roll(xy, -1, 0) - xy).T).sum())
-        return mask_utils.merge(mask_utils.frPyObjects(seg, H, W)), perimeter
+        return
     raise MaskError("format", "segmentation is neither RLE nor a list of polygons")
+
+
+def to_rle(seg: Any, H: int, W: int) -> tuple[dict, float]:
+    """(RLE for pycocotools, polygon perimeter; 0 for RLE) of a checked segmentation of an
+    H x W image; MaskError when it is malformed or of another size."""
+    check_segmentation(seg, H, W)
+    if isinstance(seg, dict):
+        counts = seg["counts"]
+        if isinstance(counts, list):
+            return mask_utils.frPyObjects(seg, H, W), 0.0
+        if isinstance(counts, bytes):
+            counts = counts.decode("latin-1")
+        return {"size": [H, W], "counts": counts.encode()}, 0.0
+    perimeter = 0.0
+    for poly in seg:
+        xy = np.asarray(poly, np.float64).reshape(-1, 2)
+        perimeter += float(np.hypot(*(np.roll(xy, -1, 0) - xy).T).sum())
+    return mask_utils.merge(mask_utils.frPyObjects(seg, H, W)), perimeter
 
 
 def decode(rle: dict) -> np.ndarray:

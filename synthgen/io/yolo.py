@@ -6,6 +6,7 @@
                 image paths (``./x.jpg``: beside the list), or a list of those. A name starting with ``../`` that is not
                 there is also tried without it (Roboflow's exports say ``../train/images``).
                 With none of the three, every image under ``images/`` beside the yaml.
+                All of it must lie inside the yaml's folder (io/paths): what leads out is an issue.
     labels      the image path with its last ``/images/`` replaced by ``/labels/`` and its
                 extension by ``.txt``: ``train/images/a.jpg`` -> ``train/labels/a.txt``.
     lines       ``class cx cy w h`` (a box) or ``class x1 y1 x2 y2 ...`` (a polygon, >= 3
@@ -26,6 +27,7 @@ import numpy as np
 
 from synthgen.io.images import IMAGE_EXTS
 from synthgen.io.issues import DatasetError, Issue
+from synthgen.io.paths import is_inside, outside, resolved_root
 from synthgen.io.rle import fmt
 
 YAML_NAMES = ("data.yaml", "dataset.yaml")
@@ -60,43 +62,74 @@ def _images_under(folder: Path) -> list[Path]:
     return [f for f in sorted(folder.rglob("*")) if f.suffix.lower() in IMAGE_EXTS and f.is_file()]
 
 
-def image_files(yaml_path: Path, doc: dict) -> tuple[list[Path], list[str]]:
-    """The images a data.yaml names (train/val/test: folders or list files), and notes."""
-    notes = []
+def image_files(yaml_path: Path, doc: dict, name: str | None = None) -> tuple[list[Path], list[str], list[Issue]]:
+    """The images a data.yaml names (train/val/test: folders or list files), notes, and issues.
+
+    Everything must lie inside the yaml's folder (io/paths): a ``path``, an entry, a list-file
+    line or an image (or its label file) that is a symlink leading out of it is never read; it
+    is an issue of kind ``"path"`` naming the yaml or list file (and line)."""
+    name = name or str(yaml_path)
+    notes: list[str] = []
+    issues: list[Issue] = []
     ydir = yaml_path.parent
+    real_root = resolved_root(ydir)
     root = doc.get("path")
-    bases = []
-    if isinstance(root, str) and root and not Path(root).is_absolute():
-        bases.append(ydir / root)
-    bases.append(ydir)
-    if isinstance(root, str) and Path(root).is_absolute():
-        bases.append(Path(root))
-        if Path(root).resolve() != ydir.resolve():
-            notes.append(f"data.yaml `path` is {root}, not the folder it is in ({ydir}): Ultralytics will look there")
+    bases = [ydir]
+    if isinstance(root, str) and root:
+        given = ydir / root  # an absolute `path` replaces ydir
+        if not is_inside(ydir, given, real_root):
+            bases.append(given)  # only to name what is found there alone: nothing outside is read
+            notes.append(f"data.yaml `path` is {root}, outside the folder it is in ({ydir}): synthgen reads only "
+                         "inside that folder (Ultralytics would look there)")
+        elif Path(root).is_absolute():
+            bases.append(given)
+        else:
+            bases.insert(0, given)
     entries = []
     for key in ("train", "val", "test"):
         v = doc.get(key)
-        entries += v if isinstance(v, list) else ([v] if isinstance(v, str) else [])
+        entries += [(key, e) for e in (v if isinstance(v, list) else ([v] if isinstance(v, str) else [])) if isinstance(e, str)]
     files: dict[Path, None] = {}
-    for entry in entries:
+
+    def add(path: Path, said: str, where: str) -> None:
+        issue = outside(ydir, path, said, where, real_root)
+        if issue is not None:
+            issues.append(issue)
+        else:
+            files[path] = None
+
+    for key, entry in entries:
         tries = [entry] + ([entry[3:]] if entry.startswith("../") else [])
-        found = next(((b, e) for e in tries for b in bases if (b / e).exists()), None)
-        if found is None:
-            notes.append(f"data.yaml names {entry!r}, which is not there")
+        found = [(b, e) for e in tries for b in bases if (b / e).exists()]
+        safe = next(((b, e) for b, e in found if is_inside(ydir, b / e, real_root)), None)
+        if safe is None:
+            if found:
+                issues.append(outside(ydir, found[0][0] / found[0][1], entry, f"{name} {key}", real_root))
+            else:
+                notes.append(f"data.yaml names {entry!r}, which is not there")
             continue
-        base, e = found
+        base, e = safe
         p = base / e
         if p.is_dir():
-            files.update(dict.fromkeys(_images_under(p)))
+            for f in _images_under(p):
+                add(f, str(f.relative_to(p)), f"{name} {key} {entry}")
         else:
-            for line in p.read_text().splitlines():
+            for n, line in enumerate(p.read_text().splitlines(), 1):
                 if line.strip():
                     f = Path(line.strip())
                     # "./x.jpg" is relative to the list file, as Ultralytics reads it
-                    files[f if f.is_absolute() else (p.parent if line.strip().startswith("./") else base) / f] = None
+                    add(f if f.is_absolute() else (p.parent if line.strip().startswith("./") else base) / f, line.strip(), f"{p}:{n}")
     if not entries and (ydir / "images").is_dir():
-        files.update(dict.fromkeys(_images_under(ydir / "images")))
-    return list(files), notes
+        for f in _images_under(ydir / "images"):
+            add(f, str(f.relative_to(ydir)), name)
+    for f in list(files):
+        label = label_path(f)
+        if label.exists():
+            issue = outside(ydir, label, str(label), f"{name}: label file of {f}", real_root)
+            if issue is not None:
+                issues.append(issue)
+                del files[f]
+    return list(files), notes, issues
 
 
 def label_path(image: Path) -> Path:
@@ -132,8 +165,8 @@ def read_yolo(yaml_path: Path, name: str | None = None) -> Yolo:
     issues = []
     if isinstance(doc.get("nc"), int) and doc["nc"] != len(names):
         issues.append(Issue("format", name, f"nc is {doc['nc']} but there are {len(names)} names"))
-    files, notes = image_files(Path(yaml_path), doc)
-    return Yolo(Path(yaml_path), names, files, notes, issues)
+    files, notes, path_issues = image_files(Path(yaml_path), doc, name)
+    return Yolo(Path(yaml_path), names, files, notes, issues + path_issues)
 
 
 def parse_line(line: str, nc: int) -> tuple[tuple[int, list[float]] | None, str | None, str]:

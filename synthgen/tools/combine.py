@@ -5,11 +5,17 @@ a split made by ``synthgen split`` keeps its own train and val parts, other real
 ``val_fraction`` of their images, and every synthetic image's recorded sources (its real scene,
 its cutouts' source images: synthgen.provenance) are checked against the validation images
 before anything is written.
+
+Inputs are read through io and checked before anything is written: every image a dataset file
+names lies inside that dataset's folder (io/paths), every annotation's category, box and mask
+is usable, and every file is decoded (io/images) at its stated size before it is copied. What
+is written stays inside OUT.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,24 +23,58 @@ from typing import Any
 
 from synthgen.errors import AssetError, OutputError
 from synthgen.io.files import atomic_write
+from synthgen.io.paths import inside
+
+# an image of an input: (source file inside the dataset, its name under the input's prefix,
+# how messages name it), by image id
+Files = dict[Any, tuple[Path, str, str]]
 
 
 class LeakError(AssetError):
     """A validation image fed the synthetic part (as a scene or a cutout's source)."""
 
 
+def _folder_name(path: Path) -> str:
+    """An input's folder under OUT/images/: its own name (``..`` and ``/`` never)."""
+    name = Path(os.path.realpath(path)).name
+    return name if name not in ("", ".", "..") else "input"
+
+
+def _relative(src: Path, root: Path, name: str) -> str:
+    """How an image is named under its input's prefix: the dataset's own relative name, or
+    for an absolute one (allowed inside the folder) its place in the folder."""
+    if not Path(name).is_absolute():
+        return Path(os.path.normpath(name)).as_posix()
+    return Path(os.path.relpath(os.path.realpath(src), os.path.realpath(root))).as_posix()
+
+
+def _check_image(src: Path, im: dict, where: str) -> None:
+    """AssetError naming the image unless it decodes (io/images, within the pixel limit) at the
+    size its entry states: nothing that is not such an image is copied."""
+    from synthgen.errors import AssetError
+    from synthgen.io.images import open_image
+
+    if not src.is_file():
+        raise AssetError(f"{where}: image file {src} does not exist")
+    size = open_image(src, f"{where}: {src}").size  # decoded whole: a file that only starts like an image fails here
+    if size != (im["width"], im["height"]):
+        raise AssetError(f"{where}: the file {src} is {size[0]}x{size[1]}, the entry says {im['width']}x{im['height']}")
+
+
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, bool]:
-    """(images, annotations, category names by id, images root, synthetic?) of one input, read
-    through io/coco or io/yolo; DatasetError naming the file and id of what cannot be combined
-    (an annotation of an unknown category, an image entry without a size)."""
+def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, bool, Files]:
+    """(images, annotations, category names by id, images root, synthetic?, files) of one input,
+    read through io/coco or io/yolo and checked where it is read: DatasetError naming the file
+    and id of an image whose path leaves the dataset folder, an entry without a size, an
+    annotation of an unknown category or with a malformed box or mask."""
     from synthgen.errors import AssetError
-    from synthgen.io.coco import ENTRY_FIELDS, image_shape, image_where, read_coco
+    from synthgen.io.coco import ENTRY_FIELDS, image_file, image_shape, image_where, read_coco, require_annotation
     from synthgen.io.issues import raise_first
     from synthgen.io.manifest import find_manifest
+    from synthgen.io.paths import resolved_root
 
     path = Path(path)
     synthetic = find_manifest(path) is not None if path.is_dir() else False
@@ -42,28 +82,43 @@ def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path,
         ann_file = path if path.is_file() else path / "annotations.json"
         coco = read_coco(ann_file)
         raise_first(coco.issues)
-        for im in coco.images.values():
-            if image_shape(im) is None:
+        root = ann_file.parent / "images"
+        real_root = resolved_root(root)
+        files: Files = {}
+        for iid, im in coco.images.items():
+            shape = image_shape(im)
+            if shape is None:
                 raise AssetError(f"{image_where(coco.name, im)}: {ENTRY_FIELDS}")
+            name, W, H = shape
+            src = image_file(root, coco.name, im, real_root)
+            for a in coco.annotations.get(iid, ()):
+                require_annotation(coco.name, a, H, W)
+            files[iid] = (src, _relative(src, root, name), image_where(coco.name, im))
         anns = [a for v in coco.annotations.values() for a in v]
-        return list(coco.images.values()), anns, coco.categories, (ann_file.parent / "images"), synthetic
+        return list(coco.images.values()), anns, coco.categories, root, synthetic, files
     if (path / "data.yaml").exists():
-        return (*_yolo_as_coco(path), synthetic)
+        images, anns, cats, root, files = _yolo_as_coco(path)
+        return images, anns, cats, root, synthetic, files
     raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
 
 
-def _yolo_as_coco(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path]:
+def _yolo_as_coco(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, Files]:
     from synthgen.io.real import load_yolo
     from synthgen.io.rle import area, tight_box, to_rle
 
-    ds = load_yolo(path)
+    ds = load_yolo(path)  # paths inside the dataset, labels checked line by line
     cats = {i + 1: n for i, n in enumerate(ds.categories)}
     ids = {n: i + 1 for i, n in enumerate(ds.categories)}
     # file names relative to images/ (the plain layout), else to the dataset (train/images/...)
     root = path / "images" if all((path / "images") in im.path.parents for im in ds.images) else path
-    images, anns = [], []
+    images, anns, files = [], [], {}
     for im in ds.images:
-        images.append({"id": im.image_id, "file_name": str(im.path.relative_to(root)), "width": im.width, "height": im.height})
+        try:
+            rel = im.path.relative_to(root).as_posix()
+        except ValueError:  # an absolute path from a list file, inside the dataset
+            rel = _relative(im.path, root, str(im.path))
+        images.append({"id": im.image_id, "file_name": rel, "width": im.width, "height": im.height})
+        files[im.image_id] = (im.path, rel, str(im.path))
         for k, inst in enumerate(im.instances):
             ann = {"id": f"{im.image_id}:{k}", "image_id": im.image_id, "category_id": ids[inst.category], "iscrowd": 0}
             if inst.segmentation:
@@ -75,7 +130,7 @@ def _yolo_as_coco(path: Path) -> tuple[list[dict], list[dict], dict[int, str], P
                 ann["bbox"] = [float(v) for v in inst.bbox]
                 ann["area"] = float(inst.bbox[2] * inst.bbox[3])
             anns.append(ann)
-    return images, anns, cats, root
+    return images, anns, cats, root, files
 
 
 @dataclass
@@ -89,6 +144,7 @@ class Input:
     cats: dict[int, str]
     root: Path
     synthetic: bool
+    files: Files
     role: str | None = None
     split: dict | None = None  # the split.json it belongs to
 
@@ -146,10 +202,10 @@ def check_leaks(inputs: list[Input], val_images: list[tuple[Input, dict]]) -> No
     by_path: dict[Path, str] = {}
     by_sha: dict[str, str] = {}
     for inp, im in val_images:
-        src = (inp.root / im["file_name"]).resolve()
+        src = inp.files[im["id"]][0].resolve()
         if not src.is_file():
             continue  # the copy names it
-        shown = str(inp.root / im["file_name"])
+        shown = str(inp.files[im["id"]][0])
         by_path[src] = shown
         by_sha[file_sha256(src)] = shown
     for split in {id(i.split): i.split for i in inputs if i.split is not None}.values():
@@ -247,12 +303,12 @@ def combine(
     plan = []
     used_prefixes: set[str] = set()
     for inp in loaded:
-        prefix = inp.path.name if not inp.path.is_file() else inp.path.parent.name
+        prefix = _folder_name(inp.path if not inp.path.is_file() else inp.path.parent)
         while prefix in used_prefixes:
             prefix += "_"
         used_prefixes.add(prefix)
         for im in inp.images:
-            rel = f"{prefix}/{im['file_name']}"
+            rel = f"{prefix}/{inp.files[im['id']][1]}"
             if inp.role is not None:
                 is_val = inp.role == "val"
             else:
@@ -269,14 +325,13 @@ def combine(
         groups = by_image[id(inp)] = {}
         for a in inp.anns:
             groups.setdefault(a["image_id"], []).append(a)
+    dest = out / "images"
+    copies: list[tuple[Path, Path]] = []  # made once every input is checked: a refusal leaves OUT as it was
     for inp, im, rel, is_val in plan:
-        path, root, cats, synthetic = inp.path, inp.root, inp.cats, inp.synthetic
-        src = root / im["file_name"]
-        if not src.exists():
-            raise AssetError(f"{path}: image {im['id']} file {src} does not exist")
-        dst = out / "images" / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
+        cats, synthetic = inp.cats, inp.synthetic
+        src, _, where = inp.files[im["id"]]
+        _check_image(src, im, where)
+        copies.append((src, inside(dest, rel, where)))
         split = val if is_val else train
         entry = {"id": next_image, "file_name": rel, "width": im["width"], "height": im["height"],
                  "source": "synthetic" if synthetic else "real", "source_image_id": im["id"]}
@@ -290,6 +345,9 @@ def combine(
                 counts["synthetic" if synthetic else "real"][name] += 1
             next_ann += 1
         next_image += 1
+    for src, dst in copies:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
     categories = [{"id": i, "name": n, "supercategory": "object"} for n, i in cat_id.items()]
     for name, split in (("train", train), ("val", val)):
         atomic_write(out / f"{name}.json", _dumps({"info": {"description": "synthgen merge"}, "licenses": [], **split, "categories": categories}).encode())

@@ -1,13 +1,13 @@
 """Scoring a model on a stress suite, slice by slice, with pycocotools.
 
-Slices: the clean images, every condition x severity, and (over the whole suite) object size and
-visibility buckets. Output: a terminal table, metrics.csv, metrics.md and ap_vs_severity.png.
+Slices: the clean images, every condition x severity, and (over the whole suite) object size,
+visibility and contrast buckets (contrast: the share of an object's pixels that stand out from
+the background behind it, written by synthgen for pasted objects). Output: a terminal table, metrics.csv, metrics.md and ap_vs_severity.png.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import csv
 import io
 import math
@@ -20,9 +20,15 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from synthgen.errors import SynthgenError
-from synthgen.io.rle import MaskError, to_rle
+from synthgen.io.rle import MaskError, check_segmentation, fmt, is_number
 
 VISIBILITY_BUCKETS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0001))
+CONTRAST_BUCKETS = VISIBILITY_BUCKETS
+# slice condition -> (annotation key, slice name, buckets)
+BUCKETED = {
+    "visibility": ("visible_fraction", "visible", VISIBILITY_BUCKETS),
+    "contrast": ("contrast", "contrast", CONTRAST_BUCKETS),
+}
 
 
 class EvaluationError(SynthgenError):
@@ -54,7 +60,43 @@ def _coco(dataset: dict[str, Any]) -> COCO:
     return c
 
 
+PREDICTION_FORMAT = "a COCO results list: [{image_id, category_id, bbox: [x, y, width, height], score[, segmentation]}, ...]"
+KEEP = ("image_id", "category_id", "bbox", "score", "segmentation")  # what COCOeval reads of a prediction
+
+
+def _known(v: Any, ids: set) -> bool:
+    return isinstance(v, (int, str)) and not isinstance(v, bool) and v in ids
+
+
+def _prediction_error(p: Any, sizes: dict, cat_ids: set) -> str | None:
+    """What is wrong with one prediction (None when it can be scored, or when only its ids
+    are unknown: those are counted and named together): which field, and what is allowed."""
+    if not isinstance(p, dict):
+        return f"is {type(p).__name__}, not an object with image_id, category_id, bbox and score"
+    if not (_known(p.get("image_id"), sizes) and _known(p.get("category_id"), cat_ids)):
+        return None
+    bbox = p.get("bbox")
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
+        return f"bbox {str(bbox)[:60]} is not [x, y, width, height] of 4 finite numbers"
+    if bbox[2] < 0 or bbox[3] < 0:
+        return f"bbox {fmt(bbox)} has a negative width or height (COCO boxes are [x, y, width, height])"
+    score = p.get("score")
+    if not is_number(score):
+        shown = repr(score[:40]) if isinstance(score, str) else str(score)[:40]
+        return f"score {shown} is not a finite number (higher = more confident)"
+    if "segmentation" in p:  # checked here: a malformed mask must not reach pycocotools
+        H, W = sizes[p["image_id"]]
+        try:
+            check_segmentation(p["segmentation"], H, W)
+        except MaskError as exc:
+            return f"{exc} (masks are RLE or polygons of the image's {W}x{H} pixels)"
+    return None
+
+
 def load_predictions(path: Path, gt: dict[str, Any]) -> list[dict[str, Any]]:
+    """The predictions, each checked (EvaluationError naming the entry, the field and what is
+    allowed), as the annotations COCOeval reads: only the fields it needs, with ``id``, ``area``
+    (the box's, as pycocotools' loadRes sets it) and ``iscrowd`` added. One pass, no copies."""
     from synthgen.io.coco import load_json
     from synthgen.io.issues import DatasetError
 
@@ -63,53 +105,109 @@ def load_predictions(path: Path, gt: dict[str, Any]) -> list[dict[str, Any]]:
     except DatasetError as exc:
         raise EvaluationError(str(exc)) from None
     if not isinstance(preds, list):
-        raise EvaluationError(f"{path}: expected a COCO results list ([{{image_id, category_id, bbox, score}}, ...])")
-    image_ids = {im["id"] for im in gt["images"]}
+        raise EvaluationError(f"{path}: expected {PREDICTION_FORMAT}")
     cat_ids = {c["id"] for c in gt["categories"]}
-    bad_img = sorted({p.get("image_id") for p in preds if p.get("image_id") not in image_ids}, key=str)
-    bad_cat = sorted({p.get("category_id") for p in preds if p.get("category_id") not in cat_ids}, key=str)
-    if bad_img:
-        raise EvaluationError(f"{path}: {len(bad_img)} unknown image ids, e.g. {bad_img[:5]}; the suite's ids are 1..{max(image_ids)}")
-    if bad_cat:
-        raise EvaluationError(f"{path}: unknown category ids {bad_cat[:5]}; the suite's categories: {sorted(cat_ids)}")
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
+    bad_img: set = set()
+    bad_cat: set = set()
     for i, p in enumerate(preds):
-        if not (isinstance(p.get("bbox"), list) and len(p["bbox"]) == 4) or "score" not in p:
-            raise EvaluationError(f"{path}: entry {i} needs a 4-number bbox and a score: {str(p)[:120]}")
-        if "segmentation" in p:  # checked here: a malformed mask must not reach pycocotools
-            try:
-                to_rle(p["segmentation"], *sizes[p["image_id"]])
-            except MaskError as exc:
-                raise EvaluationError(f"{path}: entry {i} (image {p['image_id']}): {exc}") from None
+        error = _prediction_error(p, sizes, cat_ids)
+        if error:
+            where = f"entry {i}" + (f" (image {p['image_id']})" if isinstance(p, dict) and _known(p.get("image_id"), sizes) else "")
+            raise EvaluationError(f"{path}: {where}: {error}; expected {PREDICTION_FORMAT}")
+        if not _known(p.get("image_id"), sizes):
+            v = p.get("image_id")
+            bad_img.add(v if isinstance(v, (int, str)) else repr(v))
+        elif not _known(p.get("category_id"), cat_ids):
+            v = p.get("category_id")
+            bad_cat.add(v if isinstance(v, (int, str)) else repr(v))
+        else:
+            for k in [k for k in p if k not in KEEP]:
+                del p[k]
+            _, _, w, h = p["bbox"]
+            p.update(id=i + 1, area=w * h, iscrowd=0)
+    if bad_img:
+        bad = sorted(bad_img, key=str)
+        raise EvaluationError(f"{path}: {len(bad)} unknown image ids, e.g. {bad[:5]}; the suite's ids are 1..{max(sizes)}")
+    if bad_cat:
+        raise EvaluationError(f"{path}: unknown category ids {sorted(bad_cat, key=str)[:5]}; the suite's categories: {sorted(cat_ids)}")
     return preds
 
 
-def _ap(gt: COCO, dt: COCO, image_ids: list[int], iou: str) -> tuple[float, float, list[float]]:
-    if not image_ids or not gt.getAnnIds(imgIds=image_ids, iscrowd=False):
-        return math.nan, math.nan, [math.nan] * 12
-    ev = COCOeval(gt, dt, iou)
-    ev.params.imgIds = image_ids
-    _quiet(ev.evaluate)
-    _quiet(ev.accumulate)
-    _quiet(ev.summarize)
-    stats = [float(v) if v >= 0 else math.nan for v in ev.stats]
-    return stats[0], stats[1], stats
+class _Scorer:
+    """COCOeval over one ground truth and one set of detections, evaluated once per IoU type
+    and read for any subset of images: each image's matching does not depend on the others,
+    so a subset's AP is accumulated from the evaluated images it holds (as evaluating it alone
+    would give). ``areas=False`` evaluates only the 'all' area range (AP and AP50 need no more)."""
+
+    def __init__(self, gt: COCO, dt: COCO, iou: str, areas: bool = True) -> None:
+        self.gt = gt
+        ev = COCOeval(gt, dt, iou)
+        if not areas:
+            ev.params.areaRng, ev.params.areaRngLbl = ev.params.areaRng[:1], ev.params.areaRngLbl[:1]
+        _quiet(ev.evaluate)
+        self.ev = ev
+        self.evaluated = list(ev._paramsEval.imgIds)
+        self.position = {i: n for n, i in enumerate(self.evaluated)}
+        self.all_images = list(ev.evalImgs)
+
+    def stats(self, image_ids: list) -> tuple[float, float, list[float]]:
+        if not image_ids or not self.gt.getAnnIds(imgIds=image_ids, iscrowd=False):
+            return math.nan, math.nan, [math.nan] * 12
+        ev, pe = self.ev, self.ev._paramsEval
+        ids = sorted(set(image_ids), key=self.position.__getitem__)
+        I0, A0, K0 = len(self.evaluated), len(pe.areaRng), len(pe.catIds)
+        ev.evalImgs = [self.all_images[k * A0 * I0 + a * I0 + self.position[i]] for k in range(K0) for a in range(A0) for i in ids]
+        pe.imgIds = ev.params.imgIds = ids
+        try:
+            _quiet(ev.accumulate)
+            _quiet(ev.summarize)
+        finally:
+            pe.imgIds = ev.params.imgIds = self.evaluated
+        stats = [float(v) if v >= 0 else math.nan for v in ev.stats]
+        return stats[0], stats[1], stats
+
+
+def _detections(gt_data: dict[str, Any], preds: list[dict[str, Any]]) -> COCO:
+    return _coco({"images": gt_data["images"], "categories": gt_data["categories"], "annotations": preds})
+
+
+def _read_suite(path: Path) -> dict[str, Any]:
+    """The suite's COCO data, checked as any dataset is where it is read (io/coco): ids, sizes,
+    categories, and every annotation's box and mask before pycocotools decodes it."""
+    from synthgen.io.coco import (
+        ENTRY_FIELDS,
+        image_shape,
+        image_where,
+        read_coco,
+        require_annotation,
+    )
+    from synthgen.io.issues import DatasetError, Issue, raise_first
+
+    coco = read_coco(path)
+    raise_first(coco.issues)
+    for iid, im in coco.images.items():
+        shape = image_shape(im)
+        if shape is None:
+            raise DatasetError(Issue("format", image_where(coco.name, im), ENTRY_FIELDS))
+        for a in coco.annotations.get(iid, ()):
+            require_annotation(coco.name, a, shape[2], shape[1])
+    return coco.data
 
 
 def evaluate(suite: Path, predictions: Path) -> list[Row]:
-    from synthgen.io.coco import read_coco
     from synthgen.io.issues import DatasetError
 
     suite = Path(suite)
     if not (suite / "annotations.json").is_file():
         raise EvaluationError(f"{suite}: no annotations.json; make the suite with `synthgen stress` first")
     try:
-        gt_data = read_coco(suite / "annotations.json").data
+        gt_data = _read_suite(suite / "annotations.json")
     except DatasetError as exc:
-        raise EvaluationError(str(exc)) from None
+        raise EvaluationError(f"{exc}; `synthgen validate {suite}` lists every problem") from None
     preds = load_predictions(predictions, gt_data)
     gt = _coco(gt_data)
-    dt = _quiet(gt.loadRes, copy.deepcopy(preds)) if preds else _coco({**gt_data, "annotations": []})
+    dt = _detections(gt_data, preds)
     ious = ["bbox"] + (["segm"] if preds and all("segmentation" in p for p in preds) else [])
 
     groups: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -118,10 +216,13 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
     n_inst = defaultdict(int)
     for a in gt_data["annotations"]:
         n_inst[a["image_id"]] += 1
+    all_ids = [im["id"] for im in gt_data["images"]]
+    crowd = {id(a): a.get("iscrowd") for a in gt_data["annotations"]}
 
     rows: list[Row] = []
     for iou in ious:
-        clean_ap = _ap(gt, dt, groups.get(("clean", 0), []), iou)[0]
+        scorer = _Scorer(gt, dt, iou)
+        clean_ap = scorer.stats(groups.get(("clean", 0), []))[0]
 
         def row(name, cond, sev, ids, ap, ap50, objects=None):
             drop = (clean_ap - ap) / clean_ap if clean_ap and not math.isnan(clean_ap) and not math.isnan(ap) else math.nan
@@ -129,26 +230,34 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
             rows.append(Row(name, cond, sev, len(ids), objects, ap, ap50, drop, iou))
 
         for (cond, sev), ids in sorted(groups.items(), key=lambda kv: (kv[0][0] != "clean", kv[0])):
-            ap, ap50, _ = _ap(gt, dt, ids, iou)
+            ap, ap50, _ = scorer.stats(ids)
             row("clean" if cond == "clean" else f"{cond} {sev}", cond, sev if cond != "clean" else None, ids, ap, ap50)
-        all_ids = [im["id"] for im in gt_data["images"]]
-        _, _, stats = _ap(gt, dt, all_ids, iou)
+        _, _, stats = scorer.stats(all_ids)
         areas = [a["area"] for a in gt_data["annotations"] if not a.get("iscrowd")]
         for (name, k), (lo, hi) in zip(
             (("size small", 3), ("size medium", 4), ("size large", 5)), ((0, 32**2), (32**2, 96**2), (96**2, math.inf))
         ):
             row(name, "size", None, all_ids, stats[k], math.nan, sum(lo <= a < hi for a in areas))
-        for lo, hi in VISIBILITY_BUCKETS:
-            # objects outside the bucket are marked crowd: detections on them are ignored, not false
-            data = copy.deepcopy(gt_data)
-            for a in data["annotations"]:
-                v = a.get("visible_fraction", 1.0)  # null: unknown, in no bucket
-                a["iscrowd"] = int(bool(a.get("iscrowd")) or v is None or not lo <= v < hi)
-            bgt = _coco(data)
-            bdt = _quiet(bgt.loadRes, copy.deepcopy(preds)) if preds else _coco({**data, "annotations": []})
-            ap, ap50, _ = _ap(bgt, bdt, all_ids, iou)
-            inside = sum(1 for a in data["annotations"] if not a["iscrowd"])
-            row(f"visible {lo:.2f}-{min(hi, 1.0):.2f}", "visibility", None, all_ids, ap, ap50, inside)
+        for condition, (key, name, buckets) in BUCKETED.items():
+            if condition == "contrast" and not any("contrast" in a for a in gt_data["annotations"]):
+                continue  # a suite written before synthgen measured contrast
+            for lo, hi in buckets:
+                # objects outside the bucket are marked crowd: detections on them are ignored, not
+                # false. Marked on the ground truth in place (and put back), not on a copy of it.
+                inside = 0
+                for a in gt_data["annotations"]:
+                    v = a.get(key, 1.0)
+                    a["iscrowd"] = int(bool(crowd[id(a)]) or v is None or not lo <= v < hi)  # null: in no bucket
+                    inside += not a["iscrowd"]
+                try:
+                    ap, ap50, _ = _Scorer(gt, dt, iou, areas=False).stats(all_ids) if inside else (math.nan, math.nan, None)
+                finally:
+                    for a in gt_data["annotations"]:
+                        if crowd[id(a)] is None:
+                            a.pop("iscrowd", None)
+                        else:
+                            a["iscrowd"] = crowd[id(a)]
+                row(f"{name} {lo:.2f}-{min(hi, 1.0):.2f}", condition, None, all_ids, ap, ap50, inside)
     return rows
 
 
@@ -161,7 +270,7 @@ def _fmt(v: float, pct: bool = False) -> str:
 def table(rows: list[Row]) -> str:
     lines = [f"{'slice':<22}{'iou':<6}{'images':>7}{'objects':>9}{'AP':>8}{'AP50':>8}{'vs clean':>10}"]
     for r in rows:
-        drop = "" if r.condition in ("clean", "size", "visibility") else _fmt(-r.drop, pct=True)
+        drop = "" if r.condition in ("clean", "size", *BUCKETED) else _fmt(-r.drop, pct=True)
         lines.append(f"{r.slice:<22}{r.iou:<6}{r.images:>7}{r.instances:>9}{_fmt(r.ap):>8}{_fmt(r.ap50):>8}{drop:>10}")
     return "\n".join(lines)
 
@@ -179,7 +288,7 @@ def write_report(rows: list[Row], out: Path) -> list[Path]:
                         "" if math.isnan(r.drop) else f"{r.drop:.4f}"])
     md = ["| slice | iou | images | objects | AP | AP50 | vs clean |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        drop = "" if r.condition in ("clean", "size", "visibility") else _fmt(-r.drop, pct=True)
+        drop = "" if r.condition in ("clean", "size", *BUCKETED) else _fmt(-r.drop, pct=True)
         md.append(f"| {r.slice} | {r.iou} | {r.images} | {r.instances} | {_fmt(r.ap)} | {_fmt(r.ap50)} | {drop} |")
     md_path.write_text("# Stress-test results\n\n" + "\n".join(md) + "\n")
     _plot(rows, png_path)

@@ -50,7 +50,9 @@ class ExtractReport:
 
 
 def _folder(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", name).strip("_") or "class"
+    """A file or folder name made of a class name or id: word characters, dots and dashes,
+    never ``..`` or hidden (a category named ``../..`` stays inside --out)."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("_").lstrip(".") or "class"
 
 
 def quality(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:

@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import AssetError
-from synthgen.io.coco import is_synthgen, read_coco
+from synthgen.io.coco import image_file, is_synthgen, read_coco
 from synthgen.io.files import atomic_write
 from synthgen.io.images import image_size, read_rgb
-from synthgen.io.issues import DatasetError
+from synthgen.io.issues import DatasetError, raise_first
 from synthgen.io.layout import Layout, detect_layout
+from synthgen.io.paths import resolved_root
 from synthgen.io.rle import MaskError, decode_segmentation
 from synthgen.io.rle import is_number as _num
 from synthgen.io.webdataset import count_samples, image_member, read_tar, sample_labels
@@ -146,10 +147,15 @@ def spread(n: int, k: int) -> list[int]:
     return [(2 * i + 1) * n // (2 * k) for i in range(k)]
 
 
-def _pixels(source: Path | bytes | None, name: str) -> Callable[[], np.ndarray | None]:
-    """Loads the image as io/images reads it (EXIF orientation applied), None when unreadable."""
+def _pixels(source: Path | bytes | None | Callable[[], Path], name: str) -> Callable[[], np.ndarray | None]:
+    """Loads the image as io/images reads it (EXIF orientation applied), None when unreadable.
+    A callable ``source`` says where the file is, checked (io/paths): a path leading out of the
+    dataset folder stops the report by name, and nothing there is read."""
 
     def load() -> np.ndarray | None:
+        nonlocal source
+        if callable(source):
+            source = source()
         if source is None or (isinstance(source, Path) and not source.is_file()):
             return None
         try:
@@ -191,7 +197,7 @@ class _Listing:
 
 
 def open_source(L: Layout) -> _Listing:
-    if L.coco_file or L.coco_fragments:
+    if L.has_coco:
         return _coco_source(L)
     if L.yolo_yaml:
         return _yolo_source(L)
@@ -199,16 +205,17 @@ def open_source(L: Layout) -> _Listing:
 
 
 def _coco_source(L: Layout) -> _Listing:
-    if L.coco_file:
+    if L.coco_file or L.coco_parts:
         try:
-            coco = read_coco(L.coco_file)
+            parts = [read_coco(p) for p in ([L.coco_file] if L.coco_file else L.coco_parts)]
         except DatasetError as exc:
             raise AssetError(f"{exc}; `synthgen validate` says more") from None
-        names = dict(coco.categories)
-        total = len(coco.images)
+        coco = parts[0]
+        names = {k: v for part in parts for k, v in part.categories.items()}
+        total = sum(len(part.images) for part in parts)
 
         def files() -> Iterator:
-            return iter([coco])
+            return iter(parts)
     else:
         coco = None
         cats = L.fragment_categories()
@@ -217,6 +224,8 @@ def _coco_source(L: Layout) -> _Listing:
 
         def files() -> Iterator:
             return (read_coco(p, categories=cats) for p in L.coco_fragments)
+
+    real_root = resolved_root(L.images_dir)
 
     def items(wanted: set[int]) -> Iterator[_Item]:
         meta: dict | None = None
@@ -228,14 +237,19 @@ def _coco_source(L: Layout) -> _Listing:
                     if meta is None:
                         meta = _metadata_index(L.root)
                     conditions = meta.get(Path(name).stem, (None, []))[0]
+                locate = (lambda part=part, im=im: image_file(L.images_dir, part.name, im, real_root)) if name else None
                 yield _Item(name, _int(im.get("width")), _int(im.get("height")), part.annotations.get(iid, []),
-                            conditions, _pixels(L.images_dir / name, name))
+                            conditions, _pixels(locate, name))
 
     return _Listing("coco", names, total, items, coco)
 
 
 def _yolo_source(L: Layout) -> _Listing:
     ds = read_yolo(L.yolo_yaml)
+    try:
+        raise_first([i for i in ds.issues if i.kind == "path"])  # what leads out of the dataset is never read
+    except DatasetError as exc:
+        raise AssetError(f"{exc}; `synthgen validate` says more") from None
     names = {i + 1: n for i, n in enumerate(ds.names or [])}
 
     def items(wanted: set[int]) -> Iterator[_Item]:

@@ -42,24 +42,29 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     dest.mkdir(parents=True, exist_ok=True)
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
+    splits = _splits(run, names)  # file name -> "train" | "val", when the run has a validation part
     if "coco" in manifest["formats"]:
-        tmp = dest / f".annotations.json.tmp{os.getpid()}"
         categories = [{"id": i + 1, "name": c, "supercategory": "object"} for i, c in enumerate(manifest["classes"])]
         info = {"description": "synthgen", "seed": manifest["seed"], "config_digest": manifest["config_digest"]}
-        with open(tmp, "w") as out:
-            out.write('{"info":' + _dumps(info) + ',"licenses":[],"images":[')
-            for key in ("images", "annotations"):
-                first = True
-                for name in names:
-                    frag = json.loads((run / "shards" / f"{name}.coco.json").read_text())
-                    for entry in frag[key]:
-                        out.write(("\n" if first else ",\n") + _dumps(entry))
-                        first = False
-                out.write("\n],")
-                if key == "images":
-                    out.write('"annotations":[')
-            out.write('"categories":' + _dumps(categories) + "}\n")
-        os.replace(tmp, dest / "annotations.json")
+        files = {"all": _CocoStream(dest / "annotations.json", info)}
+        if splits:
+            files.update({part: _CocoStream(dest / f"{part}.json", {**info, "split": part}) for part in PARTS})
+        part_of: dict[Any, str] = {}
+        for name in names:
+            for entry in json.loads((run / "shards" / f"{name}.coco.json").read_text())["images"]:
+                files["all"].add(entry)
+                if splits:
+                    part_of[entry["id"]] = entry.get("split", "train")
+                    files[part_of[entry["id"]]].add(entry)
+        for f in files.values():
+            f.annotations()
+        for name in names:
+            for entry in json.loads((run / "shards" / f"{name}.coco.json").read_text())["annotations"]:
+                files["all"].add(entry)
+                if splits:
+                    files[part_of[entry["image_id"]]].add(entry)
+        for f in files.values():
+            f.close(categories)
 
     tmp = dest / f".metadata.jsonl.tmp{os.getpid()}"
     with open(tmp, "wb") as out:
@@ -74,8 +79,54 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 _link_tree(run / sub, dest / sub)
         shutil.copy2(run / "config.yaml", dest / "config.yaml")
     if "yolo" in manifest["formats"]:
-        atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"])).encode())
+        lists = bool(splits) and "val" in splits.values()
+        if lists:  # Ultralytics reads ./ lines relative to the list file
+            for part in PARTS:
+                text = "".join(f"./images/{f}\n" for f, p in splits.items() if p == part)
+                atomic_write(dest / f"{part}.txt", text.encode())
+        atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists).encode())
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
+
+
+PARTS = ("train", "val")
+
+
+def _splits(run: Path, names: list[str]) -> dict[str, str]:
+    """{image file name: part} from the shards' metadata lines; empty when the run has no
+    validation part (``output.val_fraction: 0``, or a stress suite)."""
+    out: dict[str, str] = {}
+    for name in names:
+        with open(run / "shards" / f"{name}.jsonl") as f:
+            for line in f:
+                rec = json.loads(line)
+                if rec.get("split") in PARTS:
+                    out[Path(rec["file_name"]).name] = rec["split"]
+    return out
+
+
+class _CocoStream:
+    """One COCO file written entry by entry (memory does not grow with the run), under a
+    temporary name until ``close``."""
+
+    def __init__(self, path: Path, info: dict[str, Any]) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        self.f = open(self.tmp, "w")
+        self.f.write('{"info":' + _dumps(info) + ',"licenses":[],"images":[')
+        self.first = True
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.f.write(("\n" if self.first else ",\n") + _dumps(entry))
+        self.first = False
+
+    def annotations(self) -> None:
+        self.f.write('\n],"annotations":[')
+        self.first = True
+
+    def close(self, categories: list[dict[str, Any]]) -> None:
+        self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
+        self.f.close()
+        os.replace(self.tmp, self.path)
 
 
 def _link_tree(src: Path, dst: Path) -> None:

@@ -102,14 +102,15 @@ def label_text(sample: Sample, task: str) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def data_yaml(classes: tuple[str, ...]) -> str:
+def data_yaml(classes: tuple[str, ...], lists: bool = False) -> str:
     """data.yaml with paths relative to its own folder, so a copied or moved dataset trains on
     itself. It has no ``path:`` key on purpose: Ultralytics (``check_det_dataset``) resolves a
     relative ``path:`` against the working directory or its datasets folder, never the yaml's
-    folder; without one it uses the folder the yaml is in, from any working directory."""
+    folder; without one it uses the folder the yaml is in, from any working directory.
+    ``lists``: train.txt and val.txt beside it name the run's two parts."""
     doc = {
-        "train": "images",
-        "val": "images",
+        "train": "train.txt" if lists else "images",
+        "val": "val.txt" if lists else "images",
         "nc": len(classes),
         "names": {i: c for i, c in enumerate(classes)},
     }

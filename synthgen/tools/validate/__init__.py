@@ -38,7 +38,7 @@ def validate_path(path: str | Path, images: str | Path | None = None, max_proble
     c = Checking(layout, report, Collector(report, max_problems), synthgen=layout.manifest is not None)
     if layout.yolo_yaml:
         read_names(c)
-    if layout.coco_file or layout.coco_fragments:
+    if layout.has_coco:
         if layout.coco_file and layout.images_dir and not layout.images_dir.is_dir():
             report.notes.append(f"no image folder {layout.images_dir} (--images DIR: where the file_names are)")
         check_coco(c)

@@ -27,12 +27,13 @@ def _images_under(folder: Path) -> set[Path]:
 
 def check_agreement(c: Checking) -> None:
     L, add = c.layout, c.add
-    if not (L.coco_file or L.coco_fragments) or L.images_dir is None:
+    if not L.has_coco or L.images_dir is None:
         return
     coco = {(L.images_dir / n).resolve(): n for n in c.coco_names}
-    coco_where = L.rel(L.coco_file) if L.coco_file else "the shard fragments"
+    coco_where = (L.rel(L.coco_file) if L.coco_file else
+                  " and ".join(L.rel(p) for p in L.coco_parts) if L.coco_parts else "the shard fragments")
     said: dict[Path, list[str]] = {}  # one problem per image file, every disagreement in it
-    own_folder = L.images_dir == L.root / "images" and (L.coco_fragments or L.coco_file == L.root / "annotations.json")
+    own_folder = L.images_dir == L.root / "images" and (L.coco_fragments or L.coco_parts or L.coco_file == L.root / "annotations.json")
     if own_folder and L.images_dir.is_dir():
         for p in _images_under(L.images_dir) - set(coco):
             said.setdefault(p, []).append(f"image file is listed by no annotation file ({coco_where} has no entry for it)")

@@ -12,6 +12,7 @@ from synthgen.io.coco import (
     ENTRY_FIELDS,
     Coco,
     SeenIds,
+    image_file,
     image_shape,
     image_where,
     is_synthgen,
@@ -31,6 +32,8 @@ def coco_files(c: Checking) -> Iterator[Coco]:
     seen = SeenIds()
     if L.coco_file:
         sources = [(L.coco_file, None)]
+    elif L.coco_parts:
+        sources = [(part, None) for part in L.coco_parts]
     else:
         sources = [(frag, L.fragment_categories()) for frag in L.coco_fragments]
     for path, categories in sources:
@@ -65,9 +68,16 @@ def check_coco_image(c: Checking, coco: Coco, im: dict, anns: list[dict]) -> Non
         return
     name, W, H = shape
     c.coco_names.append(name)
-    path = L.images_dir / name
-    size = c.image_size(path)
-    if size is None:
+    try:
+        path = image_file(L.images_dir, coco.name, im, c.images_root)
+    except DatasetError as exc:  # leaves the image folder: never opened
+        add(exc.issue.kind, exc.issue.where, exc.issue.message)
+        size = False
+    else:
+        size = c.image_size(path)
+    if size is False:
+        pass
+    elif size is None:
         add("missing_file", where, f"image file {L.rel(path)} does not exist")
     elif isinstance(size, str):
         add("unreadable_image", where, size)

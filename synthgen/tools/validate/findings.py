@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,12 @@ from synthgen.errors import AssetError
 from synthgen.io.images import image_size
 from synthgen.io.issues import Issue
 from synthgen.io.layout import Layout
+from synthgen.io.paths import resolved_root
 from synthgen.io.yolo import Yolo
 
 # Problem kinds, in the order the summary lists them
 KINDS = (
-    "layout", "format", "missing_file", "unreadable_image", "image_size", "duplicate_id", "unknown_image",
+    "layout", "format", "path", "missing_file", "unreadable_image", "image_size", "duplicate_id", "unknown_image",
     "unknown_category", "bbox", "area", "out_of_bounds", "empty_mask", "mask_size", "overlap", "yolo_line",
     "yolo_mismatch", "wds_member", "id_map", "count_mismatch", "image_set",
 )
@@ -103,6 +105,11 @@ class Checking:
     coco_names: list[str] = field(default_factory=list)  # file_names of the COCO images (the agreement check)
     wds_keys: dict[str, str] | None = None  # sample key -> its tar, when tars were read
     sizes: dict[Path, Any] = field(default_factory=dict)
+
+    @cached_property
+    def images_root(self) -> Path:
+        """The COCO image folder, symlinks resolved (io/paths)."""
+        return resolved_root(self.layout.images_dir)
 
     def count(self, key: str, n: int = 1) -> None:
         self.report.counts[key] = self.report.counts.get(key, 0) + n

@@ -38,7 +38,7 @@ def check_webdataset(c: Checking) -> None:
             add("format", rel, f"not a readable tar ({exc})")
     c.count("webdataset samples", samples)
     c.count("webdataset annotations", anns_total)
-    if (L.coco_file or L.coco_fragments) and c.coco_images and samples != c.coco_images:
+    if L.has_coco and c.coco_images and samples != c.coco_images:
         add("count_mismatch", "webdataset", f"{samples} samples, but {c.coco_images} COCO images")
 
 
