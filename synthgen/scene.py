@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synthgen.assets import PAD, AssetLibrary, Cutout
+from synthgen.assets import PAD, AssetLibrary, Cutout, WarpCache
 from synthgen.config import BLEND_MODES, Config
 from synthgen.geometry import alpha_cut, clip_box, homography, tight_box, warp, warp_box
 from synthgen.types import MAX_INSTANCES, BackgroundPlacement, Placement, RealLabel, Scene
@@ -146,6 +146,15 @@ def region_in_canvas(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh
     return out[:, ::-1] if scene_bg.flip else out
 
 
+def blend_margin(p: Placement) -> int:
+    """Pixels a placement's blending mode spreads beyond its warped box (the renderer's margin)."""
+    if p.blend == "gaussian":
+        return int(math.ceil(3 * p.param("sigma"))) + 1
+    if p.blend == "motion":
+        return int(p.param("length")) // 2 + 1
+    return 0
+
+
 def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, float]]) -> tuple[tuple[str, float], ...]:
     """Draw whether a per-object option fires, then its values (always the same draws)."""
     fires = rng.random() < p
@@ -173,11 +182,23 @@ class _Canvas:
         self.visible: dict[int, int] = {}  # labeled id -> visible pixels now
         self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
         self.cut = cut
+        self._kept = None  # (library, key, warp) of the last silhouette, see keep()
 
-    def silhouette(self, cut: Cutout, p: Placement):
+    def silhouette(self, cut: Cutout, p: Placement, lib: AssetLibrary):
+        """The placement's in-frame silhouette: (clip, local mask, pixels in all, in frame).
+
+        A placement the renderer warps into its bare box (no blending margin) is warped here
+        whole, RGBA, once: ``keep()`` hands that warp to the renderer when it is accepted.
+        """
         Hm = cutout_matrix(cut, p, self.wh)
         box = warp_box(Hm, cut.size_wh)
-        alpha = warp(cut.alpha, Hm, box)
+        self._kept = None
+        if blend_margin(p) == 0:
+            warped = warp(cut.rgba, Hm, box)
+            alpha = warped[..., 3]
+            self._kept = (lib, WarpCache.key(cut, Hm, box), warped)
+        else:  # the renderer's box is wider: a warp into it can differ by rounding, so it warps its own
+            alpha = warp(cut.alpha, Hm, box)
         hard = alpha >= self.cut
         total = int(np.count_nonzero(hard))
         clip = clip_box(box, self.wh)
@@ -186,6 +207,13 @@ class _Canvas:
         x0, y0, x1, y1 = clip
         local = hard[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]]
         return clip, local, total, int(np.count_nonzero(local))
+
+    def keep(self) -> None:
+        """Keep the last silhouette's warp for the renderer (its placement was accepted)."""
+        if self._kept is not None:
+            lib, key, warped = self._kept
+            lib.warps.put(key, warped)
+            self._kept = None
 
     def hides_too_much(self, clip, local, max_hidden: float) -> bool:
         x0, y0, x1, y1 = clip
@@ -324,7 +352,7 @@ def sample_scene(
                 jitter=jitter,
                 shadow=shadow,
             )
-            clip, local, total, inframe = canvas.silhouette(cut, p)
+            clip, local, total, inframe = canvas.silhouette(cut, p, lib)
             if clip is None or inframe == 0:
                 continue
             if sc.truncation.allowed:
@@ -340,6 +368,7 @@ def sample_scene(
             unplaced += 1
             continue
         p, clip, local, inframe = accepted
+        canvas.keep()
         canvas.paint(clip, local, instance_id, labeled=not p.distractor, inframe=inframe)
         placements.append(p)
     return Scene(
