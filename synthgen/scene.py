@@ -183,6 +183,7 @@ class _Canvas:
         self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
         self.cut = cut
         self._kept = None  # (library, key, warp) of the last silhouette, see keep()
+        self._counts = None  # (clip, local, counts) of the last _under()
 
     def silhouette(self, cut: Cutout, p: Placement, lib: AssetLibrary):
         """The placement's in-frame silhouette: (clip, local mask, pixels in all, in frame).
@@ -215,10 +216,19 @@ class _Canvas:
             lib.warps.put(key, warped)
             self._kept = None
 
-    def hides_too_much(self, clip, local, max_hidden: float) -> bool:
+    def _under(self, clip, local) -> np.ndarray:
+        """Pixels of each id the silhouette ``local`` at ``clip`` would cover (bincount); the
+        occlusion check and the paint that follows it ask for the same one."""
+        last = self._counts
+        if last is not None and last[0] == clip and last[1] is local:
+            return last[2]
         x0, y0, x1, y1 = clip
-        under = self.ids[y0:y1, x0:x1][local]
-        counts = np.bincount(under, minlength=1)
+        counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
+        self._counts = (clip, local, counts)
+        return counts
+
+    def hides_too_much(self, clip, local, max_hidden: float) -> bool:
+        counts = self._under(clip, local)
         for k in np.flatnonzero(counts[1:]) + 1:
             k = int(k)
             if k in self.inframe:
@@ -228,14 +238,13 @@ class _Canvas:
         return False
 
     def paint(self, clip, local, instance_id: int, labeled: bool, inframe: int) -> None:
-        x0, y0, x1, y1 = clip
-        region = self.ids[y0:y1, x0:x1]
-        under = region[local]
-        counts = np.bincount(under, minlength=1)
+        counts = self._under(clip, local)
         for k in np.flatnonzero(counts[1:]) + 1:
             if int(k) in self.visible:
                 self.visible[int(k)] -= int(counts[k])
-        region[local] = instance_id
+        x0, y0, x1, y1 = clip
+        np.putmask(self.ids[y0:y1, x0:x1], local, instance_id)
+        self._counts = None  # the id map changed
         if labeled:
             self.visible[instance_id] = inframe
             self.inframe[instance_id] = inframe
