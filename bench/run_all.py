@@ -262,7 +262,7 @@ def memory(tmp: Path, sizes: list[int]) -> list[Row]:
     for n in sizes:
         cmd = [sys.executable, "-m", "synthgen.cli", "generate", "--out", str(tmp / "mem"), "-n", str(n), "--workers", "2",
                "-q", "--no-merge", *sum((["--set", s] for s in SIZE), [])]
-        proc = subprocess.Popen(cmd)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         peak = 0
         while proc.poll() is None:
             peak = max(peak, _tree_rss(proc.pid))
