@@ -162,9 +162,10 @@ def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, fl
     return values if fires else ()
 
 
-def _blend(cfg: Config, rng: np.random.Generator) -> tuple[str, tuple[tuple[str, float], ...]]:
+def _blend(cfg: Config, rng: np.random.Generator, p: np.ndarray) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """``p``: the modes' probabilities (``render.blending.probabilities()``, made once per scene)."""
     b = cfg.render.blending
-    mode = BLEND_MODES[int(rng.choice(len(BLEND_MODES), p=b.probabilities()))]
+    mode = BLEND_MODES[int(rng.choice(len(BLEND_MODES), p=p))]
     if mode == "gaussian":
         return mode, (("sigma", float(rng.uniform(*b.gaussian_sigma))),)
     if mode == "motion":
@@ -293,6 +294,7 @@ def sample_scene(
             if feet.size == 0:
                 feet = None
     jit, shadows = cfg.render.jitter, cfg.render.shadows
+    blend_p = np.array(cfg.render.blending.probabilities(), np.float64)
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     real = []
@@ -320,7 +322,7 @@ def sample_scene(
         flip = bool(rng.random() < sc.flip_probability)
         tilt = float(rng.uniform(*sc.perspective))
         persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
-        blend, blend_params = _blend(cfg, rng)
+        blend, blend_params = _blend(cfg, rng, blend_p)
         jitter = _maybe(rng, jit.p, {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation})
         shadow = _maybe(
             rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
