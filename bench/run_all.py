@@ -314,7 +314,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=1000, help="images per generate/floor measurement")
     ap.add_argument("--scaling-n", type=int, default=2000, help="images of the worker-scaling runs")
-    ap.add_argument("--repeats", type=int, default=3, help="interleaved generate/floor rounds")
+    ap.add_argument("--repeats", type=int, default=5, help="interleaved generate/floor rounds")
     ap.add_argument("--readme", action="store_true", help="rewrite the README table between its markers")
     ap.add_argument("--memory", type=int, nargs="*", default=[], metavar="N",
                     help="also the peak memory of runs of N images (e.g. 1000 100000; long)")
