@@ -325,7 +325,7 @@ def main() -> None:
     cv2.setNumThreads(1)  # as the workers do
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
     header = (f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC at commit {commit()}; "
-              f"{machine()}. Regenerate with `python bench/run_all.py --readme`.")
+              f"{machine()}")
     print(header, flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="synthgen-bench-"))
     rows: list[Row] = []
@@ -340,7 +340,7 @@ def main() -> None:
             rows += new
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    header += f" Load average {os.getloadavg()[0]:.1f} at the end."
+    header += f", {os.getloadavg()[0]:.1f} at the end. Regenerate with `python bench/run_all.py --readme`."
     if args.readme:
         write_readme(table(rows, header))
         print("README.md table rewritten")
