@@ -61,6 +61,46 @@ class Cutout:
         return self.rgba.shape[1], self.rgba.shape[0]
 
 
+WARP_CACHE_BYTES = 64 * 2**20  # warped cutouts waiting for their renderer, per library
+
+
+class WarpCache:
+    """Cutouts warped by scene sampling for the placements it accepted, kept for the renderer
+    of the same image, so that each object is warped once (the warp is a pure function of the
+    cutout, its matrix and its box: a kept warp is the very array a new one would be).
+
+    The renderer *takes* an entry (it leaves the cache); entries nobody takes (scenes sampled
+    and never rendered) are dropped oldest first beyond ``WARP_CACHE_BYTES``.
+    """
+
+    def __init__(self, limit: int = WARP_CACHE_BYTES) -> None:
+        self.limit = limit
+        self._items: OrderedDict[Any, np.ndarray] = OrderedDict()
+        self._bytes = 0
+
+    @staticmethod
+    def key(cut: Cutout, matrix: np.ndarray, box: tuple[int, int, int, int]) -> tuple:
+        return id(cut), matrix.tobytes(), tuple(box)
+
+    def put(self, key: tuple, warped: np.ndarray) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= old.nbytes
+        self._items[key] = warped
+        self._bytes += warped.nbytes
+        while self._bytes > self.limit and self._items:
+            self._bytes -= self._items.popitem(last=False)[1].nbytes
+
+    def take(self, key: tuple) -> np.ndarray | None:
+        warped = self._items.pop(key, None)
+        if warped is not None:
+            self._bytes -= warped.nbytes
+        return warped
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass(frozen=True)
 class BackgroundRef:
     name: str
@@ -79,6 +119,7 @@ class AssetLibrary:
     scenes: Any = None  # io.real.RealDataset of real labeled scenes, or None
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _index: dict = field(default_factory=dict, repr=False)
+    warps: WarpCache = field(default_factory=WarpCache, repr=False)  # scene sampling -> renderer
 
     @property
     def paste_classes(self) -> tuple[str, ...]:

@@ -74,8 +74,13 @@ def cutout_source(root: str | Path | None, asset: str) -> dict[str, Any] | None:
     """The source of cutout ``asset`` (relative to ``root``) when ``extract`` recorded one."""
     if root is None:
         return None
-    side = _sidecar(str((Path(root) / asset).with_suffix(".json")))
+    side = _cutout_sidecar(str(root), asset)  # asked for every pasted object of every image
     return None if side is None else {"kind": "cutout", "asset": asset, **side}
+
+
+@lru_cache(maxsize=4096)
+def _cutout_sidecar(root: str, asset: str) -> dict[str, Any] | None:
+    return _sidecar(str((Path(root) / asset).with_suffix(".json")))
 
 
 def scene_sources(config: Any, library: Any, scene: Any) -> list[dict[str, Any]]:

@@ -15,11 +15,11 @@ import math
 import cv2
 import numpy as np
 
-from synthgen.assets import AssetLibrary
+from synthgen.assets import AssetLibrary, WarpCache
 from synthgen.effects.functional import motion_kernel
 from synthgen.frame import Frame, Layer
 from synthgen.geometry import alpha_cut, clip_box, warp, warp_box
-from synthgen.scene import cutout_matrix, real_objects
+from synthgen.scene import blend_margin, cutout_matrix, real_objects
 from synthgen.types import Placement, Scene
 
 
@@ -47,14 +47,6 @@ def render_background(scene: Scene, lib: AssetLibrary) -> np.ndarray:
     if scene.background.flip:
         out = cv2.flip(out, 1)
     return out
-
-
-def _margin(p: Placement) -> int:
-    if p.blend == "gaussian":
-        return int(math.ceil(3 * p.param("sigma"))) + 1
-    if p.blend == "motion":
-        return int(p.param("length")) // 2 + 1
-    return 0
 
 
 def soft_alpha(alpha: np.ndarray, p: Placement) -> np.ndarray:
@@ -120,7 +112,9 @@ def composite(region: np.ndarray, rgb: np.ndarray, hard: np.ndarray, p: Placemen
     if p.blend == "poisson":
         _poisson(region, rgb, hard)
     else:
-        np.copyto(region, rgb, where=hard[..., None])
+        out = cv2.copyTo(rgb, hard.view(np.uint8), region)  # as np.copyto(where=), ~40x faster
+        if out.ctypes.data != region.ctypes.data:  # OpenCV wrote into a copy of the view
+            region[...] = out
 
 
 def jitter_colours(rgb: np.ndarray, jitter: dict[str, float]) -> np.ndarray:
@@ -260,9 +254,13 @@ def render(
         Hm = cutout_matrix(cut, p, scene.canvas_wh)
         bare = warp_box(Hm, cut.size_wh)
         effects = (object_effects or {}).get(p.instance_id, ())
-        m = _margin(p) + sum(e.effect.margin(e.params) for e in effects)
+        m = blend_margin(p) + sum(e.effect.margin(e.params) for e in effects)
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)
-        warped = warp(cut.rgba, Hm, box)
+        warped = lib.warps.take(WarpCache.key(cut, Hm, box))  # scene sampling's warp, when it made this one
+        if m and warped is None:
+            lib.warps.take(WarpCache.key(cut, Hm, bare))  # one kept for a box this object outgrew
+        if warped is None:
+            warped = warp(cut.rgba, Hm, box)
         raw_hard = warped[..., 3] >= cut_value  # the cutout's own pixels
         mix = _mixing_blend(p, bool(effects))
         soft = None
@@ -299,7 +297,7 @@ def render(
                 rgb = e.effect.apply_to_image(rgb, e.params)
             a = np.ascontiguousarray(soft[sl])
             region[...] = cv2.blendLinear(np.ascontiguousarray(rgb[sl]), region, a, 1.0 - a)
-        id_map[y0:y1, x0:x1][hard] = 0 if p.distractor else p.instance_id
+        np.putmask(id_map[y0:y1, x0:x1], hard, 0 if p.distractor else p.instance_id)
         layers.append(
             Layer(p.instance_id, roi=(y0, y1, x0, x1), inframe_mask=hard, whole_mask=hard_full,
                   whole_origin=box[:2], frame_wh=(W, H))

@@ -203,6 +203,26 @@ def _process_context() -> WorkerContext:
     return _PROCESS
 
 
+class _Ticks:
+    """Progress of a pool worker, sent to the driver at most every ``every`` seconds (and when
+    the shard ends) instead of once per image: fewer wake-ups of the driver's reader thread."""
+
+    def __init__(self, put: Callable[[int], None], every: float = 0.25) -> None:
+        self.put, self.every, self.pending, self.last = put, every, 0, time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.pending += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.flush()
+            self.last = now
+
+    def flush(self) -> None:
+        if self.pending:
+            self.put(self.pending)
+            self.pending = 0
+
+
 def _init_pool(queue) -> None:
     global _QUEUE
     _QUEUE = queue
@@ -211,7 +231,11 @@ def _init_pool(queue) -> None:
 
 def _pool_task(args: tuple[FactorySpec, str, ShardSpec, bool]) -> dict[str, Any]:
     spec, out, shard, claim = args
-    return run_shard(_process_context(), spec, out, shard, tick=_QUEUE.put, claim=claim)
+    ticks = _Ticks(_QUEUE.put)
+    try:
+        return run_shard(_process_context(), spec, out, shard, tick=ticks, claim=claim)
+    finally:
+        ticks.flush()
 
 
 def _ray_task(spec: FactorySpec, out: str, shard: ShardSpec, claim: bool) -> dict[str, Any]:
@@ -225,24 +249,67 @@ def _ray_task(spec: FactorySpec, out: str, shard: ShardSpec, claim: bool) -> dic
 def _run_local(
     ctx: WorkerContext, spec: FactorySpec, out: Path, todo: list[ShardSpec], workers: int, tick, claim: bool
 ) -> list[dict]:
+    """``workers`` processes: the driver itself (its factory is built and its caches are warm)
+    and ``workers - 1`` pool processes; each takes the next shard when it is free."""
     if workers <= 1 or len(todo) <= 1:
         return [run_shard(ctx, spec, str(out), s, tick, claim) for s in todo]
     mp_ctx = mp.get_context("spawn")  # no forked OpenCV/BLAS thread state; the same path everywhere
     queue = mp_ctx.Queue()
     stop = threading.Event()
+    shards = iter(todo)
+    take, ticking = threading.Lock(), threading.Lock()
+    results: list[dict] = []
+    errors: list[BaseException] = []
+
+    def next_shard() -> ShardSpec | None:
+        with take:
+            return None if stop.is_set() else next(shards, None)
+
+    def safe_tick(n: int) -> None:  # the driver's own shards and the reader thread both report
+        with ticking:
+            tick(n)
 
     def drain() -> None:
         while not stop.is_set() or not queue.empty():
             try:
-                tick(queue.get(timeout=0.1))
+                safe_tick(queue.get(timeout=0.1))
             except Exception:  # queue.Empty, or closed at shutdown
                 continue
+
+    def feed(pool) -> None:  # keeps one pool process busy, a shard at a time
+        try:
+            while (s := next_shard()) is not None:
+                pending = pool.apply_async(_pool_task, ((spec, str(out), s, claim),))
+                while not pending.ready():
+                    if stop.is_set():
+                        return
+                    pending.wait(0.2)
+                results.append(pending.get())
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the driver
+            errors.append(exc)
+            stop.set()
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     try:
-        with mp_ctx.Pool(min(workers, len(todo)), initializer=_init_pool, initargs=(queue,)) as pool:
-            return list(pool.imap_unordered(_pool_task, [(spec, str(out), s, claim) for s in todo]))
+        processes = min(workers, len(todo)) - 1
+        with mp_ctx.Pool(processes, initializer=_init_pool, initargs=(queue,)) as pool:
+            feeders = [threading.Thread(target=feed, args=(pool,), daemon=True) for _ in range(processes)]
+            for f in feeders:
+                f.start()
+            try:
+                while (s := next_shard()) is not None:
+                    results.append(run_shard(ctx, spec, str(out), s, safe_tick, claim))
+            except BaseException:
+                stop.set()
+                raise
+            for f in feeders:
+                f.join()
+            pool.close()
+            pool.join()  # workers exit cleanly: their last progress reaches the queue
+        if errors:
+            raise errors[0]
+        return results
     finally:
         stop.set()
         reader.join()

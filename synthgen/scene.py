@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synthgen.assets import PAD, AssetLibrary, Cutout
+from synthgen.assets import PAD, AssetLibrary, Cutout, WarpCache
 from synthgen.config import BLEND_MODES, Config
 from synthgen.geometry import alpha_cut, clip_box, homography, tight_box, warp, warp_box
 from synthgen.types import MAX_INSTANCES, BackgroundPlacement, Placement, RealLabel, Scene
@@ -146,6 +146,15 @@ def region_in_canvas(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh
     return out[:, ::-1] if scene_bg.flip else out
 
 
+def blend_margin(p: Placement) -> int:
+    """Pixels a placement's blending mode spreads beyond its warped box (the renderer's margin)."""
+    if p.blend == "gaussian":
+        return int(math.ceil(3 * p.param("sigma"))) + 1
+    if p.blend == "motion":
+        return int(p.param("length")) // 2 + 1
+    return 0
+
+
 def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, float]]) -> tuple[tuple[str, float], ...]:
     """Draw whether a per-object option fires, then its values (always the same draws)."""
     fires = rng.random() < p
@@ -153,9 +162,10 @@ def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, fl
     return values if fires else ()
 
 
-def _blend(cfg: Config, rng: np.random.Generator) -> tuple[str, tuple[tuple[str, float], ...]]:
+def _blend(cfg: Config, rng: np.random.Generator, p: np.ndarray) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """``p``: the modes' probabilities (``render.blending.probabilities()``, made once per scene)."""
     b = cfg.render.blending
-    mode = BLEND_MODES[int(rng.choice(len(BLEND_MODES), p=b.probabilities()))]
+    mode = BLEND_MODES[int(rng.choice(len(BLEND_MODES), p=p))]
     if mode == "gaussian":
         return mode, (("sigma", float(rng.uniform(*b.gaussian_sigma))),)
     if mode == "motion":
@@ -173,11 +183,24 @@ class _Canvas:
         self.visible: dict[int, int] = {}  # labeled id -> visible pixels now
         self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
         self.cut = cut
+        self._kept = None  # (library, key, warp) of the last silhouette, see keep()
+        self._counts = None  # (clip, local, counts) of the last _under()
 
-    def silhouette(self, cut: Cutout, p: Placement):
+    def silhouette(self, cut: Cutout, p: Placement, lib: AssetLibrary):
+        """The placement's in-frame silhouette: (clip, local mask, pixels in all, in frame).
+
+        A placement the renderer warps into its bare box (no blending margin) is warped here
+        whole, RGBA, once: ``keep()`` hands that warp to the renderer when it is accepted.
+        """
         Hm = cutout_matrix(cut, p, self.wh)
         box = warp_box(Hm, cut.size_wh)
-        alpha = warp(cut.alpha, Hm, box)
+        self._kept = None
+        if blend_margin(p) == 0:
+            warped = warp(cut.rgba, Hm, box)
+            alpha = warped[..., 3]
+            self._kept = (lib, WarpCache.key(cut, Hm, box), warped)
+        else:  # the renderer's box is wider: a warp into it can differ by rounding, so it warps its own
+            alpha = warp(cut.alpha, Hm, box)
         hard = alpha >= self.cut
         total = int(np.count_nonzero(hard))
         clip = clip_box(box, self.wh)
@@ -187,10 +210,26 @@ class _Canvas:
         local = hard[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]]
         return clip, local, total, int(np.count_nonzero(local))
 
-    def hides_too_much(self, clip, local, max_hidden: float) -> bool:
+    def keep(self) -> None:
+        """Keep the last silhouette's warp for the renderer (its placement was accepted)."""
+        if self._kept is not None:
+            lib, key, warped = self._kept
+            lib.warps.put(key, warped)
+            self._kept = None
+
+    def _under(self, clip, local) -> np.ndarray:
+        """Pixels of each id the silhouette ``local`` at ``clip`` would cover (bincount); the
+        occlusion check and the paint that follows it ask for the same one."""
+        last = self._counts
+        if last is not None and last[0] == clip and last[1] is local:
+            return last[2]
         x0, y0, x1, y1 = clip
-        under = self.ids[y0:y1, x0:x1][local]
-        counts = np.bincount(under, minlength=1)
+        counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
+        self._counts = (clip, local, counts)
+        return counts
+
+    def hides_too_much(self, clip, local, max_hidden: float) -> bool:
+        counts = self._under(clip, local)
         for k in np.flatnonzero(counts[1:]) + 1:
             k = int(k)
             if k in self.inframe:
@@ -200,14 +239,13 @@ class _Canvas:
         return False
 
     def paint(self, clip, local, instance_id: int, labeled: bool, inframe: int) -> None:
-        x0, y0, x1, y1 = clip
-        region = self.ids[y0:y1, x0:x1]
-        under = region[local]
-        counts = np.bincount(under, minlength=1)
+        counts = self._under(clip, local)
         for k in np.flatnonzero(counts[1:]) + 1:
             if int(k) in self.visible:
                 self.visible[int(k)] -= int(counts[k])
-        region[local] = instance_id
+        x0, y0, x1, y1 = clip
+        np.putmask(self.ids[y0:y1, x0:x1], local, instance_id)
+        self._counts = None  # the id map changed
         if labeled:
             self.visible[instance_id] = inframe
             self.inframe[instance_id] = inframe
@@ -256,6 +294,7 @@ def sample_scene(
             if feet.size == 0:
                 feet = None
     jit, shadows = cfg.render.jitter, cfg.render.shadows
+    blend_p = np.array(cfg.render.blending.probabilities(), np.float64)
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     real = []
@@ -283,7 +322,7 @@ def sample_scene(
         flip = bool(rng.random() < sc.flip_probability)
         tilt = float(rng.uniform(*sc.perspective))
         persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
-        blend, blend_params = _blend(cfg, rng)
+        blend, blend_params = _blend(cfg, rng, blend_p)
         jitter = _maybe(rng, jit.p, {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation})
         shadow = _maybe(
             rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
@@ -324,7 +363,7 @@ def sample_scene(
                 jitter=jitter,
                 shadow=shadow,
             )
-            clip, local, total, inframe = canvas.silhouette(cut, p)
+            clip, local, total, inframe = canvas.silhouette(cut, p, lib)
             if clip is None or inframe == 0:
                 continue
             if sc.truncation.allowed:
@@ -340,6 +379,7 @@ def sample_scene(
             unplaced += 1
             continue
         p, clip, local, inframe = accepted
+        canvas.keep()
         canvas.paint(clip, local, instance_id, labeled=not p.distractor, inframe=inframe)
         placements.append(p)
     return Scene(

@@ -147,7 +147,16 @@ def fog(image: np.ndarray, density: float, airlight: float, patchiness: float, s
     depth = depth * (1.0 + patchiness * noise)
     t = np.exp(-density * np.clip(depth, 0.0, None))
     t = cv2.resize(t, (W, H), interpolation=cv2.INTER_CUBIC)[..., None]
-    return np.clip(image.astype(np.float32) * t + airlight * (1.0 - t) + 0.5, 0, 255).astype(np.uint8)
+    # image * t + airlight * (1 - t) + 0.5, rounded down and saturated: the same float32
+    # operations in the same order, in place (no full-size temporaries)
+    haze = 1.0 - t
+    haze *= np.float32(airlight)
+    out = image.astype(np.float32)
+    out *= t
+    out += haze
+    out += np.float32(0.5)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
 
 
 def screen(image: np.ndarray, layer: np.ndarray) -> np.ndarray:

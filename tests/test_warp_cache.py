@@ -1,0 +1,29 @@
+"""One warp per object: scene sampling hands its warps to the renderer, and nothing changes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthgen.assets import WarpCache
+from synthgen.config import load_config
+from synthgen.generator import Generator
+from synthgen.render import render
+
+
+def test_kept_warps_render_the_same_frame_and_leave_the_cache():
+    cfg = load_config(None, ["canvas.width=320", "canvas.height=240", "scene.objects_per_image=[6, 10]"])
+    gen = Generator(cfg)
+    for i in range(4):
+        scene = gen.scene(i)
+        assert len(gen.library.warps) > 0  # hard and Poisson placements were kept
+        kept = render(scene, gen.library, cfg.render.alpha_threshold)
+        assert len(gen.library.warps) == 0  # the renderer took them all
+        fresh = render(scene, gen.library, cfg.render.alpha_threshold)  # warps everything itself
+        assert np.array_equal(kept.image, fresh.image) and np.array_equal(kept.id_map, fresh.id_map)
+
+
+def test_untaken_warps_are_bounded_by_bytes():
+    cache = WarpCache(limit=10_000)
+    for k in range(10):
+        cache.put(("k", k), np.zeros((40, 40, 4), np.uint8))  # 6,400 bytes each
+    assert len(cache) == 1 and cache.take(("k", 9)) is not None and cache.take(("k", 0)) is None
