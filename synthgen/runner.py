@@ -45,6 +45,7 @@ from typing import Any
 from synthgen.config import Config, config_differences, dump_config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
+from synthgen.keypoints import manifest_entry
 from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
 from synthgen.io.manifest import (
     MANIFEST,
@@ -148,6 +149,7 @@ def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size:
         "classes": list(classes),
         "formats": list(cfg.output.formats),
         "synthgen_version": __version__,
+        **manifest_entry(Path(cfg.assets.objects), classes, cfg.output.keypoints_on, cfg.output.yolo_task),
     }
 
 
