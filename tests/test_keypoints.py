@@ -191,3 +191,31 @@ def test_pose_without_any_schema_is_refused(tiny_assets):
     data["output"] = {"yolo_task": "pose"}
     with pytest.raises(ConfigError, match="keypoints.yaml"):
         Generator(load_config(data=data))
+
+
+def test_an_albumentations_pipeline_that_moves_pixels_is_refused(tmp_path):
+    import albumentations as A
+
+    root = _sign_assets(tmp_path / "assets")
+    data = {
+        "canvas": {"width": 96, "height": 72},
+        "assets": {"objects": str(root / "objects"), "backgrounds": str(root / "backgrounds")},
+        "output": {"keypoints": True},
+    }
+    moving = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.HorizontalFlip(p=1.0)]))})
+    with pytest.raises(ConfigError, match="albumentations pipeline moved pixels"):
+        Generator(moving).sample(0)
+    still = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.RandomBrightnessContrast(p=1.0)]))})
+    assert all(i.keypoints is not None for i in Generator(still).sample(0).instances)
+
+
+def test_the_bundled_street_preset_makes_a_pose_dataset():
+    from conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "street.yaml", overrides=["output.yolo_task=pose"])
+    gen = Generator(cfg)
+    assert {"person", "stop_sign", "traffic_light"} <= set(gen.library.keypoint_schemas)
+    stop = next(c for c in gen.library.cutouts["stop_sign"] if c.keypoints is not None)
+    assert not np.isnan(stop.keypoints).any()
+    seen = [i for n in range(6) for i in gen.sample(n).instances if i.keypoints is not None]
+    assert seen and all(len(i.keypoints) == 3 * len(gen.library.keypoint_schemas[i.label].names) for i in seen)
