@@ -169,6 +169,14 @@ def test_pose_run_writes_coco_keypoints_and_ultralytics_pose_labels(tmp_path):
                 assert (ids[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2] == iid).any()
             if v == 0:
                 assert x == y == 0
+    from synthgen.tools.validate import validate_path
+
+    report = validate_path(out)  # pose lines are read as boxes plus kpt_shape points
+    assert report.ok, [str(p) for p in report.problems]
+    bad = next(iter((out / "labels").glob("*.txt")))
+    bad.write_text(bad.read_text().replace("\n", " 0.5\n", 1))
+    assert any("kpt_shape" in p.message for p in validate_path(out).problems)
+    bad.write_text(bad.read_text().replace(" 0.5\n", "\n", 1))
     # Ultralytics pose: class cx cy w h, then x y v per kpt_shape[0] point, normalized
     for f in (out / "labels").glob("*.txt"):
         for line in f.read_text().splitlines():
