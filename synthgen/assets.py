@@ -23,7 +23,6 @@ from PIL import Image
 
 from synthgen.config import AssetsConfig
 from synthgen.errors import AssetError
-from synthgen.keypoints import Schema, load_points, load_schemas, sidecar_path
 from synthgen.io.images import (
     IMAGE_EXTS,
     MAX_PIXELS,
@@ -32,6 +31,7 @@ from synthgen.io.images import (
     read_rgb,
     to_8bit,
 )
+from synthgen.keypoints import Schema, load_points, load_schemas, sidecar_path
 
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand

@@ -45,7 +45,6 @@ from typing import Any
 from synthgen.config import Config, config_differences, dump_config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
-from synthgen.keypoints import manifest_entry
 from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
 from synthgen.io.manifest import (
     MANIFEST,
@@ -65,6 +64,7 @@ from synthgen.io.outdir import (
     run_kind,
     stale_shards,
 )
+from synthgen.keypoints import manifest_entry
 from synthgen.worker import FactorySpec, Images, SampleFactory, WorkerContext
 from synthgen.writers.merge import merge_run
 from synthgen.writers.shard import ShardWriter, verify_shard

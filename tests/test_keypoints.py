@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from conftest import tiny_config_dict
 
 from synthgen.assets import PAD, load_library
 from synthgen.config import AssetsConfig, load_config
@@ -20,8 +21,6 @@ from synthgen.generator import Generator
 from synthgen.keypoint_labels import point_values, scene_points, visibility
 from synthgen.runner import generate
 from synthgen.types import BackgroundPlacement, Placement, Scene
-
-from conftest import tiny_config_dict
 
 # a 21 x 11 opaque bar whose alpha box starts at x=10, y=5 of a 40 x 20 image
 X0, Y0, BW, BH = 10, 5, 21, 11
@@ -52,8 +51,8 @@ def _library(tmp_path, **kw):
 
 def _scene(**kw) -> Scene:
     # scale 0.42 of the canvas' shorter side (100) over the bar's longer side (21): 2x
-    p = dict(instance_id=1, label="bar", category_id=1, asset="bar/bar.png", scale=0.42, rotation=0.0, flip=False,
-             perspective=(0.0,) * 8, center=(100.0, 50.0), blend="none")
+    p = {"instance_id": 1, "label": "bar", "category_id": 1, "asset": "bar/bar.png", "scale": 0.42, "rotation": 0.0,
+         "flip": False, "perspective": (0.0,) * 8, "center": (100.0, 50.0), "blend": "none"}
     p.update(kw)
     return Scene(index=0, seed=0, canvas_wh=CANVAS, background=BackgroundPlacement("bg.png", 0, (0, 0, 210, 100), False),
                  placements=(Placement(**p),))
