@@ -561,6 +561,82 @@ def make_procedural(out_dir: Path) -> list[tuple[Path, str, int]]:
 
 
 # --------------------------------------------------------------------------
+# Keypoints: a schema per class (objects/<class>/keypoints.yaml) and the points
+# of each cutout (objects/<class>/<variant>.keypoints.json), measured by hand
+# on the rendered cutouts, in COCO pixel coordinates (pixel centres at +0.5).
+# Side views face left, so their near side is the figure's left.
+# --------------------------------------------------------------------------
+
+_OCTAGON = ["top_left", "top_right", "right_top", "right_bottom", "bottom_right", "bottom_left", "left_bottom", "left_top"]
+_STOP = dict(zip(_OCTAGON, ([34.5, 0.5], [85.5, 0.5], [119.5, 34.5], [119.5, 85.5],
+                            [85.5, 119.5], [34.5, 119.5], [0.5, 85.5], [0.5, 34.5])))
+_LIGHT_V = {"red": [29.0, 25.5], "yellow": [29.0, 62.5], "green": [29.0, 99.0]}
+_LIGHT_H = {"red": [96.5, 30.5], "yellow": [60.0, 30.5], "green": [23.5, 30.5]}
+_RUN = {"right_hand": [7.5, 39.0], "left_hand": [40.0, 59.0], "left_foot": [10.0, 113.0], "right_foot": [77.0, 84.0]}
+_STAND = {"right_hand": [4.5, 81.0], "left_hand": [47.5, 81.0], "right_foot": [16.0, 117.0], "left_foot": [36.0, 117.0]}
+_WALK = {"left_hand": [18.0, 74.0], "left_foot": [9.0, 115.5], "right_foot": [44.5, 110.0]}
+
+KEYPOINTS: dict[str, tuple[dict, dict[str, dict[str, list[float]]]]] = {
+    "stop_sign": (
+        {"names": _OCTAGON, "skeleton": [[a, b] for a, b in zip(_OCTAGON, _OCTAGON[1:] + _OCTAGON[:1])],
+         "flip": [["top_left", "top_right"], ["right_top", "left_top"], ["right_bottom", "left_bottom"],
+                  ["bottom_right", "bottom_left"]]},
+        {"stop_sign": _STOP, "stop_sign_dim": _STOP, "stop_sign_faded": _STOP},
+    ),
+    "traffic_light": (
+        {"names": ["red", "yellow", "green"], "skeleton": [["red", "yellow"], ["yellow", "green"]], "flip": []},
+        {"vertical": _LIGHT_V, "vertical_dim": _LIGHT_V, "horizontal": _LIGHT_H, "horizontal_faded": _LIGHT_H},
+    ),
+    "person": (
+        {"names": ["head", "left_hand", "right_hand", "left_foot", "right_foot"],
+         "skeleton": [["head", "left_hand"], ["head", "right_hand"], ["head", "left_foot"], ["head", "right_foot"]],
+         "flip": [["left_hand", "right_hand"], ["left_foot", "right_foot"]]},
+        {"running_tone2": {"head": [32.0, 15.0], **_RUN}, "running_woman_tone3": {"head": [30.0, 17.5], **_RUN},
+         "standing_tone3": {"head": [26.0, 21.0], **_STAND}, "standing_man_tone5": {"head": [26.0, 21.0], **_STAND},
+         "walking_tone1": {"head": [19.0, 14.0], **_WALK}, "walking_woman_tone4": {"head": [17.0, 17.0], **_WALK}},
+    ),
+}
+
+
+def write_keypoints(objects: Path) -> list[Path]:
+    """The keypoint schemas and sidecars of KEYPOINTS, as files beside the cutouts."""
+    import json
+
+    import yaml
+
+    out = []
+    for cls, (schema, points) in KEYPOINTS.items():
+        path = objects / cls / "keypoints.yaml"
+        path.write_text(yaml.safe_dump(schema, sort_keys=False))
+        out.append(path)
+        for variant, pts in points.items():
+            path = objects / cls / f"{variant}.keypoints.json"
+            path.write_text(json.dumps(pts, indent=1) + "\n")
+            out.append(path)
+    return out
+
+
+def keypoint_licence_lines() -> list[str]:
+    lines = [
+        "",
+        "## Keypoint schemas and sidecars",
+        "",
+        "Keypoint names, skeletons and points measured by hand on the cutouts above",
+        "(the `KEYPOINTS` table of scripts/make_assets.py).",
+        "",
+        "| File | Description | Source | Licence |",
+        "|---|---|---|---|",
+    ]
+    for cls, (schema, points) in KEYPOINTS.items():
+        lines.append(f"| `objects/{cls}/keypoints.yaml` | {cls} keypoint schema: {', '.join(schema['names'])} "
+                     "| made by scripts/make_assets.py | CC0 |")
+        for variant in points:
+            lines.append(f"| `objects/{cls}/{variant}.keypoints.json` | keypoints of `objects/{cls}/{variant}.png` "
+                         "| made by scripts/make_assets.py | CC0 |")
+    return lines
+
+
+# --------------------------------------------------------------------------
 # LICENSES.md
 # --------------------------------------------------------------------------
 
@@ -630,6 +706,7 @@ def write_licenses(assets: Path, photo_rows, proc_rows) -> None:
             f"| `{rel(path)}` | {desc}, {W}x{H}, numpy seed {seed} "
             f"| made by scripts/make_assets.py | CC0 |"
         )
+    lines += keypoint_licence_lines()
     lines.append("")
     (assets / "LICENSES.md").write_text("\n".join(lines), encoding="utf-8")
 
@@ -678,6 +755,7 @@ def main(argv=None) -> int:
 
     objs = make_cutouts(font, OBJECTS, assets / "objects")
     dists = make_cutouts(font, DISTRACTORS, assets / "distractors")
+    write_keypoints(assets / "objects")
     photo_rows = make_photos(assets / "backgrounds")
     proc_rows = make_procedural(assets / "backgrounds")
     write_licenses(assets, photo_rows, proc_rows)

@@ -31,6 +31,7 @@ from synthgen.io.images import (
     read_rgb,
     to_8bit,
 )
+from synthgen.keypoints import Schema, load_points, load_schemas, sidecar_path
 
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
@@ -50,6 +51,9 @@ class Cutout:
     label: str  # class (or distractor kind)
     rgba: np.ndarray = field(repr=False)  # H x W x 4 uint8, read-only
     alpha: np.ndarray = field(init=False, repr=False)  # contiguous copy of the alpha channel
+    # (n, 2) keypoints in this (trimmed, padded) cutout's pixel-index coordinates, NaN where
+    # unlabeled; None: no sidecar (see synthgen/keypoints.py)
+    keypoints: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         alpha = np.ascontiguousarray(self.rgba[..., 3])
@@ -120,6 +124,7 @@ class AssetLibrary:
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _index: dict = field(default_factory=dict, repr=False)
     warps: WarpCache = field(default_factory=WarpCache, repr=False)  # scene sampling -> renderer
+    keypoint_schemas: dict[str, Schema] = field(default_factory=dict)  # class -> schema, for those with one
 
     @property
     def paste_classes(self) -> tuple[str, ...]:
@@ -218,6 +223,12 @@ def read_cutout(path: Path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     return rgba
 
 
+def trim_origin(alpha: np.ndarray) -> tuple[int, int]:
+    """x, y of the alpha box's top-left pixel: where the trimmed cutout starts."""
+    ys, xs = np.nonzero(np.any(alpha > 0, axis=1))[0], np.nonzero(np.any(alpha > 0, axis=0))[0]
+    return int(xs[0]), int(ys[0])
+
+
 def prepare_cutout(rgba: np.ndarray) -> np.ndarray:
     """Trim to the alpha box, pad by ``PAD`` transparent pixels, bleed colours outward."""
     alpha = rgba[..., 3]
@@ -275,15 +286,24 @@ class _Skipper:
         warnings.warn(f"skipping broken asset: {err}", stacklevel=3)
 
 
-def _load_cutout_folder(folder: Path, label: str, root: Path, skipper: _Skipper, max_pixels: int) -> list[Cutout]:
+def _load_cutout_folder(
+    folder: Path, label: str, root: Path, skipper: _Skipper, max_pixels: int, schema: Schema | None = None
+) -> list[Cutout]:
     out = []
     for p in _image_files(folder):
+        points = None
         try:
-            rgba = prepare_cutout(read_cutout(p, max_pixels))
+            raw = read_cutout(p, max_pixels)
+            rgba = prepare_cutout(raw)
+            sidecar = sidecar_path(p)
+            if sidecar.is_file():  # original COCO pixel coordinates -> this cutout's pixel indices
+                x0, y0 = trim_origin(raw[..., 3])
+                points = load_points(sidecar, schema, label) - np.array([x0 - PAD + 0.5, y0 - PAD + 0.5])
+                points.flags.writeable = False
         except AssetError as err:
             skipper.handle(err, p)
             continue
-        out.append(Cutout(name=p.relative_to(root).as_posix(), label=label, rgba=rgba))
+        out.append(Cutout(name=p.relative_to(root).as_posix(), label=label, rgba=rgba, keypoints=points))
     return out
 
 
@@ -306,8 +326,9 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
     if not classes:
         raise AssetError(f"assets.objects: {objects_root} has no class sub-folders")
     cutouts: dict[str, tuple[Cutout, ...]] = {}
+    schemas = load_schemas(objects_root, classes)
     for c in classes:
-        items = _load_cutout_folder(objects_root / c, c, objects_root, skipper, cfg.max_pixels)
+        items = _load_cutout_folder(objects_root / c, c, objects_root, skipper, cfg.max_pixels, schemas.get(c))
         if not items:
             raise AssetError(f"assets.objects: class folder {objects_root / c} has no usable cutouts")
         cutouts[c] = tuple(items)
@@ -355,6 +376,7 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
         backgrounds=tuple(backgrounds),
         skipped=tuple(skipper.skipped),
         scenes=scenes,
+        keypoint_schemas=schemas,
     )
 
 

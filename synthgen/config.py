@@ -358,9 +358,10 @@ class OutputConfig(_Model):
     ] = Field(["coco"], min_length=1)
     image_format: Literal["jpg", "png"] = "jpg"
     jpeg_quality: int = Field(95, ge=1, le=100)
-    yolo_task: Literal["detect", "segment"] = Field(
-        "detect", description="YOLO labels as boxes (detect) or polygons (segment)"
+    yolo_task: Literal["detect", "segment", "pose"] = Field(
+        "detect", description="YOLO labels as boxes (detect), polygons (segment) or boxes with keypoints (pose)"
     )
+    keypoints: bool = Field(False, description="write keypoints (classes with a keypoints.yaml); on with yolo_task: pose")
     id_maps: bool = Field(False, description="also write masks/<name>.png, the uint16 id map")
     val_fraction: Fraction = Field(
         0.1,
@@ -380,6 +381,11 @@ class OutputConfig(_Model):
         if self.semantic_ignore == ["distractors"]:
             data.pop("semantic_ignore", None)
         return data
+
+    @property
+    def keypoints_on(self) -> bool:
+        """Keypoints are written: asked for, or needed by YOLO pose."""
+        return self.keypoints or self.yolo_task == "pose"
 
 
 class EffectConfig(_Model):

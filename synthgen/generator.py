@@ -22,6 +22,8 @@ from synthgen.effects.pipeline import (
 )
 from synthgen.errors import ConfigError
 from synthgen.frame import Frame
+from synthgen.keypoint_labels import derive_keypoints
+from synthgen.keypoints import pose_layout
 from synthgen.labels import derive_crowd, derive_instances, unlabeled_map
 from synthgen.provenance import scene_sources
 from synthgen.render import render, render_background
@@ -62,6 +64,12 @@ class Generator:
 
             self._albu = AlbumentationsPipeline(config.albumentations)
         self.class_weights, self.balance_report = self._balance()
+        self.pose = pose_layout(self.library.classes, self.library.keypoint_schemas) if config.output.keypoints_on else None
+        if self.pose is not None and self.pose.size == 0:
+            raise ConfigError(
+                "output.keypoints / yolo_task: pose: no class of this run has a keypoints.yaml in its folder "
+                f"under {config.assets.objects}"
+            )
         unknown = sorted(set(config.scene.class_weights or {}) - set(self.library.classes))
         if unknown:
             raise ConfigError(
@@ -146,6 +154,13 @@ class Generator:
         r = self.render_frame(scene, object_effects)
         frame, object_effects, image_effects = r.frame, r.object_effects, r.image_effects
         instances, id_map, dropped = derive_instances(scene, frame, cfg.labels, r.plate)
+        if self.pose is not None:
+            if r.albumentations is not None and not all(t[0] in self._albu.still for t in r.albumentations["params"]["applied"]):
+                raise ConfigError(
+                    "output.keypoints: the albumentations pipeline moved pixels (image "
+                    f"{index}), and keypoints are not passed through it; use synthgen's geometric effects instead"
+                )
+            instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose)
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
         if r.albumentations is not None:
@@ -188,4 +203,5 @@ class Generator:
             crowd=derive_crowd(scene, id_map),
             image_fields=self._split_field(index),
             unlabeled=unlabeled_map(frame, id_map) if {"semantic", "voc"} & set(cfg.output.formats) else None,
+            keypoint_slots=self.pose.size if self.pose is not None else 0,
         )

@@ -64,6 +64,7 @@ from synthgen.io.outdir import (
     run_kind,
     stale_shards,
 )
+from synthgen.keypoints import manifest_entry
 from synthgen.worker import FactorySpec, Images, SampleFactory, WorkerContext
 from synthgen.writers.merge import merge_run
 from synthgen.writers.shard import ShardWriter, verify_shard
@@ -148,6 +149,7 @@ def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size:
         "classes": list(classes),
         "formats": list(cfg.output.formats),
         "synthgen_version": __version__,
+        **manifest_entry(Path(cfg.assets.objects), classes, cfg.output.keypoints_on, cfg.output.yolo_task),
     }
 
 

@@ -118,6 +118,9 @@ class Instance:
     real_annotation_id: int | str | None = None
     crowd: str | None = None  # an iscrowd region: "crowd" or "box" (what the real annotation was)
     contrast: float | None = None  # share of the visible mask that differs visibly from the background plate
+    # x, y, v per point of its class' schema (COCO pixel coordinates, v as COCO's); None: no keypoints
+    keypoints: tuple[float, ...] | None = None
+    keypoint_slot: int = 0  # where its points start in the YOLO pose row (see keypoints.PoseLayout)
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,6 +142,7 @@ class Sample:
     # label (a distractor, or an object dropped as too hidden or faint), else 0; None: not made
     # (only the semantic output asks for it, to mark such pixels as not scored)
     unlabeled: np.ndarray | None = None
+    keypoint_slots: int = 0  # points per YOLO pose row (kpt_shape[0]); 0: keypoints off
 
     def mask(self, instance: Instance) -> np.ndarray:
         """The visible mask (bool H x W) of one instance."""

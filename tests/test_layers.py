@@ -21,9 +21,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("io", ("io", "provenance")),  # one reader/writer per format; paths, EXIF, manifests
     ("config", ("config",)),
-    ("assets", ("assets",)),
+    ("assets", ("assets", "keypoints")),
     ("scene", ("scene", "balance")),
-    ("render, effects, labels", ("render", "effects", "labels")),
+    ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels")),
     ("generator", ("generator",)),
     ("writers", ("writers",)),
     ("runner", ("worker", "runner", "stress")),

@@ -148,6 +148,15 @@ class Yolo:
     images: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    kpt_shape: tuple[int, int] | None = None  # pose datasets: (points per line, 2 or 3 values each)
+
+
+def kpt_shape_of(doc: Any) -> tuple[int, int] | None:
+    """data.yaml's ``kpt_shape`` ([points, 2 or 3]) as a tuple, or None."""
+    k = doc.get("kpt_shape") if isinstance(doc, dict) else None
+    if isinstance(k, list) and len(k) == 2 and all(isinstance(v, int) for v in k) and k[0] > 0 and k[1] in (2, 3):
+        return k[0], k[1]
+    return None
 
 
 def read_yolo(yaml_path: Path, name: str | None = None) -> Yolo:
@@ -166,12 +175,34 @@ def read_yolo(yaml_path: Path, name: str | None = None) -> Yolo:
     if isinstance(doc.get("nc"), int) and doc["nc"] != len(names):
         issues.append(Issue("format", name, f"nc is {doc['nc']} but there are {len(names)} names"))
     files, notes, path_issues = image_files(Path(yaml_path), doc, name)
-    return Yolo(Path(yaml_path), names, files, notes, issues + path_issues)
+    return Yolo(Path(yaml_path), names, files, notes, issues + path_issues, kpt_shape_of(doc))
 
 
-def parse_line(line: str, nc: int) -> tuple[tuple[int, list[float]] | None, str | None, str]:
-    """((class, values), None, "") or (None, error, problem kind) for one label line."""
+def _pose_points(vals: list[str], kpt_shape: tuple[int, int]) -> str | None:
+    """What is wrong with a pose line's points (``vals`` after the box), or None."""
+    k, d = kpt_shape
+    if len(vals) != k * d:
+        return f"{4 + len(vals)} values: expected 4 (box) + {k} x {d} (kpt_shape) for a pose line"
+    try:
+        nums = [float(v) for v in vals]
+    except ValueError:
+        return "a keypoint value is not a number"
+    for i in range(k):
+        x, y, v = *nums[i * d : i * d + 2], (nums[i * d + 2] if d == 3 else 2)
+        if not (0 <= x <= 1 + EPS and 0 <= y <= 1 + EPS) or v not in (0, 1, 2):
+            return f"keypoint {i} ({fmt([x, y])}, v {fmt(v)}) is not normalised or its v is not 0, 1 or 2"
+    return None
+
+
+def parse_line(line: str, nc: int, kpt_shape: tuple[int, int] | None = None) -> tuple[tuple[int, list[float]] | None, str | None, str]:
+    """((class, values), None, "") or (None, error, problem kind) for one label line; with
+    ``kpt_shape`` (a pose dataset) the values are the box, after the points are checked."""
     parts = line.split()
+    if kpt_shape is not None and len(parts) > 5:
+        error = _pose_points(parts[5:], kpt_shape)
+        if error:
+            return None, error, "yolo_line"
+        parts = parts[:5]
     try:
         cls = int(parts[0])
     except ValueError:
@@ -206,18 +237,18 @@ def read_label_lines(path: Path) -> list[tuple[int, str]] | None:
     return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
-def read_labels(path: Path, nc: int) -> list[tuple[int, list[float]] | None] | None:
+def read_labels(path: Path, nc: int, kpt_shape: tuple[int, int] | None = None) -> list[tuple[int, list[float]] | None] | None:
     """Parsed lines of a label file (None for malformed ones), or None when there is no file."""
     lines = read_label_lines(path)
-    return None if lines is None else [parse_line(line, nc)[0] for _, line in lines]
+    return None if lines is None else [parse_line(line, nc, kpt_shape)[0] for _, line in lines]
 
 
-def read_labels_strict(path: Path, nc: int) -> list[tuple[int, int, list[float]]]:
+def read_labels_strict(path: Path, nc: int, kpt_shape: tuple[int, int] | None = None) -> list[tuple[int, int, list[float]]]:
     """(line number, class, values) of every line; DatasetError naming file:line at the first
     bad one. No label file: no objects."""
     out = []
     for n, line in read_label_lines(path) or []:
-        parsed, error, kind = parse_line(line, nc)
+        parsed, error, kind = parse_line(line, nc, kpt_shape)
         if error:
             raise DatasetError(Issue(kind, f"{path}:{n}", f"{error}: {line.strip()[:80]!r}"))
         out.append((n, *parsed))

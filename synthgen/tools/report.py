@@ -266,7 +266,7 @@ def _yolo_source(L: Layout) -> _Listing:
             m_conditions, m_inst = meta.get(img.stem, (None, []))
             anns = []
             for n, (_, line) in enumerate(lines):
-                parsed, error, _ = parse_line(line, len(ds.names or []))
+                parsed, error, _ = parse_line(line, len(ds.names or []), ds.kpt_shape)
                 if error:
                     continue
                 cls, vals = parsed

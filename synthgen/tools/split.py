@@ -91,7 +91,7 @@ def _read_yolo(root: Path) -> tuple[list[str], list[Item]]:
             raise AssetError(f"{root}: images {seen[name]} and {img} would both be {name} in the split; rename one")
         seen[name] = img
         label = yolo_io.label_path(img)
-        lines = yolo_io.read_labels_strict(label, len(ds.names))
+        lines = yolo_io.read_labels_strict(label, len(ds.names), ds.kpt_shape)
         items.append(Item(name, img, Counter(ds.names[cls] for _, cls, _ in lines), label if label.is_file() else None))
     return ds.names, items
 

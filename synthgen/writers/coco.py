@@ -31,6 +31,18 @@ def image_entry(sample: Sample, file_name: str) -> dict[str, Any]:
     }
 
 
+def categories(classes: list[str], keypoints: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """COCO categories; a class with a keypoint schema gets its names and 1-based skeleton."""
+    out = []
+    for i, c in enumerate(classes):
+        cat: dict[str, Any] = {"id": i + 1, "name": c, "supercategory": "object"}
+        if keypoints and c in keypoints:
+            cat["keypoints"] = list(keypoints[c]["names"])
+            cat["skeleton"] = [[a + 1, b + 1] for a, b in keypoints[c]["skeleton"]]
+        out.append(cat)
+    return out
+
+
 def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
     out = []
     for inst in sample.instances:
@@ -52,6 +64,9 @@ def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
         if inst.source == "real":
             ann["source"] = "real"
             ann["real_annotation_id"] = inst.real_annotation_id
+        if inst.keypoints is not None:
+            ann["keypoints"] = list(inst.keypoints)
+            ann["num_keypoints"] = sum(1 for v in inst.keypoints[2::3] if v > 0)
         if amodal and inst.amodal_rle is not None:
             ann["amodal_segmentation"] = inst.amodal_rle
         out.append(ann)

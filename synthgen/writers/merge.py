@@ -18,7 +18,7 @@ from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import refresh_manifest
-from synthgen.writers import panoptic, semantic, voc, yolo
+from synthgen.writers import coco, panoptic, semantic, voc, yolo
 
 
 def _dumps(obj: Any) -> str:
@@ -47,7 +47,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
 
     splits = _splits(run, names)  # file name -> "train" | "val", when the run has a validation part
     if "coco" in manifest["formats"]:
-        categories = [{"id": i + 1, "name": c, "supercategory": "object"} for i, c in enumerate(manifest["classes"])]
+        categories = coco.categories(manifest["classes"], manifest.get("keypoints"))
         info = {"description": "synthgen", "seed": manifest["seed"], "config_digest": manifest["config_digest"]}
         files = {"all": _CocoStream(dest / "annotations.json", info)}
         if splits:
@@ -98,7 +98,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             for part in PARTS:
                 text = "".join(f"./images/{f}\n" for f, p in splits.items() if p == part)
                 atomic_write(dest / f"{part}.txt", text.encode())
-        atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists).encode())
+        atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists, keypoints=manifest.get("keypoints") if manifest.get("yolo_task") == "pose" else None).encode())
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
 
 

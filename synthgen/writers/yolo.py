@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import yaml
 
-from synthgen.types import Sample
+from synthgen.types import Instance, Sample
 
 
 def box_line(class_index: int, bbox: tuple[int, int, int, int], W: int, H: int) -> str:
@@ -87,6 +87,17 @@ def normalized_up(xy: np.ndarray) -> np.ndarray:
     return np.clip(np.ceil(xy * 1e6 + 1e-3) / 1e6, 0.0, 1.0)
 
 
+def pose_fields(inst: Instance, slots: int, W: int, H: int) -> str:
+    """`` x y v`` for every slot of the pose row (Ultralytics' layout, normalized, v 0/1/2);
+    slots that are not this instance's class' are 0 0 0."""
+    row = [(0.0, 0.0, 0)] * slots
+    kp = inst.keypoints or ()
+    for i in range(len(kp) // 3):
+        x, y, v = kp[3 * i : 3 * i + 3]
+        row[inst.keypoint_slot + i] = (x / W, y / H, int(v)) if v else (0.0, 0.0, 0)
+    return "".join(f" {x:.6f} {y:.6f} {v}" for x, y, v in row)
+
+
 def label_text(sample: Sample, task: str) -> str:
     W, H = sample.scene.canvas_wh
     lines = []
@@ -97,12 +108,14 @@ def label_text(sample: Sample, task: str) -> str:
             poly = polygon(sample.id_map[y0 : y0 + h, x0 : x0 + w] == inst.instance_id)
             xy = normalized_up((poly + np.array([x0, y0])) / np.array([W, H]))
             lines.append(f"{cls} " + " ".join(f"{v:.6f}" for v in xy.ravel()))
+        elif task == "pose":
+            lines.append(box_line(cls, inst.bbox, W, H) + pose_fields(inst, sample.keypoint_slots, W, H))
         else:
             lines.append(box_line(cls, inst.bbox, W, H))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def data_yaml(classes: tuple[str, ...], lists: bool = False) -> str:
+def data_yaml(classes: tuple[str, ...], lists: bool = False, keypoints: dict[str, dict] | None = None) -> str:
     """data.yaml with paths relative to its own folder, so a copied or moved dataset trains on
     itself. It has no ``path:`` key on purpose: Ultralytics (``check_det_dataset``) resolves a
     relative ``path:`` against the working directory or its datasets folder, never the yaml's
@@ -114,4 +127,12 @@ def data_yaml(classes: tuple[str, ...], lists: bool = False) -> str:
         "nc": len(classes),
         "names": {i: c for i, c in enumerate(classes)},
     }
+    if keypoints is not None:  # the pose layout: each class with a schema owns its slots, in class order
+        flip_idx: list[int] = []
+        for c in classes:
+            if c in keypoints:
+                offset = len(flip_idx)
+                flip_idx += [offset + j for j in keypoints[c]["flip"]]
+        doc["kpt_shape"] = [len(flip_idx), 3]
+        doc["flip_idx"] = flip_idx
     return yaml.safe_dump(doc, sort_keys=False)

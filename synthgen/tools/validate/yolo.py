@@ -45,7 +45,7 @@ def check_yolo(c: Checking) -> None:
             continue
         for n, line in lines:
             lines_total += 1
-            _, error, kind = parse_line(line, len(ds.names))
+            _, error, kind = parse_line(line, len(ds.names), ds.kpt_shape)
             if error:
                 add(kind, f"{L.rel(label)} line {n}", f"{error}: {line.strip()[:80]!r}")
     label_dirs = {label_path(folder / "x").parent for folder in {f.parent for f in ds.images}}
@@ -63,7 +63,7 @@ def compare_with_coco(c: Checking, label, anns: list[dict], cats: dict, W: int, 
     COCO's only)."""
     anns = [a for a in anns if not a.get("iscrowd")]
     names = c.yolo.names
-    lines = read_labels(label, len(names))
+    lines = read_labels(label, len(names), c.yolo.kpt_shape)
     if lines is None:
         return  # reported by the YOLO check
     lw = c.layout.rel(label)

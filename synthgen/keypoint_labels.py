@@ -1,0 +1,85 @@
+"""Keypoint labels: each point through exactly the transforms its object's pixels went through,
+and its visibility from the final id map.
+
+A point of a cutout goes through the cutout's placement matrix (scale, flip, rotation,
+perspective; on a flip the left/right names swap, so a mirrored person's left hand is the one
+on the left of the picture), then through every whole-image geometric effect's matrix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from synthgen.assets import AssetLibrary
+from synthgen.effects.geometric import GeometricEffect
+from synthgen.effects.pipeline import AppliedEffect
+from synthgen.keypoints import PoseLayout, apply_matrix
+from synthgen.scene import cutout_matrix
+from synthgen.types import Instance, Scene
+
+
+def visibility(x: float, y: float, id_map: np.ndarray, instance_id: int) -> int:
+    """COCO v of a point at COCO pixel coordinates (x, y): 0 outside the frame (or unlabeled),
+    2 when the id map carries ``instance_id`` at its pixel or one of the 8 around it (a point
+    on the object's own edge), 1 when it is in frame but covered."""
+    H, W = id_map.shape
+    if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < W and 0 <= y < H):
+        return 0
+    c, r = int(x), int(y)
+    window = id_map[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2]
+    return 2 if bool((window == instance_id).any()) else 1
+
+
+def point_values(points: np.ndarray, id_map: np.ndarray, instance_id: int) -> tuple[float, ...]:
+    """Flat x, y, v from (n, 2) pixel-index points; a point with v = 0 is written 0, 0, 0."""
+    out: list[float] = []
+    for x, y in points + 0.5:  # pixel index -> COCO pixel coordinates
+        v = visibility(float(x), float(y), id_map, instance_id)
+        out += [round(float(x), 3), round(float(y), 3), v] if v else [0, 0, 0]
+    return tuple(out)
+
+
+def scene_points(scene: Scene, library: AssetLibrary, instance_id: int, image_effects: tuple[AppliedEffect, ...]) -> np.ndarray | None:
+    """(n, 2) pixel-index points of one pasted instance in the final frame, NaN where
+    unlabeled; None when its class has no schema."""
+    p = next((q for q in scene.placements if q.instance_id == instance_id), None)
+    schema = library.keypoint_schemas.get(p.label) if p is not None else None
+    if schema is None:
+        return None
+    cut = library.cutout(p.asset)
+    if cut.keypoints is None:
+        return np.full((len(schema.names), 2), np.nan)
+    pts = apply_matrix(cut.keypoints, cutout_matrix(cut, p, scene.canvas_wh))
+    if p.flip:
+        pts = pts[list(schema.flip)]
+    for a in image_effects:
+        if issubclass(a.effect, GeometricEffect):
+            pts = apply_matrix(pts, a.effect.matrix(a.params, scene.canvas_wh))
+    return pts
+
+
+def derive_keypoints(
+    scene: Scene,
+    library: AssetLibrary,
+    image_effects: tuple[AppliedEffect, ...],
+    id_map: np.ndarray,
+    instances: tuple[Instance, ...],
+    layout: PoseLayout,
+) -> tuple[Instance, ...]:
+    """The instances with their keypoints: every instance of a class with a schema gets one
+    x, y, v per name (all 0 for an object of a real scene, whose points are unknown)."""
+    out = []
+    for inst in instances:
+        schema = library.keypoint_schemas.get(inst.label)
+        if schema is None:
+            out.append(inst)
+            continue
+        pts = scene_points(scene, library, inst.instance_id, image_effects) if inst.source == "pasted" else None
+        if pts is None:
+            pts = np.full((len(schema.names), 2), np.nan)
+        values = point_values(pts, id_map, inst.instance_id)
+        out.append(dataclasses.replace(inst, keypoints=values, keypoint_slot=layout.offsets[inst.label]))
+    return tuple(out)

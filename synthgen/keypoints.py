@@ -1,0 +1,142 @@
+"""Keypoint schemas and sidecars: what the points of a class are called, and where they are.
+
+A class folder may hold ``keypoints.yaml``::
+
+    names: [left_hand, right_hand, head]        # in order: the order written
+    skeleton: [[head, left_hand], [head, right_hand]]
+    flip: [[left_hand, right_hand]]              # swapped when the object is mirrored
+
+and a cutout ``car_01.png`` may have ``car_01.keypoints.json`` beside it: ``{"name": [x, y]}``
+in the original image's pixel coordinates, COCO style (the top-left pixel covers [0, 1) x
+[0, 1), so its centre is 0.5, 0.5). A name left out is unlabeled. Outputs use the same
+convention. Pure data and arithmetic: nothing here knows a scene or a frame.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from synthgen.errors import AssetError
+
+SCHEMA_FILE = "keypoints.yaml"
+SIDECAR_SUFFIX = ".keypoints"  # car_01.keypoints.json beside car_01.png
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The keypoints of one class."""
+
+    names: tuple[str, ...]
+    skeleton: tuple[tuple[int, int], ...]  # 0-based index pairs
+    flip: tuple[int, ...]  # flip[i]: the index whose point becomes point i when mirrored
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"names": list(self.names), "skeleton": [list(p) for p in self.skeleton], "flip": list(self.flip)}
+
+
+def _indices(path: Path, key: str, pairs: Any, names: tuple[str, ...]) -> list[tuple[int, int]]:
+    if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+        raise AssetError(f"{path}: {key} must be a list of [name, name] pairs")
+    out = []
+    for a, b in pairs:
+        for n in (a, b):
+            if n not in names:
+                raise AssetError(f"{path}: {key} names {n!r}, which is not in names: {', '.join(names)}")
+        out.append((names.index(a), names.index(b)))
+    return out
+
+
+def load_schema(path: Path) -> Schema:
+    """Read one ``keypoints.yaml``, or raise AssetError naming the file and the key."""
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise AssetError(f"{path}: cannot read keypoint schema: {exc}") from exc
+    if not isinstance(doc, dict) or set(doc) - {"names", "skeleton", "flip"}:
+        raise AssetError(f"{path}: expected a mapping with keys names, skeleton, flip")
+    names = doc.get("names")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise AssetError(f"{path}: names must be a non-empty list of distinct strings")
+    names_t = tuple(names)
+    skeleton = _indices(path, "skeleton", doc.get("skeleton") or [], names_t)
+    flip = list(range(len(names_t)))
+    for a, b in _indices(path, "flip", doc.get("flip") or [], names_t):
+        if flip[a] != a or flip[b] != b or a == b:
+            raise AssetError(f"{path}: flip pairs {names_t[a]!r} and {names_t[b]!r}: each name may be in one pair only")
+        flip[a], flip[b] = b, a
+    return Schema(names_t, tuple(skeleton), tuple(flip))
+
+
+def load_schemas(objects_root: Path, classes: tuple[str, ...] | list[str]) -> dict[str, Schema]:
+    """The schemas of the classes that have one (a class without a folder has none)."""
+    out = {}
+    for c in classes:
+        path = Path(objects_root) / c / SCHEMA_FILE
+        if path.is_file():
+            out[c] = load_schema(path)
+    return out
+
+
+def sidecar_path(image: Path) -> Path:
+    return image.with_name(image.stem + SIDECAR_SUFFIX + ".json")
+
+
+def load_points(path: Path, schema: Schema | None, label: str) -> np.ndarray:
+    """The points of one sidecar as an (n, 2) float array in COCO pixel coordinates of the
+    original image, NaN for a name left out."""
+    if schema is None:
+        raise AssetError(f"{path}: class {label!r} has no {SCHEMA_FILE} in its folder; add one that names these points")
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise AssetError(f"{path}: cannot read keypoints: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise AssetError(f"{path}: expected an object {{name: [x, y]}}")
+    pts = np.full((len(schema.names), 2), np.nan)
+    for name, xy in doc.items():
+        if name not in schema.names:
+            raise AssetError(f"{path}: {name!r} is not a keypoint of {label}; allowed: {', '.join(schema.names)}")
+        if not (isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, (int, float)) and np.isfinite(v) for v in xy)):
+            raise AssetError(f"{path}: {name} must be [x, y] (two numbers), got {xy!r}")
+        pts[schema.names.index(name)] = xy
+    return pts
+
+
+def apply_matrix(points: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """(n, 2) pixel-index points through a 3x3 matrix (NaN stays NaN)."""
+    h = np.hstack([points, np.ones((len(points), 1))]) @ np.asarray(M, np.float64).T
+    return h[:, :2] / h[:, 2:3]
+
+
+@dataclass(frozen=True)
+class PoseLayout:
+    """One keypoint row for every class, as YOLO pose needs: each class with a schema owns the
+    slots ``offset .. offset + len(names)``, classes in order; other slots are written 0 0 0."""
+
+    offsets: dict[str, int]
+    size: int  # kpt_shape[0]
+    flip_idx: tuple[int, ...]
+
+
+def pose_layout(classes: tuple[str, ...] | list[str], schemas: dict[str, Schema]) -> PoseLayout:
+    offsets, flip_idx = {}, []
+    for c in classes:
+        if c in schemas:
+            offsets[c] = len(flip_idx)
+            flip_idx += [offsets[c] + i for i in schemas[c].flip]
+    return PoseLayout(offsets, len(flip_idx), tuple(flip_idx))
+
+
+def manifest_entry(objects_root: Path, classes: tuple[str, ...] | list[str], on: bool, yolo_task: str) -> dict[str, Any]:
+    """What a run's manifest records of its keypoints, for the merge step to write categories
+    and data.yaml (nothing when they are off)."""
+    if not on:
+        return {}
+    schemas = {c: s.to_dict() for c, s in load_schemas(objects_root, classes).items()}
+    return {"keypoints": schemas, "yolo_task": yolo_task}

@@ -1,0 +1,228 @@
+"""Keypoints: sidecars and schemas, every transform with hand-computed points, visibility from
+the id map, and the COCO and YOLO pose layouts."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+from conftest import tiny_config_dict
+
+from synthgen.assets import PAD, load_library
+from synthgen.config import AssetsConfig, load_config
+from synthgen.effects.pipeline import AppliedEffect
+from synthgen.errors import AssetError, ConfigError
+from synthgen.generator import Generator
+from synthgen.keypoint_labels import point_values, scene_points, visibility
+from synthgen.runner import generate
+from synthgen.types import BackgroundPlacement, Placement, Scene
+
+# a 21 x 11 opaque bar whose alpha box starts at x=10, y=5 of a 40 x 20 image
+X0, Y0, BW, BH = 10, 5, 21, 11
+CANVAS = (210, 100)
+
+
+def _sign_assets(root: Path, schema: dict | None = None, points: dict | None = None) -> Path:
+    d = root / "objects" / "bar"
+    d.mkdir(parents=True)
+    img = np.zeros((20, 40, 4), np.uint8)
+    img[Y0 : Y0 + BH, X0 : X0 + BW] = (200, 30, 30, 255)
+    cv2.imwrite(str(d / "bar.png"), cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA))
+    schema = schema or {"names": ["left", "right", "mid"], "skeleton": [["left", "mid"], ["mid", "right"]], "flip": [["left", "right"]]}
+    (d / "keypoints.yaml").write_text(yaml.safe_dump(schema))
+    # COCO pixel coordinates: the centres of the top-left and top-right opaque pixels, and the middle
+    points = points or {"left": [X0 + 0.5, Y0 + 0.5], "right": [X0 + BW - 0.5, Y0 + 0.5], "mid": [X0 + BW / 2, Y0 + BH / 2]}
+    (d / "bar.keypoints.json").write_text(json.dumps(points))
+    bg = root / "backgrounds"
+    bg.mkdir()
+    cv2.imwrite(str(bg / "bg.png"), np.full((100, 210, 3), 90, np.uint8))
+    return root
+
+
+def _library(tmp_path, **kw):
+    root = _sign_assets(tmp_path / "assets", **kw)
+    return load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))
+
+
+def _scene(**kw) -> Scene:
+    # scale 0.42 of the canvas' shorter side (100) over the bar's longer side (21): 2x
+    p = {"instance_id": 1, "label": "bar", "category_id": 1, "asset": "bar/bar.png", "scale": 0.42, "rotation": 0.0,
+         "flip": False, "perspective": (0.0,) * 8, "center": (100.0, 50.0), "blend": "none"}
+    p.update(kw)
+    return Scene(index=0, seed=0, canvas_wh=CANVAS, background=BackgroundPlacement("bg.png", 0, (0, 0, 210, 100), False),
+                 placements=(Placement(**p),))
+
+
+def _points(lib, effects=(), **kw) -> np.ndarray:
+    return scene_points(_scene(**kw), lib, 1, tuple(effects)) + 0.5  # back to COCO coordinates
+
+
+def test_sidecar_points_follow_the_trim(tmp_path):
+    lib = _library(tmp_path)
+    cut = lib.cutouts["bar"][0]
+    assert cut.size_wh == (BW + 2 * PAD, BH + 2 * PAD)
+    # the top-left opaque pixel is pixel (PAD, PAD) of the trimmed, padded cutout
+    assert cut.keypoints[0].tolist() == [PAD, PAD]
+    assert cut.keypoints[1].tolist() == [PAD + BW - 1, PAD]
+    assert lib.keypoint_schemas["bar"].flip == (1, 0, 2)
+
+
+def test_scale_moves_points_about_the_centre(tmp_path):
+    # cutout centre (index) = ((BW + 3) / 2, (BH + 3) / 2) = (12, 7); the left point is (-10, -5) from it
+    pts = _points(_library(tmp_path))
+    assert np.allclose(pts[0], [100 - 20 + 0.5, 50 - 10 + 0.5])
+    assert np.allclose(pts[1], [100 + 20 + 0.5, 50 - 10 + 0.5])
+    assert np.allclose(pts[2], [100.5, 50.5])
+
+
+def test_flip_mirrors_and_swaps_left_and_right(tmp_path):
+    pts = _points(_library(tmp_path), flip=True)
+    # the point named "left" was mirrored to x = +20; the "right" one came to x = -20 and is now the left
+    assert np.allclose(pts[0], [80.5, 40.5])
+    assert np.allclose(pts[1], [120.5, 40.5])
+
+
+def test_rotation_turns_points_counter_clockwise(tmp_path):
+    # 90 degrees counter-clockwise on screen (y down): (dx, dy) -> (dy, -dx)
+    pts = _points(_library(tmp_path), rotation=90.0)
+    assert np.allclose(pts[0], [100 + (-10) + 0.5, 50 + 20 + 0.5])
+    assert np.allclose(pts[1], [100 + (-10) + 0.5, 50 - 20 + 0.5])
+
+
+def test_perspective_moves_points_with_their_corners(tmp_path):
+    # every corner moved by 0.1 of the width (25 px padded): a shift of 2.5 px before the 2x scale
+    pts = _points(_library(tmp_path), perspective=(0.1, 0.0) * 4)
+    assert np.allclose(pts[0], [100 - 15 + 0.5, 40.5])
+
+
+def test_geometric_effect_moves_points_like_pixels(tmp_path):
+    # crop_scale 0.5 from the top-left corner doubles every pixel-index coordinate
+    crop = AppliedEffect("crop_scale", 3, {"scale": 0.5, "x": 0.0, "y": 0.0})
+    pts = _points(_library(tmp_path), effects=[crop])
+    assert np.allclose(pts[0], [2 * 80 + 0.5, 2 * 40 + 0.5])
+    rot = AppliedEffect("rotate", 3, {"angle": 90.0, "direction": 1})
+    M = rot.effect.matrix(rot.params, CANVAS)
+    zoom = max((210 * 0 + 100) / 210, (210 + 0) / 100)
+    got = _points(_library(tmp_path / "b"), effects=[rot])[2] - 0.5  # the middle: (100, 50) index
+    cx, cy = 104.5, 49.5
+    want = [cx + zoom * (50 - cy), cy - zoom * (100 - cx)]
+    assert np.allclose(got, want) and np.allclose(M @ [100, 50, 1], [*want, 1])
+
+
+def test_visibility_from_the_id_map():
+    ids = np.zeros((10, 10), np.uint16)
+    ids[2:6, 2:6] = 1
+    ids[4:6, 4:6] = 2  # object 2 covers part of object 1
+    assert visibility(3.5, 3.5, ids, 1) == 2  # on its own pixel
+    assert visibility(5.5, 5.5, ids, 1) == 1  # covered by 2 (and not within a pixel of its own)
+    assert visibility(6.5, 3.5, ids, 1) == 2  # just off its edge: within one pixel
+    assert visibility(8.5, 8.5, ids, 1) == 1  # in frame, nowhere near it
+    assert visibility(-0.5, 3.0, ids, 1) == 0 and visibility(3.0, 10.0, ids, 1) == 0
+    assert visibility(math.nan, 3.0, ids, 1) == 0
+    assert point_values(np.array([[3.0, 3.0], [20.0, 3.0]]), ids, 1) == (3.5, 3.5, 2, 0, 0, 0)
+
+
+def test_bad_sidecars_and_schemas_name_the_file(tmp_path):
+    with pytest.raises(AssetError, match=r"bar\.keypoints\.json.*'nose' is not a keypoint"):
+        _library(tmp_path / "a", points={"nose": [1, 2]})
+    with pytest.raises(AssetError, match=r"keypoints\.yaml: skeleton names 'foot'"):
+        _library(tmp_path / "b", schema={"names": ["left"], "skeleton": [["left", "foot"]]})
+
+
+def _pose_run(tmp_path, **output):
+    root = _sign_assets(tmp_path / "assets")
+    data = {
+        "seed": 5,
+        "canvas": {"width": 96, "height": 72},
+        "assets": {"objects": str(root / "objects"), "backgrounds": str(root / "backgrounds")},
+        "scene": {"objects_per_image": [2, 3], "scale": [0.3, 0.6], "flip_probability": 0.5, "rotation": [-30, 30]},
+        "output": {"formats": ["coco", "yolo"], "image_format": "png", "id_maps": True, **output},
+    }
+    out = tmp_path / "out"
+    generate(load_config(data=data), out, 4)
+    return out
+
+
+def test_pose_run_writes_coco_keypoints_and_ultralytics_pose_labels(tmp_path):
+    out = _pose_run(tmp_path, yolo_task="pose")
+    coco = json.loads((out / "annotations.json").read_text())
+    cat = coco["categories"][0]
+    assert cat["keypoints"] == ["left", "right", "mid"] and cat["skeleton"] == [[1, 3], [3, 2]]
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert data["kpt_shape"] == [3, 3] and data["flip_idx"] == [1, 0, 2]
+    anns = coco["annotations"]
+    assert anns
+    for ann in anns:
+        kp = ann["keypoints"]
+        assert len(kp) == 9 and ann["num_keypoints"] == sum(v > 0 for v in kp[2::3])
+        ids = cv2.imread(str(out / "masks" / f"{ann['image_id'] - 1:08d}.png"), cv2.IMREAD_UNCHANGED)
+        iid = ann["id"] % 1000
+        for x, y, v in zip(kp[0::3], kp[1::3], kp[2::3]):
+            if v == 2:  # its own pixel within one pixel
+                c, r = int(x), int(y)
+                assert (ids[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2] == iid).any()
+            if v == 0:
+                assert x == y == 0
+    from synthgen.tools.validate import validate_path
+
+    report = validate_path(out)  # pose lines are read as boxes plus kpt_shape points
+    assert report.ok, [str(p) for p in report.problems]
+    bad = next(iter((out / "labels").glob("*.txt")))
+    bad.write_text(bad.read_text().replace("\n", " 0.5\n", 1))
+    assert any("kpt_shape" in p.message for p in validate_path(out).problems)
+    bad.write_text(bad.read_text().replace(" 0.5\n", "\n", 1))
+    # Ultralytics pose: class cx cy w h, then x y v per kpt_shape[0] point, normalized
+    for f in (out / "labels").glob("*.txt"):
+        for line in f.read_text().splitlines():
+            parts = line.split()
+            assert len(parts) == 5 + 3 * 3
+            assert parts[0] == "0" and all(0 <= float(v) <= 1 for v in parts[1:5])
+            for x, y, v in zip(parts[5::3], parts[6::3], parts[7::3]):
+                assert v in {"0", "1", "2"} and 0 <= float(x) <= 1 and 0 <= float(y) <= 1
+
+
+def test_keypoints_are_off_by_default(tmp_path):
+    out = _pose_run(tmp_path)
+    coco = json.loads((out / "annotations.json").read_text())
+    assert "keypoints" not in coco["categories"][0] and "keypoints" not in coco["annotations"][0]
+    assert "kpt_shape" not in yaml.safe_load((out / "data.yaml").read_text())
+
+
+def test_pose_without_any_schema_is_refused(tiny_assets):
+    data = tiny_config_dict(tiny_assets)
+    data["output"] = {"yolo_task": "pose"}
+    with pytest.raises(ConfigError, match="keypoints.yaml"):
+        Generator(load_config(data=data))
+
+
+def test_an_albumentations_pipeline_that_moves_pixels_is_refused(tmp_path):
+    import albumentations as A
+
+    root = _sign_assets(tmp_path / "assets")
+    data = {
+        "canvas": {"width": 96, "height": 72},
+        "assets": {"objects": str(root / "objects"), "backgrounds": str(root / "backgrounds")},
+        "output": {"keypoints": True},
+    }
+    moving = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.HorizontalFlip(p=1.0)]))})
+    with pytest.raises(ConfigError, match="albumentations pipeline moved pixels"):
+        Generator(moving).sample(0)
+    still = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.RandomBrightnessContrast(p=1.0)]))})
+    assert all(i.keypoints is not None for i in Generator(still).sample(0).instances)
+
+
+def test_the_bundled_street_preset_makes_a_pose_dataset():
+    from conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "street.yaml", overrides=["output.yolo_task=pose"])
+    gen = Generator(cfg)
+    assert {"person", "stop_sign", "traffic_light"} <= set(gen.library.keypoint_schemas)
+    stop = next(c for c in gen.library.cutouts["stop_sign"] if c.keypoints is not None)
+    assert not np.isnan(stop.keypoints).any()
+    seen = [i for n in range(6) for i in gen.sample(n).instances if i.keypoints is not None]
+    assert seen and all(len(i.keypoints) == 3 * len(gen.library.keypoint_schemas[i.label].names) for i in seen)
