@@ -32,6 +32,8 @@ from synthgen.io.images import (
     to_8bit,
 )
 from synthgen.keypoints import Schema, load_points, load_schemas, sidecar_path
+from synthgen.lines import Line, load_lines
+from synthgen.lines import sidecar as lines_sidecar
 
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
@@ -125,6 +127,7 @@ class AssetLibrary:
     _index: dict = field(default_factory=dict, repr=False)
     warps: WarpCache = field(default_factory=WarpCache, repr=False)  # scene sampling -> renderer
     keypoint_schemas: dict[str, Schema] = field(default_factory=dict)  # class -> schema, for those with one
+    lines: dict[int, tuple[Line, ...]] = field(default_factory=dict)  # background index -> its <name>.lines.json
 
     @property
     def paste_classes(self) -> tuple[str, ...]:
@@ -358,6 +361,7 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
 
     bg_root = _require_dir(Path(cfg.backgrounds), "backgrounds")
     backgrounds = []
+    lines: dict[int, tuple[Line, ...]] = {}
     for p in _image_files(bg_root):
         try:
             w, h = image_size(p, max_pixels=cfg.max_pixels)
@@ -366,6 +370,8 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
             continue
         region = p.with_name(p.stem + REGION_SUFFIX + ".png")
         backgrounds.append(BackgroundRef(name=p.name, path=p, size_wh=(w, h), region=region if region.exists() else None))
+        if lines_sidecar(p).is_file():
+            lines[len(backgrounds) - 1] = load_lines(lines_sidecar(p), (w, h))
     if not backgrounds:
         raise AssetError(f"assets.backgrounds: {bg_root} has no usable images ({', '.join(IMAGE_EXTS)})")
 
@@ -377,6 +383,7 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
         skipped=tuple(skipper.skipped),
         scenes=scenes,
         keypoint_schemas=schemas,
+        lines=lines,
     )
 
 

@@ -363,6 +363,10 @@ class OutputConfig(_Model):
     )
     keypoints: bool = Field(False, description="write keypoints (classes with a keypoints.yaml); on with yolo_task: pose")
     id_maps: bool = Field(False, description="also write masks/<name>.png, the uint16 id map")
+    lines: bool = Field(
+        False, description="write the line labels of backgrounds with a <name>.lines.json (COCO image entry, "
+        "CULane lines/<name>.lines.txt, TuSimple shards/<shard>.tusimple.json)"
+    )
     val_fraction: Fraction = Field(
         0.1,
         description="share of images in the validation part (train.json/val.json, train.txt/val.txt); "
@@ -380,6 +384,8 @@ class OutputConfig(_Model):
         data = handler(self)
         if self.semantic_ignore == ["distractors"]:
             data.pop("semantic_ignore", None)
+        if not self.lines:  # likewise
+            data.pop("lines", None)
         return data
 
     @property

@@ -13,6 +13,7 @@ import numpy as np
 
 from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
+from synthgen.effects.geometric import GeometricEffect
 from synthgen.effects.pipeline import (
     AppliedEffect,
     apply_effects,
@@ -25,6 +26,7 @@ from synthgen.frame import Frame
 from synthgen.keypoint_labels import derive_keypoints
 from synthgen.keypoints import pose_layout
 from synthgen.labels import derive_crowd, derive_instances, unlabeled_map
+from synthgen.lines import frame_lines
 from synthgen.provenance import scene_sources
 from synthgen.render import render, render_background
 from synthgen.rng import Stream, image_rng, split_of
@@ -69,6 +71,10 @@ class Generator:
             raise ConfigError(
                 "output.keypoints / yolo_task: pose: no class of this run has a keypoints.yaml in its folder "
                 f"under {config.assets.objects}"
+            )
+        if config.output.lines and not self.library.lines:
+            raise ConfigError(
+                f"output.lines: no background in {config.assets.backgrounds} has a <name>.lines.json beside it"
             )
         unknown = sorted(set(config.scene.class_weights or {}) - set(self.library.classes))
         if unknown:
@@ -161,6 +167,15 @@ class Generator:
                     f"{index}), and keypoints are not passed through it; use synthgen's geometric effects instead"
                 )
             instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose)
+        image_fields = self._split_field(index)
+        lines = self.library.lines.get(scene.background.index) if cfg.output.lines and not scene.background.real_scene else None
+        if lines is not None:
+            if r.albumentations is not None and not all(t[0] in self._albu.still for t in r.albumentations["params"]["applied"]):
+                raise ConfigError(f"output.lines: the albumentations pipeline moved pixels (image {index}); use synthgen's geometric effects instead")
+            covered = (id_map != 0) | (unlabeled_map(frame, id_map) != 0)
+            matrices = [a.effect.matrix(a.params, scene.canvas_wh) for a in image_effects if issubclass(a.effect, GeometricEffect)]
+            bg = scene.background
+            image_fields = {**image_fields, "lines": frame_lines(lines, bg.crop_xywh, bg.flip, scene.canvas_wh, matrices, covered)}
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
         if r.albumentations is not None:
@@ -201,7 +216,7 @@ class Generator:
             scene=scene,
             metadata=metadata,
             crowd=derive_crowd(scene, id_map),
-            image_fields=self._split_field(index),
+            image_fields=image_fields,
             unlabeled=unlabeled_map(frame, id_map) if {"semantic", "voc"} & set(cfg.output.formats) else None,
             keypoint_slots=self.pose.size if self.pose is not None else 0,
         )

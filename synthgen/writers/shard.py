@@ -28,7 +28,7 @@ from synthgen.config import OutputConfig
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, done_path, partial_path
 from synthgen.types import Sample
-from synthgen.writers import coco, panoptic, semantic, voc, yolo
+from synthgen.writers import coco, lanes, panoptic, semantic, voc, yolo
 from synthgen.writers.files import encode_id_map, encode_image
 from synthgen.writers.webdataset import TarShardWriter
 
@@ -53,6 +53,7 @@ class ShardWriter:
         self.panoptic: list[dict[str, Any]] = []
         self.panoptic_images: list[dict[str, Any]] = []
         self.instances = 0
+        self.tusimple: list[dict[str, Any]] = []
         self.per_image = bool({"coco", "yolo", "semantic", "panoptic"} & set(cfg.formats))
         for sub in (["images"] if self.per_image else []) + (["labels"] if "yolo" in cfg.formats else []) + (
             ["masks"] if cfg.id_maps and self.per_image else []
@@ -111,9 +112,15 @@ class ShardWriter:
         self.annotations += anns
         self.metadata.append(_json(meta))
         self.instances += len(sample.instances)
+        if "lines" in image:  # output.lines and a background with lines (synthgen/writers/lanes.py)
+            (self.out / "lines").mkdir(exist_ok=True)
+            self._put(f"lines/{sample.name}.lines.txt", lanes.culane_text(image["lines"]).encode())
+            self.tusimple.append(lanes.tusimple_entry(image["lines"], f"images/{file_name}", image["height"]))
 
     def finish(self) -> dict[str, Any]:
         base = f"shards/{self.shard.name}"
+        if self.tusimple:
+            self._put(f"{base}.tusimple.json", lanes.tusimple_text(self.tusimple).encode())
         if "coco" in self.cfg.formats:
             self._put(f"{base}.coco.json", _json({"images": self.images, "annotations": self.annotations}).encode())
         if "panoptic" in self.cfg.formats:

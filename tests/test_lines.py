@@ -1,0 +1,191 @@
+"""Line labels: sidecars, the background's crop/resize/flip and geometric effects checked against
+the pixels they move, clipping, visibility from the id map, and the COCO, CULane and TuSimple
+outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+from conftest import tiny_config_dict
+
+from synthgen.assets import load_library
+from synthgen.config import AssetsConfig, load_config
+from synthgen.effects.pipeline import AppliedEffect
+from synthgen.errors import AssetError, ConfigError
+from synthgen.generator import Generator
+from synthgen.lines import Line, background_matrix, clip, frame_lines, load_lines, pixel_matrix, through
+from synthgen.render import render_background
+from synthgen.runner import generate
+from synthgen.types import BackgroundPlacement
+from synthgen.writers import lanes
+
+# a bent line in a 400 x 300 background, continuous coordinates
+LINE = np.array([[40.5, 290.5], [200.5, 150.5], [260.5, 20.5]])
+
+
+def _drawn(shape=(300, 400)) -> np.ndarray:
+    img = np.zeros((*shape, 3), np.uint8)
+    pts = np.round((LINE - 0.5) * 16).astype(np.int32)  # pixel indices, 4 fractional bits
+    cv2.polylines(img, [pts], False, (255, 255, 255), 5, cv2.LINE_AA, shift=4)
+    return img
+
+
+def _centres(img: np.ndarray, rows) -> dict[int, float]:
+    """Per row: the brightness-weighted x centre (continuous) of the drawn line."""
+    g = img[..., 0].astype(np.float64) if img.ndim == 3 else img.astype(np.float64)
+    out = {}
+    for r in rows:
+        w = g[r]
+        if w.sum() > 200 and (w > 0).sum() < 0.2 * len(w):
+            out[r] = float((w * (np.arange(len(w)) + 0.5)).sum() / w.sum())
+    return out
+
+
+def _x_at(points: np.ndarray, y: float, margin: float = 0.0) -> float | None:
+    """x of the polyline at row y; None there and within ``margin`` of a corner (where a
+    stroke's centroid is not on its centre line)."""
+    if margin and any(abs(y - v) < margin for v in points[1:-1, 1]):
+        return None
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        if min(y0, y1) <= y <= max(y0, y1) and y0 != y1:
+            return x0 + (x1 - x0) * (y - y0) / (y1 - y0)
+    return None
+
+
+@pytest.mark.parametrize("crop,flip,canvas", [
+    ((0, 0, 400, 300), False, (400, 300)),
+    ((30, 20, 300, 240), False, (160, 120)),
+    ((50, 10, 320, 280), True, (200, 150)),
+    ((100, 60, 200, 150), True, (640, 480)),
+])
+def test_background_matrix_is_where_render_background_puts_the_pixels(crop, flip, canvas):
+    img = _drawn()
+    scene = SimpleNamespace(background=SimpleNamespace(index=0, real_scene=False, crop_xywh=crop, flip=flip), canvas_wh=canvas)
+    out = render_background(scene, SimpleNamespace(background=lambda i: img))
+    pts = through(LINE, background_matrix(crop, flip, canvas))
+    checked = 0
+    for r, x in _centres(out, range(0, canvas[1], 3)).items():
+        want = _x_at(pts, r + 0.5, margin=6 * canvas[1] / crop[3])
+        if want is not None and 3 < want < canvas[0] - 3:
+            assert abs(x - want) <= 1.0, (r, x, want)
+            checked += 1
+    assert checked > 10
+
+
+@pytest.mark.parametrize("effect", [
+    AppliedEffect("rotate", 3, {"angle": 20.0, "direction": 1}),
+    AppliedEffect("crop_scale", 3, {"scale": 0.7, "x": 0.3, "y": 0.6}),
+])
+def test_geometric_effects_move_lines_like_pixels(effect):
+    img = _drawn()
+    W, H = 400, 300
+    moved = effect.effect.apply_to_image(img, effect.params)
+    M = pixel_matrix(effect.effect.matrix(effect.params, (W, H)))
+    pts = through(LINE, M)
+    checked = 0
+    for r, x in _centres(moved, range(0, H, 3)).items():
+        want = _x_at(pts, r + 0.5, margin=8)
+        if want is not None and 5 < want < W - 5:
+            assert abs(x - want) <= 1.0, (r, x, want)
+            checked += 1
+    assert checked > 10
+
+
+def test_clip_splits_a_line_that_leaves_and_comes_back():
+    parts = clip(np.array([[-10.0, 5], [10, 5], [30, -5], [50, 5], [70, 5]]), (60, 20))
+    assert len(parts) == 2
+    assert np.allclose(parts[0][0], [0, 5]) and np.allclose(parts[0][-1], [20, 0])
+    assert np.allclose(parts[1][0], [40, 0]) and np.allclose(parts[1][-1], [60, 5])
+    assert clip(np.array([[-5.0, -5], [-1, 30]]), (60, 20)) == []
+
+
+def test_visibility_from_the_id_map_and_resampling():
+    covered = np.zeros((20, 60), bool)
+    covered[:, 20:30] = True
+    out = frame_lines((Line("lane_solid", np.array([[0.0, 10], [60, 10]])),), (0, 0, 60, 20), False, (60, 20), [], covered)
+    (line,) = out
+    xs = [p[0] for p in line["points"]]
+    assert xs[0] == 0 and xs[-1] == 60 and all(b - a <= 8 for a, b in zip(xs, xs[1:]))
+    for (x, _), v in zip(line["points"], line["visibility"]):
+        assert v == (1 if 20 <= x < 30 else 2)
+
+
+def test_bad_sidecars_name_the_file(tmp_path):
+    p = tmp_path / "bg.lines.json"
+    for text, msg in [
+        ("{", "cannot read"),
+        ('{"lines": [{"class": "zebra", "points": [[0, 0], [1, 1]]}]}', "lane_solid"),
+        ('{"lines": [{"class": "curb", "points": [[0, 0]]}]}', "two or more"),
+        ('{"lines": [{"class": "curb", "points": [[0, 0], [9000, 1]]}]}', "far outside"),
+    ]:
+        p.write_text(text)
+        with pytest.raises(AssetError, match=msg) as e:
+            load_lines(p, (100, 80))
+        assert str(p) in str(e.value)
+
+
+def test_culane_and_tusimple_layouts():
+    lines = [
+        {"class": "lane_dashed", "points": [[10.5, 0.5], [30.5, 40.5]], "visibility": [2, 1]},
+        {"class": "stop_line", "points": [[0.0, 30.0], [60.0, 30.0]], "visibility": [2, 2]},
+    ]
+    assert lanes.culane_text(lines) == "30.50 40.50 10.50 0.50\n"  # lanes only, bottom first
+    e = lanes.tusimple_entry(lines, "images/x.jpg", 45)
+    assert e["h_samples"] == [0, 10, 20, 30, 40]
+    assert e["lanes"] == [[10, 15, 20, 25, 30]]
+    short = lanes.tusimple_entry([{"class": "lane_solid", "points": [[10.5, 20.5], [10.5, 44.0]], "visibility": [2, 2]}], "x", 45)
+    assert short["lanes"] == [[-2, -2, 10, 10, 10]]
+
+
+def _lined_assets(root: Path) -> dict:
+    data = tiny_config_dict(_make(root))
+    return data
+
+
+def _make(root: Path) -> Path:
+    from conftest import make_assets
+
+    assets = make_assets(root)
+    bg = next(p for p in sorted((assets / "backgrounds").iterdir()) if p.suffix in {".jpg", ".png"})
+    h, w = cv2.imread(str(bg)).shape[:2]
+    (bg.with_name(bg.stem + ".lines.json")).write_text(json.dumps({"lines": [
+        {"class": "lane_solid", "points": [[w * 0.2, h - 0.5], [w * 0.45, h * 0.3]]},
+        {"class": "lane_dashed", "points": [[w * 0.8, h - 0.5], [w * 0.55, h * 0.3]]},
+        {"class": "stop_line", "points": [[0, h * 0.9], [w, h * 0.9]]},
+    ]}))
+    return assets
+
+
+def test_a_run_with_lines_writes_coco_culane_and_tusimple(tmp_path):
+    data = tiny_config_dict(_make(tmp_path / "assets"))
+    data["output"] = {"formats": ["coco"], "lines": True}
+    data["effects"] = [{"name": "rotate", "p": 0.5, "severity": [1, 2]}]
+    out = tmp_path / "out"
+    generate(load_config(data=data), out, 6)
+    coco = json.loads((out / "annotations.json").read_text())
+    with_lines = [im for im in coco["images"] if "lines" in im]
+    assert with_lines
+    for im in with_lines:
+        for line in im["lines"]:
+            assert line["class"] in {"lane_solid", "lane_dashed", "stop_line"}
+            assert len(line["points"]) == len(line["visibility"]) >= 2
+            assert all(0 <= x <= im["width"] and 0 <= y <= im["height"] for x, y in line["points"])
+        stem = Path(im["file_name"]).stem
+        assert (out / "lines" / f"{stem}.lines.txt").is_file()
+    rows = [json.loads(s) for f in (out / "shards").glob("*.tusimple.json") for s in f.read_text().splitlines()]
+    assert len(rows) == len(with_lines) and all(r["raw_file"].startswith("images/") for r in rows)
+
+
+def test_lines_are_off_by_default_and_refused_without_sidecars(tmp_path, tiny_assets):
+    data = tiny_config_dict(_make(tmp_path / "lined"))
+    s = Generator(load_config(data=data)).sample(0)
+    assert "lines" not in s.image_fields
+    with pytest.raises(ConfigError, match="output.lines"):
+        Generator(load_config(data={**tiny_config_dict(tiny_assets), "output": {"lines": True}}))
+    lib = load_library(AssetsConfig(objects=data["assets"]["objects"], backgrounds=data["assets"]["backgrounds"]))
+    assert len(lib.lines) == 1 and BackgroundPlacement
