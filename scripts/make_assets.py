@@ -561,6 +561,159 @@ def make_procedural(out_dir: Path) -> list[tuple[Path, str, int]]:
 
 
 # --------------------------------------------------------------------------
+# Procedural roads with exact line labels (assets/roads/): each road is drawn from its lines,
+# so road_NN.lines.json (synthgen/lines.py) is where the paint is. A pinhole camera 1.5 m above
+# a flat road: a ground point (x, z) metres (across, ahead) is at screen
+# (vx + f (x - cam_x + curve z^2 / 2) / z, horizon + f 1.5 / z).
+# --------------------------------------------------------------------------
+
+ROADS = 8
+ROAD_SEED = 2001
+CAM_H = 1.5
+
+
+@dataclass
+class RoadLine:
+    label: str  # lane_solid, lane_dashed, stop_line, curb
+    xw: float  # metres across the road (stop line: its depth z)
+    colour: tuple = (236, 236, 228)
+    width: float = 0.15  # metres of paint
+
+
+def road_scene(rng) -> tuple[np.ndarray, list[dict], int]:
+    """One road: the image, its lines (continuous pixel coordinates) and its horizon row."""
+    from synthgen.lines import clip
+
+    hz = int(rng.uniform(0.34, 0.5) * H)
+    z_near = rng.uniform(3.5, 6.0)  # metres ahead at the bottom edge
+    f = (H - hz) * z_near / CAM_H
+    vx = W / 2 + rng.uniform(-0.08, 0.08) * W
+    lanes = int(rng.integers(2, 5))
+    lane_w = rng.uniform(3.0, 3.8)
+    curve = rng.uniform(-1.0, 1.0) * 0.004
+    cam_x = (int(rng.integers(0, lanes)) + rng.uniform(0.3, 0.7)) * lane_w
+    z_far = min(f * CAM_H / 3.0, 250.0)  # 3 px below the horizon
+    zs = np.geomspace(z_near * 0.9, z_far, 160)
+
+    def screen(xw, z):
+        z = np.asarray(z, np.float64)
+        return np.stack([vx + f * (xw - cam_x + curve * z * z / 2) / z, hz + f * CAM_H / z], -1)
+
+    road_w = lanes * lane_w
+    lines = []
+    two_way = lanes >= 2 and rng.random() < 0.5
+    for k in range(lanes + 1):
+        if k in (0, lanes):
+            lines.append(RoadLine("lane_solid", k * lane_w))
+        elif two_way and k == lanes // 2:
+            lines.append(RoadLine("lane_solid", k * lane_w, (232, 196, 60), 0.2))
+        else:
+            lines.append(RoadLine("lane_dashed", k * lane_w))
+    for side in (-0.6, road_w + 0.6):
+        if rng.random() < 0.7:
+            lines.append(RoadLine("curb", side, (188, 186, 180), 0.3))
+    stop_z = rng.uniform(9.0, 22.0) if rng.random() < 0.35 else None
+
+    # sky, distant ridge, verges
+    sky_top = np.array((92, 146, 210)) + rng.uniform(-20, 20, 3)
+    img = vertical_gradient(sky_top, (205, 222, 236), H, W)
+    ridge = np.clip(hz - 16 - 14 * noise_field(rng, (1, W), [(25, 1.0)])[0], hz - 45, hz - 3)
+    yy = np.arange(H)[:, None]
+    img[(yy >= ridge[None, :]) & (yy < hz)] = np.array((64, 92, 60)) + rng.uniform(-12, 12, 3)
+    ground = vertical_gradient((108, 132, 78), (70, 104, 46), H - hz, W)
+    img[hz:] = ground + 10 * noise_field(rng, (H - hz, W), [(1, 0.5), (4, 0.8)])[..., None]
+
+    def strip(a, b, z) -> np.ndarray:
+        pts = np.concatenate([screen(a, z), screen(b, z)[::-1]])
+        pts = np.clip(pts, [-8 * W, -8 * H], [9 * W, 9 * H])
+        return np.round(pts * 16).astype(np.int32)
+
+    def fill(mask, poly):
+        cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, shift=4)
+
+    road = np.zeros((H, W), np.uint8)
+    fill(road, strip(-0.9, road_w + 0.9, zs))
+    shade = rng.uniform(78, 108)
+    asphalt = shade + 9 * noise_field(rng, (H, W), [(0, 0.6), (2, 0.6), (30, 0.5)])
+    a = (road.astype(np.float32) / 255)[..., None]
+    img = img * (1 - a) + a * np.stack([asphalt, asphalt, asphalt * 1.04], -1)
+
+    wear = np.clip(0.35 * noise_field(rng, (H, W), [(3, 0.5), (20, 0.8)]), 0, 0.7)  # worn paint
+    wear *= rng.uniform(0.2, 1.0)
+    phase = rng.uniform(0, 9.0)
+    labels = []
+    for line in lines:
+        mask = np.zeros((H, W), np.uint8)
+        half = line.width / 2
+        if line.label == "lane_dashed":  # 3 m of paint, 6 m of gap
+            z0 = z_near * 0.9 - phase
+            while z0 < z_far:
+                seg = np.geomspace(max(z0, z_near * 0.9), min(z0 + 3.0, z_far), 12) if z0 + 3.0 > z_near * 0.9 else None
+                if seg is not None:
+                    fill(mask, strip(line.xw - half, line.xw + half, seg))
+                z0 += 9.0
+        else:
+            fill(mask, strip(line.xw - half, line.xw + half, zs))
+        m = (mask.astype(np.float32) / 255) * (1 - (wear if line.label != "curb" else 0))
+        m = m[..., None]
+        img = img * (1 - m) + m * np.array(line.colour, np.float32)
+        for part in clip(screen(line.xw, zs), (W, H)):
+            labels.append({"class": line.label, "points": np.round(part, 2).tolist()})
+    if stop_z is not None:
+        mask = np.zeros((H, W), np.uint8)
+        fill(mask, strip(0.0, road_w, np.array([stop_z - 0.25, stop_z + 0.25])))
+        m = (mask.astype(np.float32) / 255 * (1 - wear))[..., None]
+        img = img * (1 - m) + m * np.array((236, 236, 228), np.float32)
+        ends = np.concatenate([screen(0.0, [stop_z]), screen(road_w, [stop_z])])
+        for part in clip(ends, (W, H)):
+            labels.append({"class": "stop_line", "points": np.round(part, 2).tolist()})
+    return to_u8(cv2.GaussianBlur(img, (0, 0), 0.6)), labels, hz
+
+
+def make_roads(out_dir: Path) -> list[tuple[Path, str, int]]:
+    """assets/roads/road_NN.jpg with its .lines.json and .region.png (ground below the horizon)."""
+    import json
+
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    rows = []
+    for i in range(ROADS):
+        seed = ROAD_SEED + i
+        img, labels, hz = road_scene(np.random.default_rng(seed))
+        path = out_dir / f"road_{i:02d}.jpg"
+        save_jpeg(img, path)
+        rows.append((path, "road in perspective drawn from its lines (lane count, curvature, dashed/solid, worn paint, horizon vary)", seed))
+        lines_path = out_dir / f"road_{i:02d}.lines.json"
+        lines_path.write_text(json.dumps({"lines": labels}, separators=(",", ":")) + "\n")
+        rows.append((lines_path, f"line labels of road_{i:02d}.jpg: the polylines it was drawn from", seed))
+        region = np.zeros((H, W), np.uint8)
+        region[hz + 2 :] = 255
+        region_path = out_dir / f"road_{i:02d}.region.png"
+        Image.fromarray(region, "L").save(region_path, optimize=True)
+        rows.append((region_path, f"placement region of road_{i:02d}.jpg: ground below the horizon", seed))
+    return rows
+
+
+ROADS_HEADER = "## Procedural roads with line labels"
+
+
+def road_licence_lines(assets: Path, rows) -> list[str]:
+    lines = ["", ROADS_HEADER, "", "| File | Description | Source | Licence |", "|---|---|---|---|"]
+    for path, desc, seed in rows:
+        lines.append(f"| `{path.relative_to(assets).as_posix()}` | {desc}, {W}x{H}, numpy seed {seed} "
+                     "| made by scripts/make_assets.py | CC0 |")
+    return lines
+
+
+def write_road_licences(assets: Path, rows) -> None:
+    """Replaces the roads section (the last) of LICENSES.md, for a run with --roads-only."""
+    path = assets / "LICENSES.md"
+    text = path.read_text(encoding="utf-8")
+    head = text.split("\n" + ROADS_HEADER + "\n")[0].rstrip("\n")
+    path.write_text("\n".join([head, *road_licence_lines(assets, rows), ""]), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------
 # Keypoints: a schema per class (objects/<class>/keypoints.yaml) and the points
 # of each cutout (objects/<class>/<variant>.keypoints.json), measured by hand
 # on the rendered cutouts, in COCO pixel coordinates (pixel centres at +0.5).
@@ -743,11 +896,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--assets", type=Path, default=REPO / "assets", help="output folder")
     ap.add_argument("--font", type=Path, default=DEFAULT_FONT, help="NotoColorEmoji.ttf")
+    ap.add_argument("--roads-only", action="store_true",
+                    help="only (re)make assets/roads and its rows in LICENSES.md (no font needed)")
     ap.add_argument("--check-image", type=Path, default=None,
                     help="also write a contact sheet of all cutouts to this PNG")
     args = ap.parse_args(argv)
 
     assets: Path = args.assets
+    if args.roads_only:
+        write_road_licences(assets, make_roads(assets / "roads"))
+        return 0
     font = load_font(args.font)
     for sub in ("objects", "distractors", "backgrounds"):
         shutil.rmtree(assets / sub, ignore_errors=True)
@@ -759,6 +917,7 @@ def main(argv=None) -> int:
     photo_rows = make_photos(assets / "backgrounds")
     proc_rows = make_procedural(assets / "backgrounds")
     write_licenses(assets, photo_rows, proc_rows)
+    write_road_licences(assets, make_roads(assets / "roads"))
 
     total = sum(p.stat().st_size for p in assets.rglob("*") if p.is_file())
     print(f"objects: {len(objs)}  distractors: {len(dists)}  "

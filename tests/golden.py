@@ -79,7 +79,7 @@ def _hashes(root: Path, prefix: str) -> dict[str, str]:
 
 
 # the shipped configs, named (files a user adds to configs/ are not part of the record)
-PRESETS = ("crowd", "default", "fog", "glare", "heavy_occlusion", "motion_blur", "night", "rain", "snow", "street")
+PRESETS = ("crowd", "default", "fog", "glare", "heavy_occlusion", "motion_blur", "night", "rain", "road", "snow", "street")
 
 
 def runs(tmp: Path) -> dict[str, str]:

@@ -189,3 +189,33 @@ def test_lines_are_off_by_default_and_refused_without_sidecars(tmp_path, tiny_as
         Generator(load_config(data={**tiny_config_dict(tiny_assets), "output": {"lines": True}}))
     lib = load_library(AssetsConfig(objects=data["assets"]["objects"], backgrounds=data["assets"]["backgrounds"]))
     assert len(lib.lines) == 1 and BackgroundPlacement
+
+
+def test_the_bundled_roads_are_painted_where_their_lines_say():
+    from conftest import REPO
+
+    lib = load_library(AssetsConfig(objects=str(REPO / "assets" / "objects"), backgrounds=str(REPO / "assets" / "roads")))
+    assert len(lib.lines) == len(lib.backgrounds) >= 8
+    kinds = set()
+    for i, ref in enumerate(lib.backgrounds):
+        img = cv2.cvtColor(lib.background(i), cv2.COLOR_RGB2GRAY).astype(np.float64)
+        H, W = img.shape
+        for line in lib.lines[i]:
+            kinds.add(line.label)
+            if line.label != "lane_solid":
+                continue
+            asphalt = np.median(img[int(H * 0.75) :, int(W * 0.3) : int(W * 0.7)])
+            on = [img[int(y), int(x)] for x, y in line.points if 0 <= x < W and H * 0.75 < y < H - 1]  # near, wide paint
+            if on:
+                assert np.mean(on) > asphalt + 60, (ref.name, np.mean(on), asphalt)
+    assert {"lane_solid", "lane_dashed", "curb", "stop_line"} <= kinds
+
+
+def test_the_road_preset_writes_lane_labels(tmp_path):
+    from conftest import REPO
+
+    out = tmp_path / "out"
+    generate(load_config(REPO / "configs" / "road.yaml", ["canvas.width=320", "canvas.height=240"]), out, 3)
+    assert len(list((out / "lines").glob("*.lines.txt"))) == 3
+    rows = [json.loads(s) for s in (out / "shards" / "shard-000000.tusimple.json").read_text().splitlines()]
+    assert len(rows) == 3 and all(r["lanes"] and len(r["lanes"][0]) == len(r["h_samples"]) == 24 for r in rows)

@@ -13,7 +13,7 @@ from synthgen.geometry import tight_box
 from conftest import REPO
 
 # The shipped presets, named: a file a user drops into configs/ is not a test case.
-SHIPPED = ("crowd", "fog", "glare", "heavy_occlusion", "motion_blur", "night", "rain", "snow", "street")
+SHIPPED = ("crowd", "fog", "glare", "heavy_occlusion", "motion_blur", "night", "rain", "road", "snow", "street")
 PRESETS = [REPO / "configs" / f"{name}.yaml" for name in SHIPPED]
 EXAMPLES = [REPO / "configs" / "examples" / name for name in ("albumentations.yaml", "my_objects.yaml")]
 

@@ -41,7 +41,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 SMALL = ["canvas.width=160", "canvas.height=120"]
 # the shipped configs, by name (a file a user drops into configs/ is not a test case)
 CONFIGS = [REPO / "configs" / f"{name}.yaml" for name in (
-    "crowd", "default", "fog", "glare", "heavy_occlusion", "motion_blur", "night", "rain", "snow", "street")]
+    "crowd", "default", "fog", "glare", "heavy_occlusion", "motion_blur", "night", "rain", "road", "snow", "street")]
 BLURS = ("motion_blur", "defocus", "gaussian_blur")
 GEOMETRIC = ("rotate", "perspective", "crop_scale")
 GLOBAL_MEAN = {"contrast", "rain", "snow"}  # read the image's mean luminance
