@@ -554,9 +554,15 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
     try:
         _check_backend(backend, address)
         names = [f.strip().lower() for f in formats.split(",") if f.strip()]
+        bad = [f for f in names if f not in (*LAYOUTS, *FORMATS)]
+        if bad or not names:
+            raise SynthgenError(
+                f"--format {formats!r}: unknown {', '.join(map(repr, bad)) or 'empty list'}; "
+                f"allowed: {', '.join((*LAYOUTS, *FORMATS))}, comma-separated"
+            )
         image_formats = [f for f in names if f not in LAYOUTS]
         cfg = _load(config, overrides, seed, ",".join(image_formats) if image_formats else None)
-        cfg, layouts = clip_config(cfg, names or None)
+        cfg, layouts = clip_config(cfg, names)
         with _RunBar("clips", quiet) as bar:
             summary = run_clips(
                 cfg, Path(out), num_clips, frames, fps=fps, layouts=tuple(layouts), workers=workers,

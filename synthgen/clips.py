@@ -46,7 +46,7 @@ import numpy as np
 
 from synthgen.config import Config
 from synthgen.effects.pipeline import sample_object_effects
-from synthgen.errors import ConfigError
+from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
 from synthgen.rng import Stream, image_rng, seeded_rng
 from synthgen.runner import Summary, run
@@ -213,6 +213,8 @@ def run_clips(
         raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
     if not fps > 0:
         raise ConfigError(f"--fps {fps}: must be above 0")
+    if not overwrite:
+        _check_fps(Path(out), float(fps))
     spec = Clips(cfg.model_dump_json(), frames, float(fps))
     info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts)}}
     summary = run(
@@ -222,3 +224,19 @@ def run_clips(
     if summary.merged and "mot" in layouts:
         write_mot(Path(out), cfg.output.image_format, float(fps))
     return summary
+
+
+def _check_fps(out: Path, fps: float) -> None:
+    """The frame rate is not part of the config, yet it moves the objects: a folder whose frames
+    were made at another rate (finished shards record it per frame) is not resumed with this one."""
+    for part in sorted(out.glob("shards/shard-*.jsonl"))[:1]:
+        try:
+            first = json.loads(part.open().readline() or "{}")
+        except (OSError, ValueError):
+            return  # a damaged shard: the runner redoes it
+        old = first.get("fps")
+        if old is not None and old != fps:
+            raise OutputError(
+                f"--out {out} holds clips made with --fps {old:g}; resume with --fps {old:g}, "
+                "or add --overwrite to replace them"
+            )

@@ -19,6 +19,7 @@ import yaml
 
 from synthgen.clips import Clips, clip_config, plan_clip, run_clips
 from synthgen.config import load_config
+from synthgen.errors import OutputError
 from synthgen.io.manifest import plan_shards
 from synthgen.worker import WorkerContext
 from synthgen.writers.shard import verify_shard
@@ -160,3 +161,10 @@ def test_a_killed_clip_run_resumes_to_the_same_bytes(tiny_assets, tmp_path):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert all(verify_shard(out, s, full=True) is not None for s in plan_shards(6 * FRAMES, FRAMES))
     assert _digests(out) == _digests(reference)
+
+
+def test_another_fps_is_refused_unless_overwritten(cfg, reference):
+    with pytest.raises(OutputError, match="--fps 15"):
+        run_clips(cfg, reference, 3, FRAMES, fps=10)
+    run_clips(cfg, reference, 3, FRAMES, fps=10, overwrite=True)
+    assert json.loads((reference / "annotations.json").read_text())["videos"][0]["fps"] == 10

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +24,7 @@ from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 
 MOT_DIR = "mot"
+CLIP_DIR = re.compile(r"^clip-\d{6}$")  # the sequence folders clips.clip_name makes
 
 
 def gt_rows(images: list[dict[str, Any]], annotations: list[dict[str, Any]]) -> list[tuple]:
@@ -90,4 +92,19 @@ def write_mot(run: Path, image_format: str, fps: float) -> list[str]:
         info = seqinfo(video["name"], fps, len(ims), ims[0]["width"], ims[0]["height"], image_format)
         atomic_write(seq / "seqinfo.ini", info.encode())
         names.append(video["name"])
+    _remove_stale(run / MOT_DIR, set(names), image_format)
     return names
+
+
+def _remove_stale(mot: Path, keep: set[str], image_format: str) -> None:
+    """Sequences a previous run with more clips wrote (only the files this module writes)."""
+    for seq in mot.iterdir():
+        if seq.name in keep or not CLIP_DIR.match(seq.name):
+            continue
+        for f in [*seq.glob(f"img1/[0-9]*.{image_format}"), seq / "gt" / "gt.txt", seq / "seqinfo.ini"]:
+            f.unlink(missing_ok=True)
+        for d in (seq / "img1", seq / "gt", seq):
+            try:
+                d.rmdir()
+            except OSError:  # not ours alone: left as it is
+                pass
