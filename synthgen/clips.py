@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+from pydantic import ValidationError
 
 from synthgen.config import Config
 from synthgen.effects.pipeline import sample_object_effects
@@ -188,7 +189,7 @@ def clip_config(cfg: Config, formats: list[str] | None = None) -> tuple[Config, 
     data["output"]["formats"] = image_formats
     try:
         return Config.model_validate(data), layouts
-    except Exception as exc:  # pydantic names the bad format and the allowed ones
+    except ValidationError as exc:  # pydantic names the bad format and the allowed ones
         raise ConfigError(f"--format {','.join(asked)}: {exc}") from None
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import tiny_config_dict
+from test_runner import _digests
 
 from synthgen.clips import Clips, clip_config, plan_clip, run_clips
 from synthgen.config import load_config
@@ -23,9 +25,6 @@ from synthgen.errors import OutputError
 from synthgen.io.manifest import plan_shards
 from synthgen.worker import WorkerContext
 from synthgen.writers.shard import verify_shard
-
-from conftest import tiny_config_dict
-from test_runner import _digests
 
 FRAMES = 6
 
@@ -97,7 +96,7 @@ def test_tracks_keep_their_id_and_move_with_their_trajectory(cfg, reference):
         assert im["frame_id"] not in by_track[key], "one annotation per track per frame"
         by_track[key][im["frame_id"]] = a
     assert by_track
-    for (video, track), frames in by_track.items():
+    for frames in by_track.values():
         assert len({a["category_id"] for a in frames.values()}) == 1  # the same object throughout
     # untruncated objects: the whole silhouette's (amodal) box centre moves by the trajectory's displacement
     factory = _factory(cfg)
