@@ -85,6 +85,18 @@ def test_any_worker_count_writes_the_same_bytes(cfg, tmp_path, reference):
     assert _digests(out) == _digests(reference)
 
 
+def test_the_ray_backend_writes_the_same_bytes(cfg, tmp_path, reference, monkeypatch):
+    ray = pytest.importorskip("ray", reason="--backend ray needs the [ray] extra")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="error")
+    try:
+        out = tmp_path / "ray"
+        run_clips(cfg, out, 3, FRAMES, backend="ray")
+    finally:
+        ray.shutdown()
+    assert _digests(out) == _digests(reference)
+
+
 def test_tracks_keep_their_id_and_move_with_their_trajectory(cfg, reference):
     doc = json.loads((reference / "annotations.json").read_text())
     assert [v["length"] for v in doc["videos"]] == [FRAMES] * 3
