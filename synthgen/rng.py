@@ -25,6 +25,7 @@ class Stream(IntEnum):
     ALBUMENTATIONS = 3  # the seeds of the albumentations pipeline
     OCCLUSION = 4  # stress suites: the occluders pasted over the targets
     SPLIT = 5  # which part of the run (train or val) an image belongs to
+    CLIPS = 6  # clips: the trajectory of each object of clip c (index = clip), key = instance id
 
 
 def image_rng(seed: int, index: int, stream: Stream, *keys: int) -> np.random.Generator:

@@ -16,6 +16,7 @@ def test_stream_numbers_are_pinned():
         "ALBUMENTATIONS": 3,
         "OCCLUSION": 4,
         "SPLIT": 5,
+        "CLIPS": 6,
     }
 
 
@@ -28,6 +29,7 @@ def test_drawn_values_are_pinned():
         "ALBUMENTATIONS": [36, 122, 463],
         "OCCLUSION": [575, 993, 852],
         "SPLIT": [501, 294, 366],
+        "CLIPS": [252, 320, 812],
     }
     assert image_rng(7, 3, Stream.SCENE).integers(1000, size=2).tolist() == [732, 845]
     assert seeded_rng(5).integers(1000, size=3).tolist() == [670, 805, 22]

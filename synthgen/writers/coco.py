@@ -61,6 +61,8 @@ def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
         }
         if inst.contrast is not None:
             ann["contrast"] = inst.contrast
+        if "video_id" in sample.image_fields:  # a clip's frame: the object's id over the clip
+            ann["track_id"] = inst.instance_id
         if inst.source == "real":
             ann["source"] = "real"
             ann["real_annotation_id"] = inst.real_annotation_id

@@ -53,9 +53,16 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
         if splits:
             files.update({part: _CocoStream(dest / f"{part}.json", {**info, "split": part}) for part in PARTS})
         part_of: dict[Any, str] = {}
+        videos: dict[int, dict[str, Any]] = {}  # clip runs: COCO video's top-level list
         for name in names:
             for entry in json.loads((run / "shards" / f"{name}.coco.json").read_text())["images"]:
                 files["all"].add(entry)
+                if "video_id" in entry:
+                    v = videos.setdefault(entry["video_id"], {
+                        "id": entry["video_id"], "name": entry["video"], "width": entry["width"],
+                        "height": entry["height"], "length": 0, "fps": manifest.get("clips", {}).get("fps"),
+                    })
+                    v["length"] += 1
                 if splits:
                     part_of[entry["id"]] = entry.get("split", "train")
                     files[part_of[entry["id"]]].add(entry)
@@ -67,7 +74,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 if splits:
                     files[part_of[entry["image_id"]]].add(entry)
         for f in files.values():
-            f.close(categories)
+            f.close(categories, list(videos.values()))
 
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
@@ -171,7 +178,9 @@ class _CocoStream:
         self.f.write('\n],"annotations":[')
         self.first = True
 
-    def close(self, categories: list[dict[str, Any]]) -> None:
+    def close(self, categories: list[dict[str, Any]], videos: list[dict[str, Any]] | None = None) -> None:
+        if videos:
+            self.f.write('\n],"videos":[\n' + ",\n".join(map(_dumps, videos)))
         self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
         self.f.close()
         os.replace(self.tmp, self.path)

@@ -1,0 +1,243 @@
+"""Clips: short labeled video sequences whose objects move, with a track id per object.
+
+A clip is a function of (config, seed, clip index ``c``); frame ``t`` a function of that and
+``t``, so any frame can be rendered alone and equals the same frame rendered in sequence. Run
+sample ``k`` is clip ``k // F``, frame ``k % F`` (``F`` frames a clip): a ``Clips`` spec is a
+factory spec for the runner, one shard per clip, so clips shard, resume, run on any worker count
+or on Ray and give the same bytes, as images do.
+
+The model of a clip:
+
+- Layout: the clip's scene is ``Generator.scene(c)`` (background, objects, blends, light), the
+  scene sampler's layout as frame 0. One background per clip.
+- Trajectories (``Track``, from the ``Stream.CLIPS`` stream of clip ``c``, one member per
+  instance): constant velocity (direction uniform, speed a share of the canvas' shorter side per
+  second), plus a random walk in position, a slow exponential scale change and a small rotation
+  drift, all in per-second units divided by ``fps``. Frame ``t`` moves every placement (distractors
+  too) with ``dataclasses.replace`` on its center, scale and rotation; everything else (asset,
+  flip, perspective, blend, jitter, shadow, paste order) stays. Objects may leave through the
+  edges: labels stay exact (a truncated object is labeled by its visible pixels, one that is
+  wholly outside or hidden has no label in that frame and keeps its id when it comes back).
+- Labels: each frame's scene goes through ``Generator.sample_from_scene``, the same pipeline as
+  an image. ``track_id`` = the placement's instance id, stable over the clip (unique within a
+  clip, as in MOT's gt.txt).
+- Conditions fixed per clip: every frame's scene keeps the clip's index ``c`` as its scene index,
+  and effects, per-object effects and albumentations draw their parameters from the scene index;
+  so every frame of a clip draws the same fog, rain, night level, noise seed and blur, and the
+  weather does not flicker. (A frame's own run index, file name and COCO ids are set after.) The
+  train/val split is drawn from ``c`` too: a clip's frames are all in one part.
+
+Output (``run_clips``): the run's formats (COCO always) with COCO video fields (image
+``video_id``, ``frame_id``, ``video``; annotation ``track_id``; a top-level ``videos`` list), and
+the MOT Challenge layout under ``OUT/mot/`` (writers/mot.py) once the run is complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from pydantic import ValidationError
+
+from synthgen.config import Config
+from synthgen.effects.pipeline import sample_object_effects
+from synthgen.errors import ConfigError, OutputError
+from synthgen.generator import Generator
+from synthgen.rng import Stream, image_rng, seeded_rng
+from synthgen.runner import Summary, run
+from synthgen.types import Placement, Sample, Scene
+from synthgen.worker import WorkerContext
+from synthgen.writers.mot import write_mot
+
+# trajectory ranges, per second (divided by fps per frame); lengths as shares of the canvas' shorter side
+SPEED = (0.03, 0.25)  # constant velocity
+JITTER = 0.004  # random walk: standard deviation of the position after one second
+GROWTH = (-0.15, 0.15)  # log scale change: scale(t) = scale(0) * exp(growth * seconds)
+SPIN = (-6.0, 6.0)  # rotation drift, degrees
+
+CLIP_FORMATS = ("coco",)  # always written: the MOT layout and the video fields are made from it
+LAYOUTS = ("mot",)  # clip-only layouts, written after the run
+
+
+def clip_name(clip: int) -> str:
+    return f"clip-{clip:06d}"
+
+
+def frame_name(clip: int, frame: int) -> str:
+    return f"{clip:06d}_{frame:06d}"
+
+
+@dataclass(frozen=True)
+class Track:
+    """The motion of one placement over a clip, in canvas pixels and degrees per frame."""
+
+    instance_id: int
+    velocity: tuple[float, float]
+    jitter: float  # standard deviation of one frame's random-walk step
+    jitter_seed: int
+    growth: float  # log scale per frame
+    spin: float  # degrees per frame
+
+    def offset(self, t: int) -> tuple[float, float]:
+        """Displacement of the centre at frame ``t`` from frame 0."""
+        walk = seeded_rng(self.jitter_seed).normal(0.0, self.jitter, size=(t, 2)).sum(axis=0) if t else np.zeros(2)
+        return (self.velocity[0] * t + float(walk[0]), self.velocity[1] * t + float(walk[1]))
+
+    def move(self, p: Placement, t: int) -> Placement:
+        dx, dy = self.offset(t)
+        return dataclasses.replace(
+            p,
+            center=(p.center[0] + dx, p.center[1] + dy),
+            scale=p.scale * math.exp(self.growth * t),
+            rotation=p.rotation + self.spin * t,
+        )
+
+
+def sample_track(seed: int, clip: int, p: Placement, canvas_wh: tuple[int, int], fps: float) -> Track:
+    rng = image_rng(seed, clip, Stream.CLIPS, p.instance_id)
+    side = min(canvas_wh)
+    angle = float(rng.uniform(0.0, 2.0 * math.pi))
+    speed = float(rng.uniform(*SPEED)) * side / fps
+    return Track(
+        instance_id=p.instance_id,
+        velocity=(speed * math.cos(angle), speed * math.sin(angle)),
+        jitter=JITTER * side / math.sqrt(fps),
+        jitter_seed=int(rng.integers(2**32)),
+        growth=float(rng.uniform(*GROWTH)) / fps,
+        spin=float(rng.uniform(*SPIN)) / fps,
+    )
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Everything fixed over one clip: its scene at frame 0, the tracks and per-object effects."""
+
+    clip: int
+    scene: Scene
+    tracks: tuple[Track, ...]  # one per placement, in paste order
+    object_effects: dict
+
+    def scene_at(self, t: int) -> Scene:
+        """The clip's scene at frame ``t``; its index stays the clip's (see the module docstring)."""
+        moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.scene.placements))
+        return dataclasses.replace(self.scene, placements=moved)
+
+
+def plan_clip(gen: Generator, clip: int, fps: float) -> ClipPlan:
+    scene = gen.scene(clip)
+    seed = gen.config.seed
+    tracks = tuple(sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements)
+    return ClipPlan(clip, scene, tracks, sample_object_effects(gen.config.effects, seed, scene))
+
+
+def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float) -> Sample:
+    """Frame ``t`` of ``plan``'s clip as run sample ``index``."""
+    s = gen.sample_from_scene(plan.scene_at(t), plan.object_effects)
+    name = frame_name(plan.clip, t)
+    video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t}
+    meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)
+    return dataclasses.replace(s, index=index, name=name, metadata=meta, image_fields={**s.image_fields, **video})
+
+
+@dataclass(frozen=True)
+class Clips:
+    """Clips as a factory spec: sample ``k`` is clip ``k // frames``, frame ``k % frames``."""
+
+    kind: ClassVar[str] = "clips"
+    config_json: str
+    frames: int
+    fps: float
+
+    def build(self, ctx: WorkerContext) -> ClipFactory:
+        return ClipFactory(ctx, self)
+
+
+class ClipFactory:
+    """Makes any frame of any clip; keeps the plan of the last clip (frames come in order)."""
+
+    def __init__(self, ctx: WorkerContext, spec: Clips) -> None:
+        self.config = Config.model_validate_json(spec.config_json)
+        self.gen = ctx.generator(self.config)
+        self.classes = self.gen.classes
+        self.library = self.gen.library
+        self.frames, self.fps = spec.frames, spec.fps
+        self._plan: ClipPlan | None = None
+
+    def plan(self, clip: int) -> ClipPlan:
+        if self._plan is None or self._plan.clip != clip:
+            self._plan = plan_clip(self.gen, clip, self.fps)
+        return self._plan
+
+    def sample(self, index: int) -> Sample:
+        clip, t = divmod(index, self.frames)
+        return render_clip_frame(self.gen, self.plan(clip), t, index, self.fps)
+
+
+def clip_config(cfg: Config, formats: list[str] | None = None) -> tuple[Config, list[str]]:
+    """The config clips run with (COCO always, then the other image formats asked for) and the
+    clip-only layouts asked for (``mot``). ``formats`` None: the config's own, plus MOT."""
+    asked = list(cfg.output.formats) + list(LAYOUTS) if formats is None else list(formats)
+    layouts = [f for f in asked if f in LAYOUTS]
+    image_formats = [*CLIP_FORMATS, *(f for f in asked if f not in LAYOUTS and f not in CLIP_FORMATS)]
+    data = json.loads(cfg.model_dump_json())
+    data["output"]["formats"] = image_formats
+    try:
+        return Config.model_validate(data), layouts
+    except ValidationError as exc:  # pydantic names the bad format and the allowed ones
+        raise ConfigError(f"--format {','.join(asked)}: {exc}") from None
+
+
+def run_clips(
+    cfg: Config,
+    out: Path,
+    num_clips: int,
+    frames: int,
+    *,
+    fps: float = 15.0,
+    layouts: tuple[str, ...] = LAYOUTS,
+    workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Write ``num_clips`` clips of ``frames`` frames into ``out`` (options as for ``runner.run``;
+    ``cfg`` as ``clip_config`` makes it); merged, then laid out as MOT, once complete."""
+    if frames < 1 or num_clips < 1:
+        raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
+    if not fps > 0:
+        raise ConfigError(f"--fps {fps}: must be above 0")
+    if not overwrite:
+        _check_fps(Path(out), float(fps))
+    spec = Clips(cfg.model_dump_json(), frames, float(fps))
+    info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts)}}
+    summary = run(
+        spec, cfg, out, num_clips * frames, frames, extra_info=info, workers=workers, backend=backend,
+        address=address, overwrite=overwrite, merge=True, progress=progress, on_plan=on_plan,
+    )
+    if summary.merged and "mot" in layouts:
+        write_mot(Path(out), cfg.output.image_format, float(fps))
+    return summary
+
+
+def _check_fps(out: Path, fps: float) -> None:
+    """The frame rate is not part of the config, yet it moves the objects: a folder whose frames
+    were made at another rate (finished shards record it per frame) is not resumed with this one."""
+    for part in sorted(out.glob("shards/shard-*.jsonl"))[:1]:
+        try:
+            first = json.loads(part.open().readline() or "{}")
+        except (OSError, ValueError):
+            return  # a damaged shard: the runner redoes it
+        old = first.get("fps")
+        if old is not None and old != fps:
+            raise OutputError(
+                f"--out {out} holds clips made with --fps {old:g}; resume with --fps {old:g}, "
+                "or add --overwrite to replace them"
+            )

@@ -1,0 +1,181 @@
+"""Clips: any frame alone equals it in sequence, any worker count the same bytes, tracks that
+keep their id and move as their trajectory says, MOT gt.txt = the COCO annotations, resume
+after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from conftest import tiny_config_dict
+from test_runner import _digests
+
+from synthgen.clips import Clips, clip_config, plan_clip, run_clips
+from synthgen.config import load_config
+from synthgen.errors import OutputError
+from synthgen.io.manifest import plan_shards
+from synthgen.worker import WorkerContext
+from synthgen.writers.shard import verify_shard
+
+FRAMES = 6
+
+
+def _config(assets, **extra):
+    data = tiny_config_dict(assets)
+    data["effects"] = [{"name": "gaussian_noise", "p": 0.7}, {"name": "brightness", "p": 0.7}]
+    data.update(extra)
+    return clip_config(load_config(data=data), ["mot", "coco", "yolo"])[0]
+
+
+@pytest.fixture
+def cfg(tiny_assets):
+    return _config(tiny_assets)
+
+
+@pytest.fixture
+def reference(cfg, tmp_path) -> Path:
+    out = tmp_path / "reference"
+    run_clips(cfg, out, 3, FRAMES)
+    return out
+
+
+def _factory(cfg):
+    ctx = WorkerContext(threads=None)
+    return ctx.factory(Clips(cfg.model_dump_json(), FRAMES, 15.0))
+
+
+def _same(a, b) -> None:
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.id_map, b.id_map)
+    assert [i.bbox for i in a.instances] == [i.bbox for i in b.instances]
+    assert a.metadata == b.metadata and a.image_fields == b.image_fields
+
+
+def test_a_frame_rendered_alone_equals_it_rendered_in_sequence(cfg):
+    in_order = _factory(cfg)
+    sequence = [in_order.sample(k) for k in range(2 * FRAMES)]
+    for k in (FRAMES + 4, 3, 2 * FRAMES - 1, 0):  # fresh factories, out of order
+        _same(_factory(cfg).sample(k), sequence[k])
+    backwards = _factory(cfg)
+    for k in reversed(range(2 * FRAMES)):
+        _same(backwards.sample(k), sequence[k])
+    assert sequence[FRAMES + 1].image_fields["video_id"] == 2 and sequence[FRAMES + 1].image_fields["frame_id"] == 1
+
+
+def test_conditions_are_fixed_over_a_clip_and_frames_move(cfg):
+    f = _factory(cfg)
+    for clip in range(3):
+        frames = [f.sample(clip * FRAMES + t) for t in range(FRAMES)]
+        assert all(s.metadata["conditions"] == frames[0].metadata["conditions"] for s in frames)
+        assert all(s.scene.background == frames[0].scene.background for s in frames)
+        assert len({s.image.tobytes() for s in frames}) == FRAMES  # the objects move
+
+
+def test_any_worker_count_writes_the_same_bytes(cfg, tmp_path, reference):
+    out = tmp_path / "two"
+    run_clips(cfg, out, 3, FRAMES, workers=2)
+    assert _digests(out) == _digests(reference)
+
+
+def test_the_ray_backend_writes_the_same_bytes(cfg, tmp_path, reference, monkeypatch):
+    ray = pytest.importorskip("ray", reason="--backend ray needs the [ray] extra")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="error")
+    try:
+        out = tmp_path / "ray"
+        run_clips(cfg, out, 3, FRAMES, backend="ray")
+    finally:
+        ray.shutdown()
+    assert _digests(out) == _digests(reference)
+
+
+def test_tracks_keep_their_id_and_move_with_their_trajectory(cfg, reference):
+    doc = json.loads((reference / "annotations.json").read_text())
+    assert [v["length"] for v in doc["videos"]] == [FRAMES] * 3
+    image = {im["id"]: im for im in doc["images"]}
+    by_track = defaultdict(dict)  # (video, track) -> frame -> annotation
+    for a in doc["annotations"]:
+        im = image[a["image_id"]]
+        key = (im["video_id"], a["track_id"])
+        assert im["frame_id"] not in by_track[key], "one annotation per track per frame"
+        by_track[key][im["frame_id"]] = a
+    assert by_track
+    for frames in by_track.values():
+        assert len({a["category_id"] for a in frames.values()}) == 1  # the same object throughout
+    # untruncated objects: the whole silhouette's (amodal) box centre moves by the trajectory's displacement
+    factory = _factory(cfg)
+    checked, distance = 0, 0.0
+    for clip in range(3):
+        plan = plan_clip(factory.gen, clip, 15.0)
+        for tr, p in zip(plan.tracks, plan.scene.placements):
+            frames = by_track.get((clip + 1, tr.instance_id), {})
+            whole = {t: a for t, a in frames.items() if a["amodal_bbox"] and not a["truncated"]}
+            if len(whole) < 2:
+                continue
+            t0, t1 = min(whole), max(whole)  # the longest span: displacements of several pixels
+            (x0, y0, w0, h0), (x1, y1, w1, h1) = whole[t0]["amodal_bbox"], whole[t1]["amodal_bbox"]
+            moved = (x1 + w1 / 2 - x0 - w0 / 2, y1 + h1 / 2 - y0 - h0 / 2)
+            a, b = tr.offset(t0), tr.offset(t1)
+            expected = (b[0] - a[0], b[1] - a[1])
+            assert abs(moved[0] - expected[0]) <= 1.5 and abs(moved[1] - expected[1]) <= 1.5, (clip, tr, t0, t1)
+            checked += 1
+            distance += abs(expected[0]) + abs(expected[1])
+    assert checked >= 5 and distance / checked > 3, (checked, distance)
+
+
+def test_mot_gt_matches_the_coco_annotations(reference):
+    doc = json.loads((reference / "annotations.json").read_text())
+    image = {im["id"]: im for im in doc["images"]}
+    for video in doc["videos"]:
+        seq = reference / "mot" / video["name"]
+        rows = [line.split(",") for line in (seq / "gt" / "gt.txt").read_text().splitlines()]
+        got = sorted((int(r[0]), int(r[1]), *map(int, r[2:6]), int(r[6]), int(r[7]), round(float(r[8]), 6)) for r in rows)
+        want = sorted(
+            (image[a["image_id"]]["frame_id"] + 1, a["track_id"], *a["bbox"], 1, a["category_id"], round(a["visible_fraction"], 6))
+            for a in doc["annotations"] if image[a["image_id"]]["video_id"] == video["id"]
+        )
+        assert got == want and got
+        ini = (seq / "seqinfo.ini").read_text()
+        assert f"seqLength={FRAMES}" in ini and "imDir=img1" in ini and "frameRate=15" in ini
+        for im in (i for i in doc["images"] if i["video_id"] == video["id"]):
+            assert os.path.samefile(seq / "img1" / f"{im['frame_id'] + 1:06d}.jpg", reference / "images" / im["file_name"])
+
+
+def test_a_killed_clip_run_resumes_to_the_same_bytes(tiny_assets, tmp_path):
+    cfg = _config(tiny_assets, canvas={"width": 480, "height": 360})  # slow enough to be killed part-way
+    reference = tmp_path / "reference"
+    run_clips(cfg, reference, 6, FRAMES)
+    cfg_file = tmp_path / "cfg.yaml"
+    cfg_file.write_text(yaml.safe_dump(json.loads(cfg.model_dump_json())))
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "synthgen.cli", "clips", str(cfg_file), "--out", str(out), "--clips", "6",
+           "--frames", str(FRAMES), "--format", "mot,coco,yolo", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if len(list(out.glob("shards/*.done.json"))) >= 2:
+            break
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists(), "the run finished before it could be killed"
+    done = [s for s in plan_shards(6 * FRAMES, FRAMES) if (out / "shards" / f"{s.name}.done.json").exists()]
+    assert 2 <= len(done) < 6
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert all(verify_shard(out, s, full=True) is not None for s in plan_shards(6 * FRAMES, FRAMES))
+    assert _digests(out) == _digests(reference)
+
+
+def test_another_fps_is_refused_unless_overwritten(cfg, reference):
+    with pytest.raises(OutputError, match="--fps 15"):
+        run_clips(cfg, reference, 3, FRAMES, fps=10)
+    run_clips(cfg, reference, 3, FRAMES, fps=10, overwrite=True)
+    assert json.loads((reference / "annotations.json").read_text())["videos"][0]["fps"] == 10
