@@ -215,3 +215,21 @@ def test_yolo_data_yaml_is_portable(cfg_file, tmp_path):
     assert _cli("generate", cfg_file, "--out", out, "-n", 4, "--format", "yolo", "-q").exit_code == 0
     doc = yaml.safe_load((out / "data.yaml").read_text())
     assert not os.path.isabs(str(doc.get("path", "."))), doc
+
+
+def test_merge_elsewhere_never_overwrites_a_foreign_folder(cfg_file, tmp_path):
+    out = tmp_path / "out"
+    assert _cli("generate", cfg_file, "--out", out, "-n", 4, "-q", "--no-merge").exit_code == 0
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "annotations.json").write_text("my own labels")
+    result = _cli("merge", out, "--out", foreign)
+    assert result.exit_code != 0 and "not empty" in result.output
+    assert (foreign / "annotations.json").read_text() == "my own labels"
+    # an empty folder, then the same merge again into it, are fine
+    dest = tmp_path / "merged"
+    assert _cli("merge", out, "--out", dest).exit_code == 0
+    assert _cli("merge", out, "--out", dest).exit_code == 0
+    assert (dest / "annotations.json").is_file()
+    # the folder around the run is refused
+    assert _cli("merge", out, "--out", tmp_path).exit_code != 0

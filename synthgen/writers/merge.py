@@ -42,6 +42,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     dest = Path(dest) if dest is not None else run
     manifest = refresh_manifest(run)
     shards = _shard_records(run, manifest)
+    _check_dest(run, dest)
     dest.mkdir(parents=True, exist_ok=True)
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
@@ -184,6 +185,30 @@ class _CocoStream:
         self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
         self.f.close()
         os.replace(self.tmp, self.path)
+
+
+def _check_dest(run: Path, dest: Path) -> None:
+    """Merging elsewhere writes only into an empty folder, or one that already holds a merge of
+    this very run (the same config.yaml): it never overwrites a user's files, nor the run itself."""
+    if dest.resolve() == run.resolve():
+        return
+    r, d = run.resolve(), dest.resolve()
+    if d in r.parents:
+        raise OutputError(f"--out {dest} contains the run {run}: choose a folder outside it")
+    if not dest.exists():
+        return
+    if not dest.is_dir():
+        raise OutputError(f"--out {dest} exists and is not a folder")
+    entries = [p for p in dest.iterdir() if not p.name.startswith(".")]
+    if not entries:
+        return
+    config = dest / "config.yaml"
+    if config.is_file() and config.read_bytes() == (run / "config.yaml").read_bytes():
+        return  # an earlier merge of this run: merged files are replaced, links kept
+    raise OutputError(
+        f"--out {dest} is not empty and holds no merge of {run} (its config.yaml differs or is missing); "
+        "merging never overwrites other files: choose an empty or new folder"
+    )
 
 
 def _link_tree(src: Path, dst: Path) -> None:
