@@ -179,3 +179,25 @@ def test_another_fps_is_refused_unless_overwritten(cfg, reference):
         run_clips(cfg, reference, 3, FRAMES, fps=10)
     run_clips(cfg, reference, 3, FRAMES, fps=10, overwrite=True)
     assert json.loads((reference / "annotations.json").read_text())["videos"][0]["fps"] == 10
+
+
+def test_overwrite_by_another_kind_of_run_removes_the_mot_layout(tmp_path, tiny_assets):
+    """A clips run replaced with --overwrite leaves no mot/ folder behind; a user's own file in it stays."""
+    import yaml
+    from click.testing import CliRunner
+
+    from synthgen.cli import main
+
+    from conftest import tiny_config_dict
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config_dict(tiny_assets)))
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["clips", str(cfg), "--out", str(out), "--clips", "1", "--frames", "3", "--format", "mot", "-q"])
+    assert run.exit_code == 0, run.output
+    assert (out / "mot").is_dir()
+    (out / "mot" / "notes.txt").write_text("mine")
+    run = CliRunner().invoke(main, ["generate", str(cfg), "--out", str(out), "-n", "2", "--overwrite", "-q"])
+    assert run.exit_code == 0, run.output
+    left = sorted(p.relative_to(out / "mot").as_posix() for p in (out / "mot").rglob("*"))
+    assert left == ["notes.txt"]

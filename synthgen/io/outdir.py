@@ -166,11 +166,39 @@ def clear_run(out: Path) -> int:
             removed += 1
         except FileNotFoundError:
             pass
+    removed += _clear_mot(out)
     for sub in OUTPUT_DIRS:
         try:
             (out / sub).rmdir()
         except OSError:  # missing, or holds files that are not the run's
             pass
+    return removed
+
+
+_MOT_FILE = re.compile(r"^clip-\d+/(img1/\d{6}\.(jpg|png)|gt/gt\.txt|seqinfo\.ini)$")
+
+
+def _clear_mot(out: Path) -> int:
+    """Remove the MOT layout a clips run wrote at its merge (``mot/clip-N/img1/*``, ``gt/gt.txt``,
+    ``seqinfo.ini``: names only synthgen writes there), then its folders if empty."""
+    mot = out / "mot"
+    if not mot.is_dir() or mot.is_symlink():
+        return 0
+    removed = 0
+    for path in sorted(mot.rglob("*"), reverse=True):
+        rel = path.relative_to(mot).as_posix()
+        if path.is_file() and not path.is_symlink() and _MOT_FILE.match(rel):
+            path.unlink()
+            removed += 1
+        elif path.is_dir():
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+    try:
+        mot.rmdir()
+    except OSError:
+        pass
     return removed
 
 
