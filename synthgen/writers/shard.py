@@ -28,9 +28,11 @@ from synthgen.config import OutputConfig
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, done_path, partial_path
 from synthgen.types import Sample
-from synthgen.writers import coco, panoptic, semantic, voc, yolo
+from synthgen.writers import coco
 from synthgen.writers.files import encode_id_map, encode_image
-from synthgen.writers.webdataset import TarShardWriter
+
+# yolo, semantic, voc, panoptic and webdataset are imported where their format is on: a run
+# that writes none of them does not pay for their imports (xml, tarfile) at start-up.
 
 
 def _digest(data: bytes) -> list:
@@ -66,6 +68,8 @@ class ShardWriter:
         if "webdataset" in cfg.formats:
             (out / "webdataset").mkdir(parents=True, exist_ok=True)
             self._started(f"webdataset/{shard.name}.tar")
+            from synthgen.writers.webdataset import TarShardWriter
+
             self.tar = TarShardWriter(out / "webdataset" / f"{shard.name}.tar")
 
     def _started(self, rel: str) -> None:
@@ -87,8 +91,12 @@ class ShardWriter:
             if cfg.id_maps:
                 self._put(f"masks/{sample.name}.png", id_png)
         if "yolo" in cfg.formats:
+            from synthgen.writers import yolo
+
             self._put(f"labels/{sample.name}.txt", yolo.label_text(sample, cfg.yolo_task).encode())
         if {"semantic", "voc"} & set(cfg.formats):
+            from synthgen.writers import semantic, voc
+
             classes = semantic.class_map(sample, cfg.semantic_ignore)
             if "semantic" in cfg.formats:
                 self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(classes))
@@ -99,6 +107,8 @@ class ShardWriter:
                 self._put(f"SegmentationObject/{sample.name}.png", voc.encode_indexed(voc.object_map(sample, classes)))
         image = coco.image_entry(sample, file_name)
         if "panoptic" in cfg.formats:
+            from synthgen.writers import panoptic
+
             self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample))
             self.panoptic_images.append(image)
             self.panoptic.append(panoptic.annotation_entry(sample, image["id"]))
