@@ -22,7 +22,6 @@ from synthgen.effects.pipeline import (
 )
 from synthgen.errors import ConfigError
 from synthgen.frame import Frame
-from synthgen.keypoint_labels import derive_keypoints
 from synthgen.keypoints import pose_layout
 from synthgen.labels import derive_crowd, derive_instances, unlabeled_map
 from synthgen.provenance import scene_sources
@@ -160,6 +159,8 @@ class Generator:
                     "output.keypoints: the albumentations pipeline moved pixels (image "
                     f"{index}), and keypoints are not passed through it; use synthgen's geometric effects instead"
                 )
+            from synthgen.keypoint_labels import derive_keypoints  # only runs with keypoints pay its import
+
             instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose)
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
