@@ -23,7 +23,6 @@ from synthgen.effects.pipeline import (
 )
 from synthgen.errors import ConfigError
 from synthgen.frame import Frame
-from synthgen.keypoint_labels import derive_keypoints
 from synthgen.keypoints import pose_layout
 from synthgen.labels import derive_crowd, derive_instances, unlabeled_map
 from synthgen.lines import frame_lines
@@ -166,6 +165,8 @@ class Generator:
                     "output.keypoints: the albumentations pipeline moved pixels (image "
                     f"{index}), and keypoints are not passed through it; use synthgen's geometric effects instead"
                 )
+            from synthgen.keypoint_labels import derive_keypoints  # only runs with keypoints pay its import
+
             instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose)
         image_fields = self._split_field(index)
         lines = self.library.lines.get(scene.background.index) if cfg.output.lines and not scene.background.real_scene else None

@@ -96,8 +96,8 @@ def clip_box(box: tuple[int, int, int, int], canvas_wh: tuple[int, int]) -> tupl
 
 def tight_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     """COCO [x, y, w, h] of the True pixels of a 2-D mask (a single pixel gives w = h = 1)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    m = mask.view(np.uint8) if mask.dtype == np.bool_ else (mask != 0).view(np.uint8)
+    x, y, w, h = cv2.boundingRect(m)  # of the non-zero pixels; ~4x numpy's any() per axis
+    if w == 0:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+    return x, y, w, h

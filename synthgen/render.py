@@ -18,8 +18,8 @@ import numpy as np
 from synthgen.assets import AssetLibrary, WarpCache
 from synthgen.effects.functional import motion_kernel
 from synthgen.frame import Frame, Layer
-from synthgen.geometry import alpha_cut, clip_box, warp, warp_box
-from synthgen.scene import blend_margin, cutout_matrix, real_objects
+from synthgen.geometry import alpha_cut, clip_box, warp
+from synthgen.scene import blend_margin, placed_box, real_objects
 from synthgen.types import Placement, Scene
 
 
@@ -251,8 +251,7 @@ def render(
         )
     for p in scene.placements:
         cut = lib.cutout(p.asset, distractor=p.distractor)
-        Hm = cutout_matrix(cut, p, scene.canvas_wh)
-        bare = warp_box(Hm, cut.size_wh)
+        Hm, bare = placed_box(cut, p, scene.canvas_wh)
         effects = (object_effects or {}).get(p.instance_id, ())
         m = blend_margin(p) + sum(e.effect.margin(e.params) for e in effects)
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)

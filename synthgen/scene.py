@@ -7,6 +7,7 @@ renderer will paint, using the same warp.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,22 @@ def cutout_matrix(cut: Cutout, p: Placement, canvas_wh: tuple[int, int]) -> np.n
         perspective=p.perspective,
         center=p.center,
     )
+
+
+def placed_box(cut: Cutout, p: Placement, canvas_wh: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The placement's matrix (:func:`cutout_matrix`) and the canvas box its warp fills
+    (``warp_box``, no margin); scene sampling and rendering ask for the same ones."""
+    return _matrix_box(cut.size_wh, canvas_wh, p.scale, p.rotation, p.flip, p.perspective, p.center)
+
+
+@functools.lru_cache(maxsize=256)
+def _matrix_box(size_wh, canvas_wh, scale, rotation, flip, perspective, center):
+    w, h = size_wh
+    Hm = homography(
+        (w, h), (w - 2 * PAD, h - 2 * PAD), canvas_wh,
+        scale=scale, rotation=rotation, flip=flip, perspective=perspective, center=center,
+    )
+    return Hm, warp_box(Hm, size_wh)
 
 
 def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator) -> BackgroundPlacement:
@@ -192,8 +209,7 @@ class _Canvas:
         A placement the renderer warps into its bare box (no blending margin) is warped here
         whole, RGBA, once: ``keep()`` hands that warp to the renderer when it is accepted.
         """
-        Hm = cutout_matrix(cut, p, self.wh)
-        box = warp_box(Hm, cut.size_wh)
+        Hm, box = placed_box(cut, p, self.wh)
         self._kept = None
         if blend_margin(p) == 0:
             warped = warp(cut.rgba, Hm, box)

@@ -18,7 +18,7 @@ from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import refresh_manifest
-from synthgen.writers import coco, panoptic, semantic, voc, yolo
+from synthgen.writers import coco  # the other formats' modules: where their format is on
 
 
 def _dumps(obj: Any) -> str:
@@ -80,10 +80,14 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
     if "voc" in manifest["formats"]:
+        from synthgen.writers import voc
+
         for rel, text in voc.image_sets(_parts(run, names)).items():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             atomic_write(dest / rel, text.encode())
     if "semantic" in manifest["formats"]:
+        from synthgen.writers import semantic
+
         doc = semantic.classes_json(list(manifest["classes"]), _semantic_ignore(run))
         atomic_write(dest / "semantic_classes.json", semantic.classes_text(doc).encode())
 
@@ -101,6 +105,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 _link_tree(run / sub, dest / sub)
         shutil.copy2(run / "config.yaml", dest / "config.yaml")
     if "yolo" in manifest["formats"]:
+        from synthgen.writers import yolo
+
         lists = bool(splits) and "val" in splits.values()
         if lists:  # Ultralytics reads ./ lines relative to the list file
             for part in PARTS:
@@ -137,6 +143,8 @@ def _merge_panoptic(run: Path, dest: Path, names: list[str], manifest: dict[str,
     for f in fragments:
         for entry in json.loads(f.read_text())["annotations"]:
             out.add(entry)
+    from synthgen.writers import panoptic
+
     out.close(panoptic.categories(list(manifest["classes"])))
 
 

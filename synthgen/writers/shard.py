@@ -28,9 +28,11 @@ from synthgen.config import OutputConfig
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import ShardSpec, done_path, partial_path
 from synthgen.types import Sample
-from synthgen.writers import coco, lanes, panoptic, semantic, voc, yolo
+from synthgen.writers import coco
 from synthgen.writers.files import encode_id_map, encode_image
-from synthgen.writers.webdataset import TarShardWriter
+
+# yolo, semantic, voc, panoptic and webdataset are imported where their format is on: a run
+# that writes none of them does not pay for their imports (xml, tarfile) at start-up.
 
 
 def _digest(data: bytes) -> list:
@@ -67,6 +69,8 @@ class ShardWriter:
         if "webdataset" in cfg.formats:
             (out / "webdataset").mkdir(parents=True, exist_ok=True)
             self._started(f"webdataset/{shard.name}.tar")
+            from synthgen.writers.webdataset import TarShardWriter
+
             self.tar = TarShardWriter(out / "webdataset" / f"{shard.name}.tar")
 
     def _started(self, rel: str) -> None:
@@ -88,8 +92,12 @@ class ShardWriter:
             if cfg.id_maps:
                 self._put(f"masks/{sample.name}.png", id_png)
         if "yolo" in cfg.formats:
+            from synthgen.writers import yolo
+
             self._put(f"labels/{sample.name}.txt", yolo.label_text(sample, cfg.yolo_task).encode())
         if {"semantic", "voc"} & set(cfg.formats):
+            from synthgen.writers import semantic, voc
+
             classes = semantic.class_map(sample, cfg.semantic_ignore)
             if "semantic" in cfg.formats:
                 self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(classes))
@@ -100,6 +108,8 @@ class ShardWriter:
                 self._put(f"SegmentationObject/{sample.name}.png", voc.encode_indexed(voc.object_map(sample, classes)))
         image = coco.image_entry(sample, file_name)
         if "panoptic" in cfg.formats:
+            from synthgen.writers import panoptic
+
             self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample))
             self.panoptic_images.append(image)
             self.panoptic.append(panoptic.annotation_entry(sample, image["id"]))
@@ -113,6 +123,8 @@ class ShardWriter:
         self.metadata.append(_json(meta))
         self.instances += len(sample.instances)
         if "lines" in image:  # output.lines and a background with lines (synthgen/writers/lanes.py)
+            from synthgen.writers import lanes
+
             (self.out / "lines").mkdir(exist_ok=True)
             self._put(f"lines/{sample.name}.lines.txt", lanes.culane_text(image["lines"]).encode())
             self.tusimple.append(lanes.tusimple_entry(image["lines"], f"images/{file_name}", image["height"]))
@@ -120,6 +132,8 @@ class ShardWriter:
     def finish(self) -> dict[str, Any]:
         base = f"shards/{self.shard.name}"
         if self.tusimple:
+            from synthgen.writers import lanes
+
             self._put(f"{base}.tusimple.json", lanes.tusimple_text(self.tusimple).encode())
         if "coco" in self.cfg.formats:
             self._put(f"{base}.coco.json", _json({"images": self.images, "annotations": self.annotations}).encode())
