@@ -311,6 +311,18 @@ class LabelsConfig(_Model):
     )
     min_pixels: int = Field(1, ge=1, description="objects with fewer visible pixels get no label")
     amodal_masks: bool = Field(False, description="also write the amodal (unoccluded) mask RLE")
+    contrast: bool = Field(
+        True, description="measure each label's contrast: the share of its pixels that differ visibly from the background plate"
+    )
+    min_contrast: Fraction = Field(
+        0.0, description="objects with a smaller share of visibly different pixels get no label (0: off)"
+    )
+
+    @model_validator(mode="after")
+    def _contrast_measured(self) -> LabelsConfig:
+        if self.min_contrast > 0 and not self.contrast:
+            raise ValueError(f"min_contrast: {self.min_contrast} needs contrast: true (it is what is measured)")
+        return self
 
 
 class OutputConfig(_Model):

@@ -6,17 +6,37 @@ except the asset reads (cached by the library).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
-from synthgen.effects.pipeline import apply_effects, sample_image_effects, sample_object_effects
+from synthgen.effects.pipeline import (
+    AppliedEffect,
+    apply_effects,
+    sample_image_effects,
+    sample_object_effects,
+)
 from synthgen.errors import ConfigError
+from synthgen.frame import Frame
 from synthgen.labels import derive_instances
-from synthgen.render import render
+from synthgen.render import render, render_background
 from synthgen.rng import Stream, image_rng
 from synthgen.scene import sample_scene
 from synthgen.types import Sample, Scene
+
+
+@dataclass(frozen=True, eq=False)
+class Rendered:
+    """One scene rendered under its conditions, before labeling."""
+
+    frame: Frame  # after every effect
+    plate: np.ndarray | None  # the background alone through the same effects; None: labels.contrast off
+    object_effects: dict[int, tuple[AppliedEffect, ...]]
+    image_effects: tuple[AppliedEffect, ...]
+    albumentations: dict[str, Any] | None  # the pipeline's record, if any
 
 
 def sample_name(index: int) -> str:
@@ -77,24 +97,49 @@ class Generator:
     def sample(self, index: int) -> Sample:
         return self.sample_from_scene(self.scene(index))
 
-    def sample_from_scene(self, scene: Scene) -> Sample:
-        """Render, apply conditions and label a given scene (its index seeds the effects)."""
+    def render_frame(self, scene: Scene, object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None) -> Rendered:
+        """Render a scene and apply every condition: the final frame, the background plate
+        through the same effects, and what was applied.
+
+        ``object_effects`` (instance id -> applied per-object effects) replaces the ones this
+        scene would draw: per-object effects are drawn in paste order, so a scene with one
+        placement left out draws differently; pass the full scene's to change nothing else.
+        """
         cfg = self.config
         index = scene.index
         # every random choice is made before any pixel moves
-        object_effects = sample_object_effects(cfg.effects, cfg.seed, scene)
+        if object_effects is None:
+            object_effects = sample_object_effects(cfg.effects, cfg.seed, scene)
         image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
         albu_params = self._albu.sample(cfg.seed, index) if self._albu else None
 
-        frame = render(scene, self.library, cfg.render.alpha_threshold, object_effects, cfg.render.harmonize.strength)
+        background = render_background(scene, self.library)
+        frame = render(scene, self.library, cfg.render.alpha_threshold, object_effects, cfg.render.harmonize.strength,
+                       background=background)
         frame = apply_effects(frame, image_effects)
+        # what lay behind every object: the background alone, through the same effects
+        plate = None
+        if cfg.labels.contrast:
+            plate = apply_effects(Frame(background, np.zeros(frame.id_map.shape, np.uint16), ()), image_effects)
+        albu_record = None
         if self._albu:
             frame, albu_record = self._albu.apply(frame, albu_params)
-        instances, id_map, dropped = derive_instances(scene, frame, cfg.labels)
+            if plate is not None:
+                plate, _ = self._albu.apply(plate, albu_params)
+        return Rendered(frame, None if plate is None else plate.image, object_effects, image_effects, albu_record)
+
+    def sample_from_scene(self, scene: Scene, object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None) -> Sample:
+        """Render, apply conditions and label a given scene (its index seeds the effects);
+        ``object_effects`` as in :meth:`render_frame`."""
+        cfg = self.config
+        index = scene.index
+        r = self.render_frame(scene, object_effects)
+        frame, object_effects, image_effects = r.frame, r.object_effects, r.image_effects
+        instances, id_map, dropped = derive_instances(scene, frame, cfg.labels, r.plate)
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
-        if self._albu:
-            conditions.append(albu_record)
+        if r.albumentations is not None:
+            conditions.append(r.albumentations)
         name = sample_name(index)
         W, H = scene.canvas_wh
         metadata: dict[str, Any] = {
@@ -112,6 +157,7 @@ class Generator:
                     "area": i.area,
                     "visible_fraction": i.visible_fraction,
                     "truncated": i.truncated,
+                    **({} if i.contrast is None else {"contrast": i.contrast}),
                 }
                 for i in instances
             ],

@@ -1,11 +1,13 @@
 """Labels from the id map only: visible mask, tight box, area, visibility, RLE.
 
-Nothing here looks at the RGB image or moves a box through a transform: every box is the tight
-box of the pixels that carry the instance's id in the final map.
+Nothing here moves a box through a transform: every box is the tight box of the pixels that
+carry the instance's id in the final map. The only look at colours is ``contrast``: how much of
+a label the image actually shows apart from what lay behind it.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from synthgen.config import LabelsConfig
@@ -14,11 +16,30 @@ from synthgen.geometry import tight_box
 from synthgen.io.rle import encode_rle_roi
 from synthgen.types import Instance, Scene
 
+CONTRAST_LEVELS = 8  # a pixel differs visibly from the plate when a channel differs by this many levels
+
+
+def contrast(image: np.ndarray, plate: np.ndarray, roi: tuple[int, int, int, int], mask: np.ndarray) -> float:
+    """The share of ``mask`` (bool, over ``roi`` = y0, y1, x0, x1) whose colour differs from the
+    background plate by at least CONTRAST_LEVELS in some channel: 1 for an object that stands
+    out everywhere, near 0 for one washed out into what lay behind it."""
+    n = int(np.count_nonzero(mask))
+    if n == 0:
+        return 0.0
+    y0, y1, x0, x1 = roi
+    r, g, b = cv2.split(cv2.absdiff(image[y0:y1, x0:x1], plate[y0:y1, x0:x1]))
+    visible = cv2.compare(cv2.max(cv2.max(r, g), b), CONTRAST_LEVELS, cv2.CMP_GE)  # OpenCV: 20x numpy's max(axis=2)
+    return cv2.countNonZero(cv2.bitwise_and(visible, mask.view(np.uint8))) / n
+
 
 def derive_instances(
-    scene: Scene, frame: Frame, cfg: LabelsConfig
+    scene: Scene, frame: Frame, cfg: LabelsConfig, plate: np.ndarray | None = None
 ) -> tuple[tuple[Instance, ...], np.ndarray, dict[int, str]]:
-    """Return (instances, id map with unlabeled ids cleared, {dropped id: reason})."""
+    """Return (instances, id map with unlabeled ids cleared, {dropped id: reason}).
+
+    ``plate``: the background without any object, through the same effects as the frame's
+    image; with it, pasted instances get a ``contrast`` (objects of a real scene do not: what lay
+    behind them is unknown) and ``cfg.min_contrast`` applies."""
     id_map = frame.id_map
     shape = id_map.shape
     instances: list[Instance] = []
@@ -38,6 +59,10 @@ def derive_instances(
         if visible < cfg.min_visibility or area < cfg.min_pixels:
             dropped[instance_id] = f"visible {visible:.3f} ({area} px) below labels.min_visibility/min_pixels"
             continue
+        shown = None if plate is None or source == "real" else round(contrast(frame.image, plate, layer.roi, local), 6)
+        if shown is not None and shown < cfg.min_contrast:
+            dropped[instance_id] = f"contrast {shown:.3f} below labels.min_contrast"
+            continue
         bx, by, bw, bh = tight_box(local)
         instances.append(
             Instance(
@@ -55,6 +80,7 @@ def derive_instances(
                 amodal_rle=encode_rle_roi(shape, layer.roi, layer.inframe_mask) if cfg.amodal_masks else None,
                 source=source,
                 real_annotation_id=real_id,
+                contrast=shown,
             )
         )
     if dropped:

@@ -2,8 +2,9 @@
 No randomness here.
 
 Cutouts are warped into their own box (never the whole frame) and composited bottom to top.
-The id map takes, at each pixel, the top-most object whose warped alpha is at or above the
-threshold. Blending modes change colours near edges; they never change the id map.
+The id map takes, at each pixel, the top-most object whose alpha as mixed into the image (its
+warped alpha, blurred by a soft blending edge or a per-object blur) is at or above the
+threshold: a label follows the pixels.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from synthgen.scene import cutout_matrix, real_objects
 from synthgen.types import Placement, Scene
 
 
-def _harmonize_in_place(image, rgb, hard, clip, strength):
+def _harmonize_in_place(image, rgb, hard, clip, strength, target=None):
     """Harmonize against a ring of canvas around the object's box (a quarter of its size)."""
     x0, y0, x1, y1 = clip
     H, W = image.shape[:2]
@@ -31,7 +32,7 @@ def _harmonize_in_place(image, rgb, hard, clip, strength):
     around = image[ey0:ey1, ex0:ex1]
     ring = np.ones(around.shape[:2], bool)
     ring[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = ~hard
-    return harmonize(rgb, hard, around, ring, strength)
+    return harmonize(rgb, hard, around, ring, strength, target)
 
 
 def render_background(scene: Scene, lib: AssetLibrary) -> np.ndarray:
@@ -113,17 +114,13 @@ def _poisson(dst: np.ndarray, src: np.ndarray, hard: np.ndarray) -> None:
     dst[hard] = out[hard]
 
 
-def composite(region: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, hard: np.ndarray, p: Placement) -> None:
-    """Paint one warped cutout into ``region`` (a canvas view, same size as rgb), in place."""
-    if p.blend == "none":
-        np.copyto(region, rgb, where=hard[..., None])
-        return
+def composite(region: np.ndarray, rgb: np.ndarray, hard: np.ndarray, p: Placement) -> None:
+    """Paint a hard-edged (``none``) or Poisson cutout into ``region`` (a canvas view, same size
+    as rgb) inside ``hard``, in place. Soft edges are mixed by their blurred alpha in render."""
     if p.blend == "poisson":
         _poisson(region, rgb, hard)
-        return
-    a = soft_alpha(alpha, p)
-    np.clip(a, 0.0, 1.0, out=a)
-    region[...] = cv2.blendLinear(rgb, region, a, 1.0 - a)
+    else:
+        np.copyto(region, rgb, where=hard[..., None])
 
 
 def jitter_colours(rgb: np.ndarray, jitter: dict[str, float]) -> np.ndarray:
@@ -137,17 +134,21 @@ def jitter_colours(rgb: np.ndarray, jitter: dict[str, float]) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 
-def harmonize(rgb: np.ndarray, hard: np.ndarray, around: np.ndarray, ring: np.ndarray, strength: float) -> np.ndarray:
+def harmonize(
+    rgb: np.ndarray, hard: np.ndarray, around: np.ndarray, ring: np.ndarray, strength: float, target: np.ndarray | None = None
+) -> np.ndarray:
     """Pull the object's LAB mean and spread towards those of its surroundings.
 
     ``hard`` marks the object's pixels in ``rgb``; ``ring`` marks background pixels in
     ``around`` (the canvas near the object, before it is pasted). Means move by ``strength``;
     spreads move half as far and at most by a factor of two, so objects keep their identity.
     Works in OpenCV's 8-bit LAB (an affine scaling of CIELAB per channel), so the change is a
-    lookup table per channel.
+    lookup table per channel. The tables are applied to ``target`` (default ``rgb``): the same
+    object over a larger region.
     """
+    target = rgb if target is None else target
     if strength <= 0 or np.count_nonzero(hard) < 4 or np.count_nonzero(ring) < 4:
-        return rgb
+        return target
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     env = cv2.cvtColor(np.ascontiguousarray(around), cv2.COLOR_RGB2LAB)
     mo, so = (v.ravel() for v in cv2.meanStdDev(lab, mask=hard.view(np.uint8)))
@@ -155,6 +156,8 @@ def harmonize(rgb: np.ndarray, hard: np.ndarray, around: np.ndarray, ring: np.nd
     ratio = np.clip(1.0 + 0.5 * strength * ((se + 1e-3) / (so + 1e-3) - 1.0), 0.5, 2.0)
     x = np.arange(256, dtype=np.float64)
     luts = [np.clip((x - mo[c]) * ratio[c] + mo[c] + strength * (me[c] - mo[c]) + 0.5, 0, 255).astype(np.uint8) for c in range(3)]
+    if target is not rgb:
+        lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)
     lab = cv2.merge([cv2.LUT(ch, lut) for ch, lut in zip(cv2.split(lab), luts)])
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
@@ -189,11 +192,31 @@ def cast_shadow(
     region[...] = cv2.multiply(region, cv2.merge([shade, shade, shade]), dtype=cv2.CV_8U)
 
 
-def _object_effects(rgb: np.ndarray, alpha: np.ndarray, effects) -> tuple[np.ndarray, np.ndarray]:
-    for e in effects:
-        rgb = e.effect.apply_to_image(rgb, e.params)
-        alpha = e.effect.apply_to_alpha(alpha, e.params)
-    return rgb, alpha
+def _recolour(
+    rgb: np.ndarray, image: np.ndarray, hard: np.ndarray, clip, p: Placement, strength: float, sl=None
+) -> np.ndarray:
+    """Jitter and harmonize an object's colours. Both are per-pixel tables, so ``rgb`` may be the
+    in-frame part or the whole warped box (``sl`` then cuts the in-frame part out of it): the
+    in-frame pixels come out the same. Harmonization's statistics are those of the in-frame
+    pixels ``hard`` against the canvas around them."""
+    if p.jitter:
+        rgb = jitter_colours(rgb, dict(p.jitter))
+    if strength > 0:
+        local = rgb if sl is None else np.ascontiguousarray(rgb[sl])
+        rgb = _harmonize_in_place(image, local, hard, clip, strength, target=rgb)
+    return rgb
+
+
+SOFT_AFTER_EFFECTS = (("sigma", 0.5),)  # the edge of a hard or Poisson object with per-object effects
+
+
+def mixing_blend(p: Placement, has_effects: bool) -> Placement:
+    """The placement as it is mixed into the canvas: an object with per-object effects (a
+    smeared object) is always mixed by its smeared alpha, with a gaussian edge where its own
+    mode has none."""
+    if has_effects and p.blend in ("none", "poisson"):
+        return dataclasses.replace(p, blend="gaussian", blend_params=SOFT_AFTER_EFFECTS)
+    return p
 
 
 def render(
@@ -202,14 +225,26 @@ def render(
     alpha_threshold: float,
     object_effects=None,
     harmonize_strength: float = 0.0,
+    background: np.ndarray | None = None,
 ) -> Frame:
-    """Paint the scene into the first frame. ``object_effects`` maps instance id -> applied per-object effects
-    (a moving car blurs, the street does not); they change colours and the soft alpha used for
-    mixing, never the id map, which comes from the warped cutout's own alpha."""
+    """Paint the scene into the first frame.
+
+    ``object_effects`` maps instance id -> applied per-object effects (a moving car blurs, the
+    street does not). ``background``: the scene's background already rendered
+    (:func:`render_background`); it is copied, never written.
+
+    One rule decides the id map, whatever the blending: a pixel belongs to the top-most object
+    whose alpha *as mixed into the image* is at or above ``alpha_threshold``. For ``none`` and
+    ``poisson`` that is the warped cutout's alpha; for ``gaussian`` and ``motion`` edges and for
+    objects with per-object effects it is the blurred (smeared) alpha, computed over the whole
+    warped box so that the silhouette partly outside the frame is the same shape. The layer's
+    silhouettes follow the same rule, so visible pixels always lie inside them.
+    """
     W, H = scene.canvas_wh
-    image = render_background(scene, lib)
+    image = render_background(scene, lib) if background is None else background.copy()
     id_map = np.zeros((H, W), np.uint16)
     cut_value = alpha_cut(alpha_threshold)
+    threshold = np.float32(alpha_threshold)
     layers = []
     # a real scene's own objects come first, under everything pasted
     for label, (_, mask, area, box) in zip(scene.real, real_objects(scene.background, lib, scene.canvas_wh)):
@@ -226,7 +261,19 @@ def render(
         m = _margin(p) + sum(e.effect.margin(e.params) for e in effects)
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)
         warped = warp(cut.rgba, Hm, box)
-        hard_full = warped[..., 3] >= cut_value
+        raw_hard = warped[..., 3] >= cut_value  # the cutout's own pixels
+        mix = mixing_blend(p, bool(effects))
+        soft = None
+        if mix.blend in ("gaussian", "motion"):
+            # mixed by a blurred alpha over the whole box: the silhouette is where it reaches the threshold
+            alpha = np.ascontiguousarray(warped[..., 3])
+            for e in effects:
+                alpha = e.effect.apply_to_alpha(alpha, e.params)
+            soft = soft_alpha(alpha, mix)
+            np.clip(soft, 0.0, 1.0, out=soft)
+            hard_full = soft >= threshold
+        else:
+            hard_full = raw_hard
         amodal_area = int(np.count_nonzero(hard_full))
         tb = tight_box(hard_full) or (0, 0, 0, 0)
         amodal_bbox = (tb[0] + box[0], tb[1] + box[1], tb[2], tb[3])
@@ -239,21 +286,20 @@ def render(
             continue
         x0, y0, x1, y1 = clip
         sl = (slice(y0 - box[1], y1 - box[1]), slice(x0 - box[0], x1 - box[0]))
-        local = warped[sl]
         hard = hard_full[sl]
-        rgb = cv2.cvtColor(local, cv2.COLOR_RGBA2RGB)  # contiguous; much faster than slicing
-        alpha = local[..., 3]
         if p.shadow:
             cast_shadow(image, warped[..., 3], box[:2], scene.light_angle, dict(p.shadow))
-        if p.jitter:
-            rgb = jitter_colours(rgb, dict(p.jitter))
-        if harmonize_strength > 0:
-            rgb = _harmonize_in_place(image, rgb, hard, (x0, y0, x1, y1), harmonize_strength)
-        if effects:
-            rgb, alpha = _object_effects(rgb, np.ascontiguousarray(alpha), effects)
-            if p.blend in ("none", "poisson"):  # a smeared object needs its smeared alpha
-                p = dataclasses.replace(p, blend="gaussian", blend_params=(("sigma", 0.5),))
-        composite(image[y0:y1, x0:x1], rgb, alpha, hard, p)
+        region = image[y0:y1, x0:x1]
+        if soft is None:
+            rgb = cv2.cvtColor(warped[sl], cv2.COLOR_RGBA2RGB)  # contiguous; much faster than slicing
+            rgb = _recolour(rgb, image, hard, clip, p, harmonize_strength)
+            composite(region, rgb, hard, mix)
+        else:
+            rgb = _recolour(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB), image, raw_hard[sl], clip, p, harmonize_strength, sl)
+            for e in effects:
+                rgb = e.effect.apply_to_image(rgb, e.params)
+            a = np.ascontiguousarray(soft[sl])
+            region[...] = cv2.blendLinear(np.ascontiguousarray(rgb[sl]), region, a, 1.0 - a)
         id_map[y0:y1, x0:x1][hard] = 0 if p.distractor else p.instance_id
         layers.append(
             Layer(p.instance_id, roi=(y0, y1, x0, x1), inframe_mask=hard, amodal_area=amodal_area,

@@ -115,6 +115,7 @@ class Instance:
     amodal_rle: dict[str, Any] | None = None
     source: str = "pasted"  # or "real"
     real_annotation_id: int | str | None = None
+    contrast: float | None = None  # share of the visible mask that differs visibly from the background plate
 
 
 @dataclass(frozen=True, eq=False)

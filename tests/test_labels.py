@@ -1,4 +1,9 @@
-"""Label maths: boxes, areas and masks come from the id map, exactly, under any placement."""
+"""Label maths: boxes, areas and masks are exactly the visible pixels, under any placement.
+
+Every check compares labels with an expectation made apart from the call that labels: pixel
+coordinates worked out by hand for axis-aligned rectangles, and, for arbitrary warps, the
+painter's algorithm over each object's silhouette rendered alone (what each object covers does
+not depend on the others; which one shows is the top-most)."""
 
 from __future__ import annotations
 
@@ -19,9 +24,9 @@ from synthgen.types import BackgroundPlacement, Placement, Scene
 W, H = 64, 48
 
 
-def _rect_cutout(w: int, h: int, name: str = "rect/a.png", label: str = "rect") -> Cutout:
+def _rect_cutout(w: int, h: int, name: str = "rect/a.png", label: str = "rect", rgb=(200, 0, 0)) -> Cutout:
     rgba = np.zeros((h, w, 4), np.uint8)
-    rgba[..., 0] = 200
+    rgba[..., :3] = rgb
     rgba[..., 3] = 255
     return Cutout(name=name, label=label, rgba=prepare_cutout(rgba))
 
@@ -77,10 +82,20 @@ def _labels(scene: Scene, lib: AssetLibrary, **cfg):
     return frame, instances, id_map, dropped
 
 
-def _check_exact(instances, id_map):
-    """The independent check: every label equals what its pixels in the id map say."""
+def _rect_map(*rects) -> np.ndarray:
+    """The expected id map of axis-aligned rectangles (id, x, y, w, h), later ones on top."""
+    out = np.zeros((H, W), np.uint16)
+    for iid, x, y, w, h in rects:
+        out[max(y, 0) : y + h, max(x, 0) : x + w] = iid
+    return out
+
+
+def _check_exact(instances, expected):
+    """Every label equals the pixels ``expected`` (an id map made apart from the labels) gives it,
+    and every object with pixels there has a label."""
+    assert sorted(i.instance_id for i in instances) == sorted(int(v) for v in np.unique(expected) if v)
     for inst in instances:
-        mask = id_map == inst.instance_id
+        mask = expected == inst.instance_id
         assert inst.area == int(mask.sum())
         assert inst.bbox == tight_box(mask)
         decoded = mask_utils.decode(inst.rle).astype(bool)
@@ -108,20 +123,20 @@ def test_integer_translation_keeps_an_opaque_rectangle_exact(tmp_path):
     cut = _rect_cutout(11, 7)
     lib = _library([cut], tmp_path)
     # cutout pixel (0,0) lands on canvas (20 - 5, 30 - 3): the centre of an 11x7 box is (5, 3)
-    _, (inst,), id_map, _ = _labels(_scene(_placement(1, cut, center=(20.0 + PAD, 30.0))), lib)
+    _, (inst,), _, _ = _labels(_scene(_placement(1, cut, center=(20.0 + PAD, 30.0))), lib)
     # padding shifts the centre by nothing: the padded cutout is symmetric
     assert inst.bbox == (20 - 5 + PAD, 30 - 3, 11, 7)
     assert inst.area == 77 and inst.visible_fraction == 1.0 and not inst.truncated
-    _check_exact([inst], id_map)
+    _check_exact([inst], _rect_map((1, 15 + PAD, 27, 11, 7)))
 
 
 def test_quarter_turn_swaps_width_and_height(tmp_path):
     cut = _rect_cutout(13, 5)
     lib = _library([cut], tmp_path)
-    _, (inst,), id_map, _ = _labels(_scene(_placement(1, cut, rotation=90.0, center=(30.0, 24.0))), lib)
+    _, (inst,), _, _ = _labels(_scene(_placement(1, cut, rotation=90.0, center=(30.0, 24.0))), lib)
     assert (inst.bbox[2], inst.bbox[3]) == (5, 13)
     assert inst.area == 65
-    _check_exact([inst], id_map)
+    _check_exact([inst], _rect_map((1, 28, 18, 5, 13)))
 
 
 def test_object_on_top_takes_the_overlap(tmp_path):
@@ -131,18 +146,10 @@ def test_object_on_top_takes_the_overlap(tmp_path):
     scene = _scene(_placement(1, a, center=(19.5, 19.5)), _placement(2, b, center=(29.5, 19.5)))
     _, instances, id_map, _ = _labels(scene, lib)
     lower, upper = instances
-    assert upper.area == 100
-    overlap = int(((id_map == 2) & _box_mask(lower.amodal_bbox)).sum())
-    assert lower.area == 400 - overlap
-    assert lower.visible_fraction == pytest.approx(lower.area / 400)
-    _check_exact(instances, id_map)
-
-
-def _box_mask(b):
-    m = np.zeros((H, W), bool)
-    x, y, w, h = b
-    m[max(y, 0) : y + h, max(x, 0) : x + w] = True
-    return m
+    # a: x 10..29, y 10..29; b on top: x 25..34, y 15..24; they share 5 x 10 pixels
+    assert upper.area == 100 and lower.area == 400 - 50
+    assert lower.visible_fraction == pytest.approx(350 / 400)
+    _check_exact(instances, _rect_map((1, 10, 10, 20, 20), (2, 25, 15, 10, 10)))
 
 
 def test_object_split_by_an_occluder_stays_one_instance(tmp_path):
@@ -157,18 +164,18 @@ def test_object_split_by_an_occluder_stays_one_instance(tmp_path):
 
     n_parts, _ = cv2.connectedComponents((id_map == 1).astype(np.uint8))
     assert n_parts - 1 == 2
-    _check_exact(instances, id_map)
+    _check_exact(instances, _rect_map((1, 17, 20, 30, 8), (2, 30, 14, 4, 20)))
 
 
 def test_truncated_object_has_amodal_box_outside_the_image(tmp_path):
     cut = _rect_cutout(20, 10)
     lib = _library([cut], tmp_path)
-    _, (inst,), id_map, _ = _labels(_scene(_placement(1, cut, center=(1.5, 23.5))), lib)
+    _, (inst,), _, _ = _labels(_scene(_placement(1, cut, center=(1.5, 23.5))), lib)
     assert inst.truncated
     assert inst.amodal_bbox[0] < 0 and inst.amodal_bbox[2] == 20
     assert inst.bbox[0] == 0 and inst.bbox[2] < 20
     assert inst.visible_fraction == pytest.approx(inst.area / 200)
-    _check_exact([inst], id_map)
+    _check_exact([inst], _rect_map((1, -8, 19, 20, 10)))
 
 
 def test_instances_below_min_visibility_lose_their_label_but_still_occlude(tmp_path):
@@ -206,7 +213,12 @@ def test_labels_are_exact_for_any_warp_truncation_and_occlusion(tmp_path, params
         placements.append(_placement(i + 1, cuts[i % 2], blend_params=blend_params, **p))
     scene = _scene(*placements)
     frame, instances, id_map, dropped = _labels(scene, lib, min_visibility=0.0)
-    _check_exact(instances, id_map)
+    # each object's silhouette rendered alone, stacked bottom to top
+    expected = np.zeros((H, W), np.uint16)
+    for p in placements:
+        alone = render(_scene(p), lib, 0.5).id_map
+        expected[alone == p.instance_id] = p.instance_id
+    _check_exact(instances, expected)
     for inst, layer in zip(instances, [frame.layers[i.instance_id - 1] for i in instances]):
         assert 0 < inst.visible_fraction <= 1
         assert inst.area <= layer.amodal_area
@@ -235,3 +247,28 @@ def test_roi_rle_equals_pycocotools_on_the_full_mask(h, w, data):
     full = np.zeros((H, W), bool)
     full[y0 : y0 + h, x0 : x0 + w] = local
     assert encode_rle_roi((H, W), (y0, y0 + h, x0, x0 + w), local) == encode_rle(full)
+
+
+def test_contrast_is_the_share_of_pixels_that_stand_out_from_the_plate(tmp_path):
+    red = _rect_cutout(10, 10, "rect/red.png")
+    grey = _rect_cutout(10, 10, "rect/grey.png", rgb=(90, 90, 90))  # the background's colour: nothing shows
+    lib = _library([red, grey], tmp_path)
+    scene = _scene(_placement(1, red, center=(14.5, 14.5)), _placement(2, grey, center=(44.5, 24.5)))
+    frame = render(scene, lib, 0.5)
+    plate = np.full((H, W, 3), 90, np.uint8)
+    instances, _, dropped = derive_instances(scene, frame, LabelsConfig(), plate)
+    assert [(i.instance_id, i.contrast) for i in instances] == [(1, 1.0), (2, 0.0)]
+    instances, id_map, dropped = derive_instances(scene, frame, LabelsConfig(min_contrast=0.2), plate)
+    assert [i.instance_id for i in instances] == [1]
+    assert "contrast 0.000 below labels.min_contrast" in dropped[2]
+    assert not (id_map == 2).any()
+    # without a plate nothing is measured and nothing is dropped for it
+    assert [i.contrast for i in derive_instances(scene, frame, LabelsConfig())[0]] == [None, None]
+
+
+def test_min_contrast_needs_contrast_measured():
+    from synthgen.config import load_config
+    from synthgen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="min_contrast: 0.3 needs contrast: true"):
+        load_config(overrides=["labels.contrast=false", "labels.min_contrast=0.3"])

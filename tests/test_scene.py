@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -60,7 +62,10 @@ def test_no_labeled_object_is_hidden_more_than_allowed(tiny_assets, max_hidden):
     checked = 0
     for i in range(15):
         scene = gen.scene(i)
-        r = render(scene, gen.library, cfg.render.alpha_threshold)
+        # the sampler measures the cutouts' own silhouettes; a soft (gaussian, motion) edge labels
+        # where its blurred alpha reaches the threshold, which can differ by a pixel at a corner
+        hard = dataclasses.replace(scene, placements=tuple(dataclasses.replace(p, blend="none") for p in scene.placements))
+        r = render(hard, gen.library, cfg.render.alpha_threshold)
         for p, layer in zip(scene.placements, r.layers):
             if p.distractor:
                 continue

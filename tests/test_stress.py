@@ -109,7 +109,7 @@ def test_missing_fog_predictions_lower_only_fog_slices(suite, tmp_path):
     for r in evaluate(out, p):
         if r.condition == "fog":
             assert r.ap == pytest.approx(0.0) and r.drop == pytest.approx(1.0)
-        elif r.condition not in ("size", "visibility"):
+        elif r.condition not in ("size", "visibility", "contrast"):
             assert r.ap == pytest.approx(1.0), r
 
 
@@ -119,7 +119,7 @@ def test_evaluate_cli_writes_table_csv_markdown_and_plot(suite, tmp_path):
     p.write_text(json.dumps(_preds(gt)))
     res = CliRunner().invoke(main, ["evaluate", str(out), "-p", str(p), "-o", str(tmp_path / "report")])
     assert res.exit_code == 0, res.output
-    assert "fog 3" in res.output and "visible" in res.output
+    assert "fog 3" in res.output and "visible" in res.output and "contrast 0.75-1.00" in res.output
     for name in ("metrics.csv", "metrics.md", "ap_vs_severity.png"):
         assert (tmp_path / "report" / name).stat().st_size > 100
 

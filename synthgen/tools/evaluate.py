@@ -1,7 +1,8 @@
 """Scoring a model on a stress suite, slice by slice, with pycocotools.
 
-Slices: the clean images, every condition x severity, and (over the whole suite) object size and
-visibility buckets. Output: a terminal table, metrics.csv, metrics.md and ap_vs_severity.png.
+Slices: the clean images, every condition x severity, and (over the whole suite) object size,
+visibility and contrast buckets (contrast: the share of an object's pixels that stand out from
+the background behind it, written by synthgen for pasted objects). Output: a terminal table, metrics.csv, metrics.md and ap_vs_severity.png.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from synthgen.errors import SynthgenError
 from synthgen.io.rle import MaskError, to_rle
 
 VISIBILITY_BUCKETS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0001))
+CONTRAST_BUCKETS = VISIBILITY_BUCKETS
+# slice condition -> (annotation key, slice name, buckets)
+BUCKETED = {
+    "visibility": ("visible_fraction", "visible", VISIBILITY_BUCKETS),
+    "contrast": ("contrast", "contrast", CONTRAST_BUCKETS),
+}
 
 
 class EvaluationError(SynthgenError):
@@ -138,17 +145,20 @@ def evaluate(suite: Path, predictions: Path) -> list[Row]:
             (("size small", 3), ("size medium", 4), ("size large", 5)), ((0, 32**2), (32**2, 96**2), (96**2, math.inf))
         ):
             row(name, "size", None, all_ids, stats[k], math.nan, sum(lo <= a < hi for a in areas))
-        for lo, hi in VISIBILITY_BUCKETS:
-            # objects outside the bucket are marked crowd: detections on them are ignored, not false
-            data = copy.deepcopy(gt_data)
-            for a in data["annotations"]:
-                v = a.get("visible_fraction", 1.0)
-                a["iscrowd"] = int(bool(a.get("iscrowd")) or not lo <= v < hi)
-            bgt = _coco(data)
-            bdt = _quiet(bgt.loadRes, copy.deepcopy(preds)) if preds else _coco({**data, "annotations": []})
-            ap, ap50, _ = _ap(bgt, bdt, all_ids, iou)
-            inside = sum(1 for a in data["annotations"] if not a["iscrowd"])
-            row(f"visible {lo:.2f}-{min(hi, 1.0):.2f}", "visibility", None, all_ids, ap, ap50, inside)
+        for condition, (key, name, buckets) in BUCKETED.items():
+            if condition == "contrast" and not any("contrast" in a for a in gt_data["annotations"]):
+                continue  # a suite written before synthgen measured contrast
+            for lo, hi in buckets:
+                # objects outside the bucket are marked crowd: detections on them are ignored, not false
+                data = copy.deepcopy(gt_data)
+                for a in data["annotations"]:
+                    v = a.get(key, 1.0)
+                    a["iscrowd"] = int(bool(a.get("iscrowd")) or not lo <= v < hi)
+                bgt = _coco(data)
+                bdt = _quiet(bgt.loadRes, copy.deepcopy(preds)) if preds else _coco({**data, "annotations": []})
+                ap, ap50, _ = _ap(bgt, bdt, all_ids, iou)
+                inside = sum(1 for a in data["annotations"] if not a["iscrowd"])
+                row(f"{name} {lo:.2f}-{min(hi, 1.0):.2f}", condition, None, all_ids, ap, ap50, inside)
     return rows
 
 
@@ -161,7 +171,7 @@ def _fmt(v: float, pct: bool = False) -> str:
 def table(rows: list[Row]) -> str:
     lines = [f"{'slice':<22}{'iou':<6}{'images':>7}{'objects':>9}{'AP':>8}{'AP50':>8}{'vs clean':>10}"]
     for r in rows:
-        drop = "" if r.condition in ("clean", "size", "visibility") else _fmt(-r.drop, pct=True)
+        drop = "" if r.condition in ("clean", "size", *BUCKETED) else _fmt(-r.drop, pct=True)
         lines.append(f"{r.slice:<22}{r.iou:<6}{r.images:>7}{r.instances:>9}{_fmt(r.ap):>8}{_fmt(r.ap50):>8}{drop:>10}")
     return "\n".join(lines)
 
@@ -179,7 +189,7 @@ def write_report(rows: list[Row], out: Path) -> list[Path]:
                         "" if math.isnan(r.drop) else f"{r.drop:.4f}"])
     md = ["| slice | iou | images | objects | AP | AP50 | vs clean |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        drop = "" if r.condition in ("clean", "size", "visibility") else _fmt(-r.drop, pct=True)
+        drop = "" if r.condition in ("clean", "size", *BUCKETED) else _fmt(-r.drop, pct=True)
         md.append(f"| {r.slice} | {r.iou} | {r.images} | {r.instances} | {_fmt(r.ap)} | {_fmt(r.ap50)} | {drop} |")
     md_path.write_text("# Stress-test results\n\n" + "\n".join(md) + "\n")
     _plot(rows, png_path)

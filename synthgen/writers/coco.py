@@ -46,6 +46,8 @@ def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
             "truncated": inst.truncated,
             "paste_order": inst.paste_order,
         }
+        if inst.contrast is not None:
+            ann["contrast"] = inst.contrast
         if inst.source == "real":
             ann["source"] = "real"
             ann["real_annotation_id"] = inst.real_annotation_id
