@@ -17,7 +17,8 @@ from synthgen.types import BBox
 
 @dataclass(frozen=True, eq=False)
 class Layer:
-    """One object's silhouette as rendering drew it, occlusion ignored.
+    """One object's silhouette as rendering drew it, occlusion ignored: where its alpha, as mixed
+    into the image (blurred by a soft edge or a per-object blur), reaches the threshold.
 
     Two masks, both bool and both stored over a region only (never the whole frame):
 
@@ -54,7 +55,7 @@ class Frame:
     """Image, id map and layers, read-only, always of one size."""
 
     image: np.ndarray  # H x W x 3 uint8 RGB
-    id_map: np.ndarray  # H x W uint16: top-most object whose alpha >= threshold; 0 = none
+    id_map: np.ndarray  # H x W uint16: top-most object whose alpha, as mixed in, >= threshold; 0 = none
     layers: tuple[Layer, ...]  # one per drawn object, bottom to top
 
     def __post_init__(self) -> None:

@@ -210,7 +210,7 @@ def _recolour(
 SOFT_AFTER_EFFECTS = (("sigma", 0.5),)  # the edge of a hard or Poisson object with per-object effects
 
 
-def mixing_blend(p: Placement, has_effects: bool) -> Placement:
+def _mixing_blend(p: Placement, has_effects: bool) -> Placement:
     """The placement as it is mixed into the canvas: an object with per-object effects (a
     smeared object) is always mixed by its smeared alpha, with a gaussian edge where its own
     mode has none."""
@@ -262,7 +262,7 @@ def render(
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)
         warped = warp(cut.rgba, Hm, box)
         raw_hard = warped[..., 3] >= cut_value  # the cutout's own pixels
-        mix = mixing_blend(p, bool(effects))
+        mix = _mixing_blend(p, bool(effects))
         soft = None
         if mix.blend in ("gaussian", "motion"):
             # mixed by a blurred alpha over the whole box: the silhouette is where it reaches the threshold

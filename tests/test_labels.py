@@ -144,7 +144,7 @@ def test_object_on_top_takes_the_overlap(tmp_path):
     lib = _library([a, b], tmp_path)
     # even sizes: centres on half pixels keep edges on the pixel grid
     scene = _scene(_placement(1, a, center=(19.5, 19.5)), _placement(2, b, center=(29.5, 19.5)))
-    _, instances, id_map, _ = _labels(scene, lib)
+    _, instances, _, _ = _labels(scene, lib)
     lower, upper = instances
     # a: x 10..29, y 10..29; b on top: x 25..34, y 15..24; they share 5 x 10 pixels
     assert upper.area == 100 and lower.area == 400 - 50
@@ -212,7 +212,7 @@ def test_labels_are_exact_for_any_warp_truncation_and_occlusion(tmp_path, params
         blend_params = {"gaussian": (("sigma", 1.0),), "motion": (("length", 5.0), ("angle", 30.0))}.get(p["blend"], ())
         placements.append(_placement(i + 1, cuts[i % 2], blend_params=blend_params, **p))
     scene = _scene(*placements)
-    frame, instances, id_map, dropped = _labels(scene, lib, min_visibility=0.0)
+    frame, instances, id_map, _ = _labels(scene, lib, min_visibility=0.0)
     # each object's silhouette rendered alone, stacked bottom to top
     expected = np.zeros((H, W), np.uint16)
     for p in placements:

@@ -104,6 +104,13 @@ def _image_reach(rendered) -> tuple[float, float]:
     return reach, zoom
 
 
+def _margin(reach: float, zoom: float) -> float:
+    """How far from its silhouette an object may change pixels: the reach of its soft edges and of
+    whole-image blur, plus a pixel of rounding; after a geometric effect, all of it zoomed, and a
+    pixel more of the source image each for bilinear pixels and nearest-neighbour labels."""
+    return reach + 1.5 if zoom == 1.0 else (reach + 2.5) * zoom + 1.0
+
+
 def _zoom(M: np.ndarray, W: int, H: int) -> float:
     """The largest local magnification of a matrix over the frame (numerical Jacobian)."""
     xs, ys = np.meshgrid(np.linspace(0, W - 1, 9), np.linspace(0, H - 1, 9))
@@ -120,17 +127,36 @@ def _zoom(M: np.ndarray, W: int, H: int) -> float:
 
 
 def _grow(mask: np.ndarray, r: float) -> np.ndarray:
-    r = int(math.ceil(r))
+    r = math.ceil(r)
     if r <= 0:
         return mask.copy()
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.dilate(mask.astype(np.uint8), k).astype(bool)
 
 
-def _silhouette(frame, instance_id) -> np.ndarray:
+def _jpeg_blocks(mask: np.ndarray) -> np.ndarray:
+    """The 16 x 16 JPEG blocks (4:2:0 colour) that ``mask`` touches, and the 4 px beyond them
+    that the decoder's chroma upsampling reads: a change anywhere in a block may change all of it."""
+    H, W = mask.shape
+    padded = np.zeros((-(-H // 16) * 16, -(-W // 16) * 16), bool)
+    padded[:H, :W] = mask
+    tiles = padded.reshape(padded.shape[0] // 16, 16, padded.shape[1] // 16, 16).any(axis=(1, 3))
+    return _grow(np.repeat(np.repeat(tiles, 16, axis=0), 16, axis=1)[:H, :W], 4)
+
+
+def _silhouette(frame, instance_id, r: float = 0.0) -> np.ndarray:
+    """An object's whole silhouette in the frame grown by ``r``: a part outside the frame (an
+    object a zoom pushed just out of view) still reaches in by its edges."""
     H, W = frame.id_map.shape
     layer = next(layer for layer in frame.layers if layer.instance_id == instance_id)
-    return layer.inframe_full((H, W)).astype(bool)
+    pad = math.ceil(r) + 1
+    canvas = np.zeros((H + 2 * pad, W + 2 * pad), bool)
+    canvas[pad : pad + H, pad : pad + W] = layer.inframe_full((H, W)).astype(bool)
+    (ox, oy), (h, w) = layer.whole_origin, layer.whole_mask.shape
+    x0, y0, x1, y1 = max(ox + pad, 0), max(oy + pad, 0), min(ox + pad + w, W + 2 * pad), min(oy + pad + h, H + 2 * pad)
+    if x0 < x1 and y0 < y1:
+        canvas[y0:y1, x0:x1] |= layer.whole_mask[y0 - oy - pad : y1 - oy - pad, x0 - ox - pad : x1 - ox - pad]
+    return _grow(canvas, r)[pad : pad + H, pad : pad + W]
 
 
 def _unblurred(gen, scene):
@@ -140,16 +166,55 @@ def _unblurred(gen, scene):
     return gen.render_frame(dataclasses.replace(scene, placements=hard), {}).frame
 
 
-def _footprint(full, raw, instance_id) -> np.ndarray:
-    """Where an object can change pixels before its soft edges: its silhouette (what is labeled)
-    and its unblurred cutout."""
-    return _silhouette(full.frame, instance_id) | _silhouette(raw, instance_id)
+def _footprint(full, raw, instance_id, r: float) -> np.ndarray:
+    """Where an object can change pixels: its silhouette (what is labeled) and its unblurred
+    cutout, grown by ``r``."""
+    return _silhouette(full.frame, instance_id, r) | _silhouette(raw, instance_id, r)
 
 
-def _canvas_dependent_above(gen, scene, instance_id) -> list:
-    """Objects pasted above ``instance_id`` whose colours depend on what lies under them."""
+def _reads_canvas_in(gen, frame, q, zone, zoom) -> bool:
+    """Whether object ``q``'s colours depend on the canvas in ``zone`` as it was before ``q`` was
+    pasted: a Poisson object reads the canvas over its box, a harmonized one a ring around its
+    box a quarter of its size wide (render.py)."""
     harmonized = gen.config.render.harmonize.strength > 0
-    return [p for p in scene.placements if p.instance_id > instance_id and (p.blend == "poisson" or harmonized)]
+    if not (q.blend == "poisson" or harmonized):
+        return False
+    y0, y1, x0, x1 = next(layer.roi for layer in frame.layers if layer.instance_id == q.instance_id)
+    if y0 >= y1 or x0 >= x1:
+        return False
+    g = math.ceil(max(4, max(y1 - y0, x1 - x0) // 4) * zoom) + 1 if harmonized else 1
+    return bool(zone[max(y0 - g, 0) : y1 + g, max(x0 - g, 0) : x1 + g].any())
+
+
+def _removal(gen, scene, full, raw, iid):
+    """Render without object ``iid``: (how much each pixel changed, where it may change, where
+    changes are explained by a named exception, the margin)."""
+    p = next(p for p in scene.placements if p.instance_id == iid)
+    reach, zoom = _image_reach(full)
+    gone = gen.render_frame(_without(scene, iid), full.object_effects)
+    changed_by = np.abs(full.frame.image.astype(np.int16) - gone.frame.image.astype(np.int16)).max(axis=2)
+    margin = _margin(_edge(p, full.object_effects.get(iid, ())) + reach, zoom)
+    allowed = _footprint(full, raw, iid, margin)
+    ignored = np.zeros_like(allowed)
+    if p.shadow:  # its drop shadow: what changes when only the shadow is left out
+        unshadowed = dataclasses.replace(
+            scene, placements=tuple(dataclasses.replace(q, shadow=()) if q is p else q for q in scene.placements)
+        )
+        no_shadow = gen.render_frame(unshadowed, full.object_effects)
+        assert np.array_equal(no_shadow.frame.id_map, full.frame.id_map), "a shadow changed the id map"
+        ignored |= np.any(no_shadow.frame.image != full.frame.image, axis=2)
+    # objects above it whose colours depend on what lies under them, and those above that
+    # depend on these in turn (bottom to top)
+    for q in scene.placements:
+        if q.instance_id > iid and _reads_canvas_in(gen, full.frame, q, allowed | ignored, zoom):
+            edge = _edge(q, full.object_effects.get(q.instance_id, ()))
+            ignored |= _footprint(full, raw, q.instance_id, _margin(edge + reach, zoom))
+    names = {e.name for e in full.image_effects}
+    if "jpeg" in names:
+        allowed, ignored = _jpeg_blocks(allowed), _jpeg_blocks(ignored)
+    if names & GLOBAL_MEAN:  # effects that read the image's mean move every level a little
+        ignored |= changed_by <= math.ceil(255.0 * allowed.sum() / allowed.size) + 1
+    return changed_by, gone, allowed, ignored, margin
 
 
 @pytest.mark.parametrize("path, overrides", list(_cases()))
@@ -160,48 +225,26 @@ def test_removing_an_object_changes_only_its_own_pixels(path, overrides):
         scene = gen.scene(index)
         full = gen.render_frame(scene)
         sample = gen.sample_from_scene(scene)
-        labeled = [i.instance_id for i in sample.instances if i.source == "pasted"]
-        reach, zoom = _image_reach(full)
         raw = _unblurred(gen, scene)
-        image = full.frame.image.astype(np.int16)
-        for iid in labeled[:: max(1, len(labeled) // 2)][:2]:
+        labeled = [i for i in sample.instances if i.source == "pasted"]
+        for inst in labeled[:: max(1, len(labeled) // 2)][:2]:
+            iid = inst.instance_id
             p = next(p for p in scene.placements if p.instance_id == iid)
-            gone = gen.render_frame(_without(scene, iid), full.object_effects)
-            changed_by = np.abs(image - gone.frame.image.astype(np.int16)).max(axis=2)
-            margin = (_edge(p, full.object_effects.get(iid, ())) + reach) * zoom + 1.5
-            allowed = _grow(_footprint(full, raw, iid), margin)
-            ignored = np.zeros_like(allowed)
-            for q in _canvas_dependent_above(gen, scene, iid):
-                edge = _edge(q, full.object_effects.get(q.instance_id, ()))
-                ignored |= _grow(_footprint(full, raw, q.instance_id), (edge + reach) * zoom + 1.5)
-            if p.shadow:  # its drop shadow: what changes when only the shadow is left out
-                unshadowed = dataclasses.replace(
-                    scene, placements=tuple(dataclasses.replace(q, shadow=()) if q is p else q for q in scene.placements)
-                )
-                no_shadow = gen.render_frame(unshadowed, full.object_effects)
-                assert np.array_equal(no_shadow.frame.id_map, full.frame.id_map), "a shadow changed the id map"
-                ignored |= np.any(no_shadow.frame.image != full.frame.image, axis=2)
-            names = {e.name for e in full.image_effects}
-            if "jpeg" in names:  # JPEG codes 16 x 16 blocks: a change anywhere in one changes all of it
-                blocks = cv2.resize(allowed.astype(np.uint8), None, fx=1 / 16, fy=1 / 16, interpolation=cv2.INTER_AREA) > 0
-                allowed |= _grow(cv2.resize(blocks.astype(np.uint8), allowed.shape[::-1], interpolation=cv2.INTER_NEAREST), 8)
-            # effects that read the image's mean move every level a little when the object leaves
-            tolerance = 0
-            if names & GLOBAL_MEAN:
-                tolerance = int(math.ceil(255.0 * allowed.sum() / allowed.size)) + 1
-            outside = (changed_by > tolerance) & ~allowed & ~ignored
+            changed_by, gone, allowed, ignored, margin = _removal(gen, scene, full, raw, iid)
+            outside = (changed_by > 0) & ~allowed & ~ignored
             assert not outside.any(), (
                 f"{path.stem} {overrides} image {index}: removing {iid} ({p.label}, blend {p.blend}) changed "
                 f"{int(outside.sum())} px beyond its silhouette + {margin:.1f} px, by up to {int(changed_by[outside].max())} levels"
             )
-            # its labeled pixels are ones the object decides
+            # its labeled pixels are ones the object decides: where it lay over the background they
+            # change when it leaves, but where it matches the background (its contrast says how
+            # often) or Poisson blending matched it to what lay behind
             label = sample.id_map == iid
-            unchanged = label & (changed_by == 0)
-            inst = next(i for i in sample.instances if i.instance_id == iid)
+            unchanged = label & (changed_by == 0) & (gone.frame.id_map == 0)
             share = unchanged.sum() / label.sum()
-            assert share <= 0.02 + (1.0 - inst.contrast), (
+            assert p.blend == "poisson" or share <= 0.05 + (1.0 - inst.contrast), (
                 f"{path.stem} {overrides} image {index}: {int(unchanged.sum())} of {int(label.sum())} labeled px of "
-                f"{iid} ({p.label}) do not change when it is removed (contrast {inst.contrast})"
+                f"{iid} ({p.label}) over the background do not change when it is removed (contrast {inst.contrast})"
             )
             checked += 1
     assert checked >= 2

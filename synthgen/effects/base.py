@@ -55,7 +55,8 @@ class Effect:
 
     @classmethod
     def apply_to_alpha(cls, alpha: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        """For per-object use: how the object's alpha (uint8 H x W) changes. Blurs smear it."""
+        """For per-object use: how the object's alpha (uint8 H x W) changes. Blurs smear it, and
+        the smeared alpha decides the object's label as well as its mixing (render)."""
         return alpha
 
     @classmethod
