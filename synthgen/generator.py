@@ -16,6 +16,7 @@ from synthgen.config import Config, load_config
 from synthgen.effects.pipeline import (
     AppliedEffect,
     apply_effects,
+    apply_effects_to_image,
     sample_image_effects,
     sample_object_effects,
 )
@@ -118,15 +119,13 @@ class Generator:
                        background=background)
         frame = apply_effects(frame, image_effects)
         # what lay behind every object: the background alone, through the same effects
-        plate = None
-        if cfg.labels.contrast:
-            plate = apply_effects(Frame(background, np.zeros(frame.id_map.shape, np.uint16), ()), image_effects)
+        plate = apply_effects_to_image(background, image_effects) if cfg.labels.contrast else None
         albu_record = None
         if self._albu:
             frame, albu_record = self._albu.apply(frame, albu_params)
             if plate is not None:
-                plate, _ = self._albu.apply(plate, albu_params)
-        return Rendered(frame, None if plate is None else plate.image, object_effects, image_effects, albu_record)
+                plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
+        return Rendered(frame, plate, object_effects, image_effects, albu_record)
 
     def sample_from_scene(self, scene: Scene, object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None) -> Sample:
         """Render, apply conditions and label a given scene (its index seeds the effects);

@@ -309,3 +309,14 @@ def test_albumentations_pipeline_moves_image_id_map_and_silhouettes_together(tin
             m = s.id_map == inst.instance_id
             assert inst.area == int(m.sum()) and inst.bbox == tight_box(m)
             assert 0 < inst.visible_fraction <= 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_plate_goes_through_an_effect_as_the_frames_image_does(name):
+    from synthgen.effects.pipeline import apply_effects, apply_effects_to_image
+    from synthgen.frame import Frame
+
+    applied = (AppliedEffect(name, 4, _params(name, 4)),)
+    img = _photo()
+    frame = Frame(img.copy(), np.zeros(img.shape[:2], np.uint16), ())
+    assert np.array_equal(apply_effects_to_image(img, applied), apply_effects(frame, applied).image)

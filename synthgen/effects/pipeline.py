@@ -111,3 +111,11 @@ def apply_effects(frame: Frame, applied: tuple[AppliedEffect, ...]) -> Frame:
     for a in applied:
         frame = a.effect.apply(frame, a.params)
     return frame
+
+
+def apply_effects_to_image(image: np.ndarray, applied: tuple[AppliedEffect, ...]) -> np.ndarray:
+    """An image with no objects (the background plate) after the same effects: the pixels
+    :func:`apply_effects` would give, without an id map or layers to carry along."""
+    for a in applied:
+        image = a.effect.apply_to_image(image, a.params)
+    return image
