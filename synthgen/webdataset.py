@@ -43,7 +43,7 @@ import numpy as np
 from synthgen.errors import AssetError
 from synthgen.io.images import read_id_map, read_rgb
 from synthgen.io.issues import DatasetError, Issue
-from synthgen.io.webdataset import IMAGE_MEMBERS
+from synthgen.io.webdataset import IMAGE_MEMBERS, parse_labels
 from synthgen.types import MAX_INSTANCES
 
 ID_MAP = "ids.png"
@@ -133,17 +133,7 @@ def _image(sample: dict[str, Any], where: str) -> np.ndarray:
 
 
 def _labels(sample: dict[str, Any], where: str) -> tuple[dict, list[dict], dict]:
-    doc = _member(sample, "json")
-    try:
-        if isinstance(doc, (bytes, bytearray, str)):
-            doc = json.loads(doc)
-        entry, anns = doc["image"], doc["annotations"]
-        entry["id"], entry["width"], entry["height"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DatasetError(Issue("format", where, f"json member is not {{image, annotations}} ({exc.__class__.__name__}: {exc})")) from None
-    if not isinstance(anns, list):
-        raise DatasetError(Issue("format", where, "json member's annotations are not a list"))
-    return entry, anns, doc.get("metadata") or {}
+    return parse_labels(_member(sample, "json"), where)
 
 
 def instance_id(annotation: dict, image_id: int, where: str) -> int:

@@ -49,17 +49,30 @@ def image_member(members: dict[str, bytes]) -> str | None:
     return next((e for e in IMAGE_MEMBERS if e in members), None)
 
 
-def sample_labels(members: dict[str, bytes], where: str) -> tuple[dict[str, Any], list]:
-    """(image entry, annotations) of a sample's json member; DatasetError naming ``where``."""
+def parse_labels(doc: Any, where: str) -> tuple[dict[str, Any], list, dict[str, Any]]:
+    """(image entry, annotations, metadata) of a sample's json member, as bytes, text or already
+    decoded; DatasetError naming ``where`` when it is not synthgen's {image, annotations}."""
     try:
-        doc = json.loads(members["json"])
+        if isinstance(doc, (bytes, bytearray, str)):
+            doc = json.loads(doc)
         im, anns = doc["image"], doc["annotations"]
         im["id"], im["width"], im["height"]
     except (ValueError, KeyError, TypeError) as exc:
         raise DatasetError(Issue("format", where, f"json member is not {{image, annotations}} ({exc.__class__.__name__}: {exc})")) from None
     if not isinstance(anns, list):
         raise DatasetError(Issue("format", where, "json member's annotations are not a list"))
-    im.setdefault("conditions", doc.get("metadata", {}).get("conditions") if isinstance(doc.get("metadata"), dict) else None)
+    meta = doc.get("metadata")
+    return im, anns, meta if isinstance(meta, dict) else {}
+
+
+def sample_labels(members: dict[str, bytes], where: str) -> tuple[dict[str, Any], list]:
+    """(image entry, annotations) of a sample's json member; DatasetError naming ``where``."""
+    try:
+        doc = members["json"]
+    except KeyError as exc:
+        raise DatasetError(Issue("format", where, f"json member is not {{image, annotations}} ({exc.__class__.__name__}: {exc})")) from None
+    im, anns, meta = parse_labels(doc, where)
+    im.setdefault("conditions", meta.get("conditions") if meta else None)
     return im, anns
 
 

@@ -82,8 +82,13 @@ def _ignored_ids(sample: Sample, ignore) -> set[int]:
 
 def encode_class_map(classes: np.ndarray) -> bytes:
     """A palette ("P") PNG whose values are the class indices; fast compression."""
-    img = Image.fromarray(np.ascontiguousarray(classes, np.uint8), mode="P")
-    img.putpalette(_PALETTE)
+    return encode_palette_png(classes, _PALETTE)
+
+
+def encode_palette_png(values: np.ndarray, palette: list[int]) -> bytes:
+    """A palette ("P") PNG of uint8 ``values`` coloured by ``palette`` (flat RGB); fast compression."""
+    img = Image.fromarray(np.ascontiguousarray(values, np.uint8), mode="P")
+    img.putpalette(palette)
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()

@@ -14,15 +14,13 @@ no <object>. ``difficult`` is 1 for objects less than DIFFICULT_BELOW visible.
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import escape
 
 import numpy as np
-from PIL import Image
 
 from synthgen.errors import OutputError
 from synthgen.types import Sample
-from synthgen.writers.semantic import IGNORE, palette
+from synthgen.writers.semantic import IGNORE, encode_palette_png, palette
 
 DIFFICULT_BELOW = 0.25  # visible share of the whole silhouette under which an object is "difficult"
 VOC_IGNORE_COLOR = (224, 224, 192)  # the colour VOC gives its 255 (void) pixels
@@ -39,11 +37,7 @@ _PALETTE = _voc_palette()
 
 def encode_indexed(values: np.ndarray) -> bytes:
     """A palette PNG with the VOC colours whose values are the indices; fast compression."""
-    img = Image.fromarray(np.ascontiguousarray(values, np.uint8), mode="P")
-    img.putpalette(_PALETTE)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    return encode_palette_png(values, _PALETTE)
 
 
 def object_map(sample: Sample, classes: np.ndarray) -> np.ndarray:
