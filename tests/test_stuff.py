@@ -284,3 +284,33 @@ def test_bundled_backgrounds_carry_labels():
     for i in lib.labels:
         lab = lib.label_image(i)
         assert lab.shape == lib.background(i).shape[:2]
+
+
+def test_road_preset_lane_pixels_lie_on_its_lines():
+    """The bundled roads' lane_marking pixels are drawn from the same polylines as their lines:
+    a visible lane point of the COCO entry lies on (or next to) a lane_marking pixel, where the
+    paint is wide enough to survive a nearest resize (the lower part of the frame)."""
+    from synthgen.bundled import preset
+    from synthgen.writers.semantic import class_map, with_stuff
+
+    cfg = load_config(preset("road.yaml"), overrides=["output.formats=[coco,semantic]", "canvas.width=320", "canvas.height=240"])
+    gen = Generator(cfg)
+    lane = len(gen.classes) + 1 + gen.stuff_classes.index("lane_marking")
+    curb = len(gen.classes) + 1 + gen.stuff_classes.index("curb")
+    hits = total = 0
+    for index in range(6):
+        s = gen.sample(index)
+        sem = with_stuff(class_map(s, cfg.output.semantic_ignore), s)
+        # far away a curb's paint, drawn after the lane's, lies over the edge lines
+        painted = (sem == lane) | (sem == curb)
+        near = cv2.dilate(painted.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        for line in s.image_fields["lines"]:
+            if line["class"] != "lane_solid":  # a dashed line's polyline runs through its gaps
+                continue
+            for (x, y), v in zip(line["points"], line["visibility"]):
+                r, c = min(int(y), 239), min(int(x), 319)
+                if v == 2 and line["class"] == "lane_solid" and y > 0.6 * 240 and s.id_map[r, c] == 0 and (s.unlabeled is None or s.unlabeled[r, c] == 0):
+                    total += 1
+                    hits += bool(near[r, c])
+    assert total > 50
+    assert hits / total > 0.97, (hits, total)
