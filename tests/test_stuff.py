@@ -314,3 +314,33 @@ def test_road_preset_lane_pixels_lie_on_its_lines():
                     hits += bool(near[r, c])
     assert total > 50
     assert hits / total > 0.97, (hits, total)
+
+
+def test_stuff_follows_an_albumentations_flip(tmp_path):
+    """The pipeline's draws replayed on the class map: a horizontal flip mirrors it."""
+    import albumentations as A
+
+    assets = _labeled_assets(tmp_path / "assets")
+    cfg = _config(assets)
+    data = cfg.model_dump(mode="json")
+    data["albumentations"] = A.to_dict(A.Compose([A.HorizontalFlip(p=0.5)]))
+    gen = Generator(load_config(data=data))
+    classes_by_name = {n: i for i, n in enumerate((*gen.classes, *gen.stuff_classes), 1)}
+    lut = np.zeros(256, np.uint8)
+    lut[255] = 255
+    for v, n in NAMES.items():
+        lut[v] = classes_by_name[n]
+    flipped = kept = 0
+    for index in range(10):
+        s = gen.sample(index)
+        if s.stuff is None:
+            continue
+        bg = s.scene.background
+        label = cv2.imread(str(assets / "backgrounds" / bg.name.replace(".jpg", ".labels.png")), cv2.IMREAD_UNCHANGED)
+        before = lut[_by_hand(label, bg.crop_xywh, bg.flip, s.scene.canvas_wh)]
+        applied = [t[0] for t in s.metadata["conditions"][-1]["params"]["applied"]]
+        want = before[:, ::-1] if "HorizontalFlip" in applied else before
+        flipped += "HorizontalFlip" in applied
+        kept += "HorizontalFlip" not in applied
+        assert np.array_equal(s.stuff, want), index
+    assert flipped and kept
