@@ -21,9 +21,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("io", ("io", "provenance")),  # one reader/writer per format; paths, EXIF, manifests
     ("config", ("config",)),
-    ("assets", ("assets", "keypoints", "lines")),
+    ("assets", ("assets", "keypoints", "lines", "stuff")),
     ("scene", ("scene", "balance")),
-    ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels")),
+    ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels", "stuff_labels")),
     ("generator", ("generator",)),
     ("writers", ("writers",)),
     ("runner", ("worker", "runner", "stress", "clips")),
