@@ -36,30 +36,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from pydantic import ValidationError
 
 from synthgen.config import Config
-from synthgen.effects.pipeline import sample_object_effects
+from synthgen.effects.pipeline import AppliedEffect, sample_object_effects
 from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
-from synthgen.rng import Stream, image_rng, seeded_rng
 from synthgen.runner import Summary, run
-from synthgen.types import Placement, Sample, Scene
+from synthgen.trajectory import Track, blur_params, exposure_displacement, sample_track
+from synthgen.types import Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
-
-# trajectory ranges, per second (divided by fps per frame); lengths as shares of the canvas' shorter side
-SPEED = (0.03, 0.25)  # constant velocity
-JITTER = 0.004  # random walk: standard deviation of the position after one second
-GROWTH = (-0.15, 0.15)  # log scale change: scale(t) = scale(0) * exp(growth * seconds)
-SPIN = (-6.0, 6.0)  # rotation drift, degrees
 
 CLIP_FORMATS = ("coco",)  # always written: the MOT layout and the video fields are made from it
 LAYOUTS = ("mot",)  # clip-only layouts, written after the run
@@ -74,71 +66,61 @@ def frame_name(clip: int, frame: int) -> str:
 
 
 @dataclass(frozen=True)
-class Track:
-    """The motion of one placement over a clip, in canvas pixels and degrees per frame."""
-
-    instance_id: int
-    velocity: tuple[float, float]
-    jitter: float  # standard deviation of one frame's random-walk step
-    jitter_seed: int
-    growth: float  # log scale per frame
-    spin: float  # degrees per frame
-
-    def offset(self, t: int) -> tuple[float, float]:
-        """Displacement of the centre at frame ``t`` from frame 0."""
-        walk = seeded_rng(self.jitter_seed).normal(0.0, self.jitter, size=(t, 2)).sum(axis=0) if t else np.zeros(2)
-        return (self.velocity[0] * t + float(walk[0]), self.velocity[1] * t + float(walk[1]))
-
-    def move(self, p: Placement, t: int) -> Placement:
-        dx, dy = self.offset(t)
-        return dataclasses.replace(
-            p,
-            center=(p.center[0] + dx, p.center[1] + dy),
-            scale=p.scale * math.exp(self.growth * t),
-            rotation=p.rotation + self.spin * t,
-        )
-
-
-def sample_track(seed: int, clip: int, p: Placement, canvas_wh: tuple[int, int], fps: float) -> Track:
-    rng = image_rng(seed, clip, Stream.CLIPS, p.instance_id)
-    side = min(canvas_wh)
-    angle = float(rng.uniform(0.0, 2.0 * math.pi))
-    speed = float(rng.uniform(*SPEED)) * side / fps
-    return Track(
-        instance_id=p.instance_id,
-        velocity=(speed * math.cos(angle), speed * math.sin(angle)),
-        jitter=JITTER * side / math.sqrt(fps),
-        jitter_seed=int(rng.integers(2**32)),
-        growth=float(rng.uniform(*GROWTH)) / fps,
-        spin=float(rng.uniform(*SPIN)) / fps,
-    )
-
-
-@dataclass(frozen=True)
 class ClipPlan:
     """Everything fixed over one clip: its scene at frame 0, the tracks and per-object effects."""
 
     clip: int
     scene: Scene
     tracks: tuple[Track, ...]  # one per placement, in paste order
-    object_effects: dict
+    object_effects: dict[int, tuple[AppliedEffect, ...]]  # drawn once, from the scene at frame 0
+    shutter: float = 0.0  # exposure as a share of the frame interval (clips.shutter)
 
     def scene_at(self, t: int) -> Scene:
         """The clip's scene at frame ``t``; its index stays the clip's (see the module docstring)."""
         moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.scene.placements))
         return dataclasses.replace(self.scene, placements=moved)
 
+    def position(self, k: int, t: int) -> tuple[float, float]:
+        """Where the centre of placement ``k`` (paste order) is in the image at frame ``t``."""
+        p, (dx, dy) = self.scene.placements[k], self.tracks[k].offset(t)
+        return (p.center[0] + dx, p.center[1] + dy)
+
+    def velocity_blur(self, t: int) -> dict[int, dict[str, float]]:
+        """Instance id -> ``motion_blur`` parameters of its displacement during frame ``t``'s
+        exposure (objects that move less than a pixel in it are left out)."""
+        if self.shutter <= 0:
+            return {}
+        out = {}
+        for k, track in enumerate(self.tracks):
+            d = exposure_displacement(self.position(k, t - 1), self.position(k, t), self.position(k, t + 1), self.shutter)
+            params = blur_params(d)
+            if params is not None:
+                out[track.instance_id] = params
+        return out
+
+    def effects_at(self, t: int) -> dict[int, tuple[AppliedEffect, ...]]:
+        """Per-object effects of frame ``t``: the clip's own, then each object's velocity blur
+        (the ``motion_blur`` effect, so the label follows the smeared pixels as for images)."""
+        blur = self.velocity_blur(t)
+        if not blur:
+            return self.object_effects
+        out = dict(self.object_effects)
+        for iid, params in blur.items():
+            out[iid] = out.get(iid, ()) + (AppliedEffect("motion_blur", None, params, iid),)
+        return out
+
 
 def plan_clip(gen: Generator, clip: int, fps: float) -> ClipPlan:
     scene = gen.scene(clip)
     seed = gen.config.seed
     tracks = tuple(sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements)
-    return ClipPlan(clip, scene, tracks, sample_object_effects(gen.config.effects, seed, scene))
+    effects = sample_object_effects(gen.config.effects, seed, scene)
+    return ClipPlan(clip, scene, tracks, effects, gen.config.clips.shutter)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float) -> Sample:
     """Frame ``t`` of ``plan``'s clip as run sample ``index``."""
-    s = gen.sample_from_scene(plan.scene_at(t), plan.object_effects)
+    s = gen.sample_from_scene(plan.scene_at(t), plan.effects_at(t))
     name = frame_name(plan.clip, t)
     video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t}
     meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)
