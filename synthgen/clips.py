@@ -48,7 +48,7 @@ from synthgen.effects.pipeline import AppliedEffect, sample_object_effects
 from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
 from synthgen.runner import Summary, run
-from synthgen.trajectory import Track, blur_params, exposure_displacement, sample_track
+from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
 from synthgen.types import Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
@@ -74,16 +74,27 @@ class ClipPlan:
     tracks: tuple[Track, ...]  # one per placement, in paste order
     object_effects: dict[int, tuple[AppliedEffect, ...]]  # drawn once, from the scene at frame 0
     shutter: float = 0.0  # exposure as a share of the frame interval (clips.shutter)
+    camera: Camera | None = None  # None: a still camera
 
     def scene_at(self, t: int) -> Scene:
         """The clip's scene at frame ``t``; its index stays the clip's (see the module docstring)."""
         moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.scene.placements))
-        return dataclasses.replace(self.scene, placements=moved)
+        cam = self.camera
+        if cam is None:
+            return dataclasses.replace(self.scene, placements=moved)
+        horizon = self.scene.horizon
+        return dataclasses.replace(
+            self.scene,
+            placements=tuple(cam.move(p, t) for p in moved),
+            background=dataclasses.replace(self.scene.background, crop_xywh=cam.crop(t)),
+            horizon=None if horizon is None else cam.point((0.0, horizon), t)[1],
+        )
 
     def position(self, k: int, t: int) -> tuple[float, float]:
         """Where the centre of placement ``k`` (paste order) is in the image at frame ``t``."""
         p, (dx, dy) = self.scene.placements[k], self.tracks[k].offset(t)
-        return (p.center[0] + dx, p.center[1] + dy)
+        xy = (p.center[0] + dx, p.center[1] + dy)
+        return xy if self.camera is None else self.camera.point(xy, t)
 
     def velocity_blur(self, t: int) -> dict[int, dict[str, float]]:
         """Instance id -> ``motion_blur`` parameters of its displacement during frame ``t``'s
@@ -115,7 +126,14 @@ def plan_clip(gen: Generator, clip: int, fps: float) -> ClipPlan:
     seed = gen.config.seed
     tracks = tuple(sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements)
     effects = sample_object_effects(gen.config.effects, seed, scene)
-    return ClipPlan(clip, scene, tracks, effects, gen.config.clips.shutter)
+    bg, lib = scene.background, gen.library
+    if bg.real_scene:
+        im = lib.scenes.images[bg.index]
+        source_wh = (im.width, im.height)
+    else:
+        source_wh = lib.backgrounds[bg.index].size_wh
+    camera = sample_camera(gen.config.clips.camera, seed, clip, scene.canvas_wh, bg.crop_xywh, source_wh, bg.flip, fps)
+    return ClipPlan(clip, scene, tracks, effects, gen.config.clips.shutter, camera)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float) -> Sample:
@@ -124,6 +142,8 @@ def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: f
     name = frame_name(plan.clip, t)
     video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t}
     meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)
+    if plan.camera is not None:
+        meta["camera"] = dict(plan.camera.to_dict(), transform=list(plan.camera.transform(t)))
     return dataclasses.replace(s, index=index, name=name, metadata=meta, image_fields={**s.image_fields, **video})
 
 

@@ -122,3 +122,69 @@ def test_blurred_labels_follow_the_smeared_pixels(tiny_assets):
         assert d_along > d_across - 1.0 and d_along > 0.3 * (params["length"] - 1) - 2, (d_along, d_across, params)
         grown += 1
     assert grown >= 1
+
+
+CAMERA = {"camera": {"p": 1.0, "pan": [0.15, 0.25], "zoom": [0.1, 0.3], "shake": [0.0, 0.002]}}
+
+
+def _still(factory, clip):
+    """The factory's plan of ``clip`` with every object standing still on the ground."""
+    plan = factory.plan(clip)
+    factory._plan = dataclasses.replace(
+        plan, tracks=tuple(dataclasses.replace(tr, velocity=(0.0, 0.0), jitter=0.0, growth=0.0, spin=0.0) for tr in plan.tracks)
+    )
+    return factory._plan
+
+
+def test_a_camera_pan_and_zoom_moves_background_and_objects_together(tiny_assets):
+    """Objects that stand still on the ground stay on their spot of it while the camera moves:
+    frame t is frame 0 moved by the camera's map (boxes by hand, background pixels by warping)."""
+    import cv2
+
+    cfg = _config(tiny_assets, clips=CAMERA, canvas={"width": 160, "height": 120},
+                  scene={"objects_per_image": [3, 5], "scale": [0.2, 0.35]})
+    f = _factory(cfg, frames=10)
+    checked_boxes = 0
+    for clip in range(3):
+        plan = _still(f, clip)
+        first = f.sample(clip * 10)
+        t = 9
+        frame = f.sample(clip * 10 + t)
+        ax, bx, ay, by = plan.camera.transform(t)
+        assert (ax, ay) != (1.0, 1.0) and frame.metadata["scene"]["background"]["crop_xywh"] != first.metadata["scene"]["background"]["crop_xywh"]
+        boxes = {i.instance_id: i for i in frame.instances}
+        for i in first.instances:
+            j = boxes.get(i.instance_id)
+            if j is None or i.truncated or j.truncated:
+                continue
+            x, y, w, h = i.amodal_bbox
+            want = (ax * x + bx, ay * y + by, ax * w, ay * h)
+            assert np.allclose(j.amodal_bbox, want, atol=1.6), (j.amodal_bbox, want)
+            checked_boxes += 1
+        # the background: frame 0 warped by the map equals frame t where neither shows an object
+        H, W = frame.image.shape[:2]
+
+        def mismatch(ex, ey):  # frame 0 moved by the map shifted by (ex, ey) px, against frame t
+            M = np.array([[ax, 0, bx + ex], [0, ay, by + ey]], np.float64)
+            warped = cv2.warpAffine(first.image, M, (W, H), flags=cv2.INTER_LINEAR)
+            inside = cv2.warpAffine(np.full((H, W), 255, np.uint8), M, (W, H), flags=cv2.INTER_NEAREST) == 255
+            objects0 = cv2.warpAffine((first.id_map > 0).astype(np.uint8) * 255, M, (W, H), flags=cv2.INTER_NEAREST) > 0
+            free = inside & ~objects0 & (frame.id_map == 0)
+            free = cv2.erode(free.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # away from edges
+            assert free.sum() > 1000
+            return np.abs(warped.astype(int) - frame.image.astype(int)).mean(axis=2)[free].mean()
+
+        exact = mismatch(0, 0)
+        unmoved = np.abs(first.image.astype(int) - frame.image.astype(int)).mean()
+        assert exact < 0.3 * unmoved, (exact, unmoved)  # the textured background resampled twice: not 0
+        assert all(exact < mismatch(ex, ey) for ex, ey in [(-0.5, 0), (0.5, 0), (0, -0.5), (0, 0.5)])
+    assert checked_boxes >= 2
+
+
+def test_the_camera_is_off_by_default_and_frame_0_is_the_scene(tiny_assets):
+    f = _factory(_config(tiny_assets))
+    assert f.plan(0).camera is None
+    g = _factory(_config(tiny_assets, clips=CAMERA))
+    assert g.plan(0).camera is not None
+    a, b = f.sample(0), g.sample(0)
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.id_map, b.id_map)
