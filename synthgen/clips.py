@@ -46,10 +46,11 @@ from pydantic import ValidationError
 from synthgen.config import Config
 from synthgen.effects.pipeline import AppliedEffect, sample_object_effects
 from synthgen.errors import ConfigError, OutputError
+from synthgen.entering import sample_entering
 from synthgen.generator import Generator
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
-from synthgen.types import Sample, Scene
+from synthgen.types import Placement, Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
 
@@ -67,18 +68,24 @@ def frame_name(clip: int, frame: int) -> str:
 
 @dataclass(frozen=True)
 class ClipPlan:
-    """Everything fixed over one clip: its scene at frame 0, the tracks and per-object effects."""
+    """Everything fixed over one clip: its scene at frame 0, every object that is in it at some
+    frame with its track, the per-object effects, the camera."""
 
     clip: int
-    scene: Scene
-    tracks: tuple[Track, ...]  # one per placement, in paste order
-    object_effects: dict[int, tuple[AppliedEffect, ...]]  # drawn once, from the scene at frame 0
+    scene: Scene  # frame 0 as the scene sampler made it
+    tracks: tuple[Track, ...]  # one per placement
+    object_effects: dict[int, tuple[AppliedEffect, ...]]  # drawn once, over every placement
     shutter: float = 0.0  # exposure as a share of the frame interval (clips.shutter)
     camera: Camera | None = None  # None: a still camera
+    placements: tuple[Placement, ...] = ()  # frame 0's, then the entering ones (default: frame 0's)
+
+    def __post_init__(self) -> None:
+        if not self.placements:
+            object.__setattr__(self, "placements", self.scene.placements)
 
     def scene_at(self, t: int) -> Scene:
         """The clip's scene at frame ``t``; its index stays the clip's (see the module docstring)."""
-        moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.scene.placements))
+        moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.placements) if track.entry <= t)
         cam = self.camera
         if cam is None:
             return dataclasses.replace(self.scene, placements=moved)
@@ -91,8 +98,9 @@ class ClipPlan:
         )
 
     def position(self, k: int, t: int) -> tuple[float, float]:
-        """Where the centre of placement ``k`` (paste order) is in the image at frame ``t``."""
-        p, (dx, dy) = self.scene.placements[k], self.tracks[k].offset(t)
+        """Where the centre of placement ``k`` is in the image at frame ``t``."""
+        p, track = self.placements[k], self.tracks[k]
+        dx, dy = track.offset(t - track.entry)
         xy = (p.center[0] + dx, p.center[1] + dy)
         return xy if self.camera is None else self.camera.point(xy, t)
 
@@ -103,6 +111,8 @@ class ClipPlan:
             return {}
         out = {}
         for k, track in enumerate(self.tracks):
+            if track.entry > t:
+                continue
             d = exposure_displacement(self.position(k, t - 1), self.position(k, t), self.position(k, t + 1), self.shutter)
             params = blur_params(d)
             if params is not None:
@@ -121,19 +131,26 @@ class ClipPlan:
         return out
 
 
-def plan_clip(gen: Generator, clip: int, fps: float) -> ClipPlan:
+def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0) -> ClipPlan:
+    """The plan of clip ``clip``; objects enter (``clips.enter_rate``) in its first ``frames``."""
+    cfg, lib = gen.config, gen.library
     scene = gen.scene(clip)
-    seed = gen.config.seed
-    tracks = tuple(sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements)
-    effects = sample_object_effects(gen.config.effects, seed, scene)
-    bg, lib = scene.background, gen.library
+    seed = cfg.seed
+    bg = scene.background
     if bg.real_scene:
         im = lib.scenes.images[bg.index]
         source_wh = (im.width, im.height)
     else:
         source_wh = lib.backgrounds[bg.index].size_wh
-    camera = sample_camera(gen.config.clips.camera, seed, clip, scene.canvas_wh, bg.crop_xywh, source_wh, bg.flip, fps)
-    return ClipPlan(clip, scene, tracks, effects, gen.config.clips.shutter, camera)
+    camera = sample_camera(cfg.clips.camera, seed, clip, scene.canvas_wh, bg.crop_xywh, source_wh, bg.flip, fps)
+    tracks = [sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements]
+    placements = list(scene.placements)
+    for p, track in sample_entering(cfg, lib, gen.class_weights, scene, fps, frames, camera):
+        placements.append(p)
+        tracks.append(track)
+    # per-object effects are drawn in paste order: the entering objects' come after frame 0's
+    effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
+    return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements))
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float) -> Sample:
@@ -173,7 +190,7 @@ class ClipFactory:
 
     def plan(self, clip: int) -> ClipPlan:
         if self._plan is None or self._plan.clip != clip:
-            self._plan = plan_clip(self.gen, clip, self.fps)
+            self._plan = plan_clip(self.gen, clip, self.fps, self.frames)
         return self._plan
 
     def sample(self, index: int) -> Sample:

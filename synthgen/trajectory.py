@@ -34,11 +34,12 @@ class Track:
     jitter_seed: int
     growth: float  # log scale per frame
     spin: float  # degrees per frame
+    entry: int = 0  # the first frame the object is in the clip (> 0: it enters through an edge)
 
     def offset(self, t: int) -> tuple[float, float]:
-        """Displacement of the centre at frame ``t`` from frame 0. Before frame 0 the object
-        moves as it does after it, mirrored through frame 0 (``offset(-t) = -offset(t)``), so
-        that frame 0 has a velocity too."""
+        """Displacement of the centre ``t`` frames after the object's entry frame. Before it the
+        object moves as it does after it, mirrored through it (``offset(-t) = -offset(t)``), so
+        that the entry frame has a velocity too."""
         if t < 0:
             dx, dy = self.offset(-t)
             return (-dx, -dy)
@@ -46,19 +47,25 @@ class Track:
         return (self.velocity[0] * t + float(walk[0]), self.velocity[1] * t + float(walk[1]))
 
     def move(self, p: Placement, t: int) -> Placement:
-        dx, dy = self.offset(t)
+        """``p`` (the placement at the entry frame) at frame ``t`` of the clip."""
+        dt = t - self.entry
+        dx, dy = self.offset(dt)
         return dataclasses.replace(
             p,
             center=(p.center[0] + dx, p.center[1] + dy),
-            scale=p.scale * math.exp(self.growth * t),
-            rotation=p.rotation + self.spin * t,
+            scale=p.scale * math.exp(self.growth * dt),
+            rotation=p.rotation + self.spin * dt,
         )
 
 
-def sample_track(seed: int, clip: int, p: Placement, canvas_wh: tuple[int, int], fps: float) -> Track:
+def sample_track(
+    seed: int, clip: int, p: Placement, canvas_wh: tuple[int, int], fps: float, heading: tuple[float, float] | None = None
+) -> Track:
+    """The track of placement ``p`` (its own stream member, by instance id); ``heading``: a
+    range of directions in radians (default: any)."""
     rng = image_rng(seed, clip, Stream.CLIPS, p.instance_id)
     side = min(canvas_wh)
-    angle = float(rng.uniform(0.0, 2.0 * math.pi))
+    angle = float(rng.uniform(*(heading or (0.0, 2.0 * math.pi))))
     speed = float(rng.uniform(*SPEED)) * side / fps
     return Track(
         instance_id=p.instance_id,

@@ -66,7 +66,7 @@ def test_velocity_blur_follows_each_objects_displacement(tiny_assets):
         plan = plan_clip(f.gen, clip, 15.0)
         for t in range(FRAMES):
             blurs = _blurs(f.sample(clip * FRAMES + t))
-            for tr, p in zip(plan.tracks, plan.scene.placements):
+            for tr, p in zip(plan.tracks, plan.placements):
                 # by hand: the centre at t-1 and t+1 from the track's own offsets (mirrored before 0)
                 ox0, oy0 = tr.offset(t - 1) if t else (-tr.offset(1)[0], -tr.offset(1)[1])
                 ox1, oy1 = tr.offset(t + 1)

@@ -115,7 +115,7 @@ def test_tracks_keep_their_id_and_move_with_their_trajectory(cfg, reference):
     checked, distance = 0, 0.0
     for clip in range(3):
         plan = plan_clip(factory.gen, clip, 15.0)
-        for tr, p in zip(plan.tracks, plan.scene.placements):
+        for tr, p in zip(plan.tracks, plan.placements):
             frames = by_track.get((clip + 1, tr.instance_id), {})
             whole = {t: a for t, a in frames.items() if a["amodal_bbox"] and not a["truncated"]}
             if len(whole) < 2:

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("io", ("io", "provenance")),  # one reader/writer per format; paths, EXIF, manifests
     ("config", ("config",)),
     ("assets", ("assets", "keypoints", "lines")),
-    ("scene", ("scene", "balance", "trajectory")),
+    ("scene", ("scene", "balance", "trajectory", "entering")),
     ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels")),
     ("generator", ("generator",)),
     ("writers", ("writers",)),
