@@ -44,7 +44,8 @@ from typing import ClassVar
 from pydantic import ValidationError
 
 from synthgen.config import Config
-from synthgen.effects.pipeline import AppliedEffect, sample_object_effects
+from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
+from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
 from synthgen.errors import ConfigError, OutputError
 from synthgen.entering import sample_entering
 from synthgen.generator import Generator
@@ -78,6 +79,11 @@ class ClipPlan:
     shutter: float = 0.0  # exposure as a share of the frame interval (clips.shutter)
     camera: Camera | None = None  # None: a still camera
     placements: tuple[Placement, ...] = ()  # frame 0's, then the entering ones (default: frame 0's)
+    image_effects: tuple[AppliedEffect, ...] | None = None  # the clip's whole-image conditions (None: the scene's own)
+    drifts: tuple[Drift | None, ...] = ()  # one per image effect
+    fps: float = 15.0
+    fall: bool = True  # clips.weather.fall
+    drift: float = 0.0  # clips.weather.drift
 
     def __post_init__(self) -> None:
         if not self.placements:
@@ -119,6 +125,12 @@ class ClipPlan:
                 out[track.instance_id] = params
         return out
 
+    def conditions_at(self, t: int) -> tuple[AppliedEffect, ...] | None:
+        """The clip's whole-image effects as they are at frame ``t`` (effects/timeline.py)."""
+        if self.image_effects is None:
+            return None
+        return conditions_at(self.image_effects, self.drifts, t, self.fps, self.scene.canvas_wh, fall=self.fall, drift=self.drift)
+
     def effects_at(self, t: int) -> dict[int, tuple[AppliedEffect, ...]]:
         """Per-object effects of frame ``t``: the clip's own, then each object's velocity blur
         (the ``motion_blur`` effect, so the label follows the smeared pixels as for images)."""
@@ -150,12 +162,17 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0) -> ClipPla
         tracks.append(track)
     # per-object effects are drawn in paste order: the entering objects' come after frame 0's
     effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
-    return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements))
+    # whole-image conditions: the clip's scene index draws them, as for an image, once
+    image_effects = sample_image_effects(cfg.effects, seed, clip, scene.canvas_wh)
+    weather = cfg.clips.weather
+    drifts = sample_drifts(image_effects, seed, clip, weather.period)
+    return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements), image_effects,
+                    drifts, fps, weather.fall, weather.drift)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float) -> Sample:
     """Frame ``t`` of ``plan``'s clip as run sample ``index``."""
-    s = gen.sample_from_scene(plan.scene_at(t), plan.effects_at(t))
+    s = gen.sample_from_scene(plan.scene_at(t), plan.effects_at(t), plan.conditions_at(t))
     name = frame_name(plan.clip, t)
     video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t}
     meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)

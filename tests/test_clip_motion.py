@@ -188,3 +188,58 @@ def test_the_camera_is_off_by_default_and_frame_0_is_the_scene(tiny_assets):
     assert g.plan(0).camera is not None
     a, b = f.sample(0), g.sample(0)
     assert np.array_equal(a.image, b.image) and np.array_equal(a.id_map, b.id_map)
+
+
+def _conditions(sample, name):
+    return next(c["params"] for c in sample.metadata["conditions"] if c["name"] == name and "instance_id" not in c)
+
+
+def test_rain_and_snow_fall_between_frames(tiny_assets):
+    from synthgen.effects import functional as F
+    from synthgen.effects.timeline import RAIN_FALL, SNOW_FALL
+
+    for name, fall, shape in (("rain", RAIN_FALL, "streaks"), ("snow", SNOW_FALL, "flakes")):
+        cfg = _config(tiny_assets, effects=[{"name": name, "p": 1.0}], canvas={"width": 128, "height": 96})
+        f = _factory(cfg, frames=FRAMES)
+        first = _conditions(f.sample(0), name)
+        assert "shift" not in first  # frame 0 is the image the clip's index makes
+        for t in (1, 3, 5):
+            p = _conditions(f.sample(t), name)
+            a = math.radians(first["angle"])
+            dist = fall * 96 * t / 15.0
+            assert p["shift"] == [round(dist * math.sin(a)), round(dist * math.cos(a))]  # down along the fall
+            assert {k: v for k, v in p.items() if k != "shift"} == first  # the same drops, moved
+            # the layer: frame 0's layer moved by the shift
+            if name == "rain":
+                layer0 = F.rain_streaks((96, 128), first["density"], first["length"], first["angle"], first["seed"])
+            else:
+                layer0 = F.snow_flakes((96, 128), first["density"], first["angle"], first["seed"])
+            from synthgen.effects.registry import REGISTRY
+
+            black = np.zeros((96, 128, 3), np.uint8)
+            got = REGISTRY[name].apply_to_image(black, p).astype(int)
+            want = REGISTRY[name].apply_to_image(black, first).astype(int)
+            dx, dy = p["shift"]
+            assert np.array_equal(got, np.roll(want, (dy, dx), axis=(0, 1))), (name, shape, t)
+            assert layer0.any()
+    frozen = _factory(_config(tiny_assets, clips={"weather": {"fall": False}}, effects=[{"name": "rain", "p": 1.0}]))
+    assert _conditions(frozen.sample(3), "rain") == _conditions(frozen.sample(0), "rain")
+
+
+def test_fog_and_night_drift_smoothly_over_a_clip(tiny_assets):
+    drift, frames = 0.5, 40
+    cfg = _config(tiny_assets, clips={"weather": {"drift": drift, "period": [2.0, 3.0]}},
+                  effects=[{"name": "fog", "p": 1.0}, {"name": "night", "p": 1.0}, {"name": "gaussian_noise", "p": 1.0}])
+    f = _factory(cfg, frames=frames)
+    for key, name in (("density", "fog"), ("darkness", "night")):
+        values = [_conditions(f.sample(t), name)[key] for t in range(frames)]
+        base = values[0]
+        assert base == _conditions(_factory(_config(tiny_assets, effects=cfg.model_dump()["effects"])).sample(0), name)[key]
+        steps = np.diff(values)
+        # smooth: a sine of period >= 2 s moves at most drift * base * pi / (2 s * fps) a frame
+        assert np.abs(steps).max() <= drift * base * math.pi / (2.0 * 15.0) + 1e-9
+        assert np.abs(np.diff(steps)).max() < 0.25 * np.abs(steps).max()  # no flicker: the steps change slowly
+        assert max(values) - min(values) > 0.3 * drift * base  # and it does change, by up to drift
+        assert all(base * (1 - drift) - 1e-9 <= v <= base * (1 + drift) + 1e-9 for v in values)
+    noise = [_conditions(f.sample(t), "gaussian_noise") for t in range(3)]
+    assert noise[0] == noise[1] == noise[2]  # what does not drift stays as drawn
