@@ -51,7 +51,7 @@ from synthgen.entering import sample_entering
 from synthgen.generator import Generator
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
-from synthgen.types import Placement, Sample, Scene
+from synthgen.types import MAX_INSTANCES, Placement, Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
 
@@ -143,8 +143,10 @@ class ClipPlan:
         return out
 
 
-def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0) -> ClipPlan:
-    """The plan of clip ``clip``; objects enter (``clips.enter_rate``) in its first ``frames``."""
+def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion: int = 0) -> ClipPlan:
+    """The plan of clip ``clip``; objects enter (``clips.enter_rate``) in its first ``frames``.
+    ``occlusion`` (a stress severity, 1-5; 0: none): the stress suite's unlabeled occluders over
+    frame 0's targets, standing still on top of everything (objects pass under them)."""
     cfg, lib = gen.config, gen.library
     scene = gen.scene(clip)
     seed = cfg.seed
@@ -160,6 +162,16 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0) -> ClipPla
     for p, track in sample_entering(cfg, lib, gen.class_weights, scene, fps, frames, camera):
         placements.append(p)
         tracks.append(track)
+    if occlusion:
+        from synthgen.stress import _occluders  # only stress suites pay its import
+
+        extra = _occluders(gen, scene, occlusion).placements[len(scene.placements):]
+        for p in extra:
+            iid = len(scene.real) + len(placements) + 1
+            if iid >= MAX_INSTANCES:
+                break
+            placements.append(dataclasses.replace(p, instance_id=iid))
+            tracks.append(Track(iid, (0.0, 0.0), 0.0, 0, 0.0, 0.0))
     # per-object effects are drawn in paste order: the entering objects' come after frame 0's
     effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
     # whole-image conditions: the clip's scene index draws them, as for an image, once
@@ -170,11 +182,11 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0) -> ClipPla
                     drifts, fps, weather.fall, weather.drift)
 
 
-def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float) -> Sample:
-    """Frame ``t`` of ``plan``'s clip as run sample ``index``."""
+def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float, fields: dict | None = None) -> Sample:
+    """Frame ``t`` of ``plan``'s clip as run sample ``index`` (``fields``: more COCO image fields)."""
     s = gen.sample_from_scene(plan.scene_at(t), plan.effects_at(t), plan.conditions_at(t))
     name = frame_name(plan.clip, t)
-    video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t}
+    video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t, **(fields or {})}
     meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)
     if plan.camera is not None:
         meta["camera"] = dict(plan.camera.to_dict(), transform=list(plan.camera.transform(t)))
@@ -189,6 +201,8 @@ class Clips:
     config_json: str
     frames: int
     fps: float
+    occlusion: int = 0  # stress suites: the occlusion condition's severity (plan_clip)
+    fields: tuple[tuple[str, str | int], ...] = ()  # more COCO image fields (a stress variant's condition)
 
     def build(self, ctx: WorkerContext) -> ClipFactory:
         return ClipFactory(ctx, self)
@@ -202,17 +216,17 @@ class ClipFactory:
         self.gen = ctx.generator(self.config)
         self.classes = self.gen.classes
         self.library = self.gen.library
-        self.frames, self.fps = spec.frames, spec.fps
+        self.frames, self.fps, self.occlusion, self.fields = spec.frames, spec.fps, spec.occlusion, dict(spec.fields)
         self._plan: ClipPlan | None = None
 
     def plan(self, clip: int) -> ClipPlan:
         if self._plan is None or self._plan.clip != clip:
-            self._plan = plan_clip(self.gen, clip, self.fps, self.frames)
+            self._plan = plan_clip(self.gen, clip, self.fps, self.frames, self.occlusion)
         return self._plan
 
     def sample(self, index: int) -> Sample:
         clip, t = divmod(index, self.frames)
-        return render_clip_frame(self.gen, self.plan(clip), t, index, self.fps)
+        return render_clip_frame(self.gen, self.plan(clip), t, index, self.fps, self.fields)
 
 
 def clip_config(cfg: Config, formats: list[str] | None = None) -> tuple[Config, list[str]]:
@@ -243,17 +257,20 @@ def run_clips(
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int, int], None] | None = None,
+    occlusion: int = 0,
+    fields: dict[str, str | int] | None = None,
 ) -> Summary:
     """Write ``num_clips`` clips of ``frames`` frames into ``out`` (options as for ``runner.run``;
-    ``cfg`` as ``clip_config`` makes it); merged, then laid out as MOT, once complete."""
+    ``cfg`` as ``clip_config`` makes it); merged, then laid out as MOT, once complete.
+    ``occlusion`` and ``fields``: a stress variant's occluders and image fields (``Clips``)."""
     if frames < 1 or num_clips < 1:
         raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
     if not fps > 0:
         raise ConfigError(f"--fps {fps}: must be above 0")
     if not overwrite:
         _check_fps(Path(out), float(fps))
-    spec = Clips(cfg.model_dump_json(), frames, float(fps))
-    info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts)}}
+    spec = Clips(cfg.model_dump_json(), frames, float(fps), occlusion, tuple(sorted((fields or {}).items())))
+    info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts), **(fields or {})}}
     summary = run(
         spec, cfg, out, num_clips * frames, frames, extra_info=info, workers=workers, backend=backend,
         address=address, overwrite=overwrite, merge=True, progress=progress, on_plan=on_plan,

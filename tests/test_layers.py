@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels")),
     ("generator", ("generator",)),
     ("writers", ("writers",)),
-    ("runner", ("worker", "runner", "stress", "clips")),
+    ("runner", ("worker", "runner", "stress", "clips", "clip_stress")),
     ("tools", ("tools", "dataset", "webdataset")),
     ("cli", ("cli", "__init__", "__main__")),
 ]
