@@ -116,7 +116,7 @@ def test_tracks_keep_their_id_and_move_with_their_trajectory(cfg, reference):
     for clip in range(3):
         plan = plan_clip(factory.gen, clip, 15.0)
         for tr, p in zip(plan.tracks, plan.placements):
-            frames = by_track.get((clip + 1, tr.instance_id), {})
+            frames = by_track.get((clip + 1, (clip + 1) * 1000 + tr.instance_id), {})
             whole = {t: a for t, a in frames.items() if a["amodal_bbox"] and not a["truncated"]}
             if len(whole) < 2:
                 continue
@@ -139,14 +139,23 @@ def test_mot_gt_matches_the_coco_annotations(reference):
         rows = [line.split(",") for line in (seq / "gt" / "gt.txt").read_text().splitlines()]
         got = sorted((int(r[0]), int(r[1]), *map(int, r[2:6]), int(r[6]), int(r[7]), round(float(r[8]), 6)) for r in rows)
         want = sorted(
-            (image[a["image_id"]]["frame_id"] + 1, a["track_id"], *a["bbox"], 1, a["category_id"], round(a["visible_fraction"], 6))
+            (image[a["image_id"]]["frame_id"] + 1, a["track_id"] - 1000 * video["id"], *a["bbox"], 1, a["category_id"], round(a["visible_fraction"], 6))
             for a in doc["annotations"] if image[a["image_id"]]["video_id"] == video["id"]
         )
         assert got == want and got
+        # MOT counts frames and ids from 1: frames 1..F, ids the clip's instance ids (>= 1)
+        assert {r[0] for r in got} <= set(range(1, FRAMES + 1)) and min(r[0] for r in got) == 1
+        assert min(r[1] for r in got) >= 1 and max(r[1] for r in got) < 1000
         ini = (seq / "seqinfo.ini").read_text()
         assert f"seqLength={FRAMES}" in ini and "imDir=img1" in ini and "frameRate=15" in ini
         for im in (i for i in doc["images"] if i["video_id"] == video["id"]):
             assert os.path.samefile(seq / "img1" / f"{im['frame_id'] + 1:06d}.jpg", reference / "images" / im["file_name"])
+    # COCO track ids are unique over the run's clips: one video per track id
+    video_of_track = defaultdict(set)
+    for a in doc["annotations"]:
+        video_of_track[a["track_id"]].add(image[a["image_id"]]["video_id"])
+    assert all(len(v) == 1 for v in video_of_track.values())
+    assert all(t // 1000 == next(iter(v)) for t, v in video_of_track.items())
 
 
 def test_a_killed_clip_run_resumes_to_the_same_bytes(tiny_assets, tmp_path):
