@@ -567,10 +567,13 @@ def stress(config, out, num_scenes, num_clips, frames, fps, conditions, severiti
 def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides, backend, address, overwrite, quiet) -> None:
     """Render labeled video clips: objects move on trajectories, with a track id per object.
 
-    Each clip has one background and fixed conditions (effects do not flicker); its objects
-    move with constant velocity plus noise, scale and rotate slowly, and may leave through the
-    edges. Labels are exact per frame. Written as COCO video (videos, video_id/frame_id,
-    track_id) and, with mot, as MOT Challenge sequences in OUT/mot/<clip>/.
+    Each clip has one background and conditions drawn once (effects do not flicker); its
+    objects move with constant velocity plus noise, scale and rotate slowly, and may leave
+    through the edges. Labels are exact per frame. Written as COCO video (videos,
+    video_id/frame_id, track_id) and, with mot, as MOT Challenge sequences in OUT/mot/<clip>/.
+    The config's `clips:` section adds velocity motion blur (shutter), objects entering
+    mid-clip (enter_rate), camera pan/zoom/shake (camera) and weather over time (weather);
+    e.g. --set clips.shutter=0.5 --set clips.camera.p=1 (see the README's Clips section).
 
     \b
     Example:

@@ -6,26 +6,38 @@ sample ``k`` is clip ``k // F``, frame ``k % F`` (``F`` frames a clip): a ``Clip
 factory spec for the runner, one shard per clip, so clips shard, resume, run on any worker count
 or on Ray and give the same bytes, as images do.
 
-The model of a clip:
+The model of a clip (options in the config's ``clips`` section, all off by default but ``fall``):
 
 - Layout: the clip's scene is ``Generator.scene(c)`` (background, objects, blends, light), the
   scene sampler's layout as frame 0. One background per clip.
-- Trajectories (``Track``, from the ``Stream.CLIPS`` stream of clip ``c``, one member per
-  instance): constant velocity (direction uniform, speed a share of the canvas' shorter side per
-  second), plus a random walk in position, a slow exponential scale change and a small rotation
-  drift, all in per-second units divided by ``fps``. Frame ``t`` moves every placement (distractors
-  too) with ``dataclasses.replace`` on its center, scale and rotation; everything else (asset,
-  flip, perspective, blend, jitter, shadow, paste order) stays. Objects may leave through the
-  edges: labels stay exact (a truncated object is labeled by its visible pixels, one that is
-  wholly outside or hidden has no label in that frame and keeps its id when it comes back).
+- Trajectories (synthgen/trajectory.py; ``Track``, from the ``Stream.CLIPS`` stream of clip
+  ``c``, one member per instance id): constant velocity (direction uniform, speed a share of the
+  canvas' shorter side per second), plus a random walk in position, a slow exponential scale
+  change and a small rotation drift, all in per-second units divided by ``fps``. Frame ``t``
+  moves every placement (distractors too) with ``dataclasses.replace`` on its center, scale and
+  rotation; everything else (asset, flip, perspective, blend, jitter, shadow, paste order)
+  stays. Objects may leave through the edges: labels stay exact (a truncated object is labeled
+  by its visible pixels, one that is wholly outside or hidden has no label in that frame and
+  keeps its id when it comes back).
+- Entering objects (synthgen/entering.py, ``clips.enter_rate``): a Poisson process of new
+  objects per second; each has an entry frame, before which it is not in the scene (no label),
+  and an instance id after every frame-0 object's (ids unique within the clip).
+- Velocity blur (``clips.shutter``): each object at frame ``t`` gets the per-object
+  ``motion_blur`` effect of its displacement in the image during the exposure (camera motion
+  included), so its label follows the smeared pixels as for images.
+- Camera (``clips.camera``, ``trajectory.Camera``): pan, zoom and shake as a per-frame crop of
+  the background; every placement (and the horizon) goes through the exact map of the crop
+  actually used, so a camera pan moves everything in image coordinates.
 - Labels: each frame's scene goes through ``Generator.sample_from_scene``, the same pipeline as
-  an image. ``track_id`` = the placement's instance id, stable over the clip (unique within a
-  clip, as in MOT's gt.txt).
-- Conditions fixed per clip: every frame's scene keeps the clip's index ``c`` as its scene index,
-  and effects, per-object effects and albumentations draw their parameters from the scene index;
-  so every frame of a clip draws the same fog, rain, night level, noise seed and blur, and the
-  weather does not flicker. (A frame's own run index, file name and COCO ids are set after.) The
-  train/val split is drawn from ``c`` too: a clip's frames are all in one part.
+  an image. ``track_id`` = the placement's instance id within the clip (MOT id), and
+  ``video_id * 1000 + instance id`` in COCO (unique over the run).
+- Conditions drawn once per clip: every frame's scene keeps the clip's index ``c`` as its scene
+  index, and effects, per-object effects and albumentations draw their parameters from it (the
+  image effects once, in the plan); so fog, rain, night level, noise seed and blur do not
+  flicker. Over the frames (effects/timeline.py) rain and snow fall (``clips.weather.fall``) and
+  fog density, night darkness and brightness may drift smoothly (``clips.weather.drift``).
+  (A frame's own run index, file name and COCO ids are set after.) The train/val split is drawn
+  from ``c`` too: a clip's frames are all in one part.
 
 Output (``run_clips``): the run's formats (COCO always) with COCO video fields (image
 ``video_id``, ``frame_id``, ``video``; annotation ``track_id``; a top-level ``videos`` list), and

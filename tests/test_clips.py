@@ -29,10 +29,12 @@ from synthgen.writers.shard import verify_shard
 FRAMES = 6
 
 
-def _config(assets, **extra):
+def _config(assets, clips=None, **extra):
     data = tiny_config_dict(assets)
     data["effects"] = [{"name": "gaussian_noise", "p": 0.7}, {"name": "brightness", "p": 0.7}]
     data.update(extra)
+    if clips is not None:
+        data["clips"] = clips
     return clip_config(load_config(data=data), ["mot", "coco", "yolo"])[0]
 
 
@@ -210,3 +212,32 @@ def test_overwrite_by_another_kind_of_run_removes_the_mot_layout(tmp_path, tiny_
     assert run.exit_code == 0, run.output
     left = sorted(p.relative_to(out / "mot").as_posix() for p in (out / "mot").rglob("*"))
     assert left == ["notes.txt"]
+
+
+ALL_ON = {"shutter": 0.7, "enter_rate": 3.0, "camera": {"p": 1.0, "pan": [0.1, 0.2], "zoom": [-0.2, 0.2], "shake": [0.001, 0.004]},
+          "weather": {"drift": 0.4, "period": [1.0, 2.0]}}
+
+
+@pytest.fixture
+def all_on(tiny_assets):
+    return _config(tiny_assets, clips=ALL_ON, effects=[{"name": "fog", "p": 1.0}, {"name": "snow", "p": 0.5},
+                                                       {"name": "motion_blur", "p": 0.5, "per_object": True}])
+
+
+def test_with_every_clip_option_on_a_frame_alone_equals_it_in_sequence(all_on):
+    in_order = _factory(all_on)
+    sequence = [in_order.sample(k) for k in range(3 * FRAMES)]
+    assert any(c["name"] == "motion_blur" and "instance_id" in c for s in sequence for c in s.metadata["conditions"])
+    assert any("camera" in s.metadata for s in sequence)
+    for k in (2 * FRAMES + 5, 4, FRAMES, 0, 2 * FRAMES - 1):
+        _same(_factory(all_on).sample(k), sequence[k])
+    backwards = _factory(all_on)
+    for k in reversed(range(3 * FRAMES)):
+        _same(backwards.sample(k), sequence[k])
+
+
+def test_with_every_clip_option_on_any_worker_count_writes_the_same_bytes(all_on, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    run_clips(all_on, one, 3, FRAMES)
+    run_clips(all_on, two, 3, FRAMES, workers=2)
+    assert _digests(one) == _digests(two)
