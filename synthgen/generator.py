@@ -130,20 +130,28 @@ class Generator:
         fraction = self.config.output.val_fraction
         return {"split": split_of(self.config.seed, index, fraction)} if fraction > 0 else {}
 
-    def render_frame(self, scene: Scene, object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None) -> Rendered:
+    def render_frame(
+        self,
+        scene: Scene,
+        object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None,
+        image_effects: tuple[AppliedEffect, ...] | None = None,
+    ) -> Rendered:
         """Render a scene and apply every condition: the final frame, the background plate
         through the same effects, and what was applied.
 
         ``object_effects`` (instance id -> applied per-object effects) replaces the ones this
         scene would draw: per-object effects are drawn in paste order, so a scene with one
         placement left out draws differently; pass the full scene's to change nothing else.
+        ``image_effects`` likewise replaces the whole-image effects the scene's index draws (a
+        clip's frame: its clip's conditions as they are at that frame).
         """
         cfg = self.config
         index = scene.index
         # every random choice is made before any pixel moves
         if object_effects is None:
             object_effects = sample_object_effects(cfg.effects, cfg.seed, scene)
-        image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
+        if image_effects is None:
+            image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
         albu_params = self._albu.sample(cfg.seed, index) if self._albu else None
 
         background = render_background(scene, self.library)
@@ -166,12 +174,17 @@ class Generator:
                 stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
         return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff)
 
-    def sample_from_scene(self, scene: Scene, object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None) -> Sample:
+    def sample_from_scene(
+        self,
+        scene: Scene,
+        object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None,
+        image_effects: tuple[AppliedEffect, ...] | None = None,
+    ) -> Sample:
         """Render, apply conditions and label a given scene (its index seeds the effects);
-        ``object_effects`` as in :meth:`render_frame`."""
+        ``object_effects`` and ``image_effects`` as in :meth:`render_frame`."""
         cfg = self.config
         index = scene.index
-        r = self.render_frame(scene, object_effects)
+        r = self.render_frame(scene, object_effects, image_effects)
         frame, object_effects, image_effects = r.frame, r.object_effects, r.image_effects
         instances, id_map, dropped = derive_instances(scene, frame, cfg.labels, r.plate)
         if self.pose is not None:
