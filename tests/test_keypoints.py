@@ -226,3 +226,76 @@ def test_the_bundled_street_preset_makes_a_pose_dataset():
     assert not np.isnan(stop.keypoints).any()
     seen = [i for n in range(6) for i in gen.sample(n).instances if i.keypoints is not None]
     assert seen and all(len(i.keypoints) == 3 * len(gen.library.keypoint_schemas[i.label].names) for i in seen)
+
+
+VEHICLES, TWO_WHEELERS = ("car", "bus", "truck"), ("bicycle", "motorcycle")
+
+
+def test_every_bundled_class_has_a_schema_and_every_cutout_its_points():
+    from conftest import REPO
+
+    from synthgen.keypoints import load_schema, sidecar_path
+
+    objects = REPO / "assets" / "objects"
+    for cls in (*VEHICLES, *TWO_WHEELERS, "person", "stop_sign", "traffic_light"):
+        schema = load_schema(objects / cls / "keypoints.yaml")
+        for png in sorted((objects / cls).glob("*.png")):
+            assert sidecar_path(png).is_file(), png
+    vehicle = load_schema(objects / "car" / "keypoints.yaml")
+    assert {"front_left_wheel", "rear_left_wheel", "front_left_bottom", "rear_left_top"} <= set(vehicle.names)
+    # mirrored, a left wheel is a right wheel and the other way round; nothing else moves
+    left, right = vehicle.names.index("front_left_wheel"), vehicle.names.index("front_right_wheel")
+    assert vehicle.flip[left] == right and vehicle.flip[right] == left
+    assert load_schema(objects / "bus" / "keypoints.yaml") == vehicle == load_schema(objects / "truck" / "keypoints.yaml")
+    cycle = load_schema(objects / "bicycle" / "keypoints.yaml")
+    assert cycle.names == ("front_wheel", "rear_wheel", "saddle", "handlebar") and cycle.flip == (0, 1, 2, 3)
+    assert load_schema(objects / "motorcycle" / "keypoints.yaml") == cycle
+
+
+def test_bundled_vehicle_points_lie_on_their_cutouts_pixels():
+    """Read against the PNGs, not the code that made the sidecars: every labeled point is on an
+    opaque pixel (so an uncovered point is visible, v = 2), a side view's front wheel is left of
+    its rear wheel and both are below the middle, and the saddle and handlebar are above the hubs."""
+    from conftest import REPO
+
+    objects = REPO / "assets" / "objects"
+    for cls in (*VEHICLES, *TWO_WHEELERS):
+        for side in sorted((objects / cls).glob("*.keypoints.json")):
+            alpha = cv2.imread(str(side.with_name(side.name.replace(".keypoints.json", ".png"))), cv2.IMREAD_UNCHANGED)[..., 3]
+            H, W = alpha.shape
+            pts = json.loads(side.read_text())
+            assert pts, side
+            for name, (x, y) in pts.items():
+                assert 0 <= x < W and 0 <= y < H and alpha[int(y), int(x)] >= 200, (side.name, name, x, y)
+            front = pts.get("front_left_wheel", pts.get("front_wheel"))
+            rear = pts.get("rear_left_wheel", pts.get("rear_wheel"))
+            if front is not None:
+                assert front[0] < W / 2 < rear[0] and min(front[1], rear[1]) > H / 2, side.name
+            if "saddle" in pts:
+                assert max(pts["saddle"][1], pts["handlebar"][1]) < min(front[1], rear[1]), side.name
+
+
+def test_street_pose_dataset_labels_vehicles_and_flips_their_sides():
+    """A side view (facing left) labels its near side, the left; mirrored, it faces right and
+    its near side is its right: the points named right carry it, front wheel right of the rear."""
+    from conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "street.yaml", overrides=["output.yolo_task=pose"])
+    gen = Generator(cfg)
+    assert set(VEHICLES + TWO_WHEELERS) <= set(gen.library.keypoint_schemas)
+    names = gen.library.keypoint_schemas["car"].names
+    seen = {False: 0, True: 0}
+    for n in range(12):
+        s = gen.sample(n)
+        for inst in s.instances:
+            p = next(q for q in s.scene.placements if q.instance_id == inst.instance_id)
+            if inst.label not in VEHICLES or "oncoming" in p.asset:
+                continue
+            kp = {name: inst.keypoints[3 * k : 3 * k + 3] for k, name in enumerate(names)}
+            near, far = ("right", "left") if p.flip else ("left", "right")
+            assert all(kp[f"{e}_{far}_{part}"][2] == 0 for e in ("front", "rear") for part in ("wheel", "top", "bottom"))
+            front, rear = kp[f"front_{near}_wheel"], kp[f"rear_{near}_wheel"]
+            if front[2] and rear[2]:  # rotations stay within 15 degrees: the order along x holds
+                assert (front[0] > rear[0]) == p.flip, (n, p.asset, p.flip, front, rear)
+                seen[p.flip] += 1
+    assert seen[False] and seen[True], seen
