@@ -435,7 +435,7 @@ def preview(config, output, num_images, start, cols, seed, overrides) -> None:
         samples = [gen.sample(i) for i in range(start, start + num_images)]
     except SynthgenError as err:
         _fail(err)
-    sheet = contact_sheet(samples, cols=cols)
+    sheet = contact_sheet(samples, cols=cols, skeletons={c: k.skeleton for c, k in gen.library.keypoint_schemas.items()})
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
