@@ -3,8 +3,8 @@ and report draw them, evaluate scores keypoints by OKS."""
 
 from __future__ import annotations
 
-import copy
 import json
+import math
 from pathlib import Path
 
 import cv2
@@ -154,3 +154,92 @@ def test_preview_and_report_draw_points_and_lines():
     # scaled (the report's tiles): the same drawing at half size
     half = draw_instances(rgb, [Drawn(1, "x", keypoints=kp, skeleton=[(0, 1)])], width=40, lines=lines)
     assert tuple(half[5, 5]) == VISIBLE and tuple(half[20, 20]) == LINE_COLOURS["lane_solid"]
+
+
+def _kp_rows(ev):
+    return [r for r in ev.rows if r.iou == "oks"]
+
+
+def test_ground_truth_as_predictions_scores_keypoint_ap_1(road_run, tmp_path):
+    from synthgen.tools.evaluate import evaluate
+
+    coco = json.loads((road_run / "annotations.json").read_text())
+    preds = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0,
+              **({"keypoints": a["keypoints"]} if "keypoints" in a else {})} for a in coco["annotations"]]
+    path = tmp_path / "preds.json"
+    path.write_text(json.dumps(preds))
+    rows = _kp_rows(evaluate(road_run, path))
+    assert rows and all(r.ap == pytest.approx(1.0) and r.ap50 == pytest.approx(1.0) for r in rows)
+    assert sum(r.instances for r in rows) == sum(1 for a in coco["annotations"] if a.get("num_keypoints"))
+    # no keypoints in the predictions: boxes only, as before
+    path.write_text(json.dumps([{k: v for k, v in p.items() if k != "keypoints"} for p in preds]))
+    assert not _kp_rows(evaluate(road_run, path))
+
+
+def _one_object_suite(root: Path, sigmas: dict | None) -> Path:
+    root.mkdir()
+    gt = {"images": [{"id": 1, "file_name": "a.png", "width": 100, "height": 100}],
+          "categories": [{"id": 1, "name": "thing", "keypoints": ["a", "b"], "skeleton": [[1, 2]]}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0,
+                           "keypoints": [12.5, 12.5, 2, 25.5, 20.5, 1], "num_keypoints": 2}]}
+    (root / "annotations.json").write_text(json.dumps(gt))
+    if sigmas is not None:
+        (root / "manifest.json").write_text(json.dumps({"keypoints": {"thing": {"names": ["a", "b"], "sigmas": sigmas}}}))
+    return root
+
+
+def test_a_shifted_point_lowers_oks_as_computed_by_hand(tmp_path):
+    """OKS = mean over labeled points of exp(-d^2 / (2 area (2 sigma)^2)): point a (sigma 0.1,
+    from the schema) moved by d so that OKS is 0.77, point b (no sigma given: the default) in
+    place. Matched at the IoU thresholds .50 .. .75 only: AP = 6 / 10."""
+    from synthgen.tools.evaluate import evaluate
+    from synthgen.tools.evaluate_keypoints import DEFAULT_SIGMA, KeypointScorer, category_sigmas
+
+    suite = _one_object_suite(tmp_path / "suite", {"a": 0.1})
+    area, sigma = 400.0, 0.1
+    target = 0.77
+    d = math.sqrt(-math.log(2 * target - 1) * 2 * area * (2 * sigma) ** 2)
+    dx, dy = d * 0.6, d * 0.8
+    pred = {"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9,
+            "keypoints": [12.5 + dx, 12.5 + dy, 2, 25.5, 20.5, 2]}
+    gt = json.loads((suite / "annotations.json").read_text())
+    sig = category_sigmas(gt, {"keypoints": {"thing": {"sigmas": {"a": 0.1}}}})
+    assert list(sig[1]) == [0.1, DEFAULT_SIGMA]
+    scorer = KeypointScorer(gt, [dict(pred, id=1, area=400, iscrowd=0)], sig)
+    assert scorer.oks(1, 1)[0, 0] == pytest.approx(target, abs=1e-9)
+    (tmp_path / "p.json").write_text(json.dumps([pred]))
+    (row,) = _kp_rows(evaluate(suite, tmp_path / "p.json"))
+    assert row.ap == pytest.approx(0.6) and row.ap50 == pytest.approx(1.0)
+    # the same shift on point b, whose sigma is the smaller default: a lower OKS, by hand
+    pred["keypoints"] = [12.5, 12.5, 2, 25.5 + dx, 20.5 + dy, 2]
+    scorer = KeypointScorer(gt, [dict(pred, id=1, area=400, iscrowd=0)], sig)
+    hand = (1 + math.exp(-d * d / (2 * area * (2 * DEFAULT_SIGMA) ** 2))) / 2
+    assert scorer.oks(1, 1)[0, 0] == pytest.approx(hand, abs=1e-9) and hand < target
+
+
+def test_keypoints_of_the_wrong_length_name_the_entry(tmp_path):
+    from synthgen.tools.evaluate import EvaluationError, evaluate
+
+    suite = _one_object_suite(tmp_path / "suite", None)
+    (tmp_path / "p.json").write_text(json.dumps([{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9,
+                                                   "keypoints": [12.5, 12.5, 2]}]))
+    with pytest.raises(EvaluationError, match=r"entry 0.*2 points \(6 numbers\)"):
+        evaluate(suite, tmp_path / "p.json")
+
+
+def test_schema_sigmas_reach_the_manifest_and_bad_ones_name_the_file(tmp_path):
+    import yaml
+
+    from synthgen.errors import AssetError
+    from synthgen.keypoints import load_schema
+
+    path = tmp_path / "keypoints.yaml"
+    path.write_text(yaml.safe_dump({"names": ["a", "b"], "sigmas": {"b": 0.08}}))
+    assert load_schema(path).to_dict()["sigmas"] == {"b": 0.08}
+    path.write_text(yaml.safe_dump({"names": ["a", "b"]}))
+    assert "sigmas" not in load_schema(path).to_dict()  # a schema without sigmas writes what it always did
+    for bad, words in (({"c": 0.1}, "not in names"), ({"a": -1}, "positive number"), ([0.1], "mapping")):
+        path.write_text(yaml.safe_dump({"names": ["a", "b"], "sigmas": bad}))
+        with pytest.raises(AssetError, match=words) as err:
+            load_schema(path)
+        assert str(path) in str(err.value)
