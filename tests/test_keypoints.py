@@ -200,20 +200,81 @@ def test_pose_without_any_schema_is_refused(tiny_assets):
         Generator(load_config(data=data))
 
 
-def test_an_albumentations_pipeline_that_moves_pixels_is_refused(tmp_path):
+def _albu_pair(tmp_path, transforms):
+    """Image 0 of one config without and with an albumentations pipeline (keypoints on), and
+    the same pipeline with keypoints off."""
     import albumentations as A
 
     root = _sign_assets(tmp_path / "assets")
     data = {
+        "seed": 3,
         "canvas": {"width": 96, "height": 72},
         "assets": {"objects": str(root / "objects"), "backgrounds": str(root / "backgrounds")},
+        "scene": {"objects_per_image": [2, 2], "flip_probability": 0.5, "rotation": [-20, 20]},
         "output": {"keypoints": True},
     }
-    moving = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.HorizontalFlip(p=1.0)]))})
-    with pytest.raises(ConfigError, match="albumentations pipeline moved pixels"):
-        Generator(moving).sample(0)
-    still = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.RandomBrightnessContrast(p=1.0)]))})
-    assert all(i.keypoints is not None for i in Generator(still).sample(0).instances)
+    pipeline = A.to_dict(A.Compose(transforms))
+    plain = Generator(load_config(data=data)).sample(0)
+    moved = Generator(load_config(data={**data, "albumentations": pipeline})).sample(0)
+    off = Generator(load_config(data={**data, "albumentations": pipeline, "output": {}})).sample(0)
+    return plain, moved, off
+
+
+def _kp(inst) -> np.ndarray:
+    return np.array(inst.keypoints, np.float64).reshape(-1, 3)
+
+
+def test_albumentations_horizontal_flip_mirrors_points_and_swaps_left_and_right(tmp_path):
+    """Through A.HorizontalFlip a point at COCO x lands at W - x (pixel i -> W - 1 - i) and its
+    left/right names swap (the flip pairs), as a synthgen flip does; the pixels are those of the
+    same pipeline with keypoints off."""
+    import albumentations as A
+
+    plain, moved, off = _albu_pair(tmp_path, [A.HorizontalFlip(p=1.0)])
+    assert np.array_equal(moved.image, off.image) and np.array_equal(moved.image, plain.image[:, ::-1])
+    W = 96
+    assert len(plain.instances) == len(moved.instances) == 2
+    for before, after in zip(plain.instances, moved.instances):
+        b, a = _kp(before), _kp(after)
+        b = b[[1, 0, 2]]  # left <-> right
+        labeled = b[:, 2] > 0
+        assert np.array_equal(a[:, 2], b[:, 2])  # the id map is mirrored with them
+        np.testing.assert_allclose(a[labeled, 0], W - b[labeled, 0], atol=2e-3)
+        np.testing.assert_allclose(a[labeled, 1], b[labeled, 1], atol=2e-3)
+
+
+def test_albumentations_affine_moves_points_by_its_matrix(tmp_path):
+    """A.Affine with a known matrix: a translation by (7, -3) pixels and a half turn about the
+    image centre (pixel i -> W - 1 - i: COCO x -> W - x): no mirror, so no name swaps."""
+    import albumentations as A
+
+    W, H = 96, 72
+    plain, moved, _ = _albu_pair(tmp_path, [A.Affine(translate_px={"x": 7, "y": -3}, rotate=0, scale=1.0, p=1.0)])
+    for before, after in zip(plain.instances, moved.instances):
+        b, a = _kp(before), _kp(after)
+        for (xb, yb, vb), (xa, ya, va) in zip(b, a):
+            x, y = xb + 7, yb - 3
+            if vb == 2 and 0 <= x < W and 0 <= y < H:
+                assert va > 0 and abs(xa - x) < 2e-3 and abs(ya - y) < 2e-3
+    plain, moved, _ = _albu_pair(tmp_path / "half", [A.Affine(rotate=(180, 180), scale=1.0, p=1.0)])
+    for before, after in zip(plain.instances, moved.instances):
+        b, a = _kp(before), _kp(after)
+        labeled = b[:, 2] > 0
+        np.testing.assert_allclose(a[labeled, 0], W - b[labeled, 0], atol=2e-3)
+        np.testing.assert_allclose(a[labeled, 1], H - b[labeled, 1], atol=2e-3)
+        assert (a[labeled, 2] == 2).all() or (a[labeled, 2] == b[labeled, 2]).all()
+
+
+def test_albumentations_points_land_on_their_objects_pixels(tmp_path):
+    """Any geometric pipeline: a point with v = 2 before is on its object after (v = 2 from the
+    id map the pipeline moved), not only where the matrix says."""
+    import albumentations as A
+
+    plain, moved, _ = _albu_pair(tmp_path, [A.Perspective(scale=(0.05, 0.08), p=1.0),
+                                            A.Affine(rotate=(-25, 25), scale=(0.9, 1.1), p=1.0)])
+    visible_before = sum(int(v == 2) for i in plain.instances for v in _kp(i)[:, 2])
+    visible_after = sum(int(v == 2) for i in moved.instances for v in _kp(i)[:, 2])
+    assert visible_before and visible_after >= visible_before - 1
 
 
 def test_the_bundled_street_preset_makes_a_pose_dataset():
