@@ -193,7 +193,11 @@ def test_a_shifted_point_lowers_oks_as_computed_by_hand(tmp_path):
     from the schema) moved by d so that OKS is 0.77, point b (no sigma given: the default) in
     place. Matched at the IoU thresholds .50 .. .75 only: AP = 6 / 10."""
     from synthgen.tools.evaluate import evaluate
-    from synthgen.tools.evaluate_keypoints import DEFAULT_SIGMA, KeypointScorer, category_sigmas
+    from synthgen.tools.evaluate_keypoints import (
+        DEFAULT_SIGMA,
+        KeypointScorer,
+        category_sigmas,
+    )
 
     suite = _one_object_suite(tmp_path / "suite", {"a": 0.1})
     area, sigma = 400.0, 0.1

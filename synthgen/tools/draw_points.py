@@ -31,7 +31,7 @@ def _num(v: Any) -> bool:
 
 def _px(x: float, y: float, s: float) -> tuple[int, int]:
     """COCO continuous coordinates -> the pixel index in an image scaled by ``s``."""
-    return int(round(x * s - 0.5)), int(round(y * s - 0.5))
+    return round(x * s - 0.5), round(y * s - 0.5)
 
 
 def keypoint_triples(keypoints: Any) -> list[tuple[float, float, int]]:

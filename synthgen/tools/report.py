@@ -46,7 +46,10 @@ from synthgen.io.yolo import (
     read_yolo,
     to_annotation,
 )
-from synthgen.tools.draw_points import skeletons_from_categories, skeletons_from_manifest
+from synthgen.tools.draw_points import (
+    skeletons_from_categories,
+    skeletons_from_manifest,
+)
 
 TILE_WIDTH = 320
 COCO_SMALL, COCO_LARGE = 32, 96  # sqrt(area) thresholds of COCO's small / medium / large

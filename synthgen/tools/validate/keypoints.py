@@ -25,7 +25,8 @@ import numpy as np
 from synthgen.io.images import read_id_map
 from synthgen.io.rle import is_number
 from synthgen.tools.validate.findings import Checking
-from synthgen.types import MAX_INSTANCES  # annotation id = (index + 1) * MAX_INSTANCES + instance id
+from synthgen.types import MAX_INSTANCES
+
 ROUNDING = 1e-2  # the largest move the written rounding makes, pixels
 
 
@@ -40,7 +41,7 @@ def _names_by_category(coco: Any) -> dict[Any, int]:
 def _cols(x: float, lo: int, hi: int, widen: bool) -> tuple[int, int]:
     """The pixel range within one pixel of x, over both pixels the written rounding may have
     come from: their union (``widen``) or their intersection."""
-    a, b = int(math.floor(x - ROUNDING)), int(math.floor(x + ROUNDING))
+    a, b = math.floor(x - ROUNDING), math.floor(x + ROUNDING)
     first, last = (min(a, b) - 1, max(a, b) + 1) if widen else (max(a, b) - 1, min(a, b) + 1)
     return max(first, lo), min(last, hi)
 
