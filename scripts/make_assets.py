@@ -855,6 +855,73 @@ _RUN = {"right_hand": [7.5, 39.0], "left_hand": [40.0, 59.0], "left_foot": [10.0
 _STAND = {"right_hand": [4.5, 81.0], "left_hand": [47.5, 81.0], "right_foot": [16.0, 117.0], "left_foot": [36.0, 117.0]}
 _WALK = {"left_hand": [18.0, 74.0], "left_foot": [9.0, 115.5], "right_foot": [44.5, 110.0]}
 
+# Road vehicles (car, bus, truck) share one schema: the wheel centres and the four corners of
+# each side's profile (bottom: the bumper's lower end; top: the front end of the roof line and
+# the top of the rear end; roof-mounted lights, signs, ladders and poles are not the body). A
+# side view labels its near (left) side, a front view its front corners; hidden points are left
+# out (unlabeled), never guessed. Wheel centres are the hubs' centres (a circle fitted to the
+# tyre); a "rear" wheel is the rearmost one.
+_SIDES = ("left", "right")
+_VEHICLE_NAMES = ([f"{e}_{s}_wheel" for s in _SIDES for e in ("front", "rear")]
+                  + [f"{e}_{s}_{h}" for s in _SIDES for e, h in (("front", "bottom"), ("front", "top"),
+                                                                   ("rear", "top"), ("rear", "bottom"))])
+_VEHICLE = {
+    "names": _VEHICLE_NAMES,
+    "skeleton": ([[f"front_{s}_wheel", f"rear_{s}_wheel"] for s in _SIDES]
+                 + [[f"{e}_{s}_{h}", f"{e2}_{s}_{h2}"] for s in _SIDES
+                    for (e, h), (e2, h2) in ((("front", "bottom"), ("front", "top")), (("front", "top"), ("rear", "top")),
+                                             (("rear", "top"), ("rear", "bottom")), (("rear", "bottom"), ("front", "bottom")))]
+                 + [[f"{e}_left_{h}", f"{e}_right_{h}"] for e in ("front", "rear") for h in ("bottom", "top")]),
+    "flip": ([[f"{e}_left_wheel", f"{e}_right_wheel"] for e in ("front", "rear")]
+             + [[f"{e}_left_{h}", f"{e}_right_{h}"] for e in ("front", "rear") for h in ("bottom", "top")]),
+}
+
+
+def _side(front_wheel, rear_wheel, front_bottom=None, front_top=None, rear_top=None, rear_bottom=None):
+    """The near (left) side of a vehicle seen from its left, facing left."""
+    pts = {"front_left_wheel": front_wheel, "rear_left_wheel": rear_wheel, "front_left_bottom": front_bottom,
+           "front_left_top": front_top, "rear_left_top": rear_top, "rear_left_bottom": rear_bottom}
+    return {k: [float(v) for v in xy] for k, xy in pts.items() if xy is not None}
+
+
+def _front(left_bottom, left_top, right_bottom, right_top):
+    """A vehicle seen from the front: its left is the picture's right."""
+    pts = {"front_left_bottom": left_bottom, "front_left_top": left_top,
+           "front_right_bottom": right_bottom, "front_right_top": right_top}
+    return {k: [float(v) for v in xy] for k, xy in pts.items()}
+
+
+_CARS = {
+    "automobile": _side((30.0, 63.5), (100.5, 63.5), (4.5, 59.5), (47.0, 4.0), (90.0, 3.0), (119.0, 61.0)),
+    "suv": _side((27.0, 65.5), (94.0, 65.0), (2.5, 66.0), (52.0, 2.0), (110.0, 2.0), (117.5, 65.5)),
+    "taxi": _side((29.0, 73.0), (99.5, 73.5), (4.5, 74.5), (51.5, 15.5), (93.0, 15.0), (119.5, 72.5)),
+    "police_car": _side((29.5, 71.0), (99.5, 71.0), (2.0, 69.0), (46.0, 12.0), (93.5, 14.5), (119.5, 68.5)),
+    "racing_car": _side((31.5, 42.5), (101.0, 42.5), (2.5, 53.5), None, (124.0, 2.0), None),
+    "oncoming_automobile": _front((114.0, 95.0), (94.0, 4.0), (12.0, 95.0), (32.0, 4.0)),
+}
+_BUSES = {
+    "bus": _side((17.0, 72.5), (98.5, 72.5), (3.0, 73.5), (12.5, 12.5), (117.5, 10.5), (122.0, 73.5)),
+    "minibus": _side((21.5, 82.0), (99.5, 82.0), (2.5, 79.5), (30.0, 2.0), (109.5, 4.5), (120.5, 78.5)),
+    "trolleybus": _side((18.0, 110.0), (96.0, 110.0), (4.5, 110.5), (15.0, 36.0), (115.0, 36.0), (117.0, 111.0)),
+    "oncoming_bus": _front((110.0, 107.0), (108.5, 13.5), (16.0, 107.0), (17.5, 13.5)),
+}
+_TRUCKS = {
+    "articulated_lorry": _side((28.5, 82.0), (112.5, 82.0), (3.5, 73.5), (16.0, 16.0), (122.5, 3.5), (123.0, 66.0)),
+    "delivery_truck": _side((31.0, 87.5), (97.0, 87.5), (3.0, 84.0), (22.0, 28.0), (120.0, 2.0), (118.5, 76.5)),
+    "fire_engine": _side((35.0, 84.5), (92.5, 84.5), (2.0, 84.0), (14.5, 22.5), (115.5, 29.5), (124.0, 81.0)),
+    "pickup_truck": _side((26.5, 70.5), (99.5, 70.5), (2.0, 69.0), (43.0, 2.0), (117.5, 32.5), (122.0, 69.0)),
+}
+# Two-wheelers (side views, facing left): hub centres, the middle of the saddle, the (near) grip.
+_CYCLE = {
+    "names": ["front_wheel", "rear_wheel", "saddle", "handlebar"],
+    "skeleton": [["front_wheel", "handlebar"], ["handlebar", "saddle"], ["saddle", "rear_wheel"],
+                 ["rear_wheel", "front_wheel"]],
+    "flip": [],
+}
+_BICYCLE = {"front_wheel": [25.5, 64.0], "rear_wheel": [98.5, 64.0], "saddle": [83.0, 16.0], "handlebar": [47.0, 4.5]}
+_MOTORCYCLE = {"front_wheel": [19.0, 61.0], "rear_wheel": [105.0, 58.0], "saddle": [83.5, 28.5], "handlebar": [42.0, 12.0]}
+_SCOOTER = {"front_wheel": [19.0, 100.0], "rear_wheel": [100.5, 99.0], "saddle": [85.0, 54.0], "handlebar": [64.0, 24.5]}
+
 KEYPOINTS: dict[str, tuple[dict, dict[str, dict[str, list[float]]]]] = {
     "stop_sign": (
         {"names": _OCTAGON, "skeleton": [[a, b] for a, b in zip(_OCTAGON, _OCTAGON[1:] + _OCTAGON[:1])],
@@ -874,6 +941,12 @@ KEYPOINTS: dict[str, tuple[dict, dict[str, dict[str, list[float]]]]] = {
          "standing_tone3": {"head": [26.0, 21.0], **_STAND}, "standing_man_tone5": {"head": [26.0, 21.0], **_STAND},
          "walking_tone1": {"head": [19.0, 14.0], **_WALK}, "walking_woman_tone4": {"head": [17.0, 17.0], **_WALK}},
     ),
+    "car": (_VEHICLE, _CARS),
+    "bus": (_VEHICLE, _BUSES),
+    "truck": (_VEHICLE, _TRUCKS),
+    "bicycle": (_CYCLE, {v: _BICYCLE for v in ("bicycle", "bicycle_hue090", "bicycle_hue180", "bicycle_hue270")}),
+    "motorcycle": (_CYCLE, {"motorcycle": _MOTORCYCLE, "motorcycle_hue120": _MOTORCYCLE,
+                            "motor_scooter": _SCOOTER, "motor_scooter_hue150": _SCOOTER}),
 }
 
 
@@ -893,6 +966,16 @@ def write_keypoints(objects: Path) -> list[Path]:
             path.write_text(json.dumps(pts, indent=1) + "\n")
             out.append(path)
     return out
+
+
+def write_keypoint_licences(assets: Path) -> None:
+    """Replaces the keypoints section of LICENSES.md (before the roads section), for a run
+    with --keypoints-only."""
+    path = assets / "LICENSES.md"
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split("\n## Keypoint schemas and sidecars\n")
+    tail = rest[rest.index("\n" + ROADS_HEADER + "\n"):]
+    path.write_text(head.rstrip("\n") + "\n" + "\n".join(keypoint_licence_lines()) + "\n" + tail, encoding="utf-8")
 
 
 def keypoint_licence_lines() -> list[str]:
@@ -1028,11 +1111,17 @@ def main(argv=None) -> int:
     ap.add_argument("--labels-only", action="store_true",
                     help="only (re)make the background label images, their labels.json and LICENSES.md rows; "
                          "checks that the shipped images are the ones the labels are drawn with")
+    ap.add_argument("--keypoints-only", action="store_true",
+                    help="only (re)write the keypoint schemas and sidecars of KEYPOINTS and their rows in LICENSES.md")
     ap.add_argument("--check-image", type=Path, default=None,
                     help="also write a contact sheet of all cutouts to this PNG")
     args = ap.parse_args(argv)
 
     assets: Path = args.assets
+    if args.keypoints_only:
+        write_keypoints(assets / "objects")
+        write_keypoint_licences(assets)
+        return 0
     if args.roads_only:
         write_road_licences(assets, make_roads(assets / "roads"))
         return 0

@@ -4,7 +4,9 @@
     python scripts/make_docs.py
 
 Writes docs/preview.jpg (default config, labels drawn), docs/presets.jpg (one tile per preset
-in configs/), docs/presets/<preset>.jpg (a labeled sheet per preset) and docs/effects.md.
+in configs/), docs/presets/<preset>.jpg (a labeled sheet per preset), docs/effects.md and
+docs/pose.jpg (the street preset as a pose dataset: keypoints and skeletons drawn; alone with
+``--pose``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ def main() -> None:
     (DOCS / "effects.md").write_text(effect_reference(markdown=True))
     print("wrote docs/effects.md")
     make_pad_picture()
+    make_pose_picture()
+
+
+def make_pose_picture() -> None:
+    """The street preset with ``output.yolo_task=pose``, as ``synthgen preview`` draws it."""
+    g = Generator(load_config(ROOT / "configs" / "street.yaml", ["output.yolo_task=pose"]))
+    skeletons = {c: k.skeleton for c, k in g.library.keypoint_schemas.items()}
+    sheet = contact_sheet([g.sample(i) for i in range(6)], cols=3, tile_width=460, skeletons=skeletons)
+    _write(DOCS / "pose.jpg", sheet, quality=82)
 
 
 def make_pad_picture() -> None:
@@ -96,4 +107,6 @@ def make_pad_picture() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    make_pose_picture() if "--pose" in sys.argv else main()

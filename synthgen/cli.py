@@ -435,7 +435,7 @@ def preview(config, output, num_images, start, cols, seed, overrides) -> None:
         samples = [gen.sample(i) for i in range(start, start + num_images)]
     except SynthgenError as err:
         _fail(err)
-    sheet = contact_sheet(samples, cols=cols)
+    sheet = contact_sheet(samples, cols=cols, skeletons={c: k.skeleton for c, k in gen.library.keypoint_schemas.items()})
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
@@ -620,7 +620,8 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
 
     \b
     PREDICTIONS, detected by their form:
-      COCO results JSON   [{image_id, category_id, bbox: [x, y, w, h], score[, segmentation]}]
+      COCO results JSON   [{image_id, category_id, bbox: [x, y, w, h], score[, segmentation]
+                          [, keypoints: [x, y, v, ...]]}]
                           image_id: the suite's id, the image's file name or its stem
                           (Ultralytics save_json)
       a folder of .txt    <image stem>.txt, lines 'class cx cy w h conf' or
@@ -629,7 +630,9 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
     Without --names, YOLO class c is the suite's class c (its data.yaml), COCO
     category_id and torchvision labels are the suite's category ids.
 
-    Boxes always, masks too when every prediction has a segmentation. Prints what it
+    Boxes always, masks too when every prediction has a segmentation, keypoint AP (iou
+    'oks': COCO's object keypoint similarity, each class' sigmas from its keypoints.yaml,
+    default 0.05) when predictions carry COCO 'keypoints'. Prints what it
     detected and a table, and writes OUT/metrics.csv, OUT/metrics.md,
     OUT/ap_vs_severity.png and OUT/report.html (AP against severity, robustness per
     condition, the images where the model lost most beside their clean scene). Every

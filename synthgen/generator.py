@@ -43,6 +43,7 @@ class Rendered:
     image_effects: tuple[AppliedEffect, ...]
     albumentations: dict[str, Any] | None  # the pipeline's record, if any
     stuff: np.ndarray | None = None  # the background's classes through the same moves (stuff_labels.py)
+    keypoints: dict[int, np.ndarray] | None = None  # instance id -> points after the pipeline (keypoints on)
 
 
 def sample_name(index: int) -> str:
@@ -66,7 +67,7 @@ class Generator:
             # albumentations is imported only here; a transform it rejects is a ConfigError
             from synthgen.effects.albu import AlbumentationsPipeline
 
-            self._albu = AlbumentationsPipeline(config.albumentations)
+            self._albu = AlbumentationsPipeline(config.albumentations, keypoints=config.output.keypoints_on)
         self.class_weights, self.balance_report = self._balance()
         self.pose = pose_layout(self.library.classes, self.library.keypoint_schemas) if config.output.keypoints_on else None
         if self.pose is not None and self.pose.size == 0:
@@ -165,14 +166,18 @@ class Generator:
             stuff = frame_stuff(scene, self.library, image_effects)
         # what lay behind every object: the background alone, through the same effects
         plate = apply_effects_to_image(background, image_effects) if cfg.labels.contrast else None
-        albu_record = None
-        if self._albu:
+        albu_record = moved = None
+        if self._albu and self._albu.keypoints:  # the points go through the pipeline with the pixels
+            from synthgen.keypoint_labels import through_albumentations
+
+            frame, albu_record, moved = through_albumentations(self._albu, frame, albu_params, scene, self.library, image_effects)
+        elif self._albu:
             frame, albu_record = self._albu.apply(frame, albu_params)
-            if plate is not None:
-                plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
-            if stuff is not None:  # the same draws again, the class map as the id map
-                stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
-        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff)
+        if self._albu and plate is not None:
+            plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
+        if self._albu and stuff is not None:  # the same draws again, the class map as the id map
+            stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
+        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved)
 
     def sample_from_scene(
         self,
@@ -188,14 +193,9 @@ class Generator:
         frame, object_effects, image_effects = r.frame, r.object_effects, r.image_effects
         instances, id_map, dropped = derive_instances(scene, frame, cfg.labels, r.plate)
         if self.pose is not None:
-            if r.albumentations is not None and not all(t[0] in self._albu.still for t in r.albumentations["params"]["applied"]):
-                raise ConfigError(
-                    "output.keypoints: the albumentations pipeline moved pixels (image "
-                    f"{index}), and keypoints are not passed through it; use synthgen's geometric effects instead"
-                )
             from synthgen.keypoint_labels import derive_keypoints  # only runs with keypoints pay its import
 
-            instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose)
+            instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose, r.keypoints)
         image_fields = self._split_field(index)
         lines = self.library.lines.get(scene.background.index) if cfg.output.lines and not scene.background.real_scene else None
         if lines is not None:

@@ -3,7 +3,9 @@ and its visibility from the final id map.
 
 A point of a cutout goes through the cutout's placement matrix (scale, flip, rotation,
 perspective; on a flip the left/right names swap, so a mirrored person's left hand is the one
-on the left of the picture), then through every whole-image geometric effect's matrix.
+on the left of the picture), then through every whole-image geometric effect's matrix, then
+through the albumentations pipeline as a keypoint (every point kept, in order; when the
+pipeline mirrors the image the left/right names swap again).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from synthgen.assets import AssetLibrary
 from synthgen.effects.geometric import GeometricEffect
 from synthgen.effects.pipeline import AppliedEffect
+from synthgen.frame import Frame
 from synthgen.keypoints import PoseLayout, apply_matrix
 from synthgen.scene import cutout_matrix
 from synthgen.types import Instance, Scene
@@ -61,6 +64,32 @@ def scene_points(scene: Scene, library: AssetLibrary, instance_id: int, image_ef
     return pts
 
 
+def through_albumentations(albu, frame: Frame, seeds: dict[str, int], scene: Scene, library: AssetLibrary,
+                           image_effects: tuple[AppliedEffect, ...]) -> tuple[Frame, dict, dict[int, np.ndarray]]:
+    """The albumentations pipeline (effects/albu, built with keypoints) applied to the frame and
+    to the points of every pasted instance with a schema: the frame, the pipeline's record, and
+    instance id -> its (n, 2) points after it (names swapped when the pipeline mirrored)."""
+    before = {}
+    for p in scene.placements:
+        if p.label in library.keypoint_schemas:
+            pts = scene_points(scene, library, p.instance_id, image_effects)
+            if pts is not None:
+                before[p.instance_id] = pts
+    ids = list(before)
+    stacked = np.vstack([before[i] for i in ids]) if ids else np.zeros((0, 2))
+    frame, record, moved, mirrored = albu.apply_with_points(frame, seeds, stacked)
+    out, k = {}, 0
+    for i in ids:
+        n = len(before[i])
+        pts = moved[k : k + n]
+        k += n
+        if mirrored:
+            label = next(p.label for p in scene.placements if p.instance_id == i)
+            pts = pts[list(library.keypoint_schemas[label].flip)]
+        out[i] = pts
+    return frame, record, out
+
+
 def derive_keypoints(
     scene: Scene,
     library: AssetLibrary,
@@ -68,16 +97,23 @@ def derive_keypoints(
     id_map: np.ndarray,
     instances: tuple[Instance, ...],
     layout: PoseLayout,
+    moved: dict[int, np.ndarray] | None = None,
 ) -> tuple[Instance, ...]:
     """The instances with their keypoints: every instance of a class with a schema gets one
-    x, y, v per name (all 0 for an object of a real scene, whose points are unknown)."""
+    x, y, v per name (all 0 for an object of a real scene, whose points are unknown).
+    ``moved``: the points after an albumentations pipeline (:func:`through_albumentations`)."""
     out = []
     for inst in instances:
         schema = library.keypoint_schemas.get(inst.label)
         if schema is None:
             out.append(inst)
             continue
-        pts = scene_points(scene, library, inst.instance_id, image_effects) if inst.source == "pasted" else None
+        if inst.source != "pasted":
+            pts = None
+        elif moved is not None:
+            pts = moved.get(inst.instance_id)
+        else:
+            pts = scene_points(scene, library, inst.instance_id, image_effects)
         if pts is None:
             pts = np.full((len(schema.names), 2), np.nan)
         values = point_values(pts, id_map, inst.instance_id)

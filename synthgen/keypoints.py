@@ -5,6 +5,7 @@ A class folder may hold ``keypoints.yaml``::
     names: [left_hand, right_hand, head]        # in order: the order written
     skeleton: [[head, left_hand], [head, right_hand]]
     flip: [[left_hand, right_hand]]              # swapped when the object is mirrored
+    sigmas: {head: 0.03}                         # optional: OKS sigma per name, for `evaluate`
 
 and a cutout ``car_01.png`` may have ``car_01.keypoints.json`` beside it: ``{"name": [x, y]}``
 in the original image's pixel coordinates, COCO style (the top-left pixel covers [0, 1) x
@@ -35,9 +36,13 @@ class Schema:
     names: tuple[str, ...]
     skeleton: tuple[tuple[int, int], ...]  # 0-based index pairs
     flip: tuple[int, ...]  # flip[i]: the index whose point becomes point i when mirrored
+    sigmas: tuple[tuple[str, float], ...] = ()  # (name, OKS sigma) given by the schema; others: evaluate's default
 
     def to_dict(self) -> dict[str, Any]:
-        return {"names": list(self.names), "skeleton": [list(p) for p in self.skeleton], "flip": list(self.flip)}
+        out: dict[str, Any] = {"names": list(self.names), "skeleton": [list(p) for p in self.skeleton], "flip": list(self.flip)}
+        if self.sigmas:  # only when given: the manifests of schemas without sigmas stay as they were
+            out["sigmas"] = dict(self.sigmas)
+        return out
 
 
 def _indices(path: Path, key: str, pairs: Any, names: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -58,8 +63,8 @@ def load_schema(path: Path) -> Schema:
         doc = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise AssetError(f"{path}: cannot read keypoint schema: {exc}") from exc
-    if not isinstance(doc, dict) or set(doc) - {"names", "skeleton", "flip"}:
-        raise AssetError(f"{path}: expected a mapping with keys names, skeleton, flip")
+    if not isinstance(doc, dict) or set(doc) - {"names", "skeleton", "flip", "sigmas"}:
+        raise AssetError(f"{path}: expected a mapping with keys names, skeleton, flip (and optionally sigmas)")
     names = doc.get("names")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         raise AssetError(f"{path}: names must be a non-empty list of distinct strings")
@@ -70,7 +75,15 @@ def load_schema(path: Path) -> Schema:
         if flip[a] != a or flip[b] != b or a == b:
             raise AssetError(f"{path}: flip pairs {names_t[a]!r} and {names_t[b]!r}: each name may be in one pair only")
         flip[a], flip[b] = b, a
-    return Schema(names_t, tuple(skeleton), tuple(flip))
+    sigmas = doc.get("sigmas") or {}
+    if not isinstance(sigmas, dict):
+        raise AssetError(f"{path}: sigmas must be a mapping {{name: positive number}}")
+    for n, v in sigmas.items():
+        if n not in names_t:
+            raise AssetError(f"{path}: sigmas names {n!r}, which is not in names: {', '.join(names_t)}")
+        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 10):
+            raise AssetError(f"{path}: sigmas: {n} must be a positive number (COCO's run 0.025..0.107), got {v!r}")
+    return Schema(names_t, tuple(skeleton), tuple(flip), tuple((n, float(sigmas[n])) for n in names_t if n in sigmas))
 
 
 def load_schemas(objects_root: Path, classes: tuple[str, ...] | list[str]) -> dict[str, Schema]:

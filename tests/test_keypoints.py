@@ -200,20 +200,81 @@ def test_pose_without_any_schema_is_refused(tiny_assets):
         Generator(load_config(data=data))
 
 
-def test_an_albumentations_pipeline_that_moves_pixels_is_refused(tmp_path):
+def _albu_pair(tmp_path, transforms):
+    """Image 0 of one config without and with an albumentations pipeline (keypoints on), and
+    the same pipeline with keypoints off."""
     import albumentations as A
 
     root = _sign_assets(tmp_path / "assets")
     data = {
+        "seed": 3,
         "canvas": {"width": 96, "height": 72},
         "assets": {"objects": str(root / "objects"), "backgrounds": str(root / "backgrounds")},
+        "scene": {"objects_per_image": [2, 2], "flip_probability": 0.5, "rotation": [-20, 20]},
         "output": {"keypoints": True},
     }
-    moving = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.HorizontalFlip(p=1.0)]))})
-    with pytest.raises(ConfigError, match="albumentations pipeline moved pixels"):
-        Generator(moving).sample(0)
-    still = load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.RandomBrightnessContrast(p=1.0)]))})
-    assert all(i.keypoints is not None for i in Generator(still).sample(0).instances)
+    pipeline = A.to_dict(A.Compose(transforms))
+    plain = Generator(load_config(data=data)).sample(0)
+    moved = Generator(load_config(data={**data, "albumentations": pipeline})).sample(0)
+    off = Generator(load_config(data={**data, "albumentations": pipeline, "output": {}})).sample(0)
+    return plain, moved, off
+
+
+def _kp(inst) -> np.ndarray:
+    return np.array(inst.keypoints, np.float64).reshape(-1, 3)
+
+
+def test_albumentations_horizontal_flip_mirrors_points_and_swaps_left_and_right(tmp_path):
+    """Through A.HorizontalFlip a point at COCO x lands at W - x (pixel i -> W - 1 - i) and its
+    left/right names swap (the flip pairs), as a synthgen flip does; the pixels are those of the
+    same pipeline with keypoints off."""
+    import albumentations as A
+
+    plain, moved, off = _albu_pair(tmp_path, [A.HorizontalFlip(p=1.0)])
+    assert np.array_equal(moved.image, off.image) and np.array_equal(moved.image, plain.image[:, ::-1])
+    W = 96
+    assert len(plain.instances) == len(moved.instances) == 2
+    for before, after in zip(plain.instances, moved.instances):
+        b, a = _kp(before), _kp(after)
+        b = b[[1, 0, 2]]  # left <-> right
+        labeled = b[:, 2] > 0
+        assert np.array_equal(a[:, 2], b[:, 2])  # the id map is mirrored with them
+        np.testing.assert_allclose(a[labeled, 0], W - b[labeled, 0], atol=2e-3)
+        np.testing.assert_allclose(a[labeled, 1], b[labeled, 1], atol=2e-3)
+
+
+def test_albumentations_affine_moves_points_by_its_matrix(tmp_path):
+    """A.Affine with a known matrix: a translation by (7, -3) pixels and a half turn about the
+    image centre (pixel i -> W - 1 - i: COCO x -> W - x): no mirror, so no name swaps."""
+    import albumentations as A
+
+    W, H = 96, 72
+    plain, moved, _ = _albu_pair(tmp_path, [A.Affine(translate_px={"x": 7, "y": -3}, rotate=0, scale=1.0, p=1.0)])
+    for before, after in zip(plain.instances, moved.instances):
+        b, a = _kp(before), _kp(after)
+        for (xb, yb, vb), (xa, ya, va) in zip(b, a):
+            x, y = xb + 7, yb - 3
+            if vb == 2 and 0 <= x < W and 0 <= y < H:
+                assert va > 0 and abs(xa - x) < 2e-3 and abs(ya - y) < 2e-3
+    plain, moved, _ = _albu_pair(tmp_path / "half", [A.Affine(rotate=(180, 180), scale=1.0, p=1.0)])
+    for before, after in zip(plain.instances, moved.instances):
+        b, a = _kp(before), _kp(after)
+        labeled = b[:, 2] > 0
+        np.testing.assert_allclose(a[labeled, 0], W - b[labeled, 0], atol=2e-3)
+        np.testing.assert_allclose(a[labeled, 1], H - b[labeled, 1], atol=2e-3)
+        assert (a[labeled, 2] == 2).all() or (a[labeled, 2] == b[labeled, 2]).all()
+
+
+def test_albumentations_points_land_on_their_objects_pixels(tmp_path):
+    """Any geometric pipeline: a point with v = 2 before is on its object after (v = 2 from the
+    id map the pipeline moved), not only where the matrix says."""
+    import albumentations as A
+
+    plain, moved, _ = _albu_pair(tmp_path, [A.Perspective(scale=(0.05, 0.08), p=1.0),
+                                            A.Affine(rotate=(-25, 25), scale=(0.9, 1.1), p=1.0)])
+    visible_before = sum(int(v == 2) for i in plain.instances for v in _kp(i)[:, 2])
+    visible_after = sum(int(v == 2) for i in moved.instances for v in _kp(i)[:, 2])
+    assert visible_before and visible_after >= visible_before - 1
 
 
 def test_the_bundled_street_preset_makes_a_pose_dataset():
@@ -226,3 +287,76 @@ def test_the_bundled_street_preset_makes_a_pose_dataset():
     assert not np.isnan(stop.keypoints).any()
     seen = [i for n in range(6) for i in gen.sample(n).instances if i.keypoints is not None]
     assert seen and all(len(i.keypoints) == 3 * len(gen.library.keypoint_schemas[i.label].names) for i in seen)
+
+
+VEHICLES, TWO_WHEELERS = ("car", "bus", "truck"), ("bicycle", "motorcycle")
+
+
+def test_every_bundled_class_has_a_schema_and_every_cutout_its_points():
+    from conftest import REPO
+
+    from synthgen.keypoints import load_schema, sidecar_path
+
+    objects = REPO / "assets" / "objects"
+    for cls in (*VEHICLES, *TWO_WHEELERS, "person", "stop_sign", "traffic_light"):
+        load_schema(objects / cls / "keypoints.yaml")  # sound
+        for png in sorted((objects / cls).glob("*.png")):
+            assert sidecar_path(png).is_file(), png
+    vehicle = load_schema(objects / "car" / "keypoints.yaml")
+    assert {"front_left_wheel", "rear_left_wheel", "front_left_bottom", "rear_left_top"} <= set(vehicle.names)
+    # mirrored, a left wheel is a right wheel and the other way round; nothing else moves
+    left, right = vehicle.names.index("front_left_wheel"), vehicle.names.index("front_right_wheel")
+    assert vehicle.flip[left] == right and vehicle.flip[right] == left
+    assert load_schema(objects / "bus" / "keypoints.yaml") == vehicle == load_schema(objects / "truck" / "keypoints.yaml")
+    cycle = load_schema(objects / "bicycle" / "keypoints.yaml")
+    assert cycle.names == ("front_wheel", "rear_wheel", "saddle", "handlebar") and cycle.flip == (0, 1, 2, 3)
+    assert load_schema(objects / "motorcycle" / "keypoints.yaml") == cycle
+
+
+def test_bundled_vehicle_points_lie_on_their_cutouts_pixels():
+    """Read against the PNGs, not the code that made the sidecars: every labeled point is on an
+    opaque pixel (so an uncovered point is visible, v = 2), a side view's front wheel is left of
+    its rear wheel and both are below the middle, and the saddle and handlebar are above the hubs."""
+    from conftest import REPO
+
+    objects = REPO / "assets" / "objects"
+    for cls in (*VEHICLES, *TWO_WHEELERS):
+        for side in sorted((objects / cls).glob("*.keypoints.json")):
+            alpha = cv2.imread(str(side.with_name(side.name.replace(".keypoints.json", ".png"))), cv2.IMREAD_UNCHANGED)[..., 3]
+            H, W = alpha.shape
+            pts = json.loads(side.read_text())
+            assert pts, side
+            for name, (x, y) in pts.items():
+                assert 0 <= x < W and 0 <= y < H and alpha[int(y), int(x)] >= 200, (side.name, name, x, y)
+            front = pts.get("front_left_wheel", pts.get("front_wheel"))
+            rear = pts.get("rear_left_wheel", pts.get("rear_wheel"))
+            if front is not None:
+                assert front[0] < W / 2 < rear[0] and min(front[1], rear[1]) > H / 2, side.name
+            if "saddle" in pts:
+                assert max(pts["saddle"][1], pts["handlebar"][1]) < min(front[1], rear[1]), side.name
+
+
+def test_street_pose_dataset_labels_vehicles_and_flips_their_sides():
+    """A side view (facing left) labels its near side, the left; mirrored, it faces right and
+    its near side is its right: the points named right carry it, front wheel right of the rear."""
+    from conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "street.yaml", overrides=["output.yolo_task=pose"])
+    gen = Generator(cfg)
+    assert set(VEHICLES + TWO_WHEELERS) <= set(gen.library.keypoint_schemas)
+    names = gen.library.keypoint_schemas["car"].names
+    seen = {False: 0, True: 0}
+    for n in range(12):
+        s = gen.sample(n)
+        for inst in s.instances:
+            p = next(q for q in s.scene.placements if q.instance_id == inst.instance_id)
+            if inst.label not in VEHICLES or "oncoming" in p.asset:
+                continue
+            kp = {name: inst.keypoints[3 * k : 3 * k + 3] for k, name in enumerate(names)}
+            near, far = ("right", "left") if p.flip else ("left", "right")
+            assert all(kp[f"{e}_{far}_{part}"][2] == 0 for e in ("front", "rear") for part in ("wheel", "top", "bottom"))
+            front, rear = kp[f"front_{near}_wheel"], kp[f"rear_{near}_wheel"]
+            if front[2] and rear[2]:  # rotations stay within 15 degrees: the order along x holds
+                assert (front[0] > rear[0]) == p.flip, (n, p.asset, p.flip, front, rear)
+                seen[p.flip] += 1
+    assert seen[False] and seen[True], seen

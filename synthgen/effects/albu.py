@@ -93,10 +93,22 @@ def _culprit(transform: dict[str, Any], path: str) -> tuple[str, str]:
     return path, str(transform.get("__class_fullname__", "?"))
 
 
-def build(spec: dict[str, Any]) -> A.Compose:
+# Keypoints go through the pipeline as keypoints (pixel-index x, y), every one kept, in order:
+# none is dropped for leaving the frame (synthgen gives it v = 0) nor checked between transforms.
+KEYPOINT_PARAMS = {"format": "xy", "remove_invisible": False, "check_each_transform": False}
+
+
+def build(spec: dict[str, Any], keypoints: bool = False) -> A.Compose:
     """Build the pipeline of the config's ``albumentations`` key (its shape was checked with the
-    config); an argument albumentations rejects is a ConfigError naming the transform's key."""
+    config); an argument albumentations rejects is a ConfigError naming the transform's key.
+    ``keypoints``: the pipeline also moves keypoints (``KEYPOINT_PARAMS``; the random choices,
+    and so the pixels, are those of the same pipeline without)."""
     transform = spec.get("transform", spec)
+    if keypoints:
+        if transform.get("__class_fullname__") not in ("Compose", "albumentations.core.composition.Compose"):
+            transform = {"__class_fullname__": "Compose", "transforms": [transform]}
+        transform = {**transform, "keypoint_params": KEYPOINT_PARAMS}
+        spec = {**spec, "transform": transform} if "transform" in spec else transform
     try:
         pipeline = _from_dict({"transform": transform} if "transform" not in spec else spec)
     except Exception as exc:
@@ -160,6 +172,10 @@ def check_labels_follow_pixels(pipeline: A.BaseCompose) -> None:
             )
 
 
+def _cross(u: np.ndarray, v: np.ndarray) -> float:
+    return float(u[0] * v[1] - u[1] * v[0])
+
+
 def still_transforms(pipeline: A.BaseCompose) -> frozenset[str]:
     """Names of the pipeline's transforms that move no pixel: pixel-level ones (albumentations'
     ImageOnlyTransform) and those that only erase (the dropout family, whose erased pixels leave
@@ -170,9 +186,10 @@ def still_transforms(pipeline: A.BaseCompose) -> frozenset[str]:
 
 
 class AlbumentationsPipeline:
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.pipeline = build(spec)
+    def __init__(self, spec: dict[str, Any], keypoints: bool = False) -> None:
+        self.pipeline = build(spec, keypoints)
         self.still = still_transforms(self.pipeline)
+        self.keypoints = keypoints
 
     @staticmethod
     def sample(seed: int, index: int) -> dict[str, int]:
@@ -181,10 +198,33 @@ class AlbumentationsPipeline:
 
     def apply(self, frame: Frame, seeds: dict[str, int]) -> tuple[Frame, dict[str, Any]]:
         """The frame after the pipeline, and its record for the metadata."""
+        return self.apply_with_points(frame, seeds)[:2]
+
+    def apply_with_points(self, frame: Frame, seeds: dict[str, int], points: np.ndarray | None = None
+                          ) -> tuple[Frame, dict[str, Any], np.ndarray | None, bool]:
+        """:meth:`apply`, moving ``points`` ((n, 2) pixel-index x, y; NaN: unlabeled, stays NaN)
+        with the pixels (a pipeline built with ``keypoints``). Also returns whether the
+        pipeline mirrored the image (its transforms reverse the orientation of three probe
+        points: a flip, a transpose), when the points' left and right names swap."""
         H, W = frame.id_map.shape
         self.pipeline.set_random_state(seeded_rng(seeds["numpy_seed"]), seeded_python_rng(seeds["python_seed"]))
         inframe = [layer.inframe_full((H, W)) for layer in frame.layers]
-        out = self.pipeline(image=np.ascontiguousarray(frame.image), mask=np.ascontiguousarray(frame.id_map), masks=inframe)
+        extra: dict[str, Any] = {}
+        if points is not None:
+            if not self.keypoints:
+                raise ValueError("this pipeline was built without keypoints")
+            probes = np.array([[W / 4, H / 4], [3 * W / 4, H / 4], [W / 4, 3 * H / 4]])
+            labeled = np.isfinite(points).all(axis=1)
+            extra["keypoints"] = np.vstack([np.where(labeled[:, None], points, 0.0), probes]).astype(np.float64)
+        out = self.pipeline(image=np.ascontiguousarray(frame.image), mask=np.ascontiguousarray(frame.id_map), masks=inframe, **extra)
+        moved, mirrored = None, False
+        if points is not None:
+            got = np.asarray(out["keypoints"], np.float64).reshape(-1, 2) if len(out["keypoints"]) else np.zeros((0, 2))
+            if got.shape != extra["keypoints"].shape:
+                raise ValueError(f"the albumentations pipeline returned {len(got)} of {len(extra['keypoints'])} keypoints")
+            moved = np.where(labeled[:, None], got[: len(points)], np.nan)
+            (a, b, c), (a2, b2, c2) = probes, got[len(points):]
+            mirrored = bool(_cross(b - a, c - a) * _cross(b2 - a2, c2 - a2) < 0)
         new_image, new_map = out["image"], out["mask"]
         if new_image.shape[:2] != (H, W) or new_map.shape != (H, W):
             raise ValueError(
@@ -204,4 +244,4 @@ class AlbumentationsPipeline:
                 for layer, after in zip(frame.layers, out["masks"])
             ]
         record = {"name": "albumentations", "severity": None, "params": {**seeds, "applied": _jsonable(out.get("applied_transforms", []))}}
-        return Frame(image=new_image, id_map=new_map, layers=tuple(new_layers)), record
+        return Frame(image=new_image, id_map=new_map, layers=tuple(new_layers)), record, moved, mirrored

@@ -22,6 +22,8 @@ from pycocotools.cocoeval import COCOeval
 
 from synthgen.errors import SynthgenError
 from synthgen.io.rle import MaskError, check_segmentation, fmt, is_number
+from synthgen.tools.evaluate_keypoints import check_prediction as check_keypoints
+from synthgen.tools.evaluate_keypoints import keypoint_categories, keypoint_rows
 from synthgen.tools.predictions import (
     Names,
     PredictionError,
@@ -67,7 +69,7 @@ def _coco(dataset: dict[str, Any]) -> COCO:
     return c
 
 
-KEEP = ("image_id", "category_id", "bbox", "score", "segmentation")  # what COCOeval reads of a prediction
+KEEP = ("image_id", "category_id", "bbox", "score", "segmentation", "keypoints")  # what COCOeval reads of a prediction
 
 
 def _prediction_error(p: dict[str, Any], sizes: dict) -> str | None:
@@ -101,8 +103,9 @@ def load_predictions(path: Path, gt: dict[str, Any], names: Names | None = None)
     except PredictionError as exc:
         raise EvaluationError(str(exc)) from None
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
+    kp_sizes = {c: len(n) for c, n in keypoint_categories(gt).items()}
     for i, p in enumerate(found.results):
-        error = _prediction_error(p, sizes)
+        error = _prediction_error(p, sizes) or check_keypoints(p, kp_sizes)
         if error:
             where = p["_where"] if p["_where"].startswith(str(path)) else f"{path}: {p['_where']}"
             raise EvaluationError(f"{where} (image {p['image_id']}): {error}; expected {found.expected}")
@@ -265,6 +268,7 @@ def evaluate(suite: Path, predictions: Path, names: Names | None = None,
                             a["iscrowd"] = crowd[id(a)]
                 step()
                 row(f"{name} {lo:.2f}-{min(hi, 1.0):.2f}", condition, None, all_ids, ap, ap50, inside)
+    rows += keypoint_rows(suite, gt_data, preds, groups, n_inst, Row)  # OKS AP, when predictions have keypoints
     return Evaluation(rows, found.detected, found.dropped, suite, gt_data, preds)
 
 

@@ -3,7 +3,7 @@ the suite's own image and category ids (what ``evaluate`` scores).
 
 Accepted (the format is detected, and ``Predictions.detected`` says what was found):
 
-    COCO results JSON   [{image_id, category_id, bbox: [x, y, w, h], score[, segmentation]}, ...]
+    COCO results JSON   [{image_id, category_id, bbox: [x, y, w, h], score[, segmentation][, keypoints]}, ...]
                         ``image_id``: the suite's integer id, the image's file name
                         (``000003_fog_5.jpg``, with or without ``images/``) or its stem
                         (``000003_fog_5``: what Ultralytics' ``save_json`` writes).
@@ -261,8 +261,9 @@ def _read_coco(path: Path, data: list, suite: _Suite, names: Names | None) -> Pr
         if cid is None:
             continue
         q = {"image_id": hit[0], "category_id": cid, "bbox": p["bbox"], "score": p["score"]}
-        if "segmentation" in p:
-            q["segmentation"] = p["segmentation"]
+        for key in ("segmentation", "keypoints"):  # masks and keypoints are scored too when given
+            if key in p:
+                q[key] = p[key]
         q["_where"] = f"entry {i}"
         out.append(q)
     if bad:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from synthgen.tools import draw_points
 from synthgen.types import Sample
 
 
@@ -28,13 +29,16 @@ class Drawn:
     mask: np.ndarray | None = None
     bbox: tuple[float, float, float, float] | None = None  # x, y, w, h
     emphasis: bool = False  # a real (not pasted) object: white, thicker box
+    keypoints: Sequence[float] | None = None  # COCO flat x, y, v (tools/draw_points)
+    skeleton: Sequence[Sequence[int]] = ()  # 0-based index pairs into the points
 
 
 def draw_instances(rgb: np.ndarray, instances: Sequence[Drawn], width: int | None = None, mask_alpha: float = 0.45,
-                   font_scale: float = 0.4) -> np.ndarray:
+                   font_scale: float = 0.4, lines: Sequence[dict] | None = None) -> np.ndarray:
     """The image (scaled to ``width`` pixels if given) with each instance's mask tinted and
-    outlined, its box and its name drawn: the one drawing of labels, for contact sheets and
-    the report's gallery."""
+    outlined, its box and its name drawn, its keypoints and skeleton, and the image's
+    ``lines`` (the COCO image entry's): the one drawing of labels, for contact sheets and the
+    report's gallery."""
     H, W = rgb.shape[:2]
     s = 1.0 if width is None else width / W
     ow, oh = (W, H) if width is None else (width, max(1, round(H * s)))
@@ -49,6 +53,7 @@ def draw_instances(rgb: np.ndarray, instances: Sequence[Drawn], width: int | Non
             img[m] = img[m] * (1 - mask_alpha) + np.array(colour, np.float32) * mask_alpha
         masks.append(m)
     out = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    draw_points.draw_lines(out, lines, s)
     for d, m in zip(instances, masks):
         colour = class_colour(d.category_id)
         if m is not None:
@@ -65,17 +70,23 @@ def draw_instances(rgb: np.ndarray, instances: Sequence[Drawn], width: int | Non
         tx = max(0, min(x0, ow - tw - 2))
         cv2.rectangle(out, (tx, ty - th - 2), (tx + tw + 2, ty + base - 1), colour, -1)
         cv2.putText(out, d.text, (tx + 1, ty - 1), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA)
+    for d in instances:
+        if d.keypoints:
+            draw_points.draw_keypoints(out, d.keypoints, d.skeleton, class_colour(d.category_id), s)
     return out
 
 
-def draw_sample(sample: Sample, mask_alpha: float = 0.45) -> np.ndarray:
-    """RGB image with each labeled instance's visible mask tinted, outlined, boxed and named."""
+def draw_sample(sample: Sample, mask_alpha: float = 0.45, skeletons: dict[str, Sequence[Sequence[int]]] | None = None) -> np.ndarray:
+    """RGB image with each labeled instance's visible mask tinted, outlined, boxed and named,
+    its keypoints joined by its class' skeleton (``skeletons``: class -> index pairs), and
+    the image's line labels."""
     drawn = [
         Drawn(inst.category_id, f"real {inst.label}" if inst.source == "real" else inst.label,
-              sample.id_map == inst.instance_id, inst.bbox, emphasis=inst.source == "real")
+              sample.id_map == inst.instance_id, inst.bbox, emphasis=inst.source == "real",
+              keypoints=inst.keypoints, skeleton=(skeletons or {}).get(inst.label, ()))
         for inst in sample.instances
     ]
-    return draw_instances(sample.image, drawn, mask_alpha=mask_alpha)
+    return draw_instances(sample.image, drawn, mask_alpha=mask_alpha, lines=sample.image_fields.get("lines"))
 
 
 def conditions_text(conditions: Sequence[dict] | None) -> str:
@@ -96,12 +107,13 @@ def _fit(text: str, width: int, scale: float) -> str:
     return text
 
 
-def contact_sheet(samples: Sequence[Sample], cols: int = 4, tile_width: int = 400) -> np.ndarray:
+def contact_sheet(samples: Sequence[Sample], cols: int = 4, tile_width: int = 400,
+                  skeletons: dict[str, Sequence[Sequence[int]]] | None = None) -> np.ndarray:
     """A grid of drawn samples, each with two caption lines: index and instance counts, and
     the conditions applied (effects with their severity, per-object ones marked)."""
     tiles = []
     for s in samples:
-        drawn = draw_sample(s)
+        drawn = draw_sample(s, skeletons=skeletons)
         h, w = drawn.shape[:2]
         tile = cv2.resize(drawn, (tile_width, round(h * tile_width / w)), interpolation=cv2.INTER_AREA)
         caption = np.full((38, tile_width, 3), 30, np.uint8)

@@ -46,6 +46,10 @@ from synthgen.io.yolo import (
     read_yolo,
     to_annotation,
 )
+from synthgen.tools.draw_points import (
+    skeletons_from_categories,
+    skeletons_from_manifest,
+)
 
 TILE_WIDTH = 320
 COCO_SMALL, COCO_LARGE = 32, 96  # sqrt(area) thresholds of COCO's small / medium / large
@@ -61,6 +65,7 @@ class _Item:
     anns: list[dict]
     conditions: list | None
     load: Callable[[], np.ndarray | None]
+    lines: Any = None  # the image entry's line labels (synthgen/lines.py), drawn in the gallery
 
 
 @dataclass
@@ -194,6 +199,7 @@ class _Listing:
     total: int
     items: Callable[[set[int]], Iterator[_Item]]
     coco: Any = None  # the io.coco.Coco of a COCO file (to tell synthgen's)
+    skeletons: dict = field(default_factory=dict)  # category id -> 0-based keypoint skeleton pairs
 
 
 def open_source(L: Layout) -> _Listing:
@@ -212,6 +218,7 @@ def _coco_source(L: Layout) -> _Listing:
             raise AssetError(f"{exc}; `synthgen validate` says more") from None
         coco = parts[0]
         names = {k: v for part in parts for k, v in part.categories.items()}
+        skeletons = {k: v for part in parts for k, v in skeletons_from_categories(part.data.get("categories")).items()}
         total = sum(len(part.images) for part in parts)
 
         def files() -> Iterator:
@@ -220,6 +227,7 @@ def _coco_source(L: Layout) -> _Listing:
         coco = None
         cats = L.fragment_categories()
         names = {c["id"]: c["name"] for c in cats}
+        skeletons = skeletons_from_manifest(L.manifest)
         total = int(L.manifest.get("images_done", 0))
 
         def files() -> Iterator:
@@ -242,9 +250,9 @@ def _coco_source(L: Layout) -> _Listing:
                     conditions = meta.get(Path(name).stem, (None, []))[0]
                 locate = (lambda part=part, im=im: image_file(L.images_dir, part.name, im, real_root)) if name else None
                 yield _Item(name, _int(im.get("width")), _int(im.get("height")), part.annotations.get(iid, []),
-                            conditions, _pixels(locate, name))
+                            conditions, _pixels(locate, name), im.get("lines"))
 
-    return _Listing("coco", names, total, items, coco)
+    return _Listing("coco", names, total, items, coco, skeletons)
 
 
 def _yolo_source(L: Layout) -> _Listing:
@@ -295,19 +303,20 @@ def _wds_source(L: Layout) -> _Listing:
                 ext = image_member(members)
                 data = members[ext] if (position in wanted and ext) else None
                 yield _Item(name, _int(im.get("width")), _int(im.get("height")), _dicts(anns), im.get("conditions"),
-                            _pixels(data, name))
+                            _pixels(data, name), im.get("lines"))
                 position += 1
 
-    return _Listing("webdataset", names, count_samples(L.wds_tars), items)
+    return _Listing("webdataset", names, count_samples(L.wds_tars), items, skeletons=skeletons_from_manifest(L.manifest))
 
 
 # --------------------------------------------------------------------------------------------
 # Drawing
 
 
-def draw_tile(rgb: np.ndarray | None, item: _Item, names: dict[int, str], width: int = TILE_WIDTH) -> np.ndarray:
-    """The image at ``width`` pixels with each instance's mask, box and class name drawn
-    (tools/preview's drawing). Masks are checked by io/rle and decoded on the pixels as
+def draw_tile(rgb: np.ndarray | None, item: _Item, names: dict[int, str], width: int = TILE_WIDTH,
+              skeletons: dict | None = None) -> np.ndarray:
+    """The image at ``width`` pixels with each instance's mask, box, class name and keypoints
+    (joined by its category's skeleton) and the image's lines drawn (tools/preview's drawing). Masks are checked by io/rle and decoded on the pixels as
     io/images reads them, the pixels the labels refer to."""
     import cv2
 
@@ -331,8 +340,9 @@ def draw_tile(rgb: np.ndarray | None, item: _Item, names: dict[int, str], width:
                 mask = None
         bbox = a.get("bbox")
         ok_box = isinstance(bbox, list) and len(bbox) == 4 and all(_num(v) for v in bbox)
-        drawn.append(Drawn(cid if isinstance(cid, int) else 0, names.get(cid, str(cid)), mask, tuple(bbox) if ok_box else None))
-    return draw_instances(rgb, drawn, width=width, font_scale=0.35)
+        drawn.append(Drawn(cid if isinstance(cid, int) else 0, names.get(cid, str(cid)), mask, tuple(bbox) if ok_box else None,
+                           keypoints=a.get("keypoints"), skeleton=(skeletons or {}).get(cid, ())))
+    return draw_instances(rgb, drawn, width=width, font_scale=0.35, lines=item.lines if same_size else None)
 
 
 def _jpeg_uri(rgb: np.ndarray, quality: int = 85) -> str:
@@ -669,7 +679,7 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
         stats.add(item)
         if pos in wanted:
             rgb = item.load()
-            tile = draw_tile(rgb, item, src.names)
+            tile = draw_tile(rgb, item, src.names, skeletons=src.skeletons)
             n = sum(1 for a in item.anns if not a.get("iscrowd"))
             cap = f"{item.file_name} · {n} object{'s' if n != 1 else ''}"
             cond = _conditions_label(item.conditions)

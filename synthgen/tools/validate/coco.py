@@ -21,6 +21,7 @@ from synthgen.io.coco import (
 from synthgen.io.images import read_id_map
 from synthgen.io.issues import DatasetError
 from synthgen.tools.validate.findings import Checking
+from synthgen.tools.validate.keypoints import check_points
 from synthgen.tools.validate.masks import check_annotation, check_id_map, check_overlaps
 from synthgen.tools.validate.panoptic import compare_with_coco as compare_panoptic
 from synthgen.tools.validate.semantic import check_semantic_file
@@ -89,6 +90,8 @@ def check_coco_image(c: Checking, coco: Coco, im: dict, anns: list[dict]) -> Non
     def ann_where(aid: Any) -> str:
         return f"{coco.name} annotation {aid} (image {iid})"
 
+    if im.get("lines") is not None or any("keypoints" in a for a in anns):
+        check_points(c, coco, im, anns, W, H, where, ann_where)
     rles, masks = [], []
     for a in anns:
         rle = check_annotation(a, H, W, ann_where(a["id"]), add)
