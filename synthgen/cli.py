@@ -578,15 +578,19 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
 
 @main.command()
 @click.argument("suite", type=click.Path(file_okay=False, exists=True))
-@click.option("--predictions", "-p", required=True, type=click.Path(exists=True),
+@click.option("--predictions", "-p", type=click.Path(exists=True),
               help="COCO results JSON (image ids, file names or stems), a folder of YOLO txt files with "
                    "confidences, or torchvision-style JSON; the format is detected.")
+@click.option("--tracks", "-t", type=click.Path(exists=True, file_okay=False),
+              help="Tracker output on clips: a folder of MOT files, <clip>.txt per clip (a folder of "
+                   "MOT files given as --predictions on clips is read as tracks too).")
 @click.option("--names", help="The model's class names, to match classes by name: a data.yaml, a COCO json "
                               "(categories), a file of one name a line, or a comma-separated list.")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(suite, predictions, names, out, quiet) -> None:
-    """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility.
+def evaluate(suite, predictions, tracks, names, out, quiet) -> None:
+    """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility;
+    or a tracker's output on clips: HOTA, MOTA and IDF1 per clip and per condition x severity.
 
     \b
     PREDICTIONS, detected by their form:
@@ -607,10 +611,25 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
     or line.
 
     \b
+    TRACKS (SUITE: a `synthgen clips` run, or a folder of them such as a stress suite
+    of clips): PRED/<clip>.txt per clip, lines 'frame, id, x, y, w, h[, conf, ...]' with
+    frames from 1 and boxes in pixels, as MOT Challenge trackers write them; for a run in
+    SUITE/<sub>/, PRED/<sub>/<clip>.txt. Scored class-agnostic with motrics (TrackEval's
+    HOTA, CLEAR and Identity; `pip install 'synthgen[tracking]'`). Writes OUT/tracking.csv,
+    OUT/tracking.md and OUT/tracking.png.
+
+    \b
     Examples:
       synthgen evaluate suite/ --predictions preds/val/predictions.json --out report/
       synthgen evaluate suite/ --predictions preds/predict/labels/ --names my_data.yaml
+      synthgen evaluate clips/ --tracks tracks/ --out report/
     """
+    from synthgen.tools.evaluate_tracks import looks_like_tracks
+
+    if (predictions is None) == (tracks is None):
+        _fail(SynthgenError("give --predictions (detections) or --tracks (MOT files per clip), one of them"))
+    if tracks is not None or looks_like_tracks(Path(suite), Path(predictions)):
+        return _evaluate_tracks(Path(suite), Path(tracks or predictions), Path(out), quiet)
     from synthgen.tools.evaluate import evaluate as run
     from synthgen.tools.evaluate import table, write_report
     from synthgen.tools.predictions import load_names
@@ -628,6 +647,24 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
     except SynthgenError as err:
         _fail(err)
     click.echo(f"scored {len(ev.rows)} slices -> {', '.join(str(p) for p in written)}")
+
+
+def _evaluate_tracks(suite: Path, tracks: Path, out: Path, quiet: bool) -> None:
+    from synthgen.tools.evaluate_tracks import evaluate_tracks, table, write_report
+
+    try:
+        with _bar(None, "evaluate", quiet, unit="clip") as bar:
+            ev = evaluate_tracks(suite, tracks, progress=_steps(bar))
+        if ev.missing:
+            click.echo(f"no tracks for {len(ev.missing)} clips, scored as finding nothing: {', '.join(ev.missing[:5])}"
+                       + (" ..." if len(ev.missing) > 5 else ""))
+        if ev.unused:
+            click.echo(f"{len(ev.unused)} files read by no clip: {', '.join(ev.unused[:5])}" + (" ..." if len(ev.unused) > 5 else ""))
+        click.echo(table(ev))
+        written = write_report(ev, out)
+    except SynthgenError as err:
+        _fail(err)
+    click.echo(f"scored {len(ev.clips)} clips -> {', '.join(str(p) for p in written)}")
 
 
 @main.command()
