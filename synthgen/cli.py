@@ -687,6 +687,8 @@ def validate(path, images, max_problems, deep, quiet) -> None:
       synthgen datasets: visible masks do not overlap, YOLO boxes equal the COCO ones,
       id maps (masks/*.png, ids.png in the tars) are exactly the annotations' pixels;
       YOLO lines: class in range, 4 or an even number >= 6 of values, all in [0, 1];
+      clips: frame_ids contiguous per video, one annotation per track per frame, a
+      track keeps its class and object, MOT gt.txt and seqinfo.ini = the COCO video;
       images: every JPEG/PNG ends whole, one in 20 is decoded (--deep: all), and a
       synthgen run's images match the size and sha256 its shards recorded.
     Exit code 0 when sound, 1 when any problem was found, 2 when PATH is no dataset.

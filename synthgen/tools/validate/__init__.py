@@ -12,6 +12,7 @@ path (io/layout) are each checked by one checker over the io readers:
     semantic.py     semantic maps = the union of the COCO masks by class (synthgen's)
     panoptic.py     panoptic.json and its PNGs: segments = pixels; synthgen's = its COCO masks
     voc.py          Pascal VOC: XML, images, lists; synthgen's: boxes and classes = the PNGs
+    tracks.py       clips: frames, track ids, the MOT layout = the COCO video annotations
     findings.py     problems, the report, and what the checkers share
 
 Image sizes follow io/images' EXIF policy (displayed size). ``validate_path`` returns a
