@@ -727,6 +727,8 @@ def report(path, output, gallery, images, title, quiet) -> None:
     the conditions applied and their severities; a gallery of images spread over the
     dataset with masks, boxes and class names drawn. Plots and images are inline, so the
     file opens offline and can be mailed. Only the gallery images' masks are decoded.
+    Clips (COCO video) also get a filmstrip per clip, boxes and ids coloured by track,
+    and a histogram of track lengths.
 
     \b
     Examples:
