@@ -536,8 +536,9 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where shards (clips) run.")
 @click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
 @click.option("--overwrite", is_flag=True, help="Replace the synthgen run in OUT (only the files it wrote are removed).")
+@click.option("--preview", is_flag=True, help="Also write OUT/preview/<clip>.gif: every frame with boxes and track ids drawn.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides, backend, address, overwrite, quiet) -> None:
+def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides, backend, address, overwrite, preview, quiet) -> None:
     """Render labeled video clips: objects move on trajectories, with a track id per object.
 
     Each clip has one background and fixed conditions (effects do not flicker); its objects
@@ -548,6 +549,7 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
     \b
     Example:
       synthgen clips configs/street.yaml --out clips/ --clips 50 --frames 60 --fps 15 --format mot,coco
+      synthgen clips configs/fog.yaml --out clips/ --clips 20 --frames 90 --preview
     """
     from synthgen.clips import LAYOUTS, clip_config, run_clips
 
@@ -574,6 +576,15 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
     click.echo(f"{num_clips} clips x {frames} frames: {first}")
     for line in rest:
         click.echo(line)
+    if preview and summary.merged:
+        from synthgen.tools.clip_preview import write_previews
+
+        try:
+            with _bar(num_clips, "preview", quiet, unit="clip") as bar:
+                gifs = write_previews(Path(out), fps, progress=bar.update)
+        except SynthgenError as err:
+            _fail(err)
+        click.echo(f"previews: {len(gifs)} GIFs in {Path(out) / 'preview'}")
 
 
 @main.command()
