@@ -161,3 +161,23 @@ def test_whitespace_separated_lines_read_as_commas(tmp_path):
 def test_evaluate_asks_for_one_kind_of_predictions(tmp_path):
     res = CliRunner().invoke(main, ["evaluate", str(tmp_path), "-q"])
     assert res.exit_code == 2 and "--predictions" in res.output and "--tracks" in res.output
+
+
+def test_a_clip_stress_suite_is_grouped_by_its_suite_json(tmp_path):
+    """`synthgen stress --clips` writes SUITE/suite.json and SUITE/<variant>/ runs."""
+    suite, preds = tmp_path / "suite", tmp_path / "tracks"
+    variants = [("clean", "clean", 0), ("night-2", "night", 2), ("night-4", "night", 4)]
+    for name, cond, sev in variants:
+        _seq(suite / name, "clip-000000", _two_objects())
+        (suite / name / "manifest.json").write_text("{}")
+        rows = _two_objects(switch_at=3 if sev == 4 else None)
+        (preds / name).mkdir(parents=True)
+        (preds / name / "clip-000000.txt").write_text("\n".join(rows) + "\n")
+    record = {"kind": "clip-stress", "variants": [
+        {"name": n, "condition": c, "severity": s, "run": n, "mot": f"{n}/mot", "sequences": ["clip-000000"]}
+        for n, c, s in variants]}
+    (suite / "suite.json").write_text(json.dumps(record))
+    ev = evaluate_tracks(suite, preds)
+    assert [(g.name, g.condition, g.severity) for g in ev.groups] == [
+        ("clean", "clean", None), ("night 2", "night", 2), ("night 4", "night", 4), ("all", "all", None)]
+    assert ev.groups[1].idf1 == 1.0 and ev.groups[2].idsw == 1

@@ -14,7 +14,9 @@ CLEAR and Identity match at IoU 0.5; HOTA averages over IoU 0.05 to 0.95.
 
 What is scored (``find_sequences``): a clips run (``RUN/mot/<clip>/``), or a folder of clips runs,
 e.g. a stress suite of clips with one run per condition x severity. A run's condition and
-severity come from its COCO video entries or images (``condition``, ``severity``; none: clean).
+severity come from the suite's suite.json (``synthgen stress --clips``: ``SUITE/<variant>/`` per
+condition x severity), else from its COCO video entries or images (``condition``, ``severity``;
+none: clean).
 Predictions for ``SUITE/<sub>/mot/<clip>`` are ``PRED/<sub>/<clip>.txt``, or
 ``PRED/<sub with / as _>_<clip>.txt`` in one flat folder.
 """
@@ -184,8 +186,27 @@ def _runs(root: Path) -> list[Path]:
     return found
 
 
+SUITE_FILE = "suite.json"  # a stress suite of clips (``synthgen stress --clips``): its variants
+
+
+def _suite_variants(suite: Path) -> dict[Path, tuple[str, int | None]]:
+    """run folder -> (condition, severity) from a stress suite's suite.json (empty: none)."""
+    try:
+        doc = json.loads((suite / SUITE_FILE).read_text())
+        found = {}
+        for v in doc["variants"]:
+            cond, sev = str(v["condition"]), v.get("severity")
+            found[(suite / str(v["run"])).resolve()] = (cond, None if cond == "clean" or sev is None else int(sev))
+        return found
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TrackEvaluationError(f"{suite / SUITE_FILE}: not a clip stress suite's record ({exc.__class__.__name__}: {exc})") from None
+
+
 def find_sequences(suite: Path, predictions: Path) -> list[Sequence]:
     suite, predictions = Path(suite), Path(predictions)
+    variants = _suite_variants(suite)
     runs = _runs(suite)
     if not runs:
         raise TrackEvaluationError(
@@ -195,7 +216,8 @@ def find_sequences(suite: Path, predictions: Path) -> list[Sequence]:
     seqs = []
     for run in runs:
         sub = run.relative_to(suite).as_posix()
-        conds = _conditions(run)
+        variant = variants.get(run.resolve())
+        conds = {} if variant else _conditions(run)
         for seq in sorted(p for p in (run / MOT_DIR).iterdir() if (p / "gt" / "gt.txt").is_file()):
             length = _seq_length(seq)
             if length is None:
@@ -203,7 +225,7 @@ def find_sequences(suite: Path, predictions: Path) -> list[Sequence]:
             name = seq.name if sub == "." else f"{sub}/{seq.name}"
             places = (predictions / f"{seq.name}.txt",) if sub == "." else (
                 predictions / sub / f"{seq.name}.txt", predictions / f"{sub.replace('/', '_')}_{seq.name}.txt")
-            cond, sev = conds.get(seq.name, ("clean", None))
+            cond, sev = variant or conds.get(seq.name, ("clean", None))
             seqs.append(Sequence(name, seq / "gt" / "gt.txt", length, places, cond, None if cond == "clean" else sev))
     if not seqs:
         raise TrackEvaluationError(f"{suite}: its {MOT_DIR}/ folders hold no <clip>/gt/gt.txt")
