@@ -237,7 +237,10 @@ def looks_like_tracks(suite: Path, predictions: Path) -> bool:
     predictions = Path(predictions)
     if not predictions.is_dir() or not _runs(Path(suite)):
         return False
-    return any(p.is_file() for s in find_sequences(suite, predictions) for p in s.predictions)
+    try:
+        return any(p.is_file() for s in find_sequences(suite, predictions) for p in s.predictions)
+    except TrackEvaluationError:  # clips that cannot be read: scoring them as tracks says why
+        return True
 
 
 # --------------------------------------------------------------------------------------------
