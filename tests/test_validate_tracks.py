@@ -88,8 +88,9 @@ def test_an_id_reused_for_another_object(run):
     """From frame 4 on, two tracks of clip 1 trade ids: each id now names two objects."""
     doc = _doc(run)
     meta = [json.loads(line) for line in (run / "metadata.jsonl").read_text().splitlines()]
-    asset = {p["instance_id"]: p["asset"] for p in meta[0]["scene"]["placements"]}
+    placed = {p["instance_id"]: p["asset"] for p in meta[0]["scene"]["placements"]}
     tracks = _tracks(doc)
+    asset = {t: placed[t % 1000] for t in tracks}  # a track id is its object's id, or video * 1000 + it
     frame = {im["id"]: im["frame_id"] for im in doc["images"]}
     both = [t for t, v in tracks.items() if {frame[a["image_id"]] for a in v} >= set(range(FRAMES))]
     cls = {t: v[0]["category_id"] for t, v in tracks.items()}
@@ -167,12 +168,12 @@ def test_an_id_that_names_another_asset_in_the_recorded_scene(run):
     rec = json.loads(lines[5])
     doc = _doc(run)
     image = next(im["id"] for im in doc["images"] if im["file_name"].startswith(rec["name"]))
-    labeled = {a["track_id"] for a in doc["annotations"] if a["image_id"] == image}
+    labeled = {a["track_id"] % 1000: a["track_id"] for a in doc["annotations"] if a["image_id"] == image}
     placed = next(p for p in rec["scene"]["placements"] if p["instance_id"] in labeled)
     old, placed["asset"] = placed["asset"], "elsewhere/other.png"
     lines[5] = json.dumps(rec)
     (run / "metadata.jsonl").write_text("\n".join(lines) + "\n")
     found = _problems(run, "track")
-    tid = placed["instance_id"]
+    tid = labeled[placed["instance_id"]]
     assert any(f"video 1 track {tid}: the id names {old} in frame 0 and elsewhere/other.png in frame 5" in p
                for p in found), found

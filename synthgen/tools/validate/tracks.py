@@ -11,7 +11,9 @@ Run on every COCO file that has video fields (``videos``, or images with ``video
   same object in every frame, so an id hidden for some frames comes back on the same object and
   is never reused for another;
 - MOT (``mot/<clip>/`` beside a merged annotations.json): gt.txt has exactly the COCO
-  annotations (frame = frame_id + 1, id = track_id, the same box, class = category_id,
+  annotations (frame = frame_id + 1, id = the track's id within its clip: ``track_id``, or
+  ``track_id % 1000`` for ids made unique over a run as video_id * 1000 + id; the same box,
+  class = category_id,
   visibility = visible_fraction), seqinfo.ini the clip's length and size, img1/ every frame.
 
 Problems are of kind ``track`` and ``mot``, named by file, video and track or line.
@@ -28,6 +30,7 @@ from typing import Any
 
 from synthgen.io.coco import Coco
 from synthgen.tools.validate.findings import Checking
+from synthgen.types import MAX_INSTANCES
 
 MOT_DIR = "mot"
 VIS_TOLERANCE = 5e-6  # gt.txt writes visibility with 6 decimals
@@ -39,6 +42,13 @@ def is_clips(coco: Coco) -> bool:
 
 def _int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def object_id(track_id: int, video_id: Any) -> int:
+    """The id of a track's object within its clip (the MOT id, synthgen's instance id): a
+    ``track_id`` made unique over a run as ``video_id * MAX_INSTANCES + id`` gives ``id``; any
+    other is its own."""
+    return track_id % MAX_INSTANCES if track_id // MAX_INSTANCES == video_id else track_id
 
 
 def check_tracks(c: Checking, coco: Coco) -> None:
@@ -141,28 +151,29 @@ def _check_same_object(c: Checking, coco: Coco, frames, tracks: dict[tuple, Any]
                 if not _int(tid):
                     continue
                 where = f"{coco.name} video {vid} track {tid}"
-                got = placed.get(tid)
+                oid = object_id(tid, vid)
+                got = placed.get(oid)
                 label = coco.categories.get(a.get("category_id"))
                 if got is None:
-                    c.add("track", where, f"frame {fid}: no object placed with id {tid} (metadata.jsonl)")
+                    c.add("track", where, f"frame {fid}: no object placed with id {oid} (metadata.jsonl)")
                     continue
                 if got[1] != label:
-                    c.add("track", where, f"frame {fid}: annotation {a['id']} is a {label}, the object placed with id {tid} a {got[1]}")
+                    c.add("track", where, f"frame {fid}: annotation {a['id']} is a {label}, the object placed with id {oid} a {got[1]}")
                 first = asset_of.setdefault((vid, tid), (got[0], fid))
                 if first[0] != got[0]:
                     c.add("track", where, f"the id names {first[0]} in frame {first[1]} and {got[0]} in frame {fid}: "
                                           "an id is reused for another object")
 
 
-def _gt_expected(coco: Coco, by_frame: dict[int, Any]) -> dict[tuple[int, int], tuple]:
-    """(frame, id) -> (x, y, w, h, class, visibility) of one video's COCO annotations."""
+def _gt_expected(coco: Coco, vid: Any, by_frame: dict[int, Any]) -> dict[tuple[int, int], tuple]:
+    """(frame, MOT id) -> (x, y, w, h, class, visibility) of one video's COCO annotations."""
     out = {}
     for fid, iid in by_frame.items():
         for a in coco.annotations.get(iid, ()):
             if a.get("iscrowd") or not _int(a.get("track_id")):
                 continue
             vis = a.get("visible_fraction")
-            out[(fid + 1, a["track_id"])] = (*a.get("bbox", ()), a.get("category_id"), 1.0 if vis is None else vis)
+            out[(fid + 1, object_id(a["track_id"], vid))] = (*a.get("bbox", ()), a.get("category_id"), 1.0 if vis is None else vis)
     return out
 
 
@@ -209,7 +220,7 @@ def _check_mot(c: Checking, coco: Coco, frames, videos: dict[Any, dict]) -> None
         c.count("mot sequences")
         got = _read_gt(c, gt_file)
         if got is not None:
-            _compare_gt(c, c.layout.rel(gt_file), _gt_expected(coco, by_frame), got)
+            _compare_gt(c, c.layout.rel(gt_file), _gt_expected(coco, vid, by_frame), got)
         _check_seqinfo(c, seq, coco, by_frame)
 
 
