@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
                 ("images", lambda out: generate(cfg, out, n, merge=True)),
                 ("frames", lambda out: run_clips(clip_cfg, out, clips, args.frames, fps=args.fps)),
             ):
-                wall, cpu = _time(lambda: run(Path(tmp) / f"{kind}-{r}"))
+                wall, cpu = _time(lambda run=run, out=Path(tmp) / f"{kind}-{r}": run(out))
                 if kind not in best or wall < best[kind][0]:
                     best[kind] = (wall, cpu)
     name = args.config or "bundled config"

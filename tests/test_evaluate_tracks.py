@@ -13,7 +13,12 @@ from click.testing import CliRunner
 from conftest import make_assets, tiny_config_dict
 
 from synthgen.cli import main
-from synthgen.tools.evaluate_tracks import TrackEvaluationError, evaluate_tracks, read_mot, write_report
+from synthgen.tools.evaluate_tracks import (
+    TrackEvaluationError,
+    evaluate_tracks,
+    read_mot,
+    write_report,
+)
 
 pytest.importorskip("motrics", reason="scoring tracks needs the tracking extra (motrics)")
 

@@ -133,7 +133,7 @@ def plot_track_lengths(lengths: list[tuple[int, int, int]], figure: Callable[[fl
 
 
 def _jpeg_uri(rgb: np.ndarray) -> str:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    _, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
     return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode()
 
 

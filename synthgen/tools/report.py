@@ -681,7 +681,10 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
 
         if is_clips(src.coco.data):
             real_root = resolved_root(layout.images_dir)
-            load = lambda im: _pixels(lambda: image_file(layout.images_dir, src.coco.name, im, real_root), im["file_name"])()  # noqa: E731
+
+            def load(im: dict) -> np.ndarray | None:
+                return _pixels(lambda: image_file(layout.images_dir, src.coco.name, im, real_root), im["file_name"])()
+
             extra = clip_panels(src.coco.data, src.coco.annotations, load, src.names, _figure)
     synth = is_synthgen(layout.manifest, src.coco)
     sub = f"{Path(path).resolve()} · {', '.join(layout.describe())}" + (" · made by synthgen" if synth else "")
