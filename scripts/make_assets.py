@@ -344,6 +344,17 @@ def make_photos(out_dir: Path) -> list[tuple[Path, Photo, str]]:
 W, H = 800, 600
 
 
+# Background classes (synthgen/stuff.py): the label value of each class in every bundled
+# <name>.labels.png; the folder's labels.json names them. The labels are drawn with the very
+# masks that paint the image (before its final blur), so they are exact by construction.
+LABEL_VALUES = {"road": 1, "sidewalk": 2, "curb": 3, "lane_marking": 4, "vegetation": 5, "sky": 6, "building": 7}
+LANE_LABEL = {"lane_solid": "lane_marking", "lane_dashed": "lane_marking", "stop_line": "lane_marking", "curb": "curb"}
+
+
+def new_labels(cls: str | None = None) -> np.ndarray:
+    return np.full((H, W), LABEL_VALUES[cls] if cls else 0, np.uint8)
+
+
 def noise_field(rng, shape, sigmas_weights) -> np.ndarray:
     """Sum of Gaussian-blurred white noise at several scales, ~unit std."""
     out = np.zeros(shape, np.float32)
@@ -367,16 +378,19 @@ def to_u8(img: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
-def bg_road(rng) -> np.ndarray:
+def bg_road(rng) -> tuple[np.ndarray, np.ndarray]:
     """Sky-to-road perspective scene with lane markings."""
     hz = ROAD_HORIZON  # horizon row
     img = vertical_gradient((92, 146, 210), (205, 222, 236), H, W)
+    labels = new_labels("sky")
     # distant tree line / hills along the horizon
     ridge = hz - 18 - 14 * noise_field(rng, (1, W), [(25, 1.0)])[0]
     ridge = np.clip(ridge, hz - 45, hz - 4)
     yy = np.arange(H)[:, None]
     hills = (yy >= ridge[None, :]) & (yy < hz)
     img[hills] = (64, 92, 60)
+    labels[hills] = LABEL_VALUES["vegetation"]
+    labels[hz:] = LABEL_VALUES["vegetation"]
     # ground: grass verges
     ground = vertical_gradient((108, 132, 78), (70, 104, 46), H - hz, W)
     ground += 10 * noise_field(rng, (H - hz, W), [(1, 0.5), (4, 0.8)])[..., None]
@@ -387,6 +401,7 @@ def bg_road(rng) -> np.ndarray:
     cv2.fillPoly(road, [np.array([[vx - 6, hz], [vx + 6, hz], [W + 260, H], [-260, H]], np.int32)], 1)
     asphalt = 92 + 9 * noise_field(rng, (H, W), [(0, 0.6), (2, 0.6), (30, 0.5)])
     img[road.astype(bool)] = np.stack([asphalt, asphalt, asphalt * 1.04], -1)[road.astype(bool)]
+    labels[road.astype(bool)] = LABEL_VALUES["road"]
     # lane markings in perspective: world x offsets, depth z -> screen
     f = (H - hz)  # screen y = hz + f / z ; z = 1 is the bottom row
 
@@ -404,12 +419,13 @@ def bg_road(rng) -> np.ndarray:
                         screen(xw + w1, z1), screen(xw - w1, z1)]
                 cv2.fillPoly(marks, [np.array(quad, np.float32).round().astype(np.int32)], 1)
             z0 = z1
+    labels[marks.astype(bool)] = LABEL_VALUES["lane_marking"]
     marks_f = cv2.GaussianBlur(marks.astype(np.float32), (0, 0), 0.7)[..., None]
     img = img * (1 - 0.85 * marks_f) + 0.85 * marks_f * np.array([232, 232, 222], np.float32)
-    return to_u8(cv2.GaussianBlur(img, (0, 0), 0.6))
+    return to_u8(cv2.GaussianBlur(img, (0, 0), 0.6)), labels
 
 
-def bg_asphalt(rng) -> np.ndarray:
+def bg_asphalt(rng) -> tuple[np.ndarray, np.ndarray]:
     """Top-down noisy asphalt with aggregate speckles, cracks and a stain."""
     base = 88 + 7 * noise_field(rng, (H, W), [(0, 0.9), (1.2, 0.6), (8, 0.5), (60, 0.8)])
     speck = rng.random((H, W)) < 0.012
@@ -440,7 +456,9 @@ def bg_asphalt(rng) -> np.ndarray:
     cv2.rectangle(line, (90, 0), (112, H), 1.0, -1)
     line *= np.clip(0.7 + 0.3 * noise_field(rng, (H, W), [(3, 1.0)]), 0, 1)
     img = img * (1 - 0.6 * line[..., None]) + 0.6 * line[..., None] * np.array([214, 180, 70])
-    return to_u8(img)
+    labels = new_labels("road")
+    labels[:, 90:113] = LABEL_VALUES["lane_marking"]  # the edge line's rectangle (cv2 includes x = 112)
+    return to_u8(img), labels
 
 
 def bg_bokeh(rng) -> np.ndarray:
@@ -461,12 +479,14 @@ def bg_bokeh(rng) -> np.ndarray:
             acc += blob[..., None] * c * (0.35 if layer == 0 else 0.55)
         img += cv2.GaussianBlur(acc, (0, 0), blur)
     img += 3 * noise_field(rng, (H, W), [(0, 1.0)])[..., None]
-    return to_u8(img)
+    return to_u8(img), None
 
 
-def bg_skyline(rng) -> np.ndarray:
+def bg_skyline(rng) -> tuple[np.ndarray, np.ndarray]:
     """Dusk sky over a city skyline silhouette with lit windows and a street."""
     img = vertical_gradient((30, 40, 92), (246, 150, 90), H, W)
+    labels = new_labels("sky")
+    building = LABEL_VALUES["building"]
     base_y = 470
     for layer, (col, hmin, hmax, lit) in enumerate((((88, 70, 110), 120, 300, 0.0),
                                                      ((26, 24, 36), 60, 260, 0.28))):
@@ -476,10 +496,13 @@ def bg_skyline(rng) -> np.ndarray:
             bh = int(rng.integers(hmin, hmax))
             top = base_y - bh
             cv2.rectangle(img, (x, top), (x + bw, base_y), col, -1)
+            cv2.rectangle(labels, (x, top), (x + bw, base_y), building, -1)
             if layer == 1:
                 if rng.random() < 0.3:  # antenna
                     ax = x + bw // 2
-                    cv2.line(img, (ax, top), (ax, top - int(rng.integers(15, 45))), col, 2)
+                    tip = (ax, top - int(rng.integers(15, 45)))
+                    cv2.line(img, (ax, top), tip, col, 2)
+                    cv2.line(labels, (ax, top), tip, building, 2)
                 for wy in range(top + 10, base_y - 12, 16):
                     for wx in range(x + 7, x + bw - 10, 13):
                         if rng.random() < lit:
@@ -489,14 +512,17 @@ def bg_skyline(rng) -> np.ndarray:
             x += bw + int(rng.integers(0, 12))
     # street and sidewalk
     img[base_y:base_y + 18] = (70, 66, 72)
+    labels[base_y:base_y + 18] = LABEL_VALUES["sidewalk"]
     img[base_y + 18:] = vertical_gradient((44, 42, 48), (58, 56, 62), H - base_y - 18, W)
+    labels[base_y + 18:] = LABEL_VALUES["road"]
     for x in range(10, W, 120):
         cv2.rectangle(img, (x, 545), (x + 60, 551), (200, 196, 170), -1)
+        cv2.rectangle(labels, (x, 545), (x + 60, 551), LABEL_VALUES["lane_marking"], -1)
     img += 4 * noise_field(rng, (H, W), [(0, 0.7), (2, 0.5)])[..., None]
-    return to_u8(cv2.GaussianBlur(img, (0, 0), 0.6))
+    return to_u8(cv2.GaussianBlur(img, (0, 0), 0.6)), labels
 
 
-def bg_pavement(rng) -> np.ndarray:
+def bg_pavement(rng) -> tuple[np.ndarray, np.ndarray]:
     """Top-down paving slabs in running bond next to a strip of lawn."""
     img = np.zeros((H, W, 3), np.float32)
     joints = np.zeros((H, W), np.uint8)
@@ -517,7 +543,10 @@ def bg_pavement(rng) -> np.ndarray:
     img[:, lawn_x:] = np.stack([grass * 0.62, grass * 1.05, grass * 0.42], -1)
     img[:, lawn_x - 14:lawn_x] = np.array((196, 194, 188), np.float32) + 6 * noise_field(
         rng, (H, 14), [(0, 1.0)])[..., None]
-    return to_u8(img)
+    labels = new_labels("sidewalk")
+    labels[:, lawn_x - 14:lawn_x] = LABEL_VALUES["curb"]
+    labels[:, lawn_x:] = LABEL_VALUES["vegetation"]
+    return to_u8(img), labels
 
 
 PROCEDURAL = [
@@ -543,21 +572,98 @@ def region_road() -> np.ndarray:
 REGIONS = {"procedural_road": (region_road, "ground below the horizon (road and verges)")}
 
 
-def make_procedural(out_dir: Path) -> list[tuple[Path, str, int]]:
-    rows = []
+def save_labels(labels: np.ndarray, path: Path) -> None:
+    """A <name>.labels.png: one class value per pixel, greyscale."""
+    Image.fromarray(labels, "L").save(path, optimize=True)
+
+
+def labels_json(out_dir: Path) -> Path:
+    """The folder's labels.json: the name of every value of LABEL_VALUES."""
+    import json
+
+    path = out_dir / "labels.json"
+    path.write_text(json.dumps({"classes": {str(v): k for k, v in LABEL_VALUES.items()}}, indent=1) + "\n")
+    return path
+
+
+def check_same(arr: np.ndarray, path: Path) -> None:
+    """--labels-only: the image the labels were drawn with must be the shipped one, byte for byte."""
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).convert("RGB").save(buf, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    if not path.is_file() or buf.getvalue() != path.read_bytes():
+        raise SystemExit(f"{path}: the regenerated image differs from the shipped one; its labels would not match it")
+
+
+LABEL_DESC = "class per pixel (labels.json names the values), drawn with the masks that paint it"
+
+
+def make_procedural(out_dir: Path, labels_only: bool = False) -> tuple[list[tuple[Path, str, int]], list[tuple[Path, str, int]]]:
+    """The procedural backgrounds (rows for LICENSES.md) and their label images (rows of their own);
+    ``labels_only``: write only the label images, after checking the images are the shipped ones."""
+    rows, label_rows = [], []
     for name, fn, seed, desc in PROCEDURAL:
         rng = np.random.default_rng(seed)
-        arr = fn(rng)
+        arr, labels = fn(rng)
         assert arr.shape == (H, W, 3), (name, arr.shape)
         path = out_dir / f"{name}.jpg"
-        save_jpeg(arr, path)
+        if labels_only:
+            check_same(arr, path)
+        else:
+            save_jpeg(arr, path)
         rows.append((path, desc, seed))
+        if labels is not None:
+            label_path = out_dir / f"{name}.labels.png"
+            save_labels(labels, label_path)
+            label_rows.append((label_path, f"labels of {name}.jpg: {LABEL_DESC}", seed))
         if name in REGIONS:
             make_region, region_desc = REGIONS[name]
             region_path = out_dir / f"{name}.region.png"
-            Image.fromarray(make_region(), "L").save(region_path, optimize=True)
+            if not labels_only:
+                Image.fromarray(make_region(), "L").save(region_path, optimize=True)
             rows.append((region_path, f"placement region of {name}.jpg: {region_desc}", seed))
+    return rows, label_rows
+
+
+PHOTO_LABELS = {"grass": "vegetation"}  # photos that are one class throughout
+
+
+def make_photo_labels(out_dir: Path) -> list[tuple[Path, str, int]]:
+    rows = []
+    for func, cls in PHOTO_LABELS.items():
+        with Image.open(out_dir / f"{func}.jpg") as im:
+            w, h = im.size
+        path = out_dir / f"{func}.labels.png"
+        save_labels(np.full((h, w), LABEL_VALUES[cls], np.uint8), path)
+        rows.append((path, f"labels of {func}.jpg: {cls} throughout", None))
+    path = labels_json(out_dir)
+    rows.append((path, "names of the label values of this folder's <name>.labels.png", None))
     return rows
+
+
+LABELS_HEADER = "## Background class labels"
+
+
+def label_licence_lines(assets: Path, rows) -> list[str]:
+    lines = ["", LABELS_HEADER, "",
+             "Label images of backgrounds (synthgen/stuff.py): one class value per pixel, drawn with the very",
+             "masks that paint the image (before its final blur), or one class throughout.", "",
+             "| File | Description | Source | Licence |", "|---|---|---|---|"]
+    for path, desc, seed in rows:
+        made = f", numpy seed {seed}" if seed is not None else ""
+        lines.append(f"| `{path.relative_to(assets).as_posix()}` | {desc}{made} | made by scripts/make_assets.py | CC0 |")
+    return lines
+
+
+def write_label_licences(assets: Path, rows) -> None:
+    """Puts the labels section of LICENSES.md (before the keypoints section), for --labels-only."""
+    path = assets / "LICENSES.md"
+    text = path.read_text(encoding="utf-8")
+    keypoints = "\n## Keypoint schemas and sidecars\n"
+    head, tail = text.split(keypoints, 1)
+    head = head.split("\n" + LABELS_HEADER + "\n")[0].rstrip("\n")
+    path.write_text("\n".join([head, *label_licence_lines(assets, rows)]) + "\n" + keypoints + tail, encoding="utf-8")
 
 
 # --------------------------------------------------------------------------
@@ -580,8 +686,9 @@ class RoadLine:
     width: float = 0.15  # metres of paint
 
 
-def road_scene(rng) -> tuple[np.ndarray, list[dict], int]:
-    """One road: the image, its lines (continuous pixel coordinates) and its horizon row."""
+def road_scene(rng) -> tuple[np.ndarray, list[dict], int, np.ndarray]:
+    """One road: the image, its lines (continuous pixel coordinates), its horizon row and its
+    label image (a pixel takes a class where that class' paint covers at least half of it)."""
     from synthgen.lines import clip
 
     hz = int(rng.uniform(0.34, 0.5) * H)
@@ -620,6 +727,9 @@ def road_scene(rng) -> tuple[np.ndarray, list[dict], int]:
     ridge = np.clip(hz - 16 - 14 * noise_field(rng, (1, W), [(25, 1.0)])[0], hz - 45, hz - 3)
     yy = np.arange(H)[:, None]
     img[(yy >= ridge[None, :]) & (yy < hz)] = np.array((64, 92, 60)) + rng.uniform(-12, 12, 3)
+    classes = new_labels("sky")
+    classes[(yy >= ridge[None, :]) & (yy < hz)] = LABEL_VALUES["vegetation"]
+    classes[hz:] = LABEL_VALUES["vegetation"]
     ground = vertical_gradient((108, 132, 78), (70, 104, 46), H - hz, W)
     img[hz:] = ground + 10 * noise_field(rng, (H - hz, W), [(1, 0.5), (4, 0.8)])[..., None]
 
@@ -637,6 +747,7 @@ def road_scene(rng) -> tuple[np.ndarray, list[dict], int]:
     asphalt = shade + 9 * noise_field(rng, (H, W), [(0, 0.6), (2, 0.6), (30, 0.5)])
     a = (road.astype(np.float32) / 255)[..., None]
     img = img * (1 - a) + a * np.stack([asphalt, asphalt, asphalt * 1.04], -1)
+    classes[road >= 128] = LABEL_VALUES["road"]
 
     wear = np.clip(0.35 * noise_field(rng, (H, W), [(3, 0.5), (20, 0.8)]), 0, 0.7)  # worn paint
     wear *= rng.uniform(0.2, 1.0)
@@ -654,6 +765,7 @@ def road_scene(rng) -> tuple[np.ndarray, list[dict], int]:
                 z0 += 9.0
         else:
             fill(mask, strip(line.xw - half, line.xw + half, zs))
+        classes[mask >= 128] = LABEL_VALUES[LANE_LABEL[line.label]]
         m = (mask.astype(np.float32) / 255) * (1 - (wear if line.label != "curb" else 0))
         m = m[..., None]
         img = img * (1 - m) + m * np.array(line.colour, np.float32)
@@ -662,35 +774,48 @@ def road_scene(rng) -> tuple[np.ndarray, list[dict], int]:
     if stop_z is not None:
         mask = np.zeros((H, W), np.uint8)
         fill(mask, strip(0.0, road_w, np.array([stop_z - 0.25, stop_z + 0.25])))
+        classes[mask >= 128] = LABEL_VALUES["lane_marking"]
         m = (mask.astype(np.float32) / 255 * (1 - wear))[..., None]
         img = img * (1 - m) + m * np.array((236, 236, 228), np.float32)
         ends = np.concatenate([screen(0.0, [stop_z]), screen(road_w, [stop_z])])
         for part in clip(ends, (W, H)):
             labels.append({"class": "stop_line", "points": np.round(part, 2).tolist()})
-    return to_u8(cv2.GaussianBlur(img, (0, 0), 0.6)), labels, hz
+    return to_u8(cv2.GaussianBlur(img, (0, 0), 0.6)), labels, hz, classes
 
 
-def make_roads(out_dir: Path) -> list[tuple[Path, str, int]]:
-    """assets/roads/road_NN.jpg with its .lines.json and .region.png (ground below the horizon)."""
+def make_roads(out_dir: Path, labels_only: bool = False) -> list[tuple[Path, str, int]]:
+    """assets/roads/road_NN.jpg with its .lines.json, .region.png (ground below the horizon) and
+    .labels.png (road, lane markings, curbs, verges, sky); ``labels_only``: only the label images
+    and labels.json, after checking the images are the shipped ones."""
     import json
 
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir(parents=True)
+    if not labels_only:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir(parents=True)
     rows = []
     for i in range(ROADS):
         seed = ROAD_SEED + i
-        img, labels, hz = road_scene(np.random.default_rng(seed))
+        img, labels, hz, classes = road_scene(np.random.default_rng(seed))
         path = out_dir / f"road_{i:02d}.jpg"
-        save_jpeg(img, path)
+        if labels_only:
+            check_same(img, path)
+        else:
+            save_jpeg(img, path)
         rows.append((path, "road in perspective drawn from its lines (lane count, curvature, dashed/solid, worn paint, horizon vary)", seed))
         lines_path = out_dir / f"road_{i:02d}.lines.json"
-        lines_path.write_text(json.dumps({"lines": labels}, separators=(",", ":")) + "\n")
+        if not labels_only:
+            lines_path.write_text(json.dumps({"lines": labels}, separators=(",", ":")) + "\n")
         rows.append((lines_path, f"line labels of road_{i:02d}.jpg: the polylines it was drawn from", seed))
         region = np.zeros((H, W), np.uint8)
         region[hz + 2 :] = 255
         region_path = out_dir / f"road_{i:02d}.region.png"
-        Image.fromarray(region, "L").save(region_path, optimize=True)
+        if not labels_only:
+            Image.fromarray(region, "L").save(region_path, optimize=True)
         rows.append((region_path, f"placement region of road_{i:02d}.jpg: ground below the horizon", seed))
+        label_path = out_dir / f"road_{i:02d}.labels.png"
+        save_labels(classes, label_path)
+        rows.append((label_path, f"labels of road_{i:02d}.jpg: {LABEL_DESC} and its lines", seed))
+    rows.append((labels_json(out_dir), "names of the label values of this folder's <name>.labels.png", None))
     return rows
 
 
@@ -700,7 +825,8 @@ ROADS_HEADER = "## Procedural roads with line labels"
 def road_licence_lines(assets: Path, rows) -> list[str]:
     lines = ["", ROADS_HEADER, "", "| File | Description | Source | Licence |", "|---|---|---|---|"]
     for path, desc, seed in rows:
-        lines.append(f"| `{path.relative_to(assets).as_posix()}` | {desc}, {W}x{H}, numpy seed {seed} "
+        made = f", {W}x{H}, numpy seed {seed}" if seed is not None else ""
+        lines.append(f"| `{path.relative_to(assets).as_posix()}` | {desc}{made} "
                      "| made by scripts/make_assets.py | CC0 |")
     return lines
 
@@ -794,7 +920,7 @@ def keypoint_licence_lines() -> list[str]:
 # --------------------------------------------------------------------------
 
 
-def write_licenses(assets: Path, photo_rows, proc_rows) -> None:
+def write_licenses(assets: Path, photo_rows, proc_rows, label_rows=()) -> None:
     rel = lambda p: p.relative_to(assets).as_posix()  # noqa: E731
     lines = [
         "# Asset licences",
@@ -859,6 +985,7 @@ def write_licenses(assets: Path, photo_rows, proc_rows) -> None:
             f"| `{rel(path)}` | {desc}, {W}x{H}, numpy seed {seed} "
             f"| made by scripts/make_assets.py | CC0 |"
         )
+    lines += label_licence_lines(assets, label_rows)
     lines += keypoint_licence_lines()
     lines.append("")
     (assets / "LICENSES.md").write_text("\n".join(lines), encoding="utf-8")
@@ -898,6 +1025,9 @@ def main(argv=None) -> int:
     ap.add_argument("--font", type=Path, default=DEFAULT_FONT, help="NotoColorEmoji.ttf")
     ap.add_argument("--roads-only", action="store_true",
                     help="only (re)make assets/roads and its rows in LICENSES.md (no font needed)")
+    ap.add_argument("--labels-only", action="store_true",
+                    help="only (re)make the background label images, their labels.json and LICENSES.md rows; "
+                         "checks that the shipped images are the ones the labels are drawn with")
     ap.add_argument("--check-image", type=Path, default=None,
                     help="also write a contact sheet of all cutouts to this PNG")
     args = ap.parse_args(argv)
@@ -905,6 +1035,11 @@ def main(argv=None) -> int:
     assets: Path = args.assets
     if args.roads_only:
         write_road_licences(assets, make_roads(assets / "roads"))
+        return 0
+    if args.labels_only:
+        _, label_rows = make_procedural(assets / "backgrounds", labels_only=True)
+        write_label_licences(assets, label_rows + make_photo_labels(assets / "backgrounds"))
+        write_road_licences(assets, make_roads(assets / "roads", labels_only=True))
         return 0
     font = load_font(args.font)
     for sub in ("objects", "distractors", "backgrounds"):
@@ -915,8 +1050,8 @@ def main(argv=None) -> int:
     dists = make_cutouts(font, DISTRACTORS, assets / "distractors")
     write_keypoints(assets / "objects")
     photo_rows = make_photos(assets / "backgrounds")
-    proc_rows = make_procedural(assets / "backgrounds")
-    write_licenses(assets, photo_rows, proc_rows)
+    proc_rows, label_rows = make_procedural(assets / "backgrounds")
+    write_licenses(assets, photo_rows, proc_rows, label_rows + make_photo_labels(assets / "backgrounds"))
     write_road_licences(assets, make_roads(assets / "roads"))
 
     total = sum(p.stat().st_size for p in assets.rglob("*") if p.is_file())

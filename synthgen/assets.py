@@ -34,6 +34,7 @@ from synthgen.io.images import (
 from synthgen.keypoints import Schema, load_points, load_schemas, sidecar_path
 from synthgen.lines import Line, load_lines
 from synthgen.lines import sidecar as lines_sidecar
+from synthgen.stuff import BackgroundLabels, find_labels, index_table, is_label_image, read_label_image, stuff_classes
 
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
@@ -128,6 +129,8 @@ class AssetLibrary:
     warps: WarpCache = field(default_factory=WarpCache, repr=False)  # scene sampling -> renderer
     keypoint_schemas: dict[str, Schema] = field(default_factory=dict)  # class -> schema, for those with one
     lines: dict[int, tuple[Line, ...]] = field(default_factory=dict)  # background index -> its <name>.lines.json
+    labels: dict[int, BackgroundLabels] = field(default_factory=dict)  # background index -> its label image (stuff.py)
+    stuff: tuple[str, ...] = ()  # background classes, semantic index len(classes) + 1 + position
 
     @property
     def paste_classes(self) -> tuple[str, ...]:
@@ -178,6 +181,14 @@ class AssetLibrary:
             return _frozen(np.asarray(im) >= 128)
 
         return self.cached(("region", index), load)
+
+    def label_image(self, index: int) -> np.ndarray | None:
+        """The background's label image as semantic indices (background size), or None."""
+        lab = self.labels.get(index)
+        if lab is None:
+            return None
+        size = self.backgrounds[index].size_wh
+        return self.cached(("labels", index), lambda: read_label_image(lab, size, index_table(lab, self.classes, self.stuff)))
 
     def background(self, index: int) -> np.ndarray:
         """Decoded RGB background (H x W x 3 uint8, read-only)."""
@@ -264,6 +275,7 @@ def _image_files(folder: Path) -> list[Path]:
         if p.is_file()
         and p.suffix.lower() in IMAGE_EXTS
         and not p.stem.endswith((MASK_SUFFIX, REGION_SUFFIX))
+        and not is_label_image(p)
         and not p.name.startswith(".")
     )
 
@@ -374,6 +386,7 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
             lines[len(backgrounds) - 1] = load_lines(lines_sidecar(p), (w, h))
     if not backgrounds:
         raise AssetError(f"assets.backgrounds: {bg_root} has no usable images ({', '.join(IMAGE_EXTS)})")
+    labels = find_labels([b.path for b in backgrounds], bg_root)
 
     return AssetLibrary(
         classes=tuple(classes),
@@ -384,6 +397,8 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
         scenes=scenes,
         keypoint_schemas=schemas,
         lines=lines,
+        labels=labels,
+        stuff=stuff_classes(labels, tuple(classes)),
     )
 
 

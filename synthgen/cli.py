@@ -473,7 +473,12 @@ def effects(names, markdown) -> None:
 @main.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Suite folder.")
-@click.option("-n", "--num-scenes", default=50, show_default=True, type=click.IntRange(min=1), help="Base scenes.")
+@click.option("-n", "--num-scenes", type=click.IntRange(min=1), help="Base scenes (images; default 50).")
+@click.option("--clips", "num_clips", type=click.IntRange(min=1),
+              help="Render clips instead of images: this many base clips, each a clip run per variant with MOT layout.")
+@click.option("--frames", default=30, show_default=True, type=click.IntRange(min=1), help="With --clips: frames per clip.")
+@click.option("--fps", default=15.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="With --clips: frame rate (motion per frame is motion per second / fps).")
 @click.option("--conditions", default="fog,rain,snow,night,glare,motion_blur,occlusion", show_default=True,
               help="Comma-separated: effect names (`synthgen effects`), glare, or occlusion.")
 @click.option("--severities", default="1,2,3,4,5", show_default=True, help="Comma-separated levels, 1 to 5.")
@@ -484,7 +489,8 @@ def effects(names, markdown) -> None:
 @click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
 @click.option("--overwrite", is_flag=True, help="Replace the synthgen run in OUT (only the files it wrote are removed).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def stress(config, out, num_scenes, conditions, severities, seed, workers, overrides, backend, address, overwrite, quiet) -> None:
+def stress(config, out, num_scenes, num_clips, frames, fps, conditions, severities, seed, workers, overrides, backend,
+           address, overwrite, quiet) -> None:
     """Render a paired condition grid: each scene clean and under every condition x severity.
 
     The same objects stay in the same places in every variant (occlusion aside, which pastes
@@ -493,21 +499,42 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
     The suite is also a YOLO dataset (labels/, data.yaml whose val is the whole suite), so
     a detector's own validator runs on it as it is; score its output with `synthgen evaluate`.
 
+    With --clips, the same clips (same trajectories, camera and entering objects) under each
+    variant, for trackers: OUT/suite.json lists the variants, and each is a complete clips run
+    in OUT/<variant>/ (clean, fog-3, ...) with its MOT layout in OUT/<variant>/mot/<clip>/.
+
     \b
     Example:
       synthgen stress configs/street.yaml --out suite/ -n 300 \\
           --conditions fog,rain,snow,night,glare,motion_blur,occlusion --severities 1,2,3,4,5
+      synthgen stress configs/street.yaml --out tracking/ --clips 20 --frames 60 \\
+          --conditions fog,night,motion_blur,occlusion --severities 1,3,5
     """
     from synthgen.stress import run_suite, variants
 
     try:
         _check_backend(backend, address)
+        if num_clips is not None and num_scenes is not None:
+            raise SynthgenError("-n/--num-scenes and --clips: give one (scenes for images, clips for trackers)")
         cfg = _load(config, overrides, seed, None)
         conds = [c.strip() for c in conditions.split(",") if c.strip()]
         try:
             sevs = [int(v) for v in severities.split(",") if v.strip()]
         except ValueError:
             raise SynthgenError(f"--severities {severities!r}: expected comma-separated integers 1 to 5") from None
+        if num_clips is not None:
+            from synthgen.clip_stress import run_clip_suite
+
+            for name, summary in run_clip_suite(
+                cfg, Path(out), num_clips, frames, conds, sevs, fps=fps, workers=workers, backend=backend,
+                address=address, overwrite=overwrite, bar=lambda name: _RunBar(f"stress {name}", quiet),
+            ):
+                first, *rest = summary.lines()
+                click.echo(f"{name}: {num_clips} clips x {frames} frames: {first}")
+                for line in rest:
+                    click.echo(line)
+            return
+        num_scenes = 50 if num_scenes is None else num_scenes
         with _RunBar("stress", quiet) as bar:
             summary = run_suite(
                 cfg, Path(out), num_scenes, conds, sevs, workers=workers, backend=backend, address=address,
@@ -541,10 +568,13 @@ def stress(config, out, num_scenes, conditions, severities, seed, workers, overr
 def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides, backend, address, overwrite, preview, quiet) -> None:
     """Render labeled video clips: objects move on trajectories, with a track id per object.
 
-    Each clip has one background and fixed conditions (effects do not flicker); its objects
-    move with constant velocity plus noise, scale and rotate slowly, and may leave through the
-    edges. Labels are exact per frame. Written as COCO video (videos, video_id/frame_id,
-    track_id) and, with mot, as MOT Challenge sequences in OUT/mot/<clip>/.
+    Each clip has one background and conditions drawn once (effects do not flicker); its
+    objects move with constant velocity plus noise, scale and rotate slowly, and may leave
+    through the edges. Labels are exact per frame. Written as COCO video (videos,
+    video_id/frame_id, track_id) and, with mot, as MOT Challenge sequences in OUT/mot/<clip>/.
+    The config's `clips:` section adds velocity motion blur (shutter), objects entering
+    mid-clip (enter_rate), camera pan/zoom/shake (camera) and weather over time (weather);
+    e.g. --set clips.shutter=0.5 --set clips.camera.p=1 (see the README's Clips section).
 
     \b
     Example:

@@ -6,26 +6,38 @@ sample ``k`` is clip ``k // F``, frame ``k % F`` (``F`` frames a clip): a ``Clip
 factory spec for the runner, one shard per clip, so clips shard, resume, run on any worker count
 or on Ray and give the same bytes, as images do.
 
-The model of a clip:
+The model of a clip (options in the config's ``clips`` section, all off by default but ``fall``):
 
 - Layout: the clip's scene is ``Generator.scene(c)`` (background, objects, blends, light), the
   scene sampler's layout as frame 0. One background per clip.
-- Trajectories (``Track``, from the ``Stream.CLIPS`` stream of clip ``c``, one member per
-  instance): constant velocity (direction uniform, speed a share of the canvas' shorter side per
-  second), plus a random walk in position, a slow exponential scale change and a small rotation
-  drift, all in per-second units divided by ``fps``. Frame ``t`` moves every placement (distractors
-  too) with ``dataclasses.replace`` on its center, scale and rotation; everything else (asset,
-  flip, perspective, blend, jitter, shadow, paste order) stays. Objects may leave through the
-  edges: labels stay exact (a truncated object is labeled by its visible pixels, one that is
-  wholly outside or hidden has no label in that frame and keeps its id when it comes back).
+- Trajectories (synthgen/trajectory.py; ``Track``, from the ``Stream.CLIPS`` stream of clip
+  ``c``, one member per instance id): constant velocity (direction uniform, speed a share of the
+  canvas' shorter side per second), plus a random walk in position, a slow exponential scale
+  change and a small rotation drift, all in per-second units divided by ``fps``. Frame ``t``
+  moves every placement (distractors too) with ``dataclasses.replace`` on its center, scale and
+  rotation; everything else (asset, flip, perspective, blend, jitter, shadow, paste order)
+  stays. Objects may leave through the edges: labels stay exact (a truncated object is labeled
+  by its visible pixels, one that is wholly outside or hidden has no label in that frame and
+  keeps its id when it comes back).
+- Entering objects (synthgen/entering.py, ``clips.enter_rate``): a Poisson process of new
+  objects per second; each has an entry frame, before which it is not in the scene (no label),
+  and an instance id after every frame-0 object's (ids unique within the clip).
+- Velocity blur (``clips.shutter``): each object at frame ``t`` gets the per-object
+  ``motion_blur`` effect of its displacement in the image during the exposure (camera motion
+  included), so its label follows the smeared pixels as for images.
+- Camera (``clips.camera``, ``trajectory.Camera``): pan, zoom and shake as a per-frame crop of
+  the background; every placement (and the horizon) goes through the exact map of the crop
+  actually used, so a camera pan moves everything in image coordinates.
 - Labels: each frame's scene goes through ``Generator.sample_from_scene``, the same pipeline as
-  an image. ``track_id`` = the placement's instance id, stable over the clip (unique within a
-  clip, as in MOT's gt.txt).
-- Conditions fixed per clip: every frame's scene keeps the clip's index ``c`` as its scene index,
-  and effects, per-object effects and albumentations draw their parameters from the scene index;
-  so every frame of a clip draws the same fog, rain, night level, noise seed and blur, and the
-  weather does not flicker. (A frame's own run index, file name and COCO ids are set after.) The
-  train/val split is drawn from ``c`` too: a clip's frames are all in one part.
+  an image. ``track_id`` = the placement's instance id within the clip (MOT id), and
+  ``video_id * 1000 + instance id`` in COCO (unique over the run).
+- Conditions drawn once per clip: every frame's scene keeps the clip's index ``c`` as its scene
+  index, and effects, per-object effects and albumentations draw their parameters from it (the
+  image effects once, in the plan); so fog, rain, night level, noise seed and blur do not
+  flicker. Over the frames (effects/timeline.py) rain and snow fall (``clips.weather.fall``) and
+  fog density, night darkness and brightness may drift smoothly (``clips.weather.drift``).
+  (A frame's own run index, file name and COCO ids are set after.) The train/val split is drawn
+  from ``c`` too: a clip's frames are all in one part.
 
 Output (``run_clips``): the run's formats (COCO always) with COCO video fields (image
 ``video_id``, ``frame_id``, ``video``; annotation ``track_id``; a top-level ``videos`` list), and
@@ -36,30 +48,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from pydantic import ValidationError
 
 from synthgen.config import Config
-from synthgen.effects.pipeline import sample_object_effects
+from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
+from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
 from synthgen.errors import ConfigError, OutputError
+from synthgen.entering import sample_entering
 from synthgen.generator import Generator
-from synthgen.rng import Stream, image_rng, seeded_rng
 from synthgen.runner import Summary, run
-from synthgen.types import Placement, Sample, Scene
+from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
+from synthgen.types import MAX_INSTANCES, Placement, Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
-
-# trajectory ranges, per second (divided by fps per frame); lengths as shares of the canvas' shorter side
-SPEED = (0.03, 0.25)  # constant velocity
-JITTER = 0.004  # random walk: standard deviation of the position after one second
-GROWTH = (-0.15, 0.15)  # log scale change: scale(t) = scale(0) * exp(growth * seconds)
-SPIN = (-6.0, 6.0)  # rotation drift, degrees
 
 CLIP_FORMATS = ("coco",)  # always written: the MOT layout and the video fields are made from it
 LAYOUTS = ("mot",)  # clip-only layouts, written after the run
@@ -74,74 +80,128 @@ def frame_name(clip: int, frame: int) -> str:
 
 
 @dataclass(frozen=True)
-class Track:
-    """The motion of one placement over a clip, in canvas pixels and degrees per frame."""
-
-    instance_id: int
-    velocity: tuple[float, float]
-    jitter: float  # standard deviation of one frame's random-walk step
-    jitter_seed: int
-    growth: float  # log scale per frame
-    spin: float  # degrees per frame
-
-    def offset(self, t: int) -> tuple[float, float]:
-        """Displacement of the centre at frame ``t`` from frame 0."""
-        walk = seeded_rng(self.jitter_seed).normal(0.0, self.jitter, size=(t, 2)).sum(axis=0) if t else np.zeros(2)
-        return (self.velocity[0] * t + float(walk[0]), self.velocity[1] * t + float(walk[1]))
-
-    def move(self, p: Placement, t: int) -> Placement:
-        dx, dy = self.offset(t)
-        return dataclasses.replace(
-            p,
-            center=(p.center[0] + dx, p.center[1] + dy),
-            scale=p.scale * math.exp(self.growth * t),
-            rotation=p.rotation + self.spin * t,
-        )
-
-
-def sample_track(seed: int, clip: int, p: Placement, canvas_wh: tuple[int, int], fps: float) -> Track:
-    rng = image_rng(seed, clip, Stream.CLIPS, p.instance_id)
-    side = min(canvas_wh)
-    angle = float(rng.uniform(0.0, 2.0 * math.pi))
-    speed = float(rng.uniform(*SPEED)) * side / fps
-    return Track(
-        instance_id=p.instance_id,
-        velocity=(speed * math.cos(angle), speed * math.sin(angle)),
-        jitter=JITTER * side / math.sqrt(fps),
-        jitter_seed=int(rng.integers(2**32)),
-        growth=float(rng.uniform(*GROWTH)) / fps,
-        spin=float(rng.uniform(*SPIN)) / fps,
-    )
-
-
-@dataclass(frozen=True)
 class ClipPlan:
-    """Everything fixed over one clip: its scene at frame 0, the tracks and per-object effects."""
+    """Everything fixed over one clip: its scene at frame 0, every object that is in it at some
+    frame with its track, the per-object effects, the camera."""
 
     clip: int
-    scene: Scene
-    tracks: tuple[Track, ...]  # one per placement, in paste order
-    object_effects: dict
+    scene: Scene  # frame 0 as the scene sampler made it
+    tracks: tuple[Track, ...]  # one per placement
+    object_effects: dict[int, tuple[AppliedEffect, ...]]  # drawn once, over every placement
+    shutter: float = 0.0  # exposure as a share of the frame interval (clips.shutter)
+    camera: Camera | None = None  # None: a still camera
+    placements: tuple[Placement, ...] = ()  # frame 0's, then the entering ones (default: frame 0's)
+    image_effects: tuple[AppliedEffect, ...] | None = None  # the clip's whole-image conditions (None: the scene's own)
+    drifts: tuple[Drift | None, ...] = ()  # one per image effect
+    fps: float = 15.0
+    fall: bool = True  # clips.weather.fall
+    drift: float = 0.0  # clips.weather.drift
+
+    def __post_init__(self) -> None:
+        if not self.placements:
+            object.__setattr__(self, "placements", self.scene.placements)
 
     def scene_at(self, t: int) -> Scene:
         """The clip's scene at frame ``t``; its index stays the clip's (see the module docstring)."""
-        moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.scene.placements))
-        return dataclasses.replace(self.scene, placements=moved)
+        moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.placements) if track.entry <= t)
+        cam = self.camera
+        if cam is None:
+            return dataclasses.replace(self.scene, placements=moved)
+        horizon = self.scene.horizon
+        return dataclasses.replace(
+            self.scene,
+            placements=tuple(cam.move(p, t) for p in moved),
+            background=dataclasses.replace(self.scene.background, crop_xywh=cam.crop(t)),
+            horizon=None if horizon is None else cam.point((0.0, horizon), t)[1],
+        )
+
+    def position(self, k: int, t: int) -> tuple[float, float]:
+        """Where the centre of placement ``k`` is in the image at frame ``t``."""
+        p, track = self.placements[k], self.tracks[k]
+        dx, dy = track.offset(t - track.entry)
+        xy = (p.center[0] + dx, p.center[1] + dy)
+        return xy if self.camera is None else self.camera.point(xy, t)
+
+    def velocity_blur(self, t: int) -> dict[int, dict[str, float]]:
+        """Instance id -> ``motion_blur`` parameters of its displacement during frame ``t``'s
+        exposure (objects that move less than a pixel in it are left out)."""
+        if self.shutter <= 0:
+            return {}
+        out = {}
+        for k, track in enumerate(self.tracks):
+            if track.entry > t:
+                continue
+            d = exposure_displacement(self.position(k, t - 1), self.position(k, t), self.position(k, t + 1), self.shutter)
+            params = blur_params(d)
+            if params is not None:
+                out[track.instance_id] = params
+        return out
+
+    def conditions_at(self, t: int) -> tuple[AppliedEffect, ...] | None:
+        """The clip's whole-image effects as they are at frame ``t`` (effects/timeline.py)."""
+        if self.image_effects is None:
+            return None
+        return conditions_at(self.image_effects, self.drifts, t, self.fps, self.scene.canvas_wh, fall=self.fall, drift=self.drift)
+
+    def effects_at(self, t: int) -> dict[int, tuple[AppliedEffect, ...]]:
+        """Per-object effects of frame ``t``: the clip's own, then each object's velocity blur
+        (the ``motion_blur`` effect, so the label follows the smeared pixels as for images)."""
+        blur = self.velocity_blur(t)
+        if not blur:
+            return self.object_effects
+        out = dict(self.object_effects)
+        for iid, params in blur.items():
+            out[iid] = out.get(iid, ()) + (AppliedEffect("motion_blur", None, params, iid),)
+        return out
 
 
-def plan_clip(gen: Generator, clip: int, fps: float) -> ClipPlan:
+def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion: int = 0) -> ClipPlan:
+    """The plan of clip ``clip``; objects enter (``clips.enter_rate``) in its first ``frames``.
+    ``occlusion`` (a stress severity, 1-5; 0: none): the stress suite's unlabeled occluders over
+    frame 0's targets, standing still on top of everything (objects pass under them)."""
+    cfg, lib = gen.config, gen.library
     scene = gen.scene(clip)
-    seed = gen.config.seed
-    tracks = tuple(sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements)
-    return ClipPlan(clip, scene, tracks, sample_object_effects(gen.config.effects, seed, scene))
+    seed = cfg.seed
+    bg = scene.background
+    if bg.real_scene:
+        im = lib.scenes.images[bg.index]
+        source_wh = (im.width, im.height)
+    else:
+        source_wh = lib.backgrounds[bg.index].size_wh
+    camera = sample_camera(cfg.clips.camera, seed, clip, scene.canvas_wh, bg.crop_xywh, source_wh, bg.flip, fps)
+    tracks = [sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements]
+    placements = list(scene.placements)
+    for p, track in sample_entering(cfg, lib, gen.class_weights, scene, fps, frames, camera):
+        placements.append(p)
+        tracks.append(track)
+    if occlusion:
+        from synthgen.stress import _occluders  # only stress suites pay its import
+
+        extra = _occluders(gen, scene, occlusion).placements[len(scene.placements):]
+        for p in extra:
+            iid = len(scene.real) + len(placements) + 1
+            if iid >= MAX_INSTANCES:
+                break
+            placements.append(dataclasses.replace(p, instance_id=iid))
+            tracks.append(Track(iid, (0.0, 0.0), 0.0, 0, 0.0, 0.0))
+    # per-object effects are drawn in paste order: the entering objects' come after frame 0's
+    effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
+    # whole-image conditions: the clip's scene index draws them, as for an image, once
+    image_effects = sample_image_effects(cfg.effects, seed, clip, scene.canvas_wh)
+    weather = cfg.clips.weather
+    drifts = sample_drifts(image_effects, seed, clip, weather.period)
+    return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements), image_effects,
+                    drifts, fps, weather.fall, weather.drift)
 
 
-def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float) -> Sample:
-    """Frame ``t`` of ``plan``'s clip as run sample ``index``."""
-    s = gen.sample_from_scene(plan.scene_at(t), plan.object_effects)
+def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float, fields: dict | None = None) -> Sample:
+    """Frame ``t`` of ``plan``'s clip as run sample ``index`` (``fields``: more COCO image fields)."""
+    s = gen.sample_from_scene(plan.scene_at(t), plan.effects_at(t), plan.conditions_at(t))
     name = frame_name(plan.clip, t)
-    video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t}
+    video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t, **(fields or {})}
     meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)
+    if plan.camera is not None:
+        meta["camera"] = dict(plan.camera.to_dict(), transform=list(plan.camera.transform(t)))
     return dataclasses.replace(s, index=index, name=name, metadata=meta, image_fields={**s.image_fields, **video})
 
 
@@ -153,6 +213,8 @@ class Clips:
     config_json: str
     frames: int
     fps: float
+    occlusion: int = 0  # stress suites: the occlusion condition's severity (plan_clip)
+    fields: tuple[tuple[str, str | int], ...] = ()  # more COCO image fields (a stress variant's condition)
 
     def build(self, ctx: WorkerContext) -> ClipFactory:
         return ClipFactory(ctx, self)
@@ -166,17 +228,17 @@ class ClipFactory:
         self.gen = ctx.generator(self.config)
         self.classes = self.gen.classes
         self.library = self.gen.library
-        self.frames, self.fps = spec.frames, spec.fps
+        self.frames, self.fps, self.occlusion, self.fields = spec.frames, spec.fps, spec.occlusion, dict(spec.fields)
         self._plan: ClipPlan | None = None
 
     def plan(self, clip: int) -> ClipPlan:
         if self._plan is None or self._plan.clip != clip:
-            self._plan = plan_clip(self.gen, clip, self.fps)
+            self._plan = plan_clip(self.gen, clip, self.fps, self.frames, self.occlusion)
         return self._plan
 
     def sample(self, index: int) -> Sample:
         clip, t = divmod(index, self.frames)
-        return render_clip_frame(self.gen, self.plan(clip), t, index, self.fps)
+        return render_clip_frame(self.gen, self.plan(clip), t, index, self.fps, self.fields)
 
 
 def clip_config(cfg: Config, formats: list[str] | None = None) -> tuple[Config, list[str]]:
@@ -207,17 +269,20 @@ def run_clips(
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int, int], None] | None = None,
+    occlusion: int = 0,
+    fields: dict[str, str | int] | None = None,
 ) -> Summary:
     """Write ``num_clips`` clips of ``frames`` frames into ``out`` (options as for ``runner.run``;
-    ``cfg`` as ``clip_config`` makes it); merged, then laid out as MOT, once complete."""
+    ``cfg`` as ``clip_config`` makes it); merged, then laid out as MOT, once complete.
+    ``occlusion`` and ``fields``: a stress variant's occluders and image fields (``Clips``)."""
     if frames < 1 or num_clips < 1:
         raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
     if not fps > 0:
         raise ConfigError(f"--fps {fps}: must be above 0")
     if not overwrite:
         _check_fps(Path(out), float(fps))
-    spec = Clips(cfg.model_dump_json(), frames, float(fps))
-    info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts)}}
+    spec = Clips(cfg.model_dump_json(), frames, float(fps), occlusion, tuple(sorted((fields or {}).items())))
+    info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts), **(fields or {})}}
     summary = run(
         spec, cfg, out, num_clips * frames, frames, extra_info=info, workers=workers, backend=backend,
         address=address, overwrite=overwrite, merge=True, progress=progress, on_plan=on_plan,

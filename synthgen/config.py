@@ -439,6 +439,52 @@ class EffectConfig(_Model):
         return self
 
 
+class ClipCameraConfig(_Model):
+    """Slow camera motion of a clip: a per-frame crop of its background (``synthgen clips``)."""
+
+    p: Fraction = Field(0.0, description="share of clips whose camera moves (0: a still camera)")
+    pan: Annotated[FloatRange, AfterValidator(lambda v: _within(v, 0.0, 0.5))] = Field(
+        (0.0, 0.05), description="pan speed in view widths per second, [min, max] in [0, 0.5]; direction uniform"
+    )
+    zoom: Annotated[FloatRange, AfterValidator(lambda v: _within(v, -0.5, 0.5))] = Field(
+        (-0.03, 0.03), description="zoom speed, log scale per second (> 0 zooms in), [min, max] in [-0.5, 0.5]"
+    )
+    shake: Annotated[FloatRange, AfterValidator(lambda v: _within(v, 0.0, 0.05))] = Field(
+        (0.0, 0.003), description="hand-held shake amplitude in view widths (1 to 3 Hz), [min, max] in [0, 0.05]"
+    )
+
+
+class ClipWeatherConfig(_Model):
+    """How conditions change over a clip (``synthgen clips``); parameters still drawn once a clip."""
+
+    fall: bool = Field(True, description="rain streaks and snow flakes fall between frames (false: a frozen layer)")
+    drift: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="fog density, night darkness and brightness change smoothly by up to this share of their value",
+    )
+    period: Annotated[FloatRange, AfterValidator(lambda v: _within(v, 0.5, 600.0))] = Field(
+        (4.0, 12.0), description="seconds of one cycle of that change, [min, max] in [0.5, 600]"
+    )
+
+
+class ClipsConfig(_Model):
+    """The clip model's options (read by ``synthgen clips`` and ``stress --clips`` only)."""
+
+    shutter: Fraction = Field(
+        0.0, description="exposure as a share of the frame interval: each object is motion-blurred along its "
+        "displacement during it (0: no velocity blur)",
+    )
+    enter_rate: float = Field(0.0, ge=0.0, le=20.0, description="new objects per second entering through the edges")
+    camera: ClipCameraConfig = ClipCameraConfig()
+    weather: ClipWeatherConfig = ClipWeatherConfig()
+
+
+def _within(v: tuple[float, float], lo: float, hi: float) -> tuple[float, float]:
+    if not (lo <= v[0] and v[1] <= hi):
+        raise ValueError(f"values must be in [{lo}, {hi}]")
+    return v
+
+
 class Config(_Model):
     seed: int = Field(0, ge=0, description="run seed; image i depends only on (config, seed, i)")
     canvas: CanvasConfig = CanvasConfig()
@@ -451,6 +497,15 @@ class Config(_Model):
         None, description="an albumentations pipeline as A.to_dict() gives it, applied after `effects`"
     )
     output: OutputConfig = OutputConfig()
+    clips: ClipsConfig = Field(ClipsConfig(), description="clips only: velocity blur, entering objects, camera, weather over time")
+
+    @model_serializer(mode="wrap")
+    def _clips_only_when_set(self, handler: Any) -> dict[str, Any]:
+        # left out at its default, so configs and digests of runs that never set it stay as they were
+        data = handler(self)
+        if self.clips == ClipsConfig():
+            data.pop("clips", None)
+        return data
 
     @field_validator("albumentations")
     @classmethod

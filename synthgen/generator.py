@@ -42,6 +42,7 @@ class Rendered:
     object_effects: dict[int, tuple[AppliedEffect, ...]]
     image_effects: tuple[AppliedEffect, ...]
     albumentations: dict[str, Any] | None  # the pipeline's record, if any
+    stuff: np.ndarray | None = None  # the background's classes through the same moves (stuff_labels.py)
 
 
 def sample_name(index: int) -> str:
@@ -58,6 +59,8 @@ class Generator:
             config = load_config(config)
         self.config = config
         self.library: AssetLibrary = library if library is not None else load_library(config.assets)
+        # background classes, for the outputs that show them (semantic, panoptic)
+        self._stuff = bool(self.library.labels) and bool({"semantic", "panoptic"} & set(config.output.formats))
         self._albu = None
         if config.albumentations is not None:
             # albumentations is imported only here; a transform it rejects is a ConfigError
@@ -81,6 +84,11 @@ class Generator:
                 f"scene.class_weights: {unknown} are not classes of this run; "
                 f"allowed: {', '.join(self.library.classes)}"
             )
+
+    @property
+    def stuff_classes(self) -> tuple[str, ...]:
+        """Background classes; semantic index = len(classes) + 1 + position."""
+        return self.library.stuff
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -122,26 +130,39 @@ class Generator:
         fraction = self.config.output.val_fraction
         return {"split": split_of(self.config.seed, index, fraction)} if fraction > 0 else {}
 
-    def render_frame(self, scene: Scene, object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None) -> Rendered:
+    def render_frame(
+        self,
+        scene: Scene,
+        object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None,
+        image_effects: tuple[AppliedEffect, ...] | None = None,
+    ) -> Rendered:
         """Render a scene and apply every condition: the final frame, the background plate
         through the same effects, and what was applied.
 
         ``object_effects`` (instance id -> applied per-object effects) replaces the ones this
         scene would draw: per-object effects are drawn in paste order, so a scene with one
         placement left out draws differently; pass the full scene's to change nothing else.
+        ``image_effects`` likewise replaces the whole-image effects the scene's index draws (a
+        clip's frame: its clip's conditions as they are at that frame).
         """
         cfg = self.config
         index = scene.index
         # every random choice is made before any pixel moves
         if object_effects is None:
             object_effects = sample_object_effects(cfg.effects, cfg.seed, scene)
-        image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
+        if image_effects is None:
+            image_effects = sample_image_effects(cfg.effects, cfg.seed, index, scene.canvas_wh)
         albu_params = self._albu.sample(cfg.seed, index) if self._albu else None
 
         background = render_background(scene, self.library)
         frame = render(scene, self.library, cfg.render.alpha_threshold, object_effects, cfg.render.harmonize.strength,
                        background=background)
-        frame = apply_effects(frame, image_effects)
+        before_albu = frame = apply_effects(frame, image_effects)
+        stuff = None
+        if self._stuff:
+            from synthgen.stuff_labels import frame_stuff
+
+            stuff = frame_stuff(scene, self.library, image_effects)
         # what lay behind every object: the background alone, through the same effects
         plate = apply_effects_to_image(background, image_effects) if cfg.labels.contrast else None
         albu_record = None
@@ -149,14 +170,21 @@ class Generator:
             frame, albu_record = self._albu.apply(frame, albu_params)
             if plate is not None:
                 plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
-        return Rendered(frame, plate, object_effects, image_effects, albu_record)
+            if stuff is not None:  # the same draws again, the class map as the id map
+                stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
+        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff)
 
-    def sample_from_scene(self, scene: Scene, object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None) -> Sample:
+    def sample_from_scene(
+        self,
+        scene: Scene,
+        object_effects: dict[int, tuple[AppliedEffect, ...]] | None = None,
+        image_effects: tuple[AppliedEffect, ...] | None = None,
+    ) -> Sample:
         """Render, apply conditions and label a given scene (its index seeds the effects);
-        ``object_effects`` as in :meth:`render_frame`."""
+        ``object_effects`` and ``image_effects`` as in :meth:`render_frame`."""
         cfg = self.config
         index = scene.index
-        r = self.render_frame(scene, object_effects)
+        r = self.render_frame(scene, object_effects, image_effects)
         frame, object_effects, image_effects = r.frame, r.object_effects, r.image_effects
         instances, id_map, dropped = derive_instances(scene, frame, cfg.labels, r.plate)
         if self.pose is not None:
@@ -218,6 +246,7 @@ class Generator:
             metadata=metadata,
             crowd=derive_crowd(scene, id_map),
             image_fields=image_fields,
-            unlabeled=unlabeled_map(frame, id_map) if {"semantic", "voc"} & set(cfg.output.formats) else None,
+            unlabeled=unlabeled_map(frame, id_map) if {"semantic", "voc"} & set(cfg.output.formats) or r.stuff is not None else None,
             keypoint_slots=self.pose.size if self.pose is not None else 0,
+            stuff=r.stuff,
         )

@@ -135,8 +135,11 @@ class Summary:
         return out
 
 
-def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size: int, kind: str = "generate") -> dict[str, Any]:
-    """What a run is, as its manifest.json records it (before the state of its shards)."""
+def run_info(
+    cfg: Config, classes: tuple[str, ...], num_images: int, shard_size: int, kind: str = "generate", stuff: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """What a run is, as its manifest.json records it (before the state of its shards); ``stuff``:
+    the background classes of its assets (synthgen/stuff.py)."""
     from synthgen.version import __version__
 
     return {
@@ -150,6 +153,7 @@ def run_info(cfg: Config, classes: tuple[str, ...], num_images: int, shard_size:
         "formats": list(cfg.output.formats),
         "synthgen_version": __version__,
         **manifest_entry(Path(cfg.assets.objects), classes, cfg.output.keypoints_on, cfg.output.yolo_task),
+        **({"stuff_classes": list(stuff)} if stuff and {"semantic", "panoptic"} & set(cfg.output.formats) else {}),
     }
 
 
@@ -511,7 +515,7 @@ def run(
         skipped_assets = _skipped_assets(factory)
         previous = read_json(out / MANIFEST) or {}
         info = {
-            **run_info(cfg, factory.classes, num_images, shard_size, spec.kind),
+            **run_info(cfg, factory.classes, num_images, shard_size, spec.kind, factory.library.stuff),
             "skipped_assets": list(skipped_assets),
             **(extra_info or {}),
         }

@@ -143,6 +143,9 @@ class Sample:
     # (only the semantic output asks for it, to mark such pixels as not scored)
     unlabeled: np.ndarray | None = None
     keypoint_slots: int = 0  # points per YOLO pose row (kpt_shape[0]); 0: keypoints off
+    # H x W uint8 semantic indices of the background's classes under everything (synthgen/stuff.py;
+    # 0 none, 255 not scored); None: the background has no label image or no output asks for it
+    stuff: np.ndarray | None = None
 
     def mask(self, instance: Instance) -> np.ndarray:
         """The visible mask (bool H x W) of one instance."""

@@ -29,10 +29,12 @@ from synthgen.writers.shard import verify_shard
 FRAMES = 6
 
 
-def _config(assets, **extra):
+def _config(assets, clips=None, **extra):
     data = tiny_config_dict(assets)
     data["effects"] = [{"name": "gaussian_noise", "p": 0.7}, {"name": "brightness", "p": 0.7}]
     data.update(extra)
+    if clips is not None:
+        data["clips"] = clips
     return clip_config(load_config(data=data), ["mot", "coco", "yolo"])[0]
 
 
@@ -115,8 +117,8 @@ def test_tracks_keep_their_id_and_move_with_their_trajectory(cfg, reference):
     checked, distance = 0, 0.0
     for clip in range(3):
         plan = plan_clip(factory.gen, clip, 15.0)
-        for tr, p in zip(plan.tracks, plan.scene.placements):
-            frames = by_track.get((clip + 1, tr.instance_id), {})
+        for tr, p in zip(plan.tracks, plan.placements):
+            frames = by_track.get((clip + 1, (clip + 1) * 1000 + tr.instance_id), {})
             whole = {t: a for t, a in frames.items() if a["amodal_bbox"] and not a["truncated"]}
             if len(whole) < 2:
                 continue
@@ -139,14 +141,23 @@ def test_mot_gt_matches_the_coco_annotations(reference):
         rows = [line.split(",") for line in (seq / "gt" / "gt.txt").read_text().splitlines()]
         got = sorted((int(r[0]), int(r[1]), *map(int, r[2:6]), int(r[6]), int(r[7]), round(float(r[8]), 6)) for r in rows)
         want = sorted(
-            (image[a["image_id"]]["frame_id"] + 1, a["track_id"], *a["bbox"], 1, a["category_id"], round(a["visible_fraction"], 6))
+            (image[a["image_id"]]["frame_id"] + 1, a["track_id"] - 1000 * video["id"], *a["bbox"], 1, a["category_id"], round(a["visible_fraction"], 6))
             for a in doc["annotations"] if image[a["image_id"]]["video_id"] == video["id"]
         )
         assert got == want and got
+        # MOT counts frames and ids from 1: frames 1..F, ids the clip's instance ids (>= 1)
+        assert {r[0] for r in got} <= set(range(1, FRAMES + 1)) and min(r[0] for r in got) == 1
+        assert min(r[1] for r in got) >= 1 and max(r[1] for r in got) < 1000
         ini = (seq / "seqinfo.ini").read_text()
         assert f"seqLength={FRAMES}" in ini and "imDir=img1" in ini and "frameRate=15" in ini
         for im in (i for i in doc["images"] if i["video_id"] == video["id"]):
             assert os.path.samefile(seq / "img1" / f"{im['frame_id'] + 1:06d}.jpg", reference / "images" / im["file_name"])
+    # COCO track ids are unique over the run's clips: one video per track id
+    video_of_track = defaultdict(set)
+    for a in doc["annotations"]:
+        video_of_track[a["track_id"]].add(image[a["image_id"]]["video_id"])
+    assert all(len(v) == 1 for v in video_of_track.values())
+    assert all(t // 1000 == next(iter(v)) for t, v in video_of_track.items())
 
 
 def test_a_killed_clip_run_resumes_to_the_same_bytes(tiny_assets, tmp_path):
@@ -201,3 +212,32 @@ def test_overwrite_by_another_kind_of_run_removes_the_mot_layout(tmp_path, tiny_
     assert run.exit_code == 0, run.output
     left = sorted(p.relative_to(out / "mot").as_posix() for p in (out / "mot").rglob("*"))
     assert left == ["notes.txt"]
+
+
+ALL_ON = {"shutter": 0.7, "enter_rate": 3.0, "camera": {"p": 1.0, "pan": [0.1, 0.2], "zoom": [-0.2, 0.2], "shake": [0.001, 0.004]},
+          "weather": {"drift": 0.4, "period": [1.0, 2.0]}}
+
+
+@pytest.fixture
+def all_on(tiny_assets):
+    return _config(tiny_assets, clips=ALL_ON, effects=[{"name": "fog", "p": 1.0}, {"name": "snow", "p": 0.5},
+                                                       {"name": "motion_blur", "p": 0.5, "per_object": True}])
+
+
+def test_with_every_clip_option_on_a_frame_alone_equals_it_in_sequence(all_on):
+    in_order = _factory(all_on)
+    sequence = [in_order.sample(k) for k in range(3 * FRAMES)]
+    assert any(c["name"] == "motion_blur" and "instance_id" in c for s in sequence for c in s.metadata["conditions"])
+    assert any("camera" in s.metadata for s in sequence)
+    for k in (2 * FRAMES + 5, 4, FRAMES, 0, 2 * FRAMES - 1):
+        _same(_factory(all_on).sample(k), sequence[k])
+    backwards = _factory(all_on)
+    for k in reversed(range(3 * FRAMES)):
+        _same(backwards.sample(k), sequence[k])
+
+
+def test_with_every_clip_option_on_any_worker_count_writes_the_same_bytes(all_on, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    run_clips(all_on, one, 3, FRAMES)
+    run_clips(all_on, two, 3, FRAMES, workers=2)
+    assert _digests(one) == _digests(two)

@@ -21,12 +21,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("io", ("io", "provenance")),  # one reader/writer per format; paths, EXIF, manifests
     ("config", ("config",)),
-    ("assets", ("assets", "keypoints", "lines")),
-    ("scene", ("scene", "balance")),
-    ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels")),
+    ("assets", ("assets", "keypoints", "lines", "stuff")),
+    ("scene", ("scene", "balance", "trajectory", "entering")),
+    ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels", "stuff_labels")),
     ("generator", ("generator",)),
     ("writers", ("writers",)),
-    ("runner", ("worker", "runner", "stress", "clips")),
+    ("runner", ("worker", "runner", "stress", "clips", "clip_stress")),
     ("tools", ("tools", "dataset", "webdataset")),
     ("cli", ("cli", "__init__", "__main__")),
 ]

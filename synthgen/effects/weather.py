@@ -12,6 +12,13 @@ from synthgen.effects import specs
 from synthgen.effects.base import Effect
 
 
+def _fallen(layer: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """A precipitation layer moved by ``params["shift"]`` ([dx, dy] whole pixels, wrapping
+    round: the drops of a clip's later frame); without it, the layer as drawn."""
+    shift = params.get("shift")
+    return np.roll(layer, (int(shift[1]), int(shift[0])), axis=(0, 1)) if shift else layer
+
+
 class Fog(Effect):
     """Haze that thickens towards the top of the frame, patchy (see ``functional.fog``)."""
 
@@ -32,7 +39,7 @@ class Rain(Effect):
     @classmethod
     def apply_to_image(cls, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         streaks = F.rain_streaks(image.shape[:2], params["density"], params["length"], params["angle"], params["seed"])
-        return F.rain(image, params["darkening"], streaks)
+        return F.rain(image, params["darkening"], _fallen(streaks, params))
 
 
 class Snow(Effect):
@@ -44,7 +51,7 @@ class Snow(Effect):
     @classmethod
     def apply_to_image(cls, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         flakes = F.snow_flakes(image.shape[:2], params["density"], params["angle"], params["seed"])
-        return F.snow(image, params["haze"], flakes)
+        return F.snow(image, params["haze"], _fallen(flakes, params))
 
 
 class SunFlare(Effect):

@@ -1,6 +1,7 @@
 """Semantic segmentation maps as synthgen writes them: ``semantic/<name>.png`` (a palette PNG
 whose values are class indices) and ``semantic_classes.json`` (index, name, colour; the ignore
-index). Errors name the file."""
+index; with background classes, ``isthing`` per class: 0 marks a background class). Errors name
+the file."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class SemanticClasses:
     colors: dict[int, tuple[int, int, int]]
     ignore_index: int | None
     ignored: tuple[str, ...]  # what the ignore index marks (output.semantic_ignore)
+    stuff: frozenset[int] = frozenset()  # indices of background classes (isthing 0, not 0 or the ignore index)
 
 
 def read_class_map(path: Path) -> np.ndarray:
@@ -40,7 +42,7 @@ def read_semantic_classes(path: Path, name: str | None = None) -> SemanticClasse
     rows = doc.get("classes") if isinstance(doc, dict) else None
     if not isinstance(rows, list):
         raise DatasetError(Issue("format", name, "has no 'classes' list"))
-    names, colors = {}, {}
+    names, colors, stuff = {}, {}, set()
     for n, row in enumerate(rows):
         if not (isinstance(row, dict) and isinstance(row.get("index"), int) and isinstance(row.get("name"), str)):
             raise DatasetError(Issue("format", f"{name} classes[{n}]", f"{row!r} is not {{index: int, name: str, color: [r, g, b]}}"))
@@ -48,5 +50,8 @@ def read_semantic_classes(path: Path, name: str | None = None) -> SemanticClasse
             raise DatasetError(Issue("duplicate_id", f"{name} classes[{n}]", f"index {row['index']} is listed twice"))
         names[row["index"]] = row["name"]
         colors[row["index"]] = tuple(row.get("color") or (0, 0, 0))
+        if row.get("isthing") == 0:
+            stuff.add(row["index"])
     ignore = doc.get("ignore_index")
-    return SemanticClasses(names, colors, ignore if isinstance(ignore, int) else None, tuple(doc.get("ignored") or ()))
+    ignore = ignore if isinstance(ignore, int) else None
+    return SemanticClasses(names, colors, ignore, tuple(doc.get("ignored") or ()), frozenset(stuff - {0, ignore}))

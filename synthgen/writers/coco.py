@@ -31,6 +31,12 @@ def image_entry(sample: Sample, file_name: str) -> dict[str, Any]:
     }
 
 
+def track_id(video_id: int, instance_id: int) -> int:
+    """A clip object's COCO ``track_id``: unique over every clip of a run (the MOT id is the
+    instance id, ``track_id % MAX_INSTANCES``, unique within its sequence)."""
+    return video_id * MAX_INSTANCES + instance_id
+
+
 def categories(classes: list[str], keypoints: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """COCO categories; a class with a keypoint schema gets its names and 1-based skeleton."""
     out = []
@@ -61,8 +67,8 @@ def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
         }
         if inst.contrast is not None:
             ann["contrast"] = inst.contrast
-        if "video_id" in sample.image_fields:  # a clip's frame: the object's id over the clip
-            ann["track_id"] = inst.instance_id
+        if "video_id" in sample.image_fields:  # a clip's frame: the object's id, unique over the run's clips
+            ann["track_id"] = track_id(sample.image_fields["video_id"], inst.instance_id)
         if inst.source == "real":
             ann["source"] = "real"
             ann["real_annotation_id"] = inst.real_annotation_id

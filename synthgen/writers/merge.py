@@ -88,7 +88,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     if "semantic" in manifest["formats"]:
         from synthgen.writers import semantic
 
-        doc = semantic.classes_json(list(manifest["classes"]), _semantic_ignore(run))
+        doc = semantic.classes_json(list(manifest["classes"]), _semantic_ignore(run), manifest.get("stuff_classes", ()))
         atomic_write(dest / "semantic_classes.json", semantic.classes_text(doc).encode())
 
     tmp = dest / f".metadata.jsonl.tmp{os.getpid()}"
@@ -145,7 +145,7 @@ def _merge_panoptic(run: Path, dest: Path, names: list[str], manifest: dict[str,
             out.add(entry)
     from synthgen.writers import panoptic
 
-    out.close(panoptic.categories(list(manifest["classes"])))
+    out.close(panoptic.categories(list(manifest["classes"]), manifest.get("stuff_classes", ())))
 
 
 def _semantic_ignore(run: Path) -> list[str]:

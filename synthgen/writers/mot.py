@@ -4,7 +4,8 @@
     OUT/mot/<clip>/gt/gt.txt         frame, id, x, y, w, h, conf, class, visibility
     OUT/mot/<clip>/seqinfo.ini       name, imDir, frameRate, seqLength, imWidth, imHeight, imExt
 
-Frames count from 1 (frame_id + 1); id is the COCO ``track_id``; x, y, w, h the COCO box in the
+Frames count from 1 (frame_id + 1); ids from 1 too: id is the object's instance id within its
+clip (the COCO ``track_id`` is ``video_id * 1000 + id``, unique over the run); x, y, w, h the COCO box in the
 same pixel coordinates; conf 1; class the COCO category id; visibility the visible fraction of
 the whole silhouette (1 when unknown). Rows are sorted by frame, then id. Rewritten whole each
 time the run is merged.
@@ -22,6 +23,7 @@ from typing import Any
 
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
+from synthgen.types import MAX_INSTANCES
 
 MOT_DIR = "mot"
 CLIP_DIR = re.compile(r"^clip-\d{6}$")  # the sequence folders clips.clip_name makes
@@ -36,7 +38,7 @@ def gt_rows(images: list[dict[str, Any]], annotations: list[dict[str, Any]]) -> 
             continue
         vis = a.get("visible_fraction")
         x, y, w, h = a["bbox"]
-        rows.append((frame_of[a["image_id"]], a["track_id"], x, y, w, h, 1, a["category_id"], 1.0 if vis is None else vis))
+        rows.append((frame_of[a["image_id"]], a["track_id"] % MAX_INSTANCES, x, y, w, h, 1, a["category_id"], 1.0 if vis is None else vis))
     return sorted(rows)
 
 

@@ -6,7 +6,10 @@
 
 A segment id is the instance id of the id map, so each segment's pixels are exactly its
 instance's; a real scene's crowd regions are segments with iscrowd 1. Every pasted object is a
-thing; pixels of no labeled object (background, distractors) are void.
+thing. A background with a label image (synthgen/stuff.py) adds one stuff segment per class it
+shows where no object at all was drawn: id STUFF_BASE + the class' semantic index, category id
+= that index (isthing 0). Other pixels of no labeled object (distractors, plain background) are
+void.
 """
 
 from __future__ import annotations
@@ -17,14 +20,25 @@ import cv2
 import numpy as np
 
 from synthgen.errors import OutputError
-from synthgen.types import Sample
-from synthgen.writers.semantic import palette
+from synthgen.types import MAX_INSTANCES, Sample
+from synthgen.writers.semantic import IGNORE, free_pixels, palette
+
+STUFF_BASE = MAX_INSTANCES  # a stuff segment's id: STUFF_BASE + semantic index (instance ids are below)
+
+
+def segment_ids(sample: Sample) -> np.ndarray:
+    """H x W segment ids: the id map, and the stuff segments where no object was drawn."""
+    if sample.stuff is None:
+        return sample.id_map
+    stuff = sample.stuff
+    on = free_pixels(sample) & (stuff != 0) & (stuff != IGNORE)
+    return np.where(on, STUFF_BASE + stuff.astype(np.uint16), sample.id_map)
 
 
 def segment_png(sample: Sample) -> bytes:
     """The id map as a panoptic PNG (ids < 65536: B is always 0); fast compression, and the "up"
     filter alone (adaptive filtering costs 4x the time on these flat maps: bench/bench_segmentation.py)."""
-    ids = sample.id_map
+    ids = segment_ids(sample)
     bgr = np.zeros((*ids.shape, 3), np.uint8)
     bgr[..., 2] = ids & 0xFF  # R
     bgr[..., 1] = ids >> 8  # G
@@ -35,7 +49,7 @@ def segment_png(sample: Sample) -> bytes:
 
 
 def annotation_entry(sample: Sample, image_id: Any) -> dict[str, Any]:
-    """One image's panoptic annotation: its segments, bottom to top."""
+    """One image's panoptic annotation: its segments, bottom to top, then its stuff segments by index."""
     segments = [
         {
             "id": inst.instance_id,
@@ -46,12 +60,30 @@ def annotation_entry(sample: Sample, image_id: Any) -> dict[str, Any]:
         }
         for inst in sorted((*sample.instances, *sample.crowd), key=lambda i: i.instance_id)
     ]
+    if sample.stuff is not None:
+        segments += stuff_segments(segment_ids(sample))
     return {"image_id": image_id, "file_name": f"{sample.name}.png", "segments_info": segments}
 
 
-def categories(names: list[str]) -> list[dict[str, Any]]:
+def stuff_segments(ids: np.ndarray) -> list[dict[str, Any]]:
+    """segments_info of the stuff segments of a segment-id map: area and tight box of each."""
+    out = []
+    for sid in np.unique(ids[ids >= STUFF_BASE]).tolist():
+        m = ids == sid
+        x, y, w, h = cv2.boundingRect(m.view(np.uint8))
+        out.append({"id": sid, "category_id": sid - STUFF_BASE, "area": int(np.count_nonzero(m)),
+                    "bbox": [x, y, w, h], "iscrowd": 0})
+    return out
+
+
+def categories(names: list[str], stuff: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Every pasted class (isthing 1), then the background classes (isthing 0), ids as in the
+    semantic maps."""
     pal = palette()
     return [
         {"id": k, "name": n, "supercategory": "object", "isthing": 1, "color": list(pal[k % 256])}
         for k, n in enumerate(names, 1)
+    ] + [
+        {"id": k, "name": n, "supercategory": "background", "isthing": 0, "color": list(pal[k % 256])}
+        for k, n in enumerate(stuff, len(names) + 1)
     ]

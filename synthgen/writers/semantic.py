@@ -1,13 +1,15 @@
 """Semantic segmentation: one class index per pixel, made from the final id map.
 
     OUT/semantic/<name>.png      uint8 palette PNG: the pixel values are class indices (0 =
-                                 background, k = category id k, 255 = not scored), the palette
-                                 colours them for looking
-    OUT/semantic_classes.json    index, name and colour of every class, and what 255 marks
+                                 background, k = category id k, then the background classes,
+                                 255 = not scored), the palette colours them for looking
+    OUT/semantic_classes.json    index, name, colour and isthing of every class, and what 255 marks
 
 The map is the union of the instance masks by class, by construction: each labeled instance's
 pixels are exactly the id map's pixels with its id. Pixels marked 255 are those
 ``output.semantic_ignore`` names (distractors by default), and never a labeled instance's.
+Where no object at all was drawn, a background with a label image gives its classes
+(``Sample.stuff``, synthgen/stuff.py): index len(things) + 1 + position in the sorted names.
 """
 
 from __future__ import annotations
@@ -67,6 +69,22 @@ def class_map(sample: Sample, ignore: list[str] | tuple[str, ...] = ("distractor
     return out
 
 
+def free_pixels(sample: Sample) -> np.ndarray:
+    """Where no object at all was drawn (labeled or not): the pixels the background's classes show."""
+    free = sample.id_map == 0
+    if sample.unlabeled is not None:
+        free &= sample.unlabeled == 0
+    return free
+
+
+def with_stuff(classes: np.ndarray, sample: Sample) -> np.ndarray:
+    """The class map with the background's classes where no object was drawn; ``classes``
+    itself when the background has none."""
+    if sample.stuff is None:
+        return classes
+    return np.where(free_pixels(sample), sample.stuff, classes)
+
+
 def _ignored_ids(sample: Sample, ignore) -> set[int]:
     labeled = {i.instance_id for i in (*sample.instances, *sample.crowd)}
     ids: set[int] = set()
@@ -94,14 +112,19 @@ def encode_palette_png(values: np.ndarray, palette: list[int]) -> bytes:
     return buf.getvalue()
 
 
-def classes_json(names: list[str], ignore: list[str]) -> dict[str, Any]:
-    """semantic_classes.json: every index a map may hold, with its name and colour."""
-    if len(names) > MAX_CLASSES:
-        raise OutputError(f"semantic: {len(names)} classes, at most {MAX_CLASSES} fit a uint8 map beside 0 and {IGNORE}")
+def classes_json(names: list[str], ignore: list[str], stuff: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """semantic_classes.json: every index a map may hold, with its name and colour; with background
+    classes, also whether each is a pasted object's class (isthing 1) or not (isthing 0)."""
+    if len(names) + len(stuff) > MAX_CLASSES:
+        raise OutputError(f"semantic: {len(names) + len(stuff)} classes, at most {MAX_CLASSES} fit a uint8 map beside 0 and {IGNORE}")
     pal = palette()
     rows = [{"index": 0, "name": "background", "color": list(pal[0])}]
     rows += [{"index": k, "name": n, "color": list(pal[k])} for k, n in enumerate(names, 1)]
+    rows += [{"index": k, "name": n, "color": list(pal[k])} for k, n in enumerate(stuff, len(names) + 1)]
     rows.append({"index": IGNORE, "name": "ignore", "color": list(pal[IGNORE])})
+    if stuff:  # (a run without background classes keeps the rows it always had)
+        for r in rows:
+            r["isthing"] = 1 if 1 <= r["index"] <= len(names) else 0
     return {"ignore_index": IGNORE, "ignored": list(ignore), "classes": rows}
 
 

@@ -100,7 +100,7 @@ class ShardWriter:
 
             classes = semantic.class_map(sample, cfg.semantic_ignore)
             if "semantic" in cfg.formats:
-                self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(classes))
+                self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(semantic.with_stuff(classes, sample)))
             if "voc" in cfg.formats:
                 self._put(f"JPEGImages/{file_name}", image_bytes)
                 self._put(f"Annotations/{sample.name}.xml", voc.annotation_xml(sample, file_name).encode())

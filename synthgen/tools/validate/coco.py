@@ -105,7 +105,7 @@ def check_coco_image(c: Checking, coco: Coco, im: dict, anns: list[dict]) -> Non
         if masks_dir.is_dir():
             check_mask_file(c, masks_dir / (Path(name).stem + ".png"), anns, iid, W, H, where, ann_where)
         if (L.root / "semantic").is_dir():
-            check_semantic_file(c, L.root / "semantic" / (Path(name).stem + ".png"), masks, W, H, where)
+            check_semantic_file(c, L.root / "semantic" / (Path(name).stem + ".png"), masks, W, H, where, iid)
         compare_panoptic(c, iid, anns, where)
         if L.yolo_yaml and c.yolo is not None and c.yolo.names is not None:
             compare_with_coco(c, L.root / "labels" / (Path(name).stem + ".txt"), anns, coco.categories, W, H, where)

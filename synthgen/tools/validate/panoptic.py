@@ -1,7 +1,8 @@
 """Checking a COCO panoptic dataset (panoptic.json and its PNGs, read by io/panoptic): every
 segment id in a PNG is listed in its segments_info and the other way round, areas and boxes are
 the pixels', categories are known; for synthgen's, each segment is exactly its COCO
-annotation's mask (segment id = annotation id % 1000)."""
+annotation's mask (segment id = annotation id % 1000), and its stuff segments (ids 1000 +
+category id, a category with isthing 0) lie where no annotation is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from synthgen.io.issues import DatasetError
 from synthgen.io.panoptic import Panoptic, decode_segments, read_panoptic
-from synthgen.io.rle import area, encode_fortran, fmt, tight_box
+from synthgen.io.rle import area, encode_fortran, fmt, shared_pixels, tight_box
 from synthgen.tools.validate.findings import Checking
 from synthgen.types import MAX_INSTANCES
 
@@ -66,8 +67,16 @@ def check_panoptic(c: Checking, pan: Panoptic) -> None:
                 c.add("duplicate_id", f"{where} segment {sid}", "listed twice in segments_info")
             else:
                 segs[sid] = s
-                if s.get("category_id") not in pan.categories:
+                cat = pan.categories.get(s.get("category_id"))
+                if cat is None:
                     c.add("unknown_category", f"{where} segment {sid}", f"category_id {fmt(s.get('category_id'))} is not in categories")
+                elif c.synthgen and (sid >= MAX_INSTANCES) != (cat.get("isthing") == 0):
+                    c.add("panoptic", f"{where} segment {sid}", f"category {fmt(s.get('category_id'))} has isthing {fmt(cat.get('isthing'))}, "
+                          f"but synthgen gives {'stuff' if sid >= MAX_INSTANCES else 'thing'} segments ids "
+                          f"{'>=' if sid >= MAX_INSTANCES else 'below'} {MAX_INSTANCES}")
+                elif c.synthgen and sid >= MAX_INSTANCES and (sid - MAX_INSTANCES != s.get("category_id") or s.get("iscrowd")):
+                    c.add("panoptic", f"{where} segment {sid}", f"a stuff segment's id is {MAX_INSTANCES} + its category id, iscrowd 0; "
+                          f"it says category {fmt(s.get('category_id'))} iscrowd {fmt(s.get('iscrowd'))}")
         present = set(np.unique(ids).tolist()) - {0}
         for sid in sorted(present - set(segs))[:10]:
             c.add("panoptic", f"{where} segment {sid}", f"{rel} has pixels with id {sid} that segments_info does not list")
@@ -94,8 +103,16 @@ def compare_with_coco(c: Checking, iid: Any, anns: list[dict], where: str) -> No
         c.add("panoptic", where, "has no panoptic annotation")
         return
     rel, segs, rles = c.segments[iid]
-    if len(segs) != len(anns):
-        c.add("panoptic", where, f"{len(segs)} panoptic segments, but {len(anns)} COCO annotations")
+    things = {sid: s for sid, s in segs.items() if sid < MAX_INSTANCES}
+    if len(things) != len(anns):
+        c.add("panoptic", where, f"{len(things)} panoptic thing segments, but {len(anns)} COCO annotations")
+    for sid in sorted(s for s in segs if s >= MAX_INSTANCES and s in rles):  # stuff: where no annotation is
+        for a in anns:
+            seg = a.get("segmentation")
+            if isinstance(seg, dict) and isinstance(seg.get("counts"), str) and shared_pixels(
+                rles[sid], {"size": seg["size"], "counts": seg["counts"].encode()}
+            ):
+                c.add("panoptic", f"{where} segment {sid}", f"stuff segment {sid} in {rel} lies on pixels of annotation {fmt(a.get('id'))}")
     for a in anns:
         aid = a.get("id")
         if not isinstance(aid, int):

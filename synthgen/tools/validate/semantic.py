@@ -1,6 +1,8 @@
 """Checking synthgen's semantic maps against its COCO annotations: each map is the union of the
 image's masks by class, exactly; 255 (not scored) only where no annotation is, or on an
-iscrowd region when the run ignores crowds."""
+iscrowd region when the run ignores crowds; background classes (isthing 0 in
+semantic_classes.json) only where no annotation is, and exactly on the pixels of the panoptic
+stuff segments of their class when the run has panoptic output."""
 
 from __future__ import annotations
 
@@ -26,8 +28,9 @@ def read_classes(c: Checking) -> SemanticClasses | None:
         return None
 
 
-def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], W: int, H: int, where: str) -> None:
-    """``anns``: (annotation, its checked RLE) of one image."""
+def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], W: int, H: int, where: str, iid=None) -> None:
+    """``anns``: (annotation, its checked RLE) of one image; ``iid``: its id, to compare the
+    background classes with its panoptic stuff segments."""
     rel = c.layout.rel(path)
     if not path.is_file():
         c.add("missing_file", where, f"semantic map {rel} does not exist")
@@ -51,7 +54,10 @@ def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], 
         if a.get("iscrowd"):
             crowd |= m
     scored = got != ignore
+    stuff = np.isin(got, np.fromiter(classes.stuff, np.uint8)) if classes is not None and classes.stuff else None
     wrong = scored & (got != want)
+    if stuff is not None:
+        wrong &= ~(stuff & (want == 0))  # a background class where no annotation is
     may_ignore = (want == 0) | (crowd if classes is None or "crowd" in classes.ignored else False)
     wrong |= ~scored & ~may_ignore
     if classes is not None:
@@ -64,3 +70,23 @@ def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], 
         y, x = (int(v[0]) for v in np.nonzero(wrong))
         c.add("semantic", where, f"semantic map {rel}: {n} pixels are not the union of the annotations' masks by class, "
                                  f"first at x={x}, y={y}: {int(got[y, x])}, the annotations say {int(want[y, x])}")
+    if classes is not None and classes.stuff and c.segments is not None and iid in c.segments:
+        compare_stuff(c, got, classes, c.segments[iid], rel, where)
+
+
+def compare_stuff(c: Checking, got: np.ndarray, classes: SemanticClasses, segments, rel: str, where: str) -> None:
+    """Each background class' pixels of the semantic map are exactly its panoptic stuff segment's."""
+    from synthgen.io.rle import decode as decode_rle
+
+    pan_rel, segs, rles = segments
+    want = np.zeros(got.shape, np.uint8)
+    for sid, s in segs.items():
+        if s.get("category_id") in classes.stuff and sid in rles:
+            want[decode_rle(rles[sid]).astype(bool)] = s["category_id"]
+    have = np.where(np.isin(got, np.fromiter(classes.stuff, np.uint8)), got, 0)
+    wrong = have != want
+    n = int(np.count_nonzero(wrong))
+    if n:
+        y, x = (int(v[0]) for v in np.nonzero(wrong))
+        c.add("semantic", where, f"semantic map {rel}: {n} background-class pixels differ from the stuff segments of {pan_rel}, "
+                                 f"first at x={x}, y={y}: {int(got[y, x])}, the panoptic PNG says {int(want[y, x])}")

@@ -1,0 +1,123 @@
+"""Stress suites of clips: the same clips (same scenes, trajectories, camera, entering objects)
+rendered clean and under every condition x severity, one clip run per variant.
+
+    OUT/suite.json                   what the suite is (below); written first
+    OUT/<variant>/                   a complete clips run (clips.run_clips): config.yaml,
+                                     manifest.json, annotations.json (COCO video), images/, shards/
+    OUT/<variant>/mot/<clip>/        its MOT Challenge layout (writers/mot.py)
+
+``<variant>`` is ``clean`` or ``<condition>-<severity>`` (e.g. ``fog-3``), the condition as given
+on the command line (``glare``, not ``sun_flare``). Every frame's COCO image entry carries
+``condition`` and ``severity`` (0 for clean) beside its video fields. A variant's config is the
+suite's with ``effects`` replaced by its one condition at ``p: 1`` and no albumentations
+(stress.py's ``_variant_config``); the scene, trajectories, camera and entering objects do not
+read ``effects``, so they are the same in every variant. ``occlusion`` keeps the clean
+conditions and adds the image suite's unlabeled occluders over frame 0's targets, standing still
+on top of everything: the objects move out from under them (and others may pass under them).
+
+A suite resumes like a run (each variant resumes its own run); ``--overwrite`` replaces each
+variant's run. ``suite.json``::
+
+    {"kind": "clip-stress", "clips": N, "frames": F, "fps": 15.0,
+     "conditions": [...], "severities": [...],
+     "variants": [{"name": "clean", "condition": "clean", "severity": 0,
+                   "run": "clean", "mot": "clean/mot", "sequences": ["clip-000000", ...]}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from synthgen.clips import clip_config, clip_name, run_clips
+from synthgen.config import Config
+from synthgen.errors import OutputError
+from synthgen.io.files import atomic_write
+from synthgen.runner import Summary
+from synthgen.stress import OCCLUSION, _variant_config, check_conditions, variants
+from synthgen.writers.mot import MOT_DIR
+
+SUITE_FILE = "suite.json"
+
+
+def variant_name(condition: str, severity: int) -> str:
+    return "clean" if condition == "clean" else f"{condition}-{severity}"
+
+
+def suite_record(num_clips: int, frames: int, fps: float, conditions: list[str], severities: list[int]) -> dict:
+    return {
+        "kind": "clip-stress",
+        "clips": num_clips,
+        "frames": frames,
+        "fps": float(fps),
+        "conditions": list(conditions),
+        "severities": list(severities),
+        "variants": [
+            {
+                "name": variant_name(c, s), "condition": c, "severity": s, "run": variant_name(c, s),
+                "mot": f"{variant_name(c, s)}/{MOT_DIR}", "sequences": [clip_name(k) for k in range(num_clips)],
+            }
+            for c, s in variants(conditions, severities)
+        ],
+    }
+
+
+def _check_out(out: Path) -> None:
+    """A suite folder holds a suite or nothing: never another run's files mixed with ours."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file")
+    if out.is_dir() and any(out.iterdir()) and not (out / SUITE_FILE).is_file():
+        raise OutputError(
+            f"--out {out} is not empty and holds no clip stress suite ({SUITE_FILE}); "
+            "give an empty or new folder"
+        )
+
+
+def run_clip_suite(
+    cfg: Config,
+    out: Path,
+    num_clips: int,
+    frames: int,
+    conditions: list[str],
+    severities: list[int],
+    *,
+    fps: float = 15.0,
+    workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    overwrite: bool = False,
+    bar: Callable[[str], object] | None = None,
+) -> Iterator[tuple[str, Summary]]:
+    """Render the suite variant by variant, yielding (variant name, its run's summary).
+
+    ``bar(name)``, if given, makes a progress reporter for one variant: a context manager with
+    ``update(n)`` and ``plan(images, skipped)`` (cli's ``_RunBar``)."""
+    check_conditions(conditions, severities)
+    out = Path(out)
+    _check_out(out)
+    base, layouts = clip_config(cfg, ["coco", "mot"])
+    out.mkdir(parents=True, exist_ok=True)
+    record = suite_record(num_clips, frames, fps, conditions, severities)
+    atomic_write(out / SUITE_FILE, (json.dumps(record, indent=1) + "\n").encode())
+    for v in record["variants"]:
+        condition, severity = v["condition"], v["severity"]
+        vcfg = _variant_config(base, condition, severity)
+        occlusion = severity if condition == OCCLUSION else 0
+        fields = {"condition": condition, "severity": severity}
+        reporter = bar(v["name"]) if bar is not None else None
+        with reporter if reporter is not None else _Null() as r:
+            summary = run_clips(
+                vcfg, out / v["run"], num_clips, frames, fps=fps, layouts=tuple(layouts), workers=workers,
+                backend=backend, address=address, overwrite=overwrite, occlusion=occlusion, fields=fields,
+                progress=getattr(r, "update", None), on_plan=getattr(r, "plan", None),
+            )
+        yield v["name"], summary
+
+
+class _Null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None
