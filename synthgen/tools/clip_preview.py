@@ -67,7 +67,8 @@ def write_previews(run: Path, fps: float, width: int = WIDTH, progress: Callable
         for im in ims:
             rgb = read_rgb(run / "images" / im["file_name"])
             w = min(width, rgb.shape[1])
-            frames.append(draw_frame(rgb, by_image.get(im["id"], []), names, w, f"{name}  frame {im['frame_id'] + 1}/{len(ims)}"))
+            frames.append(draw_frame(rgb, by_image.get(im["id"], []), names, w, f"{name}  frame {im['frame_id'] + 1}/{len(ims)}",
+                                     im["video_id"]))
         path = out_dir / f"{name}.gif"
         atomic_write(path, gif(frames, fps))
         written.append(path)

@@ -21,11 +21,19 @@ import numpy as np
 
 from synthgen.io.rle import is_number
 from synthgen.tools.preview import Drawn, draw_instances
+from synthgen.types import MAX_INSTANCES
 
 STRIP_CLIPS = 6  # clips shown as filmstrips
 STRIP_FRAMES = 5  # frames per filmstrip
 STRIP_WIDTH = 200  # pixels per frame in a filmstrip
 BAR = 20  # caption bar above a frame
+
+
+def object_id(track_id: int, video_id: Any) -> int:
+    """The id of a track's object within its clip (the MOT id, synthgen's instance id): a
+    ``track_id`` made unique over a run as ``video_id * MAX_INSTANCES + id`` gives ``id``; any
+    other is its own."""
+    return track_id % MAX_INSTANCES if track_id // MAX_INSTANCES == video_id else track_id
 
 
 def is_clips(data: dict) -> bool:
@@ -60,16 +68,18 @@ def track_lengths(data: dict, by_image: dict[Any, list[dict]]) -> list[tuple[int
     return out
 
 
-def draw_frame(rgb: np.ndarray, anns: list[dict], names: dict, width: int, caption: str = "") -> np.ndarray:
-    """The frame at ``width`` pixels, each object's box and ``#id class`` in its track's colour,
-    with ``caption`` in a bar above."""
+def draw_frame(rgb: np.ndarray, anns: list[dict], names: dict, width: int, caption: str = "",
+               video_id: Any = None) -> np.ndarray:
+    """The frame at ``width`` pixels, each object's box and ``#id class`` in its track's colour
+    (id: within the clip, as in MOT, when ``video_id`` is given), with ``caption`` in a bar above."""
     drawn = []
     for a in anns:
         bbox, tid = a.get("bbox"), a.get("track_id")
         if a.get("iscrowd") or not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
             continue
         tid = tid if isinstance(tid, int) else 0
-        drawn.append(Drawn(tid, f"#{tid} {names.get(a.get('category_id'), '')}".strip(), None, tuple(bbox)))
+        shown = tid if video_id is None else object_id(tid, video_id)
+        drawn.append(Drawn(tid, f"#{shown} {names.get(a.get('category_id'), '')}".strip(), None, tuple(bbox)))
     tile = draw_instances(rgb, drawn, width=width, font_scale=0.33)
     if not caption:
         return tile
@@ -102,7 +112,7 @@ def filmstrips(data: dict, by_image: dict[Any, list[dict]], load: Callable[[dict
                 tile = np.vstack([np.full((BAR, width, 3), 30, np.uint8), np.full((h, width, 3), 60, np.uint8)])
                 cv2.putText(tile, "image not found", (8, BAR + h // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (230, 230, 230), 1, cv2.LINE_AA)
             else:
-                tile = draw_frame(rgb, by_image.get(im["id"], []), names, width, f"frame {im['frame_id'] + 1}")
+                tile = draw_frame(rgb, by_image.get(im["id"], []), names, width, f"frame {im['frame_id'] + 1}", im["video_id"])
             tiles.append(tile)
         h = max(t.shape[0] for t in tiles)
         tiles = [np.vstack([t, np.full((h - t.shape[0], t.shape[1], 3), 255, np.uint8)]) for t in tiles]

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.io.coco import Coco
+from synthgen.tools.clip_report import object_id
 from synthgen.tools.validate.findings import Checking
-from synthgen.types import MAX_INSTANCES
 
 MOT_DIR = "mot"
 VIS_TOLERANCE = 5e-6  # gt.txt writes visibility with 6 decimals
@@ -42,13 +42,6 @@ def is_clips(coco: Coco) -> bool:
 
 def _int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def object_id(track_id: int, video_id: Any) -> int:
-    """The id of a track's object within its clip (the MOT id, synthgen's instance id): a
-    ``track_id`` made unique over a run as ``video_id * MAX_INSTANCES + id`` gives ``id``; any
-    other is its own."""
-    return track_id % MAX_INSTANCES if track_id // MAX_INSTANCES == video_id else track_id
 
 
 def check_tracks(c: Checking, coco: Coco) -> None:
