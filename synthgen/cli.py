@@ -563,8 +563,9 @@ def stress(config, out, num_scenes, num_clips, frames, fps, conditions, severiti
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where shards (clips) run.")
 @click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
 @click.option("--overwrite", is_flag=True, help="Replace the synthgen run in OUT (only the files it wrote are removed).")
+@click.option("--preview", is_flag=True, help="Also write OUT/preview/<clip>.gif: every frame with boxes and track ids drawn.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides, backend, address, overwrite, quiet) -> None:
+def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides, backend, address, overwrite, preview, quiet) -> None:
     """Render labeled video clips: objects move on trajectories, with a track id per object.
 
     Each clip has one background and conditions drawn once (effects do not flicker); its
@@ -578,6 +579,7 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
     \b
     Example:
       synthgen clips configs/street.yaml --out clips/ --clips 50 --frames 60 --fps 15 --format mot,coco
+      synthgen clips configs/fog.yaml --out clips/ --clips 20 --frames 90 --preview
     """
     from synthgen.clips import LAYOUTS, clip_config, run_clips
 
@@ -604,19 +606,32 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
     click.echo(f"{num_clips} clips x {frames} frames: {first}")
     for line in rest:
         click.echo(line)
+    if preview and summary.merged:
+        from synthgen.tools.clip_preview import write_previews
+
+        try:
+            with _bar(num_clips, "preview", quiet, unit="clip") as bar:
+                gifs = write_previews(Path(out), fps, progress=bar.update)
+        except SynthgenError as err:
+            _fail(err)
+        click.echo(f"previews: {len(gifs)} GIFs in {Path(out) / 'preview'}")
 
 
 @main.command()
 @click.argument("suite", type=click.Path(file_okay=False, exists=True))
-@click.option("--predictions", "-p", required=True, type=click.Path(exists=True),
+@click.option("--predictions", "-p", type=click.Path(exists=True),
               help="COCO results JSON (image ids, file names or stems), a folder of YOLO txt files with "
                    "confidences, or torchvision-style JSON; the format is detected.")
+@click.option("--tracks", "-t", type=click.Path(exists=True, file_okay=False),
+              help="Tracker output on clips: a folder of MOT files, <clip>.txt per clip (a folder of "
+                   "MOT files given as --predictions on clips is read as tracks too).")
 @click.option("--names", help="The model's class names, to match classes by name: a data.yaml, a COCO json "
                               "(categories), a file of one name a line, or a comma-separated list.")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(suite, predictions, names, out, quiet) -> None:
-    """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility.
+def evaluate(suite, predictions, tracks, names, out, quiet) -> None:
+    """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility;
+    or a tracker's output on clips: HOTA, MOTA and IDF1 per clip and per condition x severity.
 
     \b
     PREDICTIONS, detected by their form:
@@ -640,10 +655,25 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
     or line.
 
     \b
+    TRACKS (SUITE: a `synthgen clips` run, or a folder of them such as a stress suite
+    of clips): PRED/<clip>.txt per clip, lines 'frame, id, x, y, w, h[, conf, ...]' with
+    frames from 1 and boxes in pixels, as MOT Challenge trackers write them; for a run in
+    SUITE/<sub>/, PRED/<sub>/<clip>.txt. Scored class-agnostic with motrics (TrackEval's
+    HOTA, CLEAR and Identity; `pip install 'synthgen[tracking]'`). Writes OUT/tracking.csv,
+    OUT/tracking.md and OUT/tracking.png.
+
+    \b
     Examples:
       synthgen evaluate suite/ --predictions preds/val/predictions.json --out report/
       synthgen evaluate suite/ --predictions preds/predict/labels/ --names my_data.yaml
+      synthgen evaluate clips/ --tracks tracks/ --out report/
     """
+    from synthgen.tools.evaluate_tracks import looks_like_tracks
+
+    if (predictions is None) == (tracks is None):
+        _fail(SynthgenError("give --predictions (detections) or --tracks (MOT files per clip), one of them"))
+    if tracks is not None or looks_like_tracks(Path(suite), Path(predictions)):
+        return _evaluate_tracks(Path(suite), Path(tracks or predictions), Path(out), quiet)
     from synthgen.tools.evaluate import evaluate as run
     from synthgen.tools.evaluate import table, write_report
     from synthgen.tools.predictions import load_names
@@ -661,6 +691,24 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
     except SynthgenError as err:
         _fail(err)
     click.echo(f"scored {len(ev.rows)} slices -> {', '.join(str(p) for p in written)}")
+
+
+def _evaluate_tracks(suite: Path, tracks: Path, out: Path, quiet: bool) -> None:
+    from synthgen.tools.evaluate_tracks import evaluate_tracks, table, write_report
+
+    try:
+        with _bar(None, "evaluate", quiet, unit="clip") as bar:
+            ev = evaluate_tracks(suite, tracks, progress=_steps(bar))
+        if ev.missing:
+            click.echo(f"no tracks for {len(ev.missing)} clips, scored as finding nothing: {', '.join(ev.missing[:5])}"
+                       + (" ..." if len(ev.missing) > 5 else ""))
+        if ev.unused:
+            click.echo(f"{len(ev.unused)} files read by no clip: {', '.join(ev.unused[:5])}" + (" ..." if len(ev.unused) > 5 else ""))
+        click.echo(table(ev))
+        written = write_report(ev, out)
+    except SynthgenError as err:
+        _fail(err)
+    click.echo(f"scored {len(ev.clips)} clips -> {', '.join(str(p) for p in written)}")
 
 
 @main.command()
@@ -683,6 +731,8 @@ def validate(path, images, max_problems, deep, quiet) -> None:
       synthgen datasets: visible masks do not overlap, YOLO boxes equal the COCO ones,
       id maps (masks/*.png, ids.png in the tars) are exactly the annotations' pixels;
       YOLO lines: class in range, 4 or an even number >= 6 of values, all in [0, 1];
+      clips: frame_ids contiguous per video, one annotation per track per frame, a
+      track keeps its class and object, MOT gt.txt and seqinfo.ini = the COCO video;
       images: every JPEG/PNG ends whole, one in 20 is decoded (--deep: all), and a
       synthgen run's images match the size and sha256 its shards recorded.
     Exit code 0 when sound, 1 when any problem was found, 2 when PATH is no dataset.
@@ -721,6 +771,8 @@ def report(path, output, gallery, images, title, quiet) -> None:
     the conditions applied and their severities; a gallery of images spread over the
     dataset with masks, boxes and class names drawn. Plots and images are inline, so the
     file opens offline and can be mailed. Only the gallery images' masks are decoded.
+    Clips (COCO video) also get a filmstrip per clip, boxes and ids coloured by track,
+    and a histogram of track lengths.
 
     \b
     Examples:

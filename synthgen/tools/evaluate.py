@@ -198,6 +198,8 @@ def evaluate(suite: Path, predictions: Path, names: Names | None = None,
 
     suite = Path(suite)
     if not (suite / "annotations.json").is_file():
+        if any(suite.glob("*/mot")) or any(suite.glob("*/*/mot")):
+            raise EvaluationError(f"{suite} holds clips: score a tracker on them with --tracks PRED_DIR (MOT files)")
         raise EvaluationError(f"{suite}: no annotations.json; make the suite with `synthgen stress` first")
     try:
         gt_data = _read_suite(suite / "annotations.json")

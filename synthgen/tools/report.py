@@ -556,7 +556,7 @@ def _base(recorded: int, objects: int) -> str:
     return f", of {recorded:,} instances that record it" if 0 < recorded != objects else ""
 
 
-def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str, str]]) -> str:
+def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str, str]], extra: list[str] = ()) -> str:
     s = stats
     objects = s.instances - s.crowd
     sizes = ", ".join(f"{w}x{h}" for (w, h), _ in s.image_sizes.most_common(3)) + (" ..." if len(s.image_sizes) > 3 else "")
@@ -622,6 +622,7 @@ def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str
     else:
         parts.append(_panel("Conditions", _missing("conditions (effects applied per image)")))
 
+    parts += extra  # sections of one kind of dataset (clips: tools/clip_report)
     if gallery:
         figs = "".join(f'<figure><img alt="{_e(cap)}" src="{uri}"><figcaption>{_e(cap)}</figcaption></figure>' for uri, cap in gallery)
         parts.append(_panel(f"Gallery ({len(gallery)} images spread over the dataset)", f'<div class="gallery">{figs}</div>',
@@ -684,10 +685,21 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
             cap = f"{item.file_name} · {n} object{'s' if n != 1 else ''}"
             cond = _conditions_label(item.conditions)
             tiles.append((_jpeg_uri(tile), cap + (f" · {cond}" if cond else "")))
+    extra = []
+    if src.coco is not None and src.kind == "coco":
+        from synthgen.tools.clip_report import clip_panels, is_clips
+
+        if is_clips(src.coco.data):
+            real_root = resolved_root(layout.images_dir)
+
+            def load(im: dict) -> np.ndarray | None:
+                return _pixels(lambda: image_file(layout.images_dir, src.coco.name, im, real_root), im["file_name"])()
+
+            extra = clip_panels(src.coco.data, src.coco.annotations, load, src.names, _figure)
     synth = is_synthgen(layout.manifest, src.coco)
     sub = f"{Path(path).resolve()} · {', '.join(layout.describe())}" + (" · made by synthgen" if synth else "")
     name = Path(path).resolve().name if Path(path).is_dir() else Path(path).resolve().parent.name
-    return render_html(title or f"Dataset report: {name}", sub, stats, tiles), stats
+    return render_html(title or f"Dataset report: {name}", sub, stats, tiles, extra), stats
 
 
 def write_report(path: str | Path, output: str | Path, images: str | Path | None = None, gallery: int = 12,

@@ -13,6 +13,7 @@ path (io/layout) are each checked by one checker over the io readers:
     panoptic.py     panoptic.json and its PNGs: segments = pixels; synthgen's = its COCO masks
     voc.py          Pascal VOC: XML, images, lists; synthgen's: boxes and classes = the PNGs
     keypoints.py    keypoints and lines: in the image, v and num_keypoints; synthgen's: v = the id map
+    tracks.py       clips: frames, track ids, the MOT layout = the COCO video annotations
     findings.py     problems, the report, and what the checkers share
 
 Image sizes follow io/images' EXIF policy (displayed size). ``validate_path`` returns a

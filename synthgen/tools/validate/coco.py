@@ -25,6 +25,7 @@ from synthgen.tools.validate.keypoints import check_points
 from synthgen.tools.validate.masks import check_annotation, check_id_map, check_overlaps
 from synthgen.tools.validate.panoptic import compare_with_coco as compare_panoptic
 from synthgen.tools.validate.semantic import check_semantic_file
+from synthgen.tools.validate.tracks import check_tracks, is_clips
 from synthgen.tools.validate.yolo import compare_with_coco
 
 
@@ -59,6 +60,8 @@ def check_coco(c: Checking) -> None:
         c.coco_images += len(coco.images)
         for iid, im in coco.images.items():
             check_coco_image(c, coco, im, coco.annotations.get(iid, []))
+        if is_clips(coco):
+            check_tracks(c, coco)
 
 
 def check_coco_image(c: Checking, coco: Coco, im: dict, anns: list[dict]) -> None:
