@@ -577,16 +577,21 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
 
 
 @main.command()
-@click.argument("suite", type=click.Path(file_okay=False, exists=True))
-@click.option("--predictions", "-p", required=True, type=click.Path(exists=True),
+@click.argument("suite", metavar="SUITE_OR_RUN", type=click.Path(file_okay=False, exists=True))
+@click.option("--predictions", "-p", type=click.Path(exists=True),
               help="COCO results JSON (image ids, file names or stems), a folder of YOLO txt files with "
-                   "confidences, or torchvision-style JSON; the format is detected.")
+                   "confidences, or torchvision-style JSON; the format is detected. A folder of PNGs is "
+                   "taken as --semantic.")
+@click.option("--semantic", "-s", type=click.Path(exists=True, file_okay=False),
+              help="A folder of predicted class maps, <image name>.png, scored against SUITE_OR_RUN/semantic/ "
+                   "(IoU per class, mean IoU).")
 @click.option("--names", help="The model's class names, to match classes by name: a data.yaml, a COCO json "
                               "(categories), a file of one name a line, or a comma-separated list.")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(suite, predictions, names, out, quiet) -> None:
-    """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility.
+def evaluate(suite, predictions, semantic, names, out, quiet) -> None:
+    """Score predictions on a stress suite or a run: box / mask AP and semantic mean IoU, per
+    condition x severity, size, visibility.
 
     \b
     PREDICTIONS, detected by their form:
@@ -599,27 +604,45 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
     Without --names, YOLO class c is the suite's class c (its data.yaml), COCO
     category_id and torchvision labels are the suite's category ids.
 
-    Boxes always, masks too when every prediction has a segmentation. Prints what it
-    detected and a table, and writes OUT/metrics.csv, OUT/metrics.md,
-    OUT/ap_vs_severity.png and OUT/report.html (AP against severity, robustness per
-    condition, the images where the model lost most beside their clean scene). Every
-    prediction is checked first: the first that is not sound is named by file and entry
-    or line.
+    \b
+    SEMANTIC (a run or suite made with --format ...,semantic):
+      a folder of <image stem>.png, one per image, the image's size, holding class
+      indices (palette or greyscale PNG, 0 = background, k = index k of
+      semantic_classes.json) or semantic_classes.json's colours (RGB PNG).
+      Ground-truth pixels of 255 (distractors, ignore) are not scored. Per slice: IoU
+      per class = TP / (TP + FP + FN), mean IoU over the classes semantic_classes.json
+      lists (n/a classes left out), pixel accuracy in semantic_iou.csv.
+
+    Boxes always, masks too when every prediction has a segmentation; rows 'sem' are
+    semantic (the AP column holds mean IoU, or a class's IoU). Prints what it detected
+    and a table, and writes OUT/metrics.csv, OUT/metrics.md, OUT/ap_vs_severity.png,
+    OUT/semantic_iou.csv (with --semantic) and OUT/report.html (with --predictions: AP
+    against severity, robustness per condition, the images where the model lost most
+    beside their clean scene). Every prediction is checked first: the first that is not
+    sound is named by file and entry or line.
 
     \b
     Examples:
       synthgen evaluate suite/ --predictions preds/val/predictions.json --out report/
       synthgen evaluate suite/ --predictions preds/predict/labels/ --names my_data.yaml
+      synthgen evaluate suite/ -p preds.json --semantic seg_preds/ --out report/
+      synthgen evaluate out/ --semantic seg_preds/
     """
     from synthgen.tools.evaluate import evaluate as run
     from synthgen.tools.evaluate import table, write_report
     from synthgen.tools.predictions import load_names
 
     try:
+        if predictions is None and semantic is None:
+            raise SynthgenError("nothing to score: give --predictions (boxes, masks), --semantic (class-map PNGs), or both")
         model_names = load_names(names) if names else None
-        with _bar(None, "evaluate", quiet, unit="slice") as bar:
-            ev = run(Path(suite), Path(predictions), names=model_names, progress=_steps(bar))
-        click.echo(f"predictions: {ev.detected}")
+        with _bar(None, "evaluate", quiet, unit="step") as bar:
+            ev = run(Path(suite), Path(predictions) if predictions else None, names=model_names, progress=_steps(bar),
+                     semantic=Path(semantic) if semantic else None)
+        if ev.detected:
+            click.echo(f"predictions: {ev.detected}")
+        if ev.semantic is not None:
+            click.echo(f"semantic: {ev.semantic.detected}")
         if ev.dropped:
             n = sum(ev.dropped.values())
             click.echo(f"left out {n:,} predictions of classes the suite does not have: {', '.join(sorted(ev.dropped)[:10])}")
@@ -627,7 +650,7 @@ def evaluate(suite, predictions, names, out, quiet) -> None:
         written = write_report(ev, Path(out))
     except SynthgenError as err:
         _fail(err)
-    click.echo(f"scored {len(ev.rows)} slices -> {', '.join(str(p) for p in written)}")
+    click.echo(f"scored {len(ev.rows)} rows -> {', '.join(str(p) for p in written)}")
 
 
 @main.command()
