@@ -113,7 +113,7 @@ class ShardWriter:
             self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample))
             self.panoptic_images.append(image)
             self.panoptic.append(panoptic.annotation_entry(sample, image["id"]))
-        anns = coco.annotation_entries(sample, amodal=self.amodal)
+        anns = coco.annotation_entries(sample, amodal=self.amodal, polygons=cfg.coco_masks == "polygon")
         meta = metadata_line(sample, file_name)
         if self.tar is not None:
             labels = {"image": image, "annotations": anns, "metadata": meta}
