@@ -33,7 +33,7 @@ def main() -> None:
     """
 
 
-FORMATS = ("coco", "yolo", "webdataset", "semantic", "panoptic", "voc")
+FORMATS = ("coco", "yolo", "webdataset", "semantic", "panoptic", "voc", "hf")
 
 
 def _formats(text: str) -> list[str]:
@@ -123,7 +123,7 @@ def _fail(err: Exception) -> None:
     "--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1),
     help="Worker processes (the output is the same bytes for any count).",
 )
-@click.option("--format", "formats", help="Comma-separated output formats: coco, yolo, webdataset, semantic, panoptic, voc (default: the config's).")
+@click.option("--format", "formats", help="Comma-separated output formats: coco, yolo, webdataset, semantic, panoptic, voc, hf (default: the config's).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option(
     "--shard-size", type=click.IntRange(min=1),
@@ -147,6 +147,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
       semantic    OUT/semantic/*.png (class index per pixel, 255 ignore), OUT/semantic_classes.json
       panoptic    OUT/panoptic/*.png (segment id = R + 256 G + 256^2 B), OUT/panoptic.json
       voc         OUT/JPEGImages, Annotations/*.xml, SegmentationClass, SegmentationObject, ImageSets
+      hf          OUT/hf/{train,validation}/<shard>/ images + metadata.jsonl (boxes, categories):
+                  datasets.load_dataset("imagefolder", data_dir="OUT")
     and always OUT/metadata.jsonl (every sampled parameter, one line per image),
     OUT/config.yaml (the resolved config) and OUT/manifest.json (shards done, counts).
 

@@ -354,7 +354,7 @@ class LabelsConfig(_Model):
 
 class OutputConfig(_Model):
     formats: list[
-        Annotated[Literal["coco", "yolo", "webdataset", "semantic", "panoptic", "voc"], BeforeValidator(_lower)]
+        Annotated[Literal["coco", "yolo", "webdataset", "semantic", "panoptic", "voc", "hf"], BeforeValidator(_lower)]
     ] = Field(["coco"], min_length=1)
     image_format: Literal["jpg", "png"] = "jpg"
     jpeg_quality: int = Field(95, ge=1, le=100)
