@@ -101,7 +101,8 @@ class ShardWriter:
 
             classes = semantic.class_map(sample, cfg.semantic_ignore)
             if "semantic" in cfg.formats:
-                self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(classes))
+                semantic_png = semantic.encode_class_map(classes)
+                self._put(f"semantic/{sample.name}.png", semantic_png)
             if "voc" in cfg.formats:
                 self._put(f"JPEGImages/{file_name}", image_bytes)
                 self._put(f"Annotations/{sample.name}.xml", voc.annotation_xml(sample, file_name).encode())
@@ -125,7 +126,10 @@ class ShardWriter:
         meta = metadata_line(sample, file_name)
         if self.tar is not None:
             labels = {"image": image, "annotations": anns, "metadata": meta}
-            self.tar.add(sample.name, {cfg.image_format: image_bytes, "ids.png": id_png, "json": _json(labels).encode()})
+            members = {cfg.image_format: image_bytes, "ids.png": id_png, "json": _json(labels).encode()}
+            if "semantic" in cfg.formats:  # the class map too (synthgen.webdataset decodes it)
+                members["semantic.png"] = semantic_png
+            self.tar.add(sample.name, members)
         self.images.append(image)
         self.annotations += anns
         self.metadata.append(_json(meta))
