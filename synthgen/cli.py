@@ -416,15 +416,19 @@ def config_command(config, overrides) -> None:
 @click.option("--cols", default=4, show_default=True, type=click.IntRange(1, 20), help="Tiles per row.")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-def preview(config, output, num_images, start, cols, seed, overrides) -> None:
-    """Draw a contact sheet: images with masks, boxes and class names.
+@click.option("--show", type=click.Choice(["instances", "semantic"]), default="instances", show_default=True,
+              help="instances: masks, boxes and class names; semantic: every pixel coloured by its class, as "
+                   "--format semantic writes it (palette colours, 255 hatched), with a legend.")
+def preview(config, output, num_images, start, cols, seed, overrides, show) -> None:
+    """Draw a contact sheet: images with masks, boxes and class names, or class maps.
 
     The same indices as `generate` with the same config and seed, so the sheet shows exactly
     what a run would write. Nothing else is written.
 
     \b
-    Example:
+    Examples:
       synthgen preview -o sheet.png -n 8 --set scene.objects_per_image=[6,10]
+      synthgen preview configs/street.yaml --show semantic -o semantic.png
     """
     import cv2
 
@@ -432,12 +436,20 @@ def preview(config, output, num_images, start, cols, seed, overrides) -> None:
     from synthgen.tools.preview import contact_sheet
 
     try:
-        cfg = _load(config, overrides, seed, None)
+        cfg = _load(config, overrides, seed, "semantic" if show == "semantic" else None)  # semantic: the map of unlabeled objects
         gen = Generator(cfg)
         samples = [gen.sample(i) for i in range(start, start + num_images)]
     except SynthgenError as err:
         _fail(err)
-    sheet = contact_sheet(samples, cols=cols)
+    draw = {}
+    if show == "semantic":
+        from functools import partial
+
+        from synthgen.tools.semantic_view import draw_semantic_sample
+
+        names = {i + 1: c for i, c in enumerate(gen.classes)}
+        draw = {"draw": partial(draw_semantic_sample, ignore=tuple(cfg.output.semantic_ignore), names=names)}
+    sheet = contact_sheet(samples, cols=cols, **draw)
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):

@@ -91,6 +91,9 @@ class SyntheticDataset(IterableDataset):
         self.num_images = num_images
         if semantic and transform is to_item:
             transform = functools.partial(to_item, semantic=tuple(self.config.output.semantic_ignore))
+        if semantic and not {"semantic", "voc"} & set(self.config.output.formats):  # the generator keeps what 255 marks
+            output = self.config.output.model_copy(update={"formats": [*self.config.output.formats, "semantic"]})
+            self.config = self.config.model_copy(update={"output": output})
         self.transform = transform
         self._ctx: WorkerContext | None = None  # made in the process that iterates
 

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("generator", ("generator",)),
     ("writers", ("writers",)),
     ("runner", ("worker", "runner", "stress", "clips")),
-    ("tools", ("tools", "tools.evaluate_semantic", "dataset", "webdataset")),
+    ("tools", ("tools", "tools.evaluate_semantic", "tools.semantic_view", "dataset", "webdataset")),
     ("cli", ("cli", "__init__", "__main__")),
 ]
 

@@ -96,6 +96,9 @@ def test_torch_datasets_give_the_semantic_map(run, tmp_path):
         want = read_class_map(out / "semantic" / f"{it['index']:08d}.png")
         assert it["semantic"].dtype.is_floating_point is False and (it["semantic"].numpy() == want).all()
     assert "semantic" not in next(iter(SyntheticDataset(cfg, 1)))
+    plain_cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"formats": ["coco"]})})
+    again = next(iter(SyntheticDataset(plain_cfg, 1, semantic=True)))  # a config without format semantic
+    assert (again["semantic"] == items[0]["semantic"]).all() and (again["image"] == items[0]["image"]).all()
     ds = CocoFolder(out, semantic=True)
     gt = json.loads((out / "annotations.json").read_text())
     for i, im in enumerate(gt["images"]):

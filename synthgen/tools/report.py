@@ -546,7 +546,8 @@ def _base(recorded: int, objects: int) -> str:
     return f", of {recorded:,} instances that record it" if 0 < recorded != objects else ""
 
 
-def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str, str]]) -> str:
+def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str, str]],
+                extra: list[tuple[str, str, str]] = ()) -> str:
     s = stats
     objects = s.instances - s.crowd
     sizes = ", ".join(f"{w}x{h}" for (w, h), _ in s.image_sizes.most_common(3)) + (" ..." if len(s.image_sizes) > 3 else "")
@@ -612,6 +613,8 @@ def render_html(title: str, subtitle: str, stats: Stats, gallery: list[tuple[str
     else:
         parts.append(_panel("Conditions", _missing("conditions (effects applied per image)")))
 
+    for name, body, note in extra:  # (title, HTML, note): tools/semantic_view's panel
+        parts.append(_panel(name, body, _e(note)))
     if gallery:
         figs = "".join(f'<figure><img alt="{_e(cap)}" src="{uri}"><figcaption>{_e(cap)}</figcaption></figure>' for uri, cap in gallery)
         parts.append(_panel(f"Gallery ({len(gallery)} images spread over the dataset)", f'<div class="gallery">{figs}</div>',
@@ -663,6 +666,9 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
     stats = Stats(class_names=dict(src.names))
     wanted = set(_gallery_positions(layout, src.total, gallery))
     tiles: list[tuple[str, str]] = []
+    from synthgen.tools.semantic_view import ReportSemantic
+
+    semantic = ReportSemantic.find(layout.root)  # class maps beside the dataset: shares and overlays
     for pos, item in enumerate(src.items(wanted)):
         if progress is not None:
             progress(1)
@@ -674,10 +680,13 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
             cap = f"{item.file_name} · {n} object{'s' if n != 1 else ''}"
             cond = _conditions_label(item.conditions)
             tiles.append((_jpeg_uri(tile), cap + (f" · {cond}" if cond else "")))
+            if semantic is not None:
+                semantic.add(rgb, item.file_name, TILE_WIDTH)
     synth = is_synthgen(layout.manifest, src.coco)
     sub = f"{Path(path).resolve()} · {', '.join(layout.describe())}" + (" · made by synthgen" if synth else "")
     name = Path(path).resolve().name if Path(path).is_dir() else Path(path).resolve().parent.name
-    return render_html(title or f"Dataset report: {name}", sub, stats, tiles), stats
+    extra = [semantic.panel()] if semantic is not None else []
+    return render_html(title or f"Dataset report: {name}", sub, stats, tiles, extra), stats
 
 
 def write_report(path: str | Path, output: str | Path, images: str | Path | None = None, gallery: int = 12,
