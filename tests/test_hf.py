@@ -14,6 +14,7 @@ from conftest import tiny_config_dict
 from synthgen.config import load_config
 from synthgen.io.images import read_rgb
 from synthgen.io.outdir import clear_run
+from synthgen.io.semantic import read_class_map
 from synthgen.runner import generate
 
 
@@ -51,6 +52,8 @@ def test_layout_and_metadata_match_the_coco_annotations(run):
             assert rec["objects"]["category"] == [a["category_id"] - 1 for a in want]
             assert rec["objects"]["category_name"] == [names[a["category_id"]] for a in want]
             assert rec["objects"]["id"] == [a["id"] for a in want] and rec["objects"]["area"] == [a["area"] for a in want]
+            stem = Path(rec["file_name"]).stem
+            assert (meta.parent / rec["semantic_file_name"]).read_bytes() == (run / "semantic" / f"{stem}.png").read_bytes()
     parts = {im["id"]: {"train": "train", "val": "validation"}[im["split"]] for im in gt["images"]}
     assert seen == parts and set(parts.values()) == {"train", "validation"}
 
@@ -71,6 +74,9 @@ def test_loads_with_datasets_imagefolder(run, tmp_path):
             im = by_id[row["image_id"]]
             assert row["objects"]["bbox"] == boxes.get(row["image_id"], [])
             assert np.array_equal(np.asarray(row["image"].convert("RGB")), read_rgb(run / "images" / im["file_name"]))
+            stem = Path(im["file_name"]).stem  # the class map as an image column, its values the indices
+            assert row["semantic"].mode == "P"
+            assert np.array_equal(np.asarray(row["semantic"]), read_class_map(run / "semantic" / f"{stem}.png"))
     assert "category" in ds["train"].features["objects"] and "bbox" in ds["train"].features["objects"]
 
 

@@ -5,6 +5,9 @@
     OUT/hf/train/shard-NNNNNN/metadata.jsonl     one line per image: file_name, image_id, width,
                                                  height, objects {id, area, bbox, category,
                                                  category_name}
+    OUT/hf/train/shard-NNNNNN/<name>.semantic.png   with format semantic: the class map, and
+                                                 semantic_file_name in its line (a column
+                                                 ``semantic`` of images: class indices)
     OUT/hf/validation/shard-NNNNNN/...           the same for the validation part
 
 Why this shape: imagefolder takes splits from folder names (``train/``, ``validation/``) before
@@ -36,8 +39,10 @@ def folder(sample: Sample, shard_name: str) -> str:
     return f"hf/{SPLITS.get(part, 'train')}/{shard_name}"
 
 
-def metadata_line(sample: Sample, file_name: str) -> str:
-    """One image's imagefolder metadata: its file, ids and size, and its labeled objects."""
+def metadata_line(sample: Sample, file_name: str, semantic_file: str | None = None) -> str:
+    """One image's imagefolder metadata: its file, ids and size, its labeled objects and, with
+    ``semantic_file``, its class map (``semantic_file_name``: imagefolder makes it an image
+    column ``semantic``)."""
     W, H = sample.scene.canvas_wh
     objects = {"id": [], "area": [], "bbox": [], "category": [], "category_name": []}
     for inst in sample.instances:
@@ -47,6 +52,8 @@ def metadata_line(sample: Sample, file_name: str) -> str:
         objects["category"].append(inst.category_id - 1)
         objects["category_name"].append(inst.label)
     line = {"file_name": file_name, "image_id": image_id(sample.index), "width": W, "height": H, "objects": objects}
+    if semantic_file is not None:
+        line["semantic_file_name"] = semantic_file
     return json.dumps(line, separators=(",", ":"))
 
 

@@ -121,7 +121,10 @@ class ShardWriter:
             where = hf.folder(sample, self.shard.name)
             (self.out / where).mkdir(parents=True, exist_ok=True)
             self._put(f"{where}/{file_name}", image_bytes)
-            self.hf.setdefault(where, []).append(hf.metadata_line(sample, file_name))
+            semantic_file = f"{sample.name}.semantic.png" if "semantic" in cfg.formats else None
+            if semantic_file:
+                self._put(f"{where}/{semantic_file}", semantic_png)
+            self.hf.setdefault(where, []).append(hf.metadata_line(sample, file_name, semantic_file))
         anns = coco.annotation_entries(sample, amodal=self.amodal, polygons=cfg.coco_masks == "polygon")
         meta = metadata_line(sample, file_name)
         if self.tar is not None:
