@@ -58,6 +58,11 @@ def test_ground_truth_as_prediction_scores_one_everywhere(suite, tmp_path):
     # a folder of PNGs given as --predictions is taken as semantic maps
     auto = evaluate(suite, predictions=tmp_path / "pred")
     assert auto.semantic is not None and not auto.detected and _sem_rows(auto)["all images"].ap == 1.0
+    from synthgen.tools.evaluate_semantic import is_semantic_folder
+
+    (tmp_path / "pred" / "labels").mkdir()  # a YOLO predict folder: drawn PNGs beside labels/*.txt
+    (tmp_path / "pred" / "labels" / "000000_clean_0.txt").write_text("")
+    assert is_semantic_folder(suite / "semantic") and not is_semantic_folder(tmp_path / "pred")
 
 
 def test_known_wrong_pixels_give_the_hand_computed_iou(suite, tmp_path):

@@ -86,9 +86,10 @@ class SemanticScores:
 
 
 def is_semantic_folder(path: Path) -> bool:
-    """A folder of PNGs (or holding a semantic/ folder of them) and no .txt: semantic predictions."""
+    """A folder of PNGs (or holding a semantic/ folder of them) and no .txt: semantic predictions.
+    Not a YOLO predict folder (its drawn images beside labels/*.txt)."""
     path = Path(path)
-    if not path.is_dir():
+    if not path.is_dir() or ((path / "labels").is_dir() and any((path / "labels").glob("*.txt"))):
         return False
     folder = _png_folder(path)
     names = [f.suffix.lower() for f in folder.iterdir() if f.is_file()]
