@@ -91,3 +91,12 @@ def test_default_runs_write_no_hf_and_overwrite_removes_it(run, tmp_path, tiny_a
     (copy / "hf" / "mine.txt").write_text("a user's file")
     clear_run(copy)
     assert [p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file()] == ["hf/mine.txt"]
+
+
+def test_merging_elsewhere_links_the_hf_layout(run, tmp_path):
+    from synthgen.writers.merge import merge_run
+
+    merge_run(run, tmp_path / "merged")
+    src = sorted(p.relative_to(run).as_posix() for p in (run / "hf").rglob("*") if p.is_file())
+    dst = sorted(p.relative_to(tmp_path / "merged").as_posix() for p in (tmp_path / "merged" / "hf").rglob("*") if p.is_file())
+    assert src == dst and len(src) > 14
