@@ -713,7 +713,8 @@ def evaluate(suite, predictions, semantic, tracks, names, out, quiet) -> None:
 
     try:
         if predictions is None and semantic is None:
-            raise SynthgenError("nothing to score: give --predictions (boxes, masks), --semantic (class-map PNGs), or both")
+            raise SynthgenError("nothing to score: give --predictions (boxes, masks), --semantic (class-map PNGs) "
+                                "or both; or --tracks (MOT files per clip) on clips")
         model_names = load_names(names) if names else None
         with _bar(None, "evaluate", quiet, unit="step") as bar:
             ev = run(Path(suite), Path(predictions) if predictions else None, names=model_names, progress=_steps(bar),
