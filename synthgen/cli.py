@@ -147,8 +147,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
       semantic    OUT/semantic/*.png (class index per pixel, 255 ignore), OUT/semantic_classes.json
       panoptic    OUT/panoptic/*.png (segment id = R + 256 G + 256^2 B), OUT/panoptic.json
       voc         OUT/JPEGImages, Annotations/*.xml, SegmentationClass, SegmentationObject, ImageSets
-      hf          OUT/hf/{train,validation}/<shard>/ images + metadata.jsonl (boxes, categories):
-                  datasets.load_dataset("imagefolder", data_dir="OUT")
+      hf          OUT/hf/{train,validation}/<shard>/ images, OUT/hf/{train,validation}/metadata.jsonl
+                  (boxes, categories; at the merge): datasets.load_dataset("imagefolder", data_dir="OUT")
     and always OUT/metadata.jsonl (every sampled parameter, one line per image),
     OUT/config.yaml (the resolved config) and OUT/manifest.json (shards done, counts).
 
