@@ -115,7 +115,7 @@ def _flip_an_object_pixel(arr: np.ndarray) -> None:
 
 def test_tar_class_map_must_be_the_semantic_file(run, tmp_path):
     out = _copy(run, tmp_path / "w")
-    tar = sorted((out / "webdataset").glob("*.tar"))[0]
+    tar = min((out / "webdataset").glob("*.tar"))
     key = _retar(tar, _flip_an_object_pixel)
     probs = [p for p in _problems(out) if "semantic.png" in p]
     assert probs == [f"[semantic] webdataset/{tar.name} sample {key}: semantic.png is not the same map as semantic/{key}.png"]
@@ -128,7 +128,7 @@ def test_tars_alone_class_map_against_their_masks(run, tmp_path, with_classes):
     if with_classes:
         shutil.copy(run / "semantic_classes.json", alone / "semantic_classes.json")
     assert not [p for p in _problems(alone) if "semantic" in p]
-    tar = sorted(alone.glob("*.tar"))[0]
+    tar = min(alone.glob("*.tar"))
     key = _retar(tar, _flip_an_object_pixel)
     probs = [p for p in _problems(alone) if "[semantic]" in p]
     assert len(probs) == 1 and f"sample {key}: semantic" in probs[0] and "1 pixels" in probs[0]
