@@ -64,6 +64,7 @@ from synthgen.generator import Generator
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
 from synthgen.types import MAX_INSTANCES, Placement, Sample, Scene
+from synthgen.assets import PAD
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
 
@@ -96,6 +97,9 @@ class ClipPlan:
     fps: float = 15.0
     fall: bool = True  # clips.weather.fall
     drift: float = 0.0  # clips.weather.drift
+    feet: tuple[float, ...] = ()  # per placement: its foot row below its centre per unit of scale (depth order)
+    on_top: int = 0  # the last placements (stress occluders) stay on top of everything
+    depth_order: bool = False  # clips.depth_order (it applies on a ground plane only)
 
     def __post_init__(self) -> None:
         if not self.placements:
@@ -104,6 +108,8 @@ class ClipPlan:
     def scene_at(self, t: int) -> Scene:
         """The clip's scene at frame ``t``; its index stays the clip's (see the module docstring)."""
         moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.placements) if track.entry <= t)
+        if self.depth_order and self.scene.horizon is not None:
+            moved = self.far_to_near(moved)
         cam = self.camera
         if cam is None:
             return dataclasses.replace(self.scene, placements=moved)
@@ -114,6 +120,24 @@ class ClipPlan:
             background=dataclasses.replace(self.scene.background, crop_xywh=cam.crop(t)),
             horizon=None if horizon is None else cam.point((0.0, horizon), t)[1],
         )
+
+    def foot_row(self, p: Placement) -> float:
+        """The row placement ``p`` (as moved, in frame 0's canvas) stands on: the bottom of its
+        upright box, as the scene sampler stands objects on a ground plane."""
+        return p.center[1] + self._feet[p.instance_id] * p.scale
+
+    def far_to_near(self, placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
+        """Paint order on a ground plane: the higher foot row (further away) first, ties in paste
+        order; the ``on_top`` occluders last, as they are. The camera maps rows monotonically, so
+        the order holds in the image too."""
+        top = {p.instance_id for p in self.placements[len(self.placements) - self.on_top:]} if self.on_top else set()
+        keyed = sorted(range(len(placements)), key=lambda k: (placements[k].instance_id in top,
+                                                               0.0 if placements[k].instance_id in top else self.foot_row(placements[k])))
+        return tuple(placements[k] for k in keyed)
+
+    @property
+    def _feet(self) -> dict[int, float]:
+        return dict(zip((p.instance_id for p in self.placements), self.feet))
 
     def position(self, k: int, t: int) -> tuple[float, float]:
         """Where the centre of placement ``k`` is in the image at frame ``t``."""
@@ -155,6 +179,13 @@ class ClipPlan:
         return out
 
 
+def foot_per_scale(cut, canvas_wh: tuple[int, int]) -> float:
+    """How far below its centre an upright cutout's foot row lies, per unit of scale (the scene
+    sampler's ground-plane rule: its height is ``scale * min(W, H)`` for its longer side)."""
+    ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
+    return min(canvas_wh) * oh / max(ow, oh) / 2.0
+
+
 def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion: int = 0) -> ClipPlan:
     """The plan of clip ``clip``; objects enter (``clips.enter_rate``) in its first ``frames``.
     ``occlusion`` (a stress severity, 1-5; 0: none): the stress suite's unlabeled occluders over
@@ -174,6 +205,7 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
     for p, track in sample_entering(cfg, lib, gen.class_weights, scene, fps, frames, camera):
         placements.append(p)
         tracks.append(track)
+    movers = len(placements)
     if occlusion:
         from synthgen.stress import _occluders  # only stress suites pay its import
 
@@ -184,14 +216,16 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
                 break
             placements.append(dataclasses.replace(p, instance_id=iid))
             tracks.append(Track(iid, (0.0, 0.0), 0.0, 0, 0.0, 0.0))
+    on_top = len(placements) - movers
     # per-object effects are drawn in paste order: the entering objects' come after frame 0's
     effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
     # whole-image conditions: the clip's scene index draws them, as for an image, once
     image_effects = sample_image_effects(cfg.effects, seed, clip, scene.canvas_wh)
     weather = cfg.clips.weather
     drifts = sample_drifts(image_effects, seed, clip, weather.period)
+    feet = tuple(foot_per_scale(lib.cutout(p.asset, distractor=p.distractor), scene.canvas_wh) for p in placements)
     return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements), image_effects,
-                    drifts, fps, weather.fall, weather.drift)
+                    drifts, fps, weather.fall, weather.drift, feet, on_top, cfg.clips.depth_order)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float, fields: dict | None = None) -> Sample:

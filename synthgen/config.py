@@ -475,6 +475,10 @@ class ClipsConfig(_Model):
         "displacement during it (0: no velocity blur)",
     )
     enter_rate: float = Field(0.0, ge=0.0, le=20.0, description="new objects per second entering through the edges")
+    depth_order: bool = Field(
+        True, description="on a ground plane, paint each frame's objects far to near (the lower foot row in front), "
+        "so objects passing each other swap order (false: paste order throughout)",
+    )
     camera: ClipCameraConfig = ClipCameraConfig()
     weather: ClipWeatherConfig = ClipWeatherConfig()
 
