@@ -100,6 +100,7 @@ class ClipPlan:
     feet: tuple[float, ...] = ()  # per placement: its foot row below its centre per unit of scale (depth order)
     on_top: int = 0  # the last placements (stress occluders) stay on top of everything
     depth_order: bool = False  # clips.depth_order (it applies on a ground plane only)
+    grain: bool = False  # clips.weather.grain
 
     def __post_init__(self) -> None:
         if not self.placements:
@@ -165,7 +166,8 @@ class ClipPlan:
         """The clip's whole-image effects as they are at frame ``t`` (effects/timeline.py)."""
         if self.image_effects is None:
             return None
-        return conditions_at(self.image_effects, self.drifts, t, self.fps, self.scene.canvas_wh, fall=self.fall, drift=self.drift)
+        return conditions_at(self.image_effects, self.drifts, t, self.fps, self.scene.canvas_wh, fall=self.fall, drift=self.drift,
+                             grain=self.grain)
 
     def effects_at(self, t: int) -> dict[int, tuple[AppliedEffect, ...]]:
         """Per-object effects of frame ``t``: the clip's own, then each object's velocity blur
@@ -225,7 +227,8 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
     drifts = sample_drifts(image_effects, seed, clip, weather.period)
     feet = tuple(foot_per_scale(lib.cutout(p.asset, distractor=p.distractor), scene.canvas_wh) for p in placements)
     return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements), image_effects,
-                    drifts, fps, weather.fall, weather.drift, feet, on_top, cfg.clips.depth_order)
+                    drifts, fps, weather.fall, weather.drift, feet, on_top, cfg.clips.depth_order,
+                    weather.grain)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float, fields: dict | None = None) -> Sample:

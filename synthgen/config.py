@@ -458,6 +458,9 @@ class ClipWeatherConfig(_Model):
     """How conditions change over a clip (``synthgen clips``); parameters still drawn once a clip."""
 
     fall: bool = Field(True, description="rain streaks and snow flakes fall between frames (false: a frozen layer)")
+    grain: bool = Field(
+        True, description="sensor noise (gaussian_noise, iso_noise, night's grain) is drawn anew each frame (false: frozen)"
+    )
     drift: float = Field(
         0.0, ge=0.0, le=1.0,
         description="fog density, night darkness and brightness change smoothly by up to this share of their value",
