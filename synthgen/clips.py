@@ -59,12 +59,11 @@ from synthgen.config import Config
 from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
 from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
 from synthgen.errors import ConfigError, OutputError
-from synthgen.entering import sample_entering
+from synthgen.entering import foot_per_scale, ground_of, sample_entering
 from synthgen.generator import Generator
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
 from synthgen.types import MAX_INSTANCES, Placement, Sample, Scene
-from synthgen.assets import PAD
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
 
@@ -142,9 +141,7 @@ class ClipPlan:
 
     def position(self, k: int, t: int) -> tuple[float, float]:
         """Where the centre of placement ``k`` is in the image at frame ``t``."""
-        p, track = self.placements[k], self.tracks[k]
-        dx, dy = track.offset(t - track.entry)
-        xy = (p.center[0] + dx, p.center[1] + dy)
+        xy = self.tracks[k].move(self.placements[k], t).center
         return xy if self.camera is None else self.camera.point(xy, t)
 
     def velocity_blur(self, t: int) -> dict[int, dict[str, float]]:
@@ -181,13 +178,6 @@ class ClipPlan:
         return out
 
 
-def foot_per_scale(cut, canvas_wh: tuple[int, int]) -> float:
-    """How far below its centre an upright cutout's foot row lies, per unit of scale (the scene
-    sampler's ground-plane rule: its height is ``scale * min(W, H)`` for its longer side)."""
-    ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
-    return min(canvas_wh) * oh / max(ow, oh) / 2.0
-
-
 def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion: int = 0) -> ClipPlan:
     """The plan of clip ``clip``; objects enter (``clips.enter_rate``) in its first ``frames``.
     ``occlusion`` (a stress severity, 1-5; 0: none): the stress suite's unlabeled occluders over
@@ -202,7 +192,9 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
     else:
         source_wh = lib.backgrounds[bg.index].size_wh
     camera = sample_camera(cfg.clips.camera, seed, clip, scene.canvas_wh, bg.crop_xywh, source_wh, bg.flip, fps)
-    tracks = [sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements]
+    motion = dict(turning=cfg.clips.turning, stopping=cfg.clips.stopping)
+    tracks = [sample_track(seed, clip, p, scene.canvas_wh, fps, **motion, ground=ground_of(scene, lib.cutout(p.asset, distractor=p.distractor)))
+              for p in scene.placements]
     placements = list(scene.placements)
     for p, track in sample_entering(cfg, lib, gen.class_weights, scene, fps, frames, camera):
         placements.append(p)

@@ -478,6 +478,8 @@ class ClipsConfig(_Model):
         "displacement during it (0: no velocity blur)",
     )
     enter_rate: float = Field(0.0, ge=0.0, le=20.0, description="new objects per second entering through the edges")
+    turning: Fraction = Field(0.3, description="share of objects whose heading turns, by 10 to 40 degrees a second")
+    stopping: Fraction = Field(0.2, description="share of objects that stop for 0.5 to 2 s, 0.5 to 3 s after they appear")
     depth_order: bool = Field(
         True, description="on a ground plane, paint each frame's objects far to near (the lower foot row in front), "
         "so objects passing each other swap order (false: paste order throughout)",
