@@ -13,10 +13,11 @@ The model of a clip (options in the config's ``clips`` section, all off by defau
 - Trajectories (synthgen/trajectory.py; ``Track``, from the ``Stream.CLIPS`` stream of clip
   ``c``, one member per instance id): constant velocity (direction uniform, speed a share of the
   canvas' shorter side per second), plus a random walk in position, a slow exponential scale
-  change and a small rotation drift, all in per-second units divided by ``fps``. Frame ``t``
+  change and a small rotation drift, all in per-second units divided by ``fps``; a share of
+  objects turn (``clips.turning``) or stop for a while (``clips.stopping``); on a ground plane
+  the motion is on the ground (``trajectory.Ground``: row and scale follow depth). Frame ``t``
   moves every placement (distractors too) with ``dataclasses.replace`` on its center, scale and
-  rotation; everything else (asset, flip, perspective, blend, jitter, shadow, paste order)
-  stays. Objects may leave through the edges: labels stay exact (a truncated object is labeled
+  rotation; everything else (asset, flip, perspective, blend, jitter, shadow) stays. Objects may leave through the edges: labels stay exact (a truncated object is labeled
   by its visible pixels, one that is wholly outside or hidden has no label in that frame and
   keeps its id when it comes back).
 - Entering objects (synthgen/entering.py, ``clips.enter_rate``): a Poisson process of new
@@ -28,14 +29,17 @@ The model of a clip (options in the config's ``clips`` section, all off by defau
 - Camera (``clips.camera``, ``trajectory.Camera``): pan, zoom and shake as a per-frame crop of
   the background; every placement (and the horizon) goes through the exact map of the crop
   actually used, so a camera pan moves everything in image coordinates.
+- Depth order (``clips.depth_order``): on a ground plane each frame paints its objects far to
+  near by foot row (``ClipPlan.far_to_near``); stress occluders stay on top.
 - Labels: each frame's scene goes through ``Generator.sample_from_scene``, the same pipeline as
   an image. ``track_id`` = the placement's instance id within the clip (MOT id), and
   ``video_id * 1000 + instance id`` in COCO (unique over the run).
 - Conditions drawn once per clip: every frame's scene keeps the clip's index ``c`` as its scene
   index, and effects, per-object effects and albumentations draw their parameters from it (the
-  image effects once, in the plan); so fog, rain, night level, noise seed and blur do not
-  flicker. Over the frames (effects/timeline.py) rain and snow fall (``clips.weather.fall``) and
-  fog density, night darkness and brightness may drift smoothly (``clips.weather.drift``).
+  image effects once, in the plan); so fog, rain, night level and blur do not flicker. Over the
+  frames (effects/timeline.py) rain and snow fall (``clips.weather.fall``), sensor noise is drawn
+  anew each frame (``clips.weather.grain``), and fog density, night darkness and brightness may
+  drift smoothly (``clips.weather.drift``).
   (A frame's own run index, file name and COCO ids are set after.) The train/val split is drawn
   from ``c`` too: a clip's frames are all in one part.
 
