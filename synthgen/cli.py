@@ -533,6 +533,10 @@ def stress(config, out, num_scenes, num_clips, frames, fps, conditions, severiti
                 click.echo(f"{name}: {num_clips} clips x {frames} frames: {first}")
                 for line in rest:
                     click.echo(line)
+            from synthgen.clip_stress import stale_variants
+
+            if stale := stale_variants(Path(out)):
+                click.echo(f"left from an earlier suite (not in suite.json's variants; --overwrite removes them): {', '.join(stale)}")
             return
         num_scenes = 50 if num_scenes is None else num_scenes
         with _RunBar("stress", quiet) as bar:
