@@ -101,6 +101,9 @@ def test_a_rerun_with_fewer_variants_lists_the_old_ones_and_overwrite_removes_on
     assert [v["name"] for v in suite["variants"]] == ["clean", "night-1"]
     assert suite["stale"] == ["night-3", "fog-1", "fog-3"] and "fog-1, fog-3" in r.output
     assert all((out / n / "annotations.json").is_file() for n in suite["stale"])  # kept as they were
+    from synthgen.tools.evaluate_tracks import find_sequences
+
+    assert {s.name.split("/")[0] for s in find_sequences(out, tmp_path)} == {"clean", "night-1"}  # scored: the suite's own
     r = CliRunner().invoke(main, [*cmd, "--conditions", "night", "--severities", "1", "--overwrite"])
     assert r.exit_code == 0, r.output
     suite = json.loads((out / SUITE_FILE).read_text())

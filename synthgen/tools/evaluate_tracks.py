@@ -208,6 +208,8 @@ def find_sequences(suite: Path, predictions: Path) -> list[Sequence]:
     suite, predictions = Path(suite), Path(predictions)
     variants = _suite_variants(suite)
     runs = _runs(suite)
+    if variants:  # a suite's own variants only (an earlier suite's stale ones are left out)
+        runs = [r for r in runs if r.resolve() in variants]
     if not runs:
         raise TrackEvaluationError(
             f"{suite}: no clips here (no {MOT_DIR}/ folder in it or below it); make clips with "
