@@ -62,8 +62,8 @@ from pydantic import ValidationError
 from synthgen.config import Config
 from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
 from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
-from synthgen.errors import ConfigError, OutputError
 from synthgen.entering import foot_per_scale, ground_of, sample_entering
+from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track

@@ -20,8 +20,8 @@ import numpy as np
 
 from synthgen.assets import PAD, AssetLibrary
 from synthgen.config import Config
-from synthgen.rng import Stream, image_rng
 from synthgen.geometry import clip_box
+from synthgen.rng import Stream, image_rng
 from synthgen.scene import _blend, _maybe, placed_box
 from synthgen.trajectory import Camera, Ground, Track, sample_track
 from synthgen.types import MAX_INSTANCES, Placement, Scene
