@@ -107,7 +107,8 @@ def make_pad_picture() -> None:
 
 
 CLIPS_CONFIG = ROOT / "configs" / "road.yaml"
-CLIPS_SET = ["scene.objects_per_image=[5,8]", "clips.shutter=0.5", "clips.enter_rate=0.5"]
+CLIPS_SET = ["scene.objects_per_image=[5,8]", "clips.shutter=0.5", "clips.enter_rate=0.5",
+             "clips.still_classes=[stop_sign,traffic_light]"]
 CLIP, CLIP_FRAMES, CLIP_STEP, CLIP_FPS = 1, 46, 9, 15  # frames 0, 9, ... 45 of clip 1 (3 s at 15 fps)
 
 

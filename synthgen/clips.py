@@ -182,6 +182,11 @@ class ClipPlan:
         return out
 
 
+def standing(track: Track) -> Track:
+    """A track that does not move (its draws are made all the same: nothing else changes)."""
+    return dataclasses.replace(track, velocity=(0.0, 0.0), jitter=0.0, growth=0.0, spin=0.0, turn=0.0, stop=(0, 0, 1))
+
+
 def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion: int = 0) -> ClipPlan:
     """The plan of clip ``clip``; objects enter (``clips.enter_rate``) in its first ``frames``.
     ``occlusion`` (a stress severity, 1-5; 0: none): the stress suite's unlabeled occluders over
@@ -199,6 +204,8 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
     motion = dict(turning=cfg.clips.turning, stopping=cfg.clips.stopping)
     tracks = [sample_track(seed, clip, p, scene.canvas_wh, fps, **motion, ground=ground_of(scene, lib.cutout(p.asset, distractor=p.distractor)))
               for p in scene.placements]
+    still = set(cfg.clips.still_classes)
+    tracks = [standing(tr) if not p.distractor and p.label in still else tr for tr, p in zip(tracks, scene.placements)]
     placements = list(scene.placements)
     for p, track in sample_entering(cfg, lib, gen.class_weights, scene, fps, frames, camera):
         placements.append(p)
@@ -261,6 +268,9 @@ class ClipFactory:
         self.gen = ctx.generator(self.config)
         self.classes = self.gen.classes
         self.library = self.gen.library
+        unknown = sorted(set(self.config.clips.still_classes) - set(self.library.classes))
+        if unknown:
+            raise ConfigError(f"clips.still_classes: {', '.join(unknown)} not a class of this run; classes: {', '.join(self.library.classes)}")
         self.frames, self.fps, self.occlusion, self.fields = spec.frames, spec.fps, spec.occlusion, dict(spec.fields)
         self._plan: ClipPlan | None = None
 

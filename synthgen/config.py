@@ -480,6 +480,9 @@ class ClipsConfig(_Model):
     enter_rate: float = Field(0.0, ge=0.0, le=20.0, description="new objects per second entering through the edges")
     turning: Fraction = Field(0.3, description="share of objects whose heading turns, by 10 to 40 degrees a second")
     stopping: Fraction = Field(0.2, description="share of objects that stop for 0.5 to 2 s, 0.5 to 3 s after they appear")
+    still_classes: list[str] = Field(
+        default_factory=list, description="classes whose objects never move (signs, traffic lights); they enter no clip",
+    )
     depth_order: bool = Field(
         True, description="on a ground plane, paint each frame's objects far to near (the lower foot row in front), "
         "so objects passing each other swap order (false: paste order throughout)",

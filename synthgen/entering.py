@@ -58,13 +58,18 @@ def entry_frames(rate: float, fps: float, frames: int, rng: np.random.Generator,
     return out
 
 
+def _movers(cfg: Config, lib: AssetLibrary) -> list[str]:
+    """The classes that may enter: every pasted class but ``clips.still_classes``."""
+    return [c for c in lib.paste_classes if c not in cfg.clips.still_classes]
+
+
 def sample_entering(
     cfg: Config, lib: AssetLibrary, class_weights: dict[str, float] | None, scene: Scene, fps: float, frames: int,
     camera: Camera | None,
 ) -> list[tuple[Placement, Track]]:
     """The objects entering clip ``scene.index`` in its first ``frames`` frames: each placement
     (in frame 0's canvas coordinates, as at its entry frame) with its track."""
-    if cfg.clips.enter_rate <= 0 or not lib.paste_classes:
+    if cfg.clips.enter_rate <= 0 or not _movers(cfg, lib):
         return []
     clip = scene.index
     first = len(scene.real) + len(scene.placements) + 1
@@ -80,7 +85,7 @@ def _enter(cfg, lib, class_weights, scene: Scene, fps, entry: int, instance_id: 
     rng = image_rng(cfg.seed, scene.index, Stream.CLIPS, 0, 2, j)
     sc = cfg.scene
     W, H = scene.canvas_wh
-    classes = lib.paste_classes
+    classes = _movers(cfg, lib)
     weights_by_class = class_weights if class_weights is not None else (sc.class_weights or {})
     w = np.array([weights_by_class.get(c, 1.0) for c in classes], np.float64)
     w = w / w.sum() if w.sum() > 0 else np.full(len(classes), 1.0 / len(classes))

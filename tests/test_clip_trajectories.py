@@ -128,3 +128,25 @@ def test_objects_entering_a_ground_plane_come_in_along_the_ground(tiny_assets):
             assert clip_box(placed_box(cut, tr.move(p, tr.entry - 1), (160, 120))[1], (160, 120)) is None
             assert all(_foot(f, tr.move(p, t)) > plan.scene.horizon for t in range(tr.entry, FRAMES))
     assert entered >= 3
+
+
+def test_still_classes_stand_still_and_do_not_enter(tiny_assets):
+    f = _factory(tiny_assets, clips={"still_classes": ["square"], "enter_rate": 6.0}, objects_per_image=[3, 5])
+    plain = _factory(tiny_assets, clips={"enter_rate": 6.0}, objects_per_image=[3, 5])
+    squares = 0
+    for clip in range(3):
+        plan, other = f.plan(clip), plain.plan(clip)
+        assert plan.scene == other.scene  # the same layout
+        for tr, p in zip(plan.tracks, plan.placements):
+            if tr.entry:
+                assert p.label != "square"
+            elif p.label == "square":
+                squares += 1
+                assert all(tr.move(p, t) == p for t in range(FRAMES))
+        moving = [(a, b) for a, b in zip(plan.tracks, other.tracks) if not a.entry and a.velocity != (0.0, 0.0)]
+        assert all(a == b for a, b in moving)  # the others move as they would
+    assert squares
+    from synthgen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"clips.still_classes: lorry .*classes: disc, square"):
+        _factory(tiny_assets, clips={"still_classes": ["lorry"]})
