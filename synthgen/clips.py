@@ -125,19 +125,22 @@ class ClipPlan:
             horizon=None if horizon is None else cam.point((0.0, horizon), t)[1],
         )
 
-    def foot_row(self, p: Placement) -> float:
+    def foot_row(self, p: Placement, feet: dict[int, float] | None = None) -> float:
         """The row placement ``p`` (as moved, in frame 0's canvas) stands on: the bottom of its
         upright box, as the scene sampler stands objects on a ground plane."""
-        return p.center[1] + self._feet[p.instance_id] * p.scale
+        return p.center[1] + (feet or self._feet)[p.instance_id] * p.scale
 
     def far_to_near(self, placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
         """Paint order on a ground plane: the higher foot row (further away) first, ties in paste
         order; the ``on_top`` occluders last, as they are. The camera maps rows monotonically, so
         the order holds in the image too."""
         top = {p.instance_id for p in self.placements[len(self.placements) - self.on_top:]} if self.on_top else set()
-        keyed = sorted(range(len(placements)), key=lambda k: (placements[k].instance_id in top,
-                                                               0.0 if placements[k].instance_id in top else self.foot_row(placements[k])))
-        return tuple(placements[k] for k in keyed)
+        feet = self._feet
+
+        def key(p: Placement) -> tuple[bool, float]:
+            return (True, 0.0) if p.instance_id in top else (False, self.foot_row(p, feet))
+
+        return tuple(sorted(placements, key=key))  # stable: ties keep the paste order
 
     @property
     def _feet(self) -> dict[int, float]:

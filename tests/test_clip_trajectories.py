@@ -150,3 +150,21 @@ def test_still_classes_stand_still_and_do_not_enter(tiny_assets):
 
     with pytest.raises(ConfigError, match=r"clips.still_classes: lorry .*classes: disc, square"):
         _factory(tiny_assets, clips={"still_classes": ["lorry"]})
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.floats(0.0, 200.0), fx=st.floats(-500, 800), below=st.floats(0.05, 1.0), dx=st.floats(-3, 3), dz=st.floats(-0.5, 3))
+def test_a_ground_point_maps_to_its_row_and_back(h, fx, below, dx, dz):
+    from synthgen.trajectory import Ground
+
+    g = Ground(h, (640, 480), 30.0)
+    fy = h + below * (480 - h)
+    X, Z = g.world(fx, fy)
+    assert g.image(X, Z) == pytest.approx((fx, fy), abs=1e-6)
+    assert Z == pytest.approx(1.0 / below)  # depth 1 on the bottom row, further up the image
+    # a step on the ground: the row moves towards the horizon as the depth grows, never past it
+    Z2 = max(Z + dz, 0.25)
+    x2, y2 = g.image(X + dx, Z2)
+    assert y2 > h
+    if abs(Z2 - Z) > 1e-6:
+        assert (y2 < fy) == (Z2 > Z)
