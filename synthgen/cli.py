@@ -33,7 +33,7 @@ def main() -> None:
     """
 
 
-FORMATS = ("coco", "yolo", "webdataset", "semantic", "panoptic", "voc")
+FORMATS = ("coco", "yolo", "webdataset", "semantic", "panoptic", "voc", "hf")
 
 
 def _formats(text: str) -> list[str]:
@@ -123,7 +123,7 @@ def _fail(err: Exception) -> None:
     "--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1),
     help="Worker processes (the output is the same bytes for any count).",
 )
-@click.option("--format", "formats", help="Comma-separated output formats: coco, yolo, webdataset, semantic, panoptic, voc (default: the config's).")
+@click.option("--format", "formats", help="Comma-separated output formats: coco, yolo, webdataset, semantic, panoptic, voc, hf (default: the config's).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option(
     "--shard-size", type=click.IntRange(min=1),
@@ -147,6 +147,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
       semantic    OUT/semantic/*.png (class index per pixel, 255 ignore), OUT/semantic_classes.json
       panoptic    OUT/panoptic/*.png (segment id = R + 256 G + 256^2 B), OUT/panoptic.json
       voc         OUT/JPEGImages, Annotations/*.xml, SegmentationClass, SegmentationObject, ImageSets
+      hf          OUT/hf/{train,validation}/<shard>/ images + metadata.jsonl (boxes, categories):
+                  datasets.load_dataset("imagefolder", data_dir="OUT")
     and always OUT/metadata.jsonl (every sampled parameter, one line per image),
     OUT/config.yaml (the resolved config) and OUT/manifest.json (shards done, counts).
 
@@ -414,28 +416,40 @@ def config_command(config, overrides) -> None:
 @click.option("--cols", default=4, show_default=True, type=click.IntRange(1, 20), help="Tiles per row.")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-def preview(config, output, num_images, start, cols, seed, overrides) -> None:
-    """Draw a contact sheet: images with masks, boxes and class names.
+@click.option("--show", type=click.Choice(["instances", "semantic"]), default="instances", show_default=True,
+              help="instances: masks, boxes and class names; semantic: every pixel coloured by its class, as "
+                   "--format semantic writes it (palette colours, 255 hatched), with a legend.")
+def preview(config, output, num_images, start, cols, seed, overrides, show) -> None:
+    """Draw a contact sheet: images with masks, boxes and class names, or class maps.
 
     The same indices as `generate` with the same config and seed, so the sheet shows exactly
     what a run would write. Nothing else is written.
 
     \b
-    Example:
+    Examples:
       synthgen preview -o sheet.png -n 8 --set scene.objects_per_image=[6,10]
+      synthgen preview configs/street.yaml --show semantic -o semantic.png
     """
+    from functools import partial
+
     import cv2
 
     from synthgen.generator import Generator
-    from synthgen.tools.preview import contact_sheet
+    from synthgen.tools.preview import contact_sheet, draw_sample
 
     try:
-        cfg = _load(config, overrides, seed, None)
+        cfg = _load(config, overrides, seed, "semantic" if show == "semantic" else None)  # semantic: the map of unlabeled objects
         gen = Generator(cfg)
         samples = [gen.sample(i) for i in range(start, start + num_images)]
     except SynthgenError as err:
         _fail(err)
-    sheet = contact_sheet(samples, cols=cols, skeletons={c: k.skeleton for c, k in gen.library.keypoint_schemas.items()})
+    draw = {"draw": partial(draw_sample, skeletons={c: k.skeleton for c, k in gen.library.keypoint_schemas.items()})}
+    if show == "semantic":
+        from synthgen.tools.semantic_view import draw_semantic_sample
+
+        names = {i + 1: c for i, c in enumerate((*gen.classes, *gen.library.stuff))}  # stuff after the things (assets.py)
+        draw = {"draw": partial(draw_semantic_sample, ignore=tuple(cfg.output.semantic_ignore), names=names)}
+    sheet = contact_sheet(samples, cols=cols, **draw)
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
@@ -625,10 +639,14 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
 
 
 @main.command()
-@click.argument("suite", type=click.Path(file_okay=False, exists=True))
+@click.argument("suite", metavar="SUITE_OR_RUN", type=click.Path(file_okay=False, exists=True))
 @click.option("--predictions", "-p", type=click.Path(exists=True),
               help="COCO results JSON (image ids, file names or stems), a folder of YOLO txt files with "
-                   "confidences, or torchvision-style JSON; the format is detected.")
+                   "confidences, or torchvision-style JSON; the format is detected. A folder of PNGs is "
+                   "taken as --semantic.")
+@click.option("--semantic", "-s", type=click.Path(exists=True, file_okay=False),
+              help="A folder of predicted class maps, <image name>.png, scored against SUITE_OR_RUN/semantic/ "
+                   "(IoU per class, mean IoU).")
 @click.option("--tracks", "-t", type=click.Path(exists=True, file_okay=False),
               help="Tracker output on clips: a folder of MOT files, <clip>.txt per clip (a folder of "
                    "MOT files given as --predictions on clips is read as tracks too).")
@@ -636,9 +654,10 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
                               "(categories), a file of one name a line, or a comma-separated list.")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(suite, predictions, tracks, names, out, quiet) -> None:
-    """Score predictions on a stress suite: COCO AP per condition x severity, size, visibility;
-    or a tracker's output on clips: HOTA, MOTA and IDF1 per clip and per condition x severity.
+def evaluate(suite, predictions, semantic, tracks, names, out, quiet) -> None:
+    """Score predictions on a stress suite or a run: box / mask / keypoint AP and semantic mean
+    IoU per condition x severity, size, visibility; or a tracker's output on clips: HOTA, MOTA
+    and IDF1 per clip and per condition x severity.
 
     \b
     PREDICTIONS, detected by their form:
@@ -654,12 +673,24 @@ def evaluate(suite, predictions, tracks, names, out, quiet) -> None:
 
     Boxes always, masks too when every prediction has a segmentation, keypoint AP (iou
     'oks': COCO's object keypoint similarity, each class' sigmas from its keypoints.yaml,
-    default 0.05) when predictions carry COCO 'keypoints'. Prints what it
-    detected and a table, and writes OUT/metrics.csv, OUT/metrics.md,
-    OUT/ap_vs_severity.png and OUT/report.html (AP against severity, robustness per
-    condition, the images where the model lost most beside their clean scene). Every
-    prediction is checked first: the first that is not sound is named by file and entry
-    or line.
+    default 0.05) when predictions carry COCO 'keypoints'.
+
+    \b
+    SEMANTIC (a run or suite made with --format ...,semantic):
+      a folder of <image stem>.png, one per image, the image's size, holding class
+      indices (palette or greyscale PNG, 0 = background, k = index k of
+      semantic_classes.json) or semantic_classes.json's colours (RGB PNG).
+      Ground-truth pixels of 255 (distractors, ignore) are not scored. Per slice: IoU
+      per class = TP / (TP + FP + FN), mean IoU over the classes semantic_classes.json
+      lists (n/a classes left out), pixel accuracy in semantic_iou.csv.
+
+    Rows 'sem' are
+    semantic (the AP column holds mean IoU, or a class's IoU). Prints what it detected
+    and a table, and writes OUT/metrics.csv, OUT/metrics.md, OUT/ap_vs_severity.png,
+    OUT/semantic_iou.csv (with --semantic) and OUT/report.html (with --predictions: AP
+    against severity, robustness per condition, the images where the model lost most
+    beside their clean scene). Every prediction is checked first: the first that is not
+    sound is named by file and entry or line.
 
     \b
     TRACKS (SUITE: a `synthgen clips` run, or a folder of them such as a stress suite
@@ -674,22 +705,31 @@ def evaluate(suite, predictions, tracks, names, out, quiet) -> None:
       synthgen evaluate suite/ --predictions preds/val/predictions.json --out report/
       synthgen evaluate suite/ --predictions preds/predict/labels/ --names my_data.yaml
       synthgen evaluate clips/ --tracks tracks/ --out report/
+      synthgen evaluate suite/ -p preds.json --semantic seg_preds/ --out report/
+      synthgen evaluate out/ --semantic seg_preds/
     """
     from synthgen.tools.evaluate_tracks import looks_like_tracks
 
-    if (predictions is None) == (tracks is None):
-        _fail(SynthgenError("give --predictions (detections) or --tracks (MOT files per clip), one of them"))
-    if tracks is not None or looks_like_tracks(Path(suite), Path(predictions)):
+    if tracks is not None and (predictions is not None or semantic is not None):
+        _fail(SynthgenError("--tracks scores clips alone: give it without --predictions and --semantic"))
+    if tracks is not None or (predictions is not None and looks_like_tracks(Path(suite), Path(predictions))):
         return _evaluate_tracks(Path(suite), Path(tracks or predictions), Path(out), quiet)
     from synthgen.tools.evaluate import evaluate as run
     from synthgen.tools.evaluate import table, write_report
     from synthgen.tools.predictions import load_names
 
     try:
+        if predictions is None and semantic is None:
+            raise SynthgenError("nothing to score: give --predictions (boxes, masks), --semantic (class-map PNGs) "
+                                "or both; or --tracks (MOT files per clip) on clips")
         model_names = load_names(names) if names else None
-        with _bar(None, "evaluate", quiet, unit="slice") as bar:
-            ev = run(Path(suite), Path(predictions), names=model_names, progress=_steps(bar))
-        click.echo(f"predictions: {ev.detected}")
+        with _bar(None, "evaluate", quiet, unit="step") as bar:
+            ev = run(Path(suite), Path(predictions) if predictions else None, names=model_names, progress=_steps(bar),
+                     semantic=Path(semantic) if semantic else None)
+        if ev.detected:
+            click.echo(f"predictions: {ev.detected}")
+        if ev.semantic is not None:
+            click.echo(f"semantic: {ev.semantic.detected}")
         if ev.dropped:
             n = sum(ev.dropped.values())
             click.echo(f"left out {n:,} predictions of classes the suite does not have: {', '.join(sorted(ev.dropped)[:10])}")
@@ -697,7 +737,7 @@ def evaluate(suite, predictions, tracks, names, out, quiet) -> None:
         written = write_report(ev, Path(out))
     except SynthgenError as err:
         _fail(err)
-    click.echo(f"scored {len(ev.rows)} slices -> {', '.join(str(p) for p in written)}")
+    click.echo(f"scored {len(ev.rows)} rows -> {', '.join(str(p) for p in written)}")
 
 
 def _evaluate_tracks(suite: Path, tracks: Path, out: Path, quiet: bool) -> None:

@@ -354,7 +354,7 @@ class LabelsConfig(_Model):
 
 class OutputConfig(_Model):
     formats: list[
-        Annotated[Literal["coco", "yolo", "webdataset", "semantic", "panoptic", "voc"], BeforeValidator(_lower)]
+        Annotated[Literal["coco", "yolo", "webdataset", "semantic", "panoptic", "voc", "hf"], BeforeValidator(_lower)]
     ] = Field(["coco"], min_length=1)
     image_format: Literal["jpg", "png"] = "jpg"
     jpeg_quality: int = Field(95, ge=1, le=100)
@@ -362,6 +362,10 @@ class OutputConfig(_Model):
         "detect", description="YOLO labels as boxes (detect), polygons (segment) or boxes with keypoints (pose)"
     )
     keypoints: bool = Field(False, description="write keypoints (classes with a keypoints.yaml); on with yolo_task: pose")
+    coco_masks: Literal["rle", "polygon"] = Field(
+        "rle", description="COCO instance masks as RLE (exact) or polygons (pixel-edge outlines; holes and parts "
+        "joined by zero-width bridges: exact in pycocotools, holes lost where a reader fills polygons solid)"
+    )
     id_maps: bool = Field(False, description="also write masks/<name>.png, the uint16 id map")
     lines: bool = Field(
         False, description="write the line labels of backgrounds with a <name>.lines.json (COCO image entry, "
@@ -386,6 +390,8 @@ class OutputConfig(_Model):
             data.pop("semantic_ignore", None)
         if not self.lines:  # likewise
             data.pop("lines", None)
+        if self.coco_masks == "rle":  # likewise
+            data.pop("coco_masks", None)
         return data
 
     @property

@@ -56,13 +56,15 @@ from synthgen.types import Sample
 from synthgen.worker import Images, WorkerContext
 
 
-def to_item(sample: Sample) -> dict[str, Any]:
-    """Tensors in torchvision's detection conventions: boxes are [x0, y0, x1, y1]."""
+def to_item(sample: Sample, semantic: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Tensors in torchvision's detection conventions: boxes are [x0, y0, x1, y1]. With
+    ``semantic`` (what the class map marks 255, as ``output.semantic_ignore``), also ``semantic``:
+    H x W uint8 class indices, the map ``--format semantic`` writes."""
     boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (i.bbox for i in sample.instances)], np.float32)
     masks = np.stack([sample.id_map == i.instance_id for i in sample.instances]) if sample.instances else np.zeros(
         (0, *sample.id_map.shape), bool
     )
-    return {
+    item = {
         "index": sample.index,
         "image": torch.from_numpy(np.ascontiguousarray(sample.image.transpose(2, 0, 1))),  # 3 x H x W uint8
         "boxes": torch.from_numpy(boxes.reshape(-1, 4)),
@@ -70,14 +72,28 @@ def to_item(sample: Sample) -> dict[str, Any]:
         "masks": torch.from_numpy(masks),
         "id_map": torch.from_numpy(sample.id_map.astype(np.int32)),
     }
+    if semantic is not None:
+        from synthgen.writers.semantic import class_map
+
+        item["semantic"] = torch.from_numpy(class_map(sample, semantic))
+    return item
 
 
 class SyntheticDataset(IterableDataset):
-    def __init__(self, config: Config | str | Path | None, num_images: int, start: int = 0, transform=to_item) -> None:
+    """``semantic=True``: items carry ``semantic`` too (H x W uint8 class indices, 255 where the
+    config's ``output.semantic_ignore`` says), with the default ``transform``."""
+
+    def __init__(self, config: Config | str | Path | None, num_images: int, start: int = 0, transform=to_item,
+                 semantic: bool = False) -> None:
         super().__init__()
         self.config = config if isinstance(config, Config) else load_config(config)
         self.start = start
         self.num_images = num_images
+        if semantic and transform is to_item:
+            transform = functools.partial(to_item, semantic=tuple(self.config.output.semantic_ignore))
+        if semantic and not {"semantic", "voc"} & set(self.config.output.formats):  # the generator keeps what 255 marks
+            output = self.config.output.model_copy(update={"formats": [*self.config.output.formats, "semantic"]})
+            self.config = self.config.model_copy(update={"output": output})
         self.transform = transform
         self._ctx: WorkerContext | None = None  # made in the process that iterates
 
@@ -150,10 +166,13 @@ class CocoFolder(Dataset):
     ``shards/shard-*.coco.json``), or a COCO json file with ``images`` naming its image folder.
     ``transforms(image, target)`` (torchvision v2 style) is applied to each item. ``masks=False``
     leaves masks out (for box-only datasets; with masks, a box-only annotation is an error).
+    ``semantic=True`` adds ``target["semantic"]``, H x W uint8 class indices from the run's
+    ``semantic/<image stem>.png`` (``--format semantic``; a ``tv_tensors.Mask``, so v2
+    transforms move it with the pixels); a missing or mis-sized map is an error naming the file.
     """
 
     def __init__(self, path: str | Path, images: str | Path | None = None,
-                 transforms: Callable | None = None, masks: bool = True) -> None:
+                 transforms: Callable | None = None, masks: bool = True, semantic: bool = False) -> None:
         super().__init__()
         layout = detect_layout(path, images)
         if not layout.has_coco:
@@ -169,6 +188,10 @@ class CocoFolder(Dataset):
         for coco in cocos:
             raise_first(coco.issues)
         self.root = Path(layout.images_dir)
+        self.semantic_dir = Path(layout.root) / "semantic" if semantic else None
+        if self.semantic_dir is not None and not self.semantic_dir.is_dir():
+            raise AssetError(f"{self.semantic_dir}: no semantic maps (write the run with --format ...,semantic), "
+                             "or read it with CocoFolder(..., semantic=False)")
         self.transforms = transforms
         self.with_masks = masks
         self.categories: dict[Any, str] = cocos[0].categories  # category id -> name
@@ -200,8 +223,21 @@ class CocoFolder(Dataset):
         }
         if self.with_masks:
             target["masks"] = torch.from_numpy(self._masks(name, anns, H, W))
+        if self.semantic_dir is not None:
+            target["semantic"] = torch.from_numpy(self._semantic(Path(file_name).stem, H, W))
         image, target = self._wrap(image, target, H, W)
         return self.transforms(image, target) if self.transforms else (image, target)
+
+    def _semantic(self, stem: str, H: int, W: int) -> np.ndarray:
+        from synthgen.io.semantic import read_class_map
+
+        path = self.semantic_dir / f"{stem}.png"
+        if not path.is_file():
+            raise DatasetError(Issue("format", str(path), "missing: the class map of this image"))
+        classes = read_class_map(path)
+        if classes.shape != (H, W):
+            raise DatasetError(Issue("image_size", str(path), f"is {classes.shape[1]}x{classes.shape[0]}, its image {W}x{H}"))
+        return np.array(classes)  # writable: a tensor over it may be changed in place
 
     @staticmethod
     def _masks(name: str, anns: list[dict], H: int, W: int) -> np.ndarray:
@@ -222,4 +258,6 @@ class CocoFolder(Dataset):
         target = {**target, "boxes": tv.BoundingBoxes(target["boxes"], format="XYXY", canvas_size=(H, W))}
         if "masks" in target:
             target["masks"] = tv.Mask(target["masks"])
+        if "semantic" in target:
+            target["semantic"] = tv.Mask(target["semantic"])
         return tv.Image(image), target

@@ -5,6 +5,8 @@ A sample of ``webdataset/shard-NNNNNN.tar`` has three members under one key:
     <key>.jpg (or .png)   the image
     <key>.ids.png         the instance-id map: a 16-bit greyscale PNG, lossless
     <key>.json            {"image": COCO image entry, "annotations": [...], "metadata": {...}}
+    <key>.semantic.png    with format semantic: the class map, a uint8 palette PNG (0 background,
+                          k = category id k, 255 not scored), as semantic/<name>.png
 
 How an id-map value maps to an annotation: pixel value ``k`` is instance ``k`` of its image
 (0 is background). Image index ``i`` has COCO image id ``i + 1``, and its instance ``k`` has
@@ -30,7 +32,9 @@ so instances 255, 256, ... merge into one and the id-annotation link is lost wit
 ``boxes`` N x 4 float32 ``[x0, y0, x1, y1]`` (pixel edges: x1 = x + w of the COCO box),
 ``labels`` N int64 (COCO category ids, 1-based), ``masks`` N x H x W bool (``ids == k``),
 ``instance_ids`` and ``annotation_ids`` N int64, ``entry`` (the COCO image entry),
-``annotations`` and ``metadata`` as written. No torch and no webdataset needed here.
+``annotations`` and ``metadata`` as written, and ``semantic`` H x W uint8 class indices when
+the sample has a class map (``semantic.png``: the palette's indices, never its colours: don't let
+webdataset's rgb decoders read it either). No torch and no webdataset needed here.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from synthgen.io.webdataset import IMAGE_MEMBERS, parse_labels
 from synthgen.types import MAX_INSTANCES
 
 ID_MAP = "ids.png"
+SEMANTIC = "semantic.png"
 SQUASHED = (
     "was decoded by another decoder ({what}): webdataset's pil/rgb8/l8 decoders clip 16-bit ids "
     "to 255. Put synthgen.webdataset.decode_member before any other decoder, or .map(decode_sample) "
@@ -68,6 +73,20 @@ def _decode_ids(data: bytes, where: str) -> np.ndarray:
     return ids
 
 
+def _decode_semantic(data: bytes, where: str) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.mode not in ("P", "L"):
+                raise DatasetError(Issue("format", where, f"semantic.png is a {img.mode} image, not a palette class map"))
+            return np.asarray(img)
+    except OSError as exc:
+        raise DatasetError(Issue("format", where, f"semantic.png cannot be decoded as a PNG ({exc})")) from None
+
+
 def _decode_image(data: bytes, where: str) -> np.ndarray:
     try:
         return read_rgb(data, where)
@@ -78,13 +97,16 @@ def _decode_image(data: bytes, where: str) -> np.ndarray:
 def decode_member(key: str, data: bytes) -> Any:
     """A webdataset decoder handler: ``wds.WebDataset(urls).decode(decode_member)``.
 
-    ``ids.png`` -> H x W uint16 array, the image (jpg, jpeg, png, webp) -> H x W x 3 uint8 RGB,
-    ``json`` -> dict; None for other members (webdataset's next handler, or bytes, takes them).
+    ``ids.png`` -> H x W uint16 array, ``semantic.png`` -> H x W uint8 class indices, the image
+    (jpg, jpeg, png, webp) -> H x W x 3 uint8 RGB, ``json`` -> dict; None for other members
+    (webdataset's next handler, or bytes, takes them).
     """
     name = _name(key)
     where = f"member {name}"
     if name == ID_MAP:
         return _decode_ids(data, where)
+    if name == SEMANTIC:
+        return _decode_semantic(data, where)
     if name in IMAGE_MEMBERS:
         return _decode_image(data, where)
     if name == "json":
@@ -132,6 +154,20 @@ def _image(sample: dict[str, Any], where: str) -> np.ndarray:
     raise DatasetError(Issue("format", where, f"has no image member (one of {', '.join(IMAGE_MEMBERS)})"))
 
 
+def _semantic(sample: dict[str, Any], where: str) -> np.ndarray | None:
+    value = _member(sample, SEMANTIC)
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return _decode_semantic(bytes(value), where)
+    arr = np.asarray(value)  # a PIL palette image (webdataset's "pil") keeps its indices
+    if arr.dtype != np.uint8 or arr.ndim != 2:
+        what = type(value).__name__ + (f" mode {value.mode}" if hasattr(value, "mode") else f" {arr.dtype} {arr.shape}")
+        raise DatasetError(Issue("format", where, f"semantic.png was decoded by another decoder ({what}) into colours, "
+                                 "not class indices: put synthgen.webdataset.decode_member before it"))
+    return arr
+
+
 def _labels(sample: dict[str, Any], where: str) -> tuple[dict, list[dict], dict]:
     return parse_labels(_member(sample, "json"), where)
 
@@ -158,9 +194,12 @@ def decode_sample(sample: dict[str, Any]) -> dict[str, Any]:
     if image.shape[:2] != (H, W) or (entry["height"], entry["width"]) != (H, W):
         raise DatasetError(Issue("image_size", where, f"image {image.shape[1]}x{image.shape[0]}, id map {W}x{H} and "
                                  f"entry {entry['width']}x{entry['height']} (width x height) differ"))
+    semantic = _semantic(sample, where)
+    if semantic is not None and semantic.shape != (H, W):
+        raise DatasetError(Issue("image_size", where, f"semantic.png is {semantic.shape[1]}x{semantic.shape[0]}, the id map {W}x{H}"))
     inst = np.array([instance_id(a, entry["id"], where) for a in anns], np.int64)
     boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)], np.float32).reshape(-1, 4)
-    return {
+    out = {
         "__key__": sample.get("__key__"),
         "__url__": sample.get("__url__"),
         "image": image,
@@ -174,6 +213,9 @@ def decode_sample(sample: dict[str, Any]) -> dict[str, Any]:
         "annotations": anns,
         "metadata": metadata,
     }
+    if semantic is not None:
+        out["semantic"] = semantic
+    return out
 
 
 def annotation_of(value: int, entry: dict) -> int | None:

@@ -22,7 +22,7 @@ MERGED_FILES = ("annotations.json", "train.json", "val.json", "metadata.jsonl", 
                 "panoptic.json", "semantic_classes.json",
                 *(f"ImageSets/{t}/{p}.txt" for t in ("Main", "Segmentation") for p in ("train", "val", "trainval")))
 OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset", "semantic", "panoptic",
-               "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject")  # where shards write
+               "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "hf")  # where shards write
 TEMPORARY = re.compile(r"^\..+\.tmp\d+$")  # synthgen's temporary names: .<name>.tmp<pid>
 _SHARD = re.compile(r"^shard-(\d+)\.(done\.json|partial)$")
 

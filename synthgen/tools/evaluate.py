@@ -187,10 +187,51 @@ class Evaluation:
     suite: Path
     gt: dict[str, Any]  # the suite's COCO data
     predictions: list[dict[str, Any]]  # as scored: COCO results on the suite's ids
+    semantic: Any = None  # tools/evaluate_semantic.SemanticScores, when class maps were scored
 
 
-def evaluate(suite: Path, predictions: Path, names: Names | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Evaluation:
+NO_DROP = ("clean", "size", "class", "all", *BUCKETED)  # rows with no "vs clean"
+
+
+def evaluate(suite: Path, predictions: Path | None = None, names: Names | None = None,
+             progress: Callable[[int, int], None] | None = None, semantic: Path | None = None) -> Evaluation:
+    """Box and mask AP of ``predictions`` (see _evaluate_detections) and / or the IoU of the
+    semantic class maps in the folder ``semantic`` (tools/evaluate_semantic), as rows of one
+    table. A ``predictions`` folder of PNGs is taken as semantic maps."""
+    from synthgen.tools import evaluate_semantic as sem
+
+    suite = Path(suite)
+    if predictions is not None and semantic is None and sem.is_semantic_folder(Path(predictions)):
+        predictions, semantic = None, Path(predictions)
+    if predictions is None and semantic is None:
+        raise EvaluationError("nothing to score: give --predictions (boxes, masks) and / or --semantic (a folder of class-map PNGs)")
+    if predictions is not None:
+        ev = _evaluate_detections(suite, Path(predictions), names, progress)
+    else:
+        gt = {"images": [], "annotations": [], "categories": []}
+        if (suite / "annotations.json").is_file():
+            from synthgen.io.coco import load_json
+
+            gt = load_json(suite / "annotations.json")
+        ev = Evaluation([], "", {}, suite, gt, [])
+    if semantic is not None:
+        try:
+            ev.semantic = sem.score(suite, Path(semantic), progress)
+        except sem.SemanticError as exc:
+            raise EvaluationError(str(exc)) from None
+        slice_of = {im["id"]: (im.get("condition", "clean"), int(im.get("severity", 0) or 0)) for im in ev.gt.get("images", [])}
+        names_of = {c["id"]: c["name"] for c in ev.gt.get("categories", [])}
+        objects: dict = defaultdict(int)
+        per_class: dict = defaultdict(int)
+        for a in ev.gt.get("annotations", []):
+            objects[slice_of.get(a["image_id"], ("clean", 0))] += 1
+            per_class[names_of.get(a["category_id"])] += 1
+        ev.rows += [Row(**r) for r in sem.rows(ev.semantic, objects, per_class)]
+    return ev
+
+
+def _evaluate_detections(suite: Path, predictions: Path, names: Names | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """COCO AP per condition x severity, size, visibility and contrast bucket; ``progress(done,
     total)`` is called after each scoring step. ``predictions``: a file or folder in any format
     tools/predictions reads; ``names``: the model's class names, to match classes by name."""
@@ -283,13 +324,14 @@ def _fmt(v: float, pct: bool = False) -> str:
 def table(rows: list[Row]) -> str:
     lines = [f"{'slice':<22}{'iou':<6}{'images':>7}{'objects':>9}{'AP':>8}{'AP50':>8}{'vs clean':>10}"]
     for r in rows:
-        drop = "" if r.condition in ("clean", "size", *BUCKETED) else _fmt(-r.drop, pct=True)
+        drop = "" if r.condition in NO_DROP else _fmt(-r.drop, pct=True)
         lines.append(f"{r.slice:<22}{r.iou:<6}{r.images:>7}{r.instances:>9}{_fmt(r.ap):>8}{_fmt(r.ap50):>8}{drop:>10}")
     return "\n".join(lines)
 
 
 def write_report(ev: Evaluation, out: Path) -> list[Path]:
-    """OUT/metrics.csv, metrics.md, ap_vs_severity.png and report.html (tools/stress_report)."""
+    """OUT/metrics.csv, metrics.md, ap_vs_severity.png and report.html (tools/stress_report; with
+    box predictions); semantic_iou.csv (every slice's IoU per class) when class maps were scored."""
     from synthgen.tools.stress_report import write_page
 
     rows = ev.rows
@@ -305,36 +347,51 @@ def write_report(ev: Evaluation, out: Path) -> list[Path]:
                         "" if math.isnan(r.drop) else f"{r.drop:.4f}"])
     md = ["| slice | iou | images | objects | AP | AP50 | vs clean |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        drop = "" if r.condition in ("clean", "size", *BUCKETED) else _fmt(-r.drop, pct=True)
+        drop = "" if r.condition in NO_DROP else _fmt(-r.drop, pct=True)
         md.append(f"| {r.slice} | {r.iou} | {r.images} | {r.instances} | {_fmt(r.ap)} | {_fmt(r.ap50)} | {drop} |")
     md_path.write_text("# Stress-test results\n\n" + "\n".join(md) + "\n")
     _plot(rows, png_path)
-    return [csv_path, md_path, png_path, write_page(ev, out / "report.html")]
+    written = [csv_path, md_path, png_path]
+    if ev.semantic is not None:
+        from synthgen.tools.evaluate_semantic import write_csv
+
+        written.append(write_csv(ev.semantic, out / "semantic_iou.csv"))
+    if ev.semantic is None or ev.detected:  # the page is about detections
+        written.append(write_page(ev, out / "report.html"))
+    return written
 
 
 def _plot(rows: list[Row], path: Path) -> None:
-    """AP against severity: an explicit Agg figure, no pyplot and no global backend."""
+    """AP against severity (solid), and mean IoU of class maps (dashed) when scored: an explicit
+    Agg figure, no pyplot and no global backend."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    bbox = [r for r in rows if r.iou == "bbox"]
-    clean = next((r.ap for r in bbox if r.condition == "clean"), math.nan)
     fig = Figure(figsize=(7, 4.2), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    conds = sorted({r.condition for r in bbox if r.severity is not None})
-    for c in conds:
-        pts = sorted((r.severity, r.ap) for r in bbox if r.condition == c)
-        xs, ys = [0] + [p[0] for p in pts], [clean] + [p[1] for p in pts]
-        ax.plot(xs, ys, marker="o", label=c)
-    ax.axhline(clean, color="grey", linestyle="--", linewidth=1, label="clean")
+    kinds = [(k, style, what) for k, style, what in (("bbox", "-", "box AP"), ("sem", "--", "mIoU"))
+             if any(r.iou == k for r in rows)]
+    conds = sorted({r.condition for r in rows if r.severity is not None and r.iou in ("bbox", "sem")})
+    colours = {c: f"C{n % 10}" for n, c in enumerate(conds)}
+    top = 0.05
+    for kind, style, what in kinds:
+        some = [r for r in rows if r.iou == kind]
+        clean = next((r.ap for r in some if r.condition == "clean"), math.nan)
+        for c in conds:
+            pts = sorted((r.severity, r.ap) for r in some if r.condition == c)
+            if pts:
+                xs, ys = [0] + [p[0] for p in pts], [clean] + [p[1] for p in pts]
+                ax.plot(xs, ys, marker="o", linestyle=style, color=colours[c], label=c if kind == kinds[0][0] else None)
+        ax.axhline(clean, color="grey", linestyle=style, linewidth=1, label=f"clean {what}")
+        top = max([top] + [r.ap for r in some if r.condition != "class" and not math.isnan(r.ap)])
     ax.set_xlabel("severity (0 = clean)")
-    ax.set_ylabel("box AP@[.5:.95]")
+    ax.set_ylabel(" / ".join(("box AP@[.5:.95] (solid)" if k == "bbox" else "mean IoU (dashed)") for k, _, _ in kinds)
+                  if len(kinds) > 1 else ("mean IoU" if kinds and kinds[0][0] == "sem" else "box AP@[.5:.95]"))
     ax.set_xticks(range(6))
-    top = max([r.ap for r in bbox if not math.isnan(r.ap)] + [0.05])
     ax.set_ylim(0, min(1.02, top * 1.25 + 0.01))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
-    ax.set_title("AP against severity, per condition")
+    ax.set_title("AP against severity, per condition" + (" (mIoU dashed)" if len(kinds) > 1 else ""))
     fig.tight_layout()
     fig.savefig(path)

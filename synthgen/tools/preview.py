@@ -4,7 +4,7 @@ used by contact sheets of samples (``synthgen preview``) and by the report's gal
 from __future__ import annotations
 
 import colorsys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -108,12 +108,13 @@ def _fit(text: str, width: int, scale: float) -> str:
 
 
 def contact_sheet(samples: Sequence[Sample], cols: int = 4, tile_width: int = 400,
-                  skeletons: dict[str, Sequence[Sequence[int]]] | None = None) -> np.ndarray:
+                  draw: Callable[[Sample], np.ndarray] = draw_sample) -> np.ndarray:
     """A grid of drawn samples, each with two caption lines: index and instance counts, and
-    the conditions applied (effects with their severity, per-object ones marked)."""
+    the conditions applied (effects with their severity, per-object ones marked). ``draw``:
+    how a sample is drawn (instances; tools/semantic_view.draw_semantic_sample: class maps)."""
     tiles = []
     for s in samples:
-        drawn = draw_sample(s, skeletons=skeletons)
+        drawn = draw(s)
         h, w = drawn.shape[:2]
         tile = cv2.resize(drawn, (tile_width, round(h * tile_width / w)), interpolation=cv2.INTER_AREA)
         caption = np.full((38, tile_width, 3), 30, np.uint8)

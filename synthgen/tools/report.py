@@ -674,6 +674,9 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
     stats = Stats(class_names=dict(src.names))
     wanted = set(_gallery_positions(layout, src.total, gallery))
     tiles: list[tuple[str, str]] = []
+    from synthgen.tools.semantic_view import ReportSemantic
+
+    semantic = ReportSemantic.find(layout.root)  # class maps beside the dataset: shares and overlays
     for pos, item in enumerate(src.items(wanted)):
         if progress is not None:
             progress(1)
@@ -685,6 +688,8 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
             cap = f"{item.file_name} · {n} object{'s' if n != 1 else ''}"
             cond = _conditions_label(item.conditions)
             tiles.append((_jpeg_uri(tile), cap + (f" · {cond}" if cond else "")))
+            if semantic is not None:
+                semantic.add(rgb, item.file_name, TILE_WIDTH)
     extra = []
     if src.coco is not None and src.kind == "coco":
         from synthgen.tools.clip_report import clip_panels, is_clips
@@ -696,6 +701,9 @@ def build_report(path: str | Path, images: str | Path | None = None, gallery: in
                 return _pixels(lambda: image_file(layout.images_dir, src.coco.name, im, real_root), im["file_name"])()
 
             extra = clip_panels(src.coco.data, src.coco.annotations, load, src.names, _figure)
+    if semantic is not None:  # (title, HTML, note): tools/semantic_view's panel
+        title_, body, note = semantic.panel()
+        extra.append(_panel(title_, body, _e(note)))
     synth = is_synthgen(layout.manifest, src.coco)
     sub = f"{Path(path).resolve()} · {', '.join(layout.describe())}" + (" · made by synthgen" if synth else "")
     name = Path(path).resolve().name if Path(path).is_dir() else Path(path).resolve().parent.name

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from synthgen.types import Sample
 
 from synthgen.types import MAX_INSTANCES  # annotation id = (image index + 1) * MAX_INSTANCES + instance id
@@ -49,14 +51,40 @@ def categories(classes: list[str], keypoints: dict[str, dict[str, Any]] | None =
     return out
 
 
-def annotation_entries(sample: Sample, amodal: bool) -> list[dict[str, Any]]:
+def polygon_segmentation(mask: np.ndarray, x0: int = 0, y0: int = 0) -> list[list[int]]:
+    """COCO polygons of a bool mask whose top-left pixel is (x0, y0): one polygon, the mask's
+    outline along pixel edges (integer corners, COCO's convention: the square 0,0 1,0 1,1 0,1 is
+    pixel (0, 0)), every part and hole joined by zero-width bridges (writers/yolo.join_rings).
+
+    Traced on the mask doubled in size, where each border pixel of the doubled mask lies on its
+    side of an edge: corner = ceil(u / 2). pycocotools fills it back to the mask exactly (even-odd
+    rule, bridges cancel); a reader that fills every polygon solid loses the holes."""
+    from synthgen.writers.yolo import polygon
+
+    doubled = mask.repeat(2, axis=0).repeat(2, axis=1)
+    corners = np.ceil(polygon(doubled) / 2).astype(np.int64) + (x0, y0)
+    keep = np.r_[True, (np.diff(corners, axis=0) != 0).any(axis=1)]  # no repeated vertex
+    corners = corners[keep]
+    if len(corners) > 1 and (corners[0] == corners[-1]).all():
+        corners = corners[:-1]
+    return [corners.ravel().tolist()]
+
+
+def annotation_entries(sample: Sample, amodal: bool, polygons: bool = False) -> list[dict[str, Any]]:
+    """Every labeled instance's annotation (``segmentation`` RLE, or with ``polygons`` COCO
+    polygons of the same mask), then the crowd regions (always RLE, as COCO has them)."""
     out = []
     for inst in sample.instances:
+        if polygons:
+            x0, y0, w, h = inst.bbox
+            seg: Any = polygon_segmentation(sample.id_map[y0 : y0 + h, x0 : x0 + w] == inst.instance_id, x0, y0)
+        else:
+            seg = inst.rle
         ann = {
             "id": annotation_id(sample.index, inst.instance_id),
             "image_id": image_id(sample.index),
             "category_id": inst.category_id,
-            "segmentation": inst.rle,
+            "segmentation": seg,
             "area": inst.area,
             "bbox": list(inst.bbox),
             "iscrowd": 0,  # an object split by an occluder is still one instance

@@ -103,6 +103,10 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                     "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject"):
             if (run / sub).is_dir():
                 _link_tree(run / sub, dest / sub)
+        if (run / "hf").is_dir():
+            from synthgen.writers import hf
+
+            hf.link_tree(run / "hf", dest / "hf")
         shutil.copy2(run / "config.yaml", dest / "config.yaml")
     if "yolo" in manifest["formats"]:
         from synthgen.writers import yolo

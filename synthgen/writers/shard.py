@@ -56,6 +56,7 @@ class ShardWriter:
         self.panoptic_images: list[dict[str, Any]] = []
         self.instances = 0
         self.tusimple: list[dict[str, Any]] = []
+        self.hf: dict[str, list[str]] = {}  # hf/<split>/<shard> -> imagefolder metadata lines (writers/hf)
         self.per_image = bool({"coco", "yolo", "semantic", "panoptic"} & set(cfg.formats))
         for sub in (["images"] if self.per_image else []) + (["labels"] if "yolo" in cfg.formats else []) + (
             ["masks"] if cfg.id_maps and self.per_image else []
@@ -100,7 +101,8 @@ class ShardWriter:
 
             classes = semantic.class_map(sample, cfg.semantic_ignore)
             if "semantic" in cfg.formats:
-                self._put(f"semantic/{sample.name}.png", semantic.encode_class_map(semantic.with_stuff(classes, sample)))
+                semantic_png = semantic.encode_class_map(semantic.with_stuff(classes, sample))
+                self._put(f"semantic/{sample.name}.png", semantic_png)
             if "voc" in cfg.formats:
                 self._put(f"JPEGImages/{file_name}", image_bytes)
                 self._put(f"Annotations/{sample.name}.xml", voc.annotation_xml(sample, file_name).encode())
@@ -113,11 +115,24 @@ class ShardWriter:
             self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample))
             self.panoptic_images.append(image)
             self.panoptic.append(panoptic.annotation_entry(sample, image["id"]))
-        anns = coco.annotation_entries(sample, amodal=self.amodal)
+        if "hf" in cfg.formats:
+            from synthgen.writers import hf
+
+            where = hf.folder(sample, self.shard.name)
+            (self.out / where).mkdir(parents=True, exist_ok=True)
+            self._put(f"{where}/{file_name}", image_bytes)
+            semantic_file = f"{sample.name}.semantic.png" if "semantic" in cfg.formats else None
+            if semantic_file:
+                self._put(f"{where}/{semantic_file}", semantic_png)
+            self.hf.setdefault(where, []).append(hf.metadata_line(sample, file_name, semantic_file))
+        anns = coco.annotation_entries(sample, amodal=self.amodal, polygons=cfg.coco_masks == "polygon")
         meta = metadata_line(sample, file_name)
         if self.tar is not None:
             labels = {"image": image, "annotations": anns, "metadata": meta}
-            self.tar.add(sample.name, {cfg.image_format: image_bytes, "ids.png": id_png, "json": _json(labels).encode()})
+            members = {cfg.image_format: image_bytes, "ids.png": id_png, "json": _json(labels).encode()}
+            if "semantic" in cfg.formats:  # the class map too (synthgen.webdataset decodes it)
+                members["semantic.png"] = semantic_png
+            self.tar.add(sample.name, members)
         self.images.append(image)
         self.annotations += anns
         self.metadata.append(_json(meta))
@@ -140,6 +155,8 @@ class ShardWriter:
         if "panoptic" in self.cfg.formats:
             self._put(f"{base}.panoptic.json", _json({"images": self.panoptic_images, "annotations": self.panoptic}).encode())
         self._put(f"{base}.jsonl", ("\n".join(self.metadata) + "\n").encode())
+        for where, lines in self.hf.items():
+            self._put(f"{where}/metadata.jsonl", ("\n".join(lines) + "\n").encode())
         if self.tar is not None:
             self.files[f"webdataset/{self.shard.name}.tar"] = self.tar.close()
         record = {

@@ -4,7 +4,8 @@ A WebDataset shard is a plain tar whose members are ``<key>.<ext>``, grouped by 
 It is written here with the standard library so every header field is fixed (mtime 0, uid/gid
 0, no user names, sorted extensions): the same samples give the same bytes on any machine.
 Members per sample: the image (``jpg`` or ``png``), ``ids.png`` (the uint16 instance-id map,
-lossless, ids above 255 survive) and ``json`` (COCO image entry, annotations and metadata).
+lossless, ids above 255 survive), ``json`` (COCO image entry, annotations and metadata) and,
+with format ``semantic``, ``semantic.png`` (the class map, the same bytes as semantic/<name>.png).
 Read it with the ``webdataset`` package (``pip install synthgen[webdataset]``).
 """
 
