@@ -6,8 +6,9 @@
 Writes docs/preview.jpg (default config, labels drawn), docs/presets.jpg (one tile per preset
 in configs/), docs/presets/<preset>.jpg (a labeled sheet per preset), docs/effects.md and
 docs/pose.jpg (the street preset as a pose dataset: keypoints and skeletons drawn; alone with
-``--pose``) and docs/semantic_overlay.jpg (a street run's semantic maps, read back from the files
-it wrote, over its images; alone with ``--semantic``).
+``--pose``), docs/semantic_overlay.jpg (a street run's semantic maps, read back from the files
+it wrote, over its images; alone with ``--semantic``). ``--clips`` (alone) writes docs/clips.jpg,
+a filmstrip of a real ``synthgen clips`` run.
 """
 
 from __future__ import annotations
@@ -142,10 +143,50 @@ def make_pad_picture() -> None:
         _write(DOCS / "pad.jpg", _caption(sheet, note))
 
 
+CLIPS_CONFIG = ROOT / "configs" / "road.yaml"
+CLIPS_SET = ["scene.objects_per_image=[5,8]", "clips.shutter=0.5", "clips.enter_rate=0.5",
+             "clips.still_classes=[stop_sign,traffic_light]"]
+CLIP, CLIP_FRAMES, CLIP_STEP, CLIP_FPS = 1, 46, 9, 15  # frames 0, 9, ... 45 of clip 1 (3 s at 15 fps)
+
+
+def make_clips_picture(clip: int = CLIP) -> None:
+    """docs/clips.jpg: one clip made by a real ``synthgen clips`` run (road preset, velocity blur,
+    entering objects, depth order), six frames from first to last, each object's visible mask,
+    box and track id drawn (a colour per track) from the run's annotations.json."""
+    import json
+    import tempfile
+
+    from synthgen.clips import clip_config, run_clips
+    from synthgen.io.rle import decode
+    from synthgen.tools.preview import Drawn, draw_instances
+
+    cfg, layouts = clip_config(load_config(CLIPS_CONFIG, CLIPS_SET), ["mot", "coco"])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "clips"
+        run_clips(cfg, out, clip + 1, CLIP_FRAMES, fps=CLIP_FPS, layouts=tuple(layouts))
+        doc = json.loads((out / "annotations.json").read_text())
+        images = {(im["video_id"], im["frame_id"]): im for im in doc["images"]}
+        names = {c["id"]: c["name"] for c in doc["categories"]}
+        tiles = []
+        for t in range(0, CLIP_FRAMES, CLIP_STEP):
+            im = images[(clip + 1, t)]
+            rgb = cv2.cvtColor(cv2.imread(str(out / "images" / im["file_name"])), cv2.COLOR_BGR2RGB)
+            drawn = [
+                Drawn(a["track_id"], f"#{a['track_id'] % 1000} {names[a['category_id']]}",
+                      decode(a["segmentation"]).astype(bool), tuple(a["bbox"]))
+                for a in doc["annotations"] if a["image_id"] == im["id"]
+            ]
+            tiles.append(_caption(draw_instances(rgb, drawn, width=320), f"{im['video']}  frame {t + 1}  t={t / CLIP_FPS:.1f} s"))
+    rows = [np.hstack(tiles[i : i + 3]) for i in range(0, len(tiles), 3)]
+    _write(DOCS / "clips.jpg", np.vstack(rows))
+
+
 if __name__ == "__main__":
     import sys
 
-    if "--pose" in sys.argv:
+    if "--clips" in sys.argv:
+        make_clips_picture()
+    elif "--pose" in sys.argv:
         make_pose_picture()
     elif "--semantic" in sys.argv:
         make_semantic_picture()

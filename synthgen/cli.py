@@ -547,6 +547,10 @@ def stress(config, out, num_scenes, num_clips, frames, fps, conditions, severiti
                 click.echo(f"{name}: {num_clips} clips x {frames} frames: {first}")
                 for line in rest:
                     click.echo(line)
+            from synthgen.clip_stress import stale_variants
+
+            if stale := stale_variants(Path(out)):
+                click.echo(f"left from an earlier suite (not in suite.json's variants; --overwrite removes them): {', '.join(stale)}")
             return
         num_scenes = 50 if num_scenes is None else num_scenes
         with _RunBar("stress", quiet) as bar:
@@ -587,7 +591,10 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
     through the edges. Labels are exact per frame. Written as COCO video (videos,
     video_id/frame_id, track_id) and, with mot, as MOT Challenge sequences in OUT/mot/<clip>/.
     The config's `clips:` section adds velocity motion blur (shutter), objects entering
-    mid-clip (enter_rate), camera pan/zoom/shake (camera) and weather over time (weather);
+    mid-clip (enter_rate), camera pan/zoom/shake (camera) and weather over time (weather); by
+    default some objects turn or stop (turning, stopping; still_classes never move), objects on
+    a ground plane walk on it, nearer ones painted in front (depth_order), and sensor noise
+    changes per frame (weather.grain);
     e.g. --set clips.shutter=0.5 --set clips.camera.p=1 (see the README's Clips section).
 
     \b

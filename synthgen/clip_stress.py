@@ -16,17 +16,23 @@ conditions and adds the image suite's unlabeled occluders over frame 0's targets
 on top of everything: the objects move out from under them (and others may pass under them).
 
 A suite resumes like a run (each variant resumes its own run); ``--overwrite`` replaces each
-variant's run. ``suite.json``::
+variant's run. Run again with fewer conditions or severities, the variants it no longer has
+(those an earlier ``suite.json`` listed) are kept and listed under ``"stale"`` (the CLI says so);
+with ``--overwrite`` they are removed as runs are (``io.outdir.clear_run``: only the files their
+shards list, the merged files and the MOT layout; a file someone else put there stays, and so
+does its folder). ``suite.json``::
 
     {"kind": "clip-stress", "clips": N, "frames": F, "fps": 15.0,
      "conditions": [...], "severities": [...],
      "variants": [{"name": "clean", "condition": "clean", "severity": 0,
-                   "run": "clean", "mot": "clean/mot", "sequences": ["clip-000000", ...]}, ...]}
+                   "run": "clean", "mot": "clean/mot", "sequences": ["clip-000000", ...]}, ...],
+     "stale": ["fog-5", ...]}       # only when earlier variants are left in the folder
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,6 +40,7 @@ from synthgen.clips import clip_config, clip_name, run_clips
 from synthgen.config import Config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
+from synthgen.io.outdir import clear_run
 from synthgen.runner import Summary
 from synthgen.stress import OCCLUSION, _variant_config, check_conditions, variants
 from synthgen.writers.mot import MOT_DIR
@@ -61,6 +68,49 @@ def suite_record(num_clips: int, frames: int, fps: float, conditions: list[str],
             for c, s in variants(conditions, severities)
         ],
     }
+
+
+_VARIANT = re.compile(r"^[a-z0-9_]+(-\d+)?$")  # a variant folder's name: never a path
+
+
+def _earlier_variants(out: Path) -> list[str]:
+    """The variants an earlier suite.json in ``out`` listed (its stale ones too)."""
+    try:
+        old = json.loads((out / SUITE_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(old, dict):
+        return []
+    names = [v.get("run") for v in old.get("variants", []) if isinstance(v, dict)] + list(old.get("stale", []))
+    return [n for n in names if isinstance(n, str) and _VARIANT.match(n)]
+
+
+def _stale(out: Path, record: dict, overwrite: bool) -> list[str]:
+    """Earlier variants this suite no longer has: removed (as runs) with ``overwrite``, else kept;
+    returns those still in the folder."""
+    wanted = {v["run"] for v in record["variants"]}
+    left = []
+    for name in dict.fromkeys(_earlier_variants(out)):
+        folder = out / name
+        if name in wanted or not folder.is_dir() or folder.is_symlink():
+            continue
+        if overwrite:
+            clear_run(folder)
+            try:
+                folder.rmdir()
+            except OSError:  # files the run did not write: they stay, and so does the folder
+                pass
+        if folder.is_dir():
+            left.append(name)
+    return left
+
+
+def stale_variants(out: Path) -> list[str]:
+    """The variant folders of earlier suites that ``out``'s suite.json lists as stale."""
+    try:
+        return [n for n in json.loads((Path(out) / SUITE_FILE).read_text()).get("stale", []) if isinstance(n, str)]
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def _check_out(out: Path) -> None:
@@ -99,6 +149,9 @@ def run_clip_suite(
     base, layouts = clip_config(cfg, ["coco", "mot"])
     out.mkdir(parents=True, exist_ok=True)
     record = suite_record(num_clips, frames, fps, conditions, severities)
+    stale = _stale(out, record, overwrite)
+    if stale:
+        record["stale"] = stale
     atomic_write(out / SUITE_FILE, (json.dumps(record, indent=1) + "\n").encode())
     for v in record["variants"]:
         condition, severity = v["condition"], v["severity"]

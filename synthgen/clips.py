@@ -13,10 +13,11 @@ The model of a clip (options in the config's ``clips`` section, all off by defau
 - Trajectories (synthgen/trajectory.py; ``Track``, from the ``Stream.CLIPS`` stream of clip
   ``c``, one member per instance id): constant velocity (direction uniform, speed a share of the
   canvas' shorter side per second), plus a random walk in position, a slow exponential scale
-  change and a small rotation drift, all in per-second units divided by ``fps``. Frame ``t``
+  change and a small rotation drift, all in per-second units divided by ``fps``; a share of
+  objects turn (``clips.turning``) or stop for a while (``clips.stopping``); on a ground plane
+  the motion is on the ground (``trajectory.Ground``: row and scale follow depth). Frame ``t``
   moves every placement (distractors too) with ``dataclasses.replace`` on its center, scale and
-  rotation; everything else (asset, flip, perspective, blend, jitter, shadow, paste order)
-  stays. Objects may leave through the edges: labels stay exact (a truncated object is labeled
+  rotation; everything else (asset, flip, perspective, blend, jitter, shadow) stays. Objects may leave through the edges: labels stay exact (a truncated object is labeled
   by its visible pixels, one that is wholly outside or hidden has no label in that frame and
   keeps its id when it comes back).
 - Entering objects (synthgen/entering.py, ``clips.enter_rate``): a Poisson process of new
@@ -28,14 +29,17 @@ The model of a clip (options in the config's ``clips`` section, all off by defau
 - Camera (``clips.camera``, ``trajectory.Camera``): pan, zoom and shake as a per-frame crop of
   the background; every placement (and the horizon) goes through the exact map of the crop
   actually used, so a camera pan moves everything in image coordinates.
+- Depth order (``clips.depth_order``): on a ground plane each frame paints its objects far to
+  near by foot row (``ClipPlan.far_to_near``); stress occluders stay on top.
 - Labels: each frame's scene goes through ``Generator.sample_from_scene``, the same pipeline as
   an image. ``track_id`` = the placement's instance id within the clip (MOT id), and
   ``video_id * 1000 + instance id`` in COCO (unique over the run).
 - Conditions drawn once per clip: every frame's scene keeps the clip's index ``c`` as its scene
   index, and effects, per-object effects and albumentations draw their parameters from it (the
-  image effects once, in the plan); so fog, rain, night level, noise seed and blur do not
-  flicker. Over the frames (effects/timeline.py) rain and snow fall (``clips.weather.fall``) and
-  fog density, night darkness and brightness may drift smoothly (``clips.weather.drift``).
+  image effects once, in the plan); so fog, rain, night level and blur do not flicker. Over the
+  frames (effects/timeline.py) rain and snow fall (``clips.weather.fall``), sensor noise is drawn
+  anew each frame (``clips.weather.grain``), and fog density, night darkness and brightness may
+  drift smoothly (``clips.weather.drift``).
   (A frame's own run index, file name and COCO ids are set after.) The train/val split is drawn
   from ``c`` too: a clip's frames are all in one part.
 
@@ -58,8 +62,8 @@ from pydantic import ValidationError
 from synthgen.config import Config
 from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
 from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
+from synthgen.entering import foot_per_scale, ground_of, sample_entering
 from synthgen.errors import ConfigError, OutputError
-from synthgen.entering import sample_entering
 from synthgen.generator import Generator
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
@@ -96,6 +100,10 @@ class ClipPlan:
     fps: float = 15.0
     fall: bool = True  # clips.weather.fall
     drift: float = 0.0  # clips.weather.drift
+    feet: tuple[float, ...] = ()  # per placement: its foot row below its centre per unit of scale (depth order)
+    on_top: int = 0  # the last placements (stress occluders) stay on top of everything
+    depth_order: bool = False  # clips.depth_order (it applies on a ground plane only)
+    grain: bool = False  # clips.weather.grain
 
     def __post_init__(self) -> None:
         if not self.placements:
@@ -104,6 +112,8 @@ class ClipPlan:
     def scene_at(self, t: int) -> Scene:
         """The clip's scene at frame ``t``; its index stays the clip's (see the module docstring)."""
         moved = tuple(track.move(p, t) for track, p in zip(self.tracks, self.placements) if track.entry <= t)
+        if self.depth_order and self.scene.horizon is not None:
+            moved = self.far_to_near(moved)
         cam = self.camera
         if cam is None:
             return dataclasses.replace(self.scene, placements=moved)
@@ -115,11 +125,30 @@ class ClipPlan:
             horizon=None if horizon is None else cam.point((0.0, horizon), t)[1],
         )
 
+    def foot_row(self, p: Placement, feet: dict[int, float] | None = None) -> float:
+        """The row placement ``p`` (as moved, in frame 0's canvas) stands on: the bottom of its
+        upright box, as the scene sampler stands objects on a ground plane."""
+        return p.center[1] + (feet or self._feet)[p.instance_id] * p.scale
+
+    def far_to_near(self, placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
+        """Paint order on a ground plane: the higher foot row (further away) first, ties in paste
+        order; the ``on_top`` occluders last, as they are. The camera maps rows monotonically, so
+        the order holds in the image too."""
+        top = {p.instance_id for p in self.placements[len(self.placements) - self.on_top:]} if self.on_top else set()
+        feet = self._feet
+
+        def key(p: Placement) -> tuple[bool, float]:
+            return (True, 0.0) if p.instance_id in top else (False, self.foot_row(p, feet))
+
+        return tuple(sorted(placements, key=key))  # stable: ties keep the paste order
+
+    @property
+    def _feet(self) -> dict[int, float]:
+        return dict(zip((p.instance_id for p in self.placements), self.feet))
+
     def position(self, k: int, t: int) -> tuple[float, float]:
         """Where the centre of placement ``k`` is in the image at frame ``t``."""
-        p, track = self.placements[k], self.tracks[k]
-        dx, dy = track.offset(t - track.entry)
-        xy = (p.center[0] + dx, p.center[1] + dy)
+        xy = self.tracks[k].move(self.placements[k], t).center
         return xy if self.camera is None else self.camera.point(xy, t)
 
     def velocity_blur(self, t: int) -> dict[int, dict[str, float]]:
@@ -141,7 +170,8 @@ class ClipPlan:
         """The clip's whole-image effects as they are at frame ``t`` (effects/timeline.py)."""
         if self.image_effects is None:
             return None
-        return conditions_at(self.image_effects, self.drifts, t, self.fps, self.scene.canvas_wh, fall=self.fall, drift=self.drift)
+        return conditions_at(self.image_effects, self.drifts, t, self.fps, self.scene.canvas_wh, fall=self.fall, drift=self.drift,
+                             grain=self.grain)
 
     def effects_at(self, t: int) -> dict[int, tuple[AppliedEffect, ...]]:
         """Per-object effects of frame ``t``: the clip's own, then each object's velocity blur
@@ -153,6 +183,11 @@ class ClipPlan:
         for iid, params in blur.items():
             out[iid] = out.get(iid, ()) + (AppliedEffect("motion_blur", None, params, iid),)
         return out
+
+
+def standing(track: Track) -> Track:
+    """A track that does not move (its draws are made all the same: nothing else changes)."""
+    return dataclasses.replace(track, velocity=(0.0, 0.0), jitter=0.0, growth=0.0, spin=0.0, turn=0.0, stop=(0, 0, 1))
 
 
 def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion: int = 0) -> ClipPlan:
@@ -169,11 +204,16 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
     else:
         source_wh = lib.backgrounds[bg.index].size_wh
     camera = sample_camera(cfg.clips.camera, seed, clip, scene.canvas_wh, bg.crop_xywh, source_wh, bg.flip, fps)
-    tracks = [sample_track(seed, clip, p, scene.canvas_wh, fps) for p in scene.placements]
+    motion = dict(turning=cfg.clips.turning, stopping=cfg.clips.stopping)
+    tracks = [sample_track(seed, clip, p, scene.canvas_wh, fps, **motion, ground=ground_of(scene, lib.cutout(p.asset, distractor=p.distractor)))
+              for p in scene.placements]
+    still = set(cfg.clips.still_classes)
+    tracks = [standing(tr) if not p.distractor and p.label in still else tr for tr, p in zip(tracks, scene.placements)]
     placements = list(scene.placements)
     for p, track in sample_entering(cfg, lib, gen.class_weights, scene, fps, frames, camera):
         placements.append(p)
         tracks.append(track)
+    movers = len(placements)
     if occlusion:
         from synthgen.stress import _occluders  # only stress suites pay its import
 
@@ -184,14 +224,17 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
                 break
             placements.append(dataclasses.replace(p, instance_id=iid))
             tracks.append(Track(iid, (0.0, 0.0), 0.0, 0, 0.0, 0.0))
+    on_top = len(placements) - movers
     # per-object effects are drawn in paste order: the entering objects' come after frame 0's
     effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
     # whole-image conditions: the clip's scene index draws them, as for an image, once
     image_effects = sample_image_effects(cfg.effects, seed, clip, scene.canvas_wh)
     weather = cfg.clips.weather
     drifts = sample_drifts(image_effects, seed, clip, weather.period)
+    feet = tuple(foot_per_scale(lib.cutout(p.asset, distractor=p.distractor), scene.canvas_wh) for p in placements)
     return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements), image_effects,
-                    drifts, fps, weather.fall, weather.drift)
+                    drifts, fps, weather.fall, weather.drift, feet, on_top, cfg.clips.depth_order,
+                    weather.grain)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float, fields: dict | None = None) -> Sample:
@@ -228,6 +271,9 @@ class ClipFactory:
         self.gen = ctx.generator(self.config)
         self.classes = self.gen.classes
         self.library = self.gen.library
+        unknown = sorted(set(self.config.clips.still_classes) - set(self.library.classes))
+        if unknown:
+            raise ConfigError(f"clips.still_classes: {', '.join(unknown)} not a class of this run; classes: {', '.join(self.library.classes)}")
         self.frames, self.fps, self.occlusion, self.fields = spec.frames, spec.fps, spec.occlusion, dict(spec.fields)
         self._plan: ClipPlan | None = None
 

@@ -464,6 +464,9 @@ class ClipWeatherConfig(_Model):
     """How conditions change over a clip (``synthgen clips``); parameters still drawn once a clip."""
 
     fall: bool = Field(True, description="rain streaks and snow flakes fall between frames (false: a frozen layer)")
+    grain: bool = Field(
+        True, description="sensor noise (gaussian_noise, iso_noise, night's grain) is drawn anew each frame (false: frozen)"
+    )
     drift: float = Field(
         0.0, ge=0.0, le=1.0,
         description="fog density, night darkness and brightness change smoothly by up to this share of their value",
@@ -481,6 +484,15 @@ class ClipsConfig(_Model):
         "displacement during it (0: no velocity blur)",
     )
     enter_rate: float = Field(0.0, ge=0.0, le=20.0, description="new objects per second entering through the edges")
+    turning: Fraction = Field(0.3, description="share of objects whose heading turns, by 10 to 40 degrees a second")
+    stopping: Fraction = Field(0.2, description="share of objects that stop for 0.5 to 2 s, 0.5 to 3 s after they appear")
+    still_classes: list[str] = Field(
+        default_factory=list, description="classes whose objects never move (signs, traffic lights); they enter no clip",
+    )
+    depth_order: bool = Field(
+        True, description="on a ground plane, paint each frame's objects far to near (the lower foot row in front), "
+        "so objects passing each other swap order (false: paste order throughout)",
+    )
     camera: ClipCameraConfig = ClipCameraConfig()
     weather: ClipWeatherConfig = ClipWeatherConfig()
 

@@ -20,14 +20,27 @@ import numpy as np
 
 from synthgen.assets import PAD, AssetLibrary
 from synthgen.config import Config
+from synthgen.geometry import clip_box
 from synthgen.rng import Stream, image_rng
 from synthgen.scene import _blend, _maybe, placed_box
-from synthgen.trajectory import Camera, Track, sample_track
+from synthgen.trajectory import Camera, Ground, Track, sample_track
 from synthgen.types import MAX_INSTANCES, Placement, Scene
 
 SPREAD = math.radians(40.0)  # heading: within this of the edge's inward normal
 GROUND_SPREAD = math.radians(8.0)  # on a ground plane
 INWARD = {"left": 0.0, "right": math.pi, "top": math.pi / 2, "bottom": -math.pi / 2}  # image y points down
+
+
+def foot_per_scale(cut, canvas_wh: tuple[int, int]) -> float:
+    """How far below its centre an upright cutout's foot row lies, per unit of scale (the scene
+    sampler's ground-plane rule: its height is ``scale * min(W, H)`` for its longer side)."""
+    ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
+    return min(canvas_wh) * oh / max(ow, oh) / 2.0
+
+
+def ground_of(scene: Scene, cut) -> Ground | None:
+    """The ground an object of ``scene`` walks on (None: not a ground-plane scene)."""
+    return None if scene.horizon is None else Ground(scene.horizon, tuple(scene.canvas_wh), foot_per_scale(cut, scene.canvas_wh))
 
 
 def entry_frames(rate: float, fps: float, frames: int, rng: np.random.Generator, room: int) -> list[int]:
@@ -45,13 +58,18 @@ def entry_frames(rate: float, fps: float, frames: int, rng: np.random.Generator,
     return out
 
 
+def _movers(cfg: Config, lib: AssetLibrary) -> list[str]:
+    """The classes that may enter: every pasted class but ``clips.still_classes``."""
+    return [c for c in lib.paste_classes if c not in cfg.clips.still_classes]
+
+
 def sample_entering(
     cfg: Config, lib: AssetLibrary, class_weights: dict[str, float] | None, scene: Scene, fps: float, frames: int,
     camera: Camera | None,
 ) -> list[tuple[Placement, Track]]:
     """The objects entering clip ``scene.index`` in its first ``frames`` frames: each placement
     (in frame 0's canvas coordinates, as at its entry frame) with its track."""
-    if cfg.clips.enter_rate <= 0 or not lib.paste_classes:
+    if cfg.clips.enter_rate <= 0 or not _movers(cfg, lib):
         return []
     clip = scene.index
     first = len(scene.real) + len(scene.placements) + 1
@@ -60,11 +78,14 @@ def sample_entering(
     return [_enter(cfg, lib, class_weights, scene, fps, e, first + j, camera, j) for j, e in enumerate(entries)]
 
 
+OUTSIDE_TRIES = 4  # ground plane: nudges that put the silhouette wholly outside the frame before entry
+
+
 def _enter(cfg, lib, class_weights, scene: Scene, fps, entry: int, instance_id: int, camera, j: int):
     rng = image_rng(cfg.seed, scene.index, Stream.CLIPS, 0, 2, j)
     sc = cfg.scene
     W, H = scene.canvas_wh
-    classes = lib.paste_classes
+    classes = _movers(cfg, lib)
     weights_by_class = class_weights if class_weights is not None else (sc.class_weights or {})
     w = np.array([weights_by_class.get(c, 1.0) for c in classes], np.float64)
     w = w / w.sum() if w.sum() > 0 else np.full(len(classes), 1.0 / len(classes))
@@ -87,8 +108,7 @@ def _enter(cfg, lib, class_weights, scene: Scene, fps, entry: int, instance_id: 
         horizon = min(max(horizon, 0.0), H - 1.0)
         fy = float(rng.uniform(horizon + 0.02 * (H - horizon), H))
         scale *= max((fy - horizon) / (H - horizon), 0.1)
-        ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
-        along = fy - scale * min(W, H) * oh / max(ow, oh) / 2.0
+        along = fy - scale * foot_per_scale(cut, scene.canvas_wh)
     else:
         along = float(rng.uniform(0.0, H if edge in ("left", "right") else W))
     spread = GROUND_SPREAD if ground else SPREAD
@@ -97,8 +117,15 @@ def _enter(cfg, lib, class_weights, scene: Scene, fps, entry: int, instance_id: 
         rotation=rotation, flip=flip, perspective=persp, center=(0.0, 0.0), blend=blend, blend_params=blend_params,
         jitter=jitter, shadow=shadow,
     )
-    heading = (INWARD[edge] - spread, INWARD[edge] + spread)
-    track = dataclasses.replace(sample_track(cfg.seed, scene.index, p, scene.canvas_wh, fps, heading), entry=entry)
+    heading = (INWARD[edge] - spread, INWARD[edge] + spread)  # on a ground plane: in ground coordinates, along the edge's normal
+    if ground:
+        p = dataclasses.replace(p, center=(0.0, along))  # its depth sets its speed on the ground
+    clips = cfg.clips
+    track = dataclasses.replace(
+        sample_track(cfg.seed, scene.index, p, scene.canvas_wh, fps, heading, turning=clips.turning, stopping=clips.stopping,
+                     ground=ground_of(scene, cut)),
+        entry=entry,
+    )
     # the silhouette one frame before entry, around the centre it then has (image pixels)
     _, (x0, y0, x1, y1) = placed_box(cut, track.move(p, entry - 1), scene.canvas_wh)
     margin = 2.0 + 0.05 * max(x1 - x0, y1 - y0)
@@ -106,6 +133,13 @@ def _enter(cfg, lib, class_weights, scene: Scene, fps, entry: int, instance_id: 
         "left": (-margin - x1, along), "right": (W + margin - x0, along),
         "top": (along, -margin - y1), "bottom": (along, H + margin - y0),
     }[edge]
+    if ground:  # perspective: lateral motion is not quite a shift; nudge until wholly outside
+        for _ in range(OUTSIDE_TRIES):
+            box = placed_box(cut, track.move(dataclasses.replace(p, center=(cx, cy)), entry - 1), scene.canvas_wh)[1]
+            if clip_box(box, scene.canvas_wh) is None:
+                break
+            bx0, _, bx1, _ = box
+            cx += -(bx1 + margin) if edge == "left" else (W + margin - bx0)
     if camera is not None:  # the image point at the entry frame, in frame 0's canvas (where tracks live)
         ax, bx, ay, by = camera.transform(entry)
         cx, cy = (cx - bx) / ax, (cy - by) / ay

@@ -53,6 +53,8 @@ def derive_instances(
     layers = {layer.instance_id: layer for layer in frame.layers}
     labeled = [(r.instance_id, r.category_id, r.label, "real", r.annotation_id) for r in scene.real if r.kind == "object"]
     labeled += [(p.instance_id, p.category_id, p.label, "pasted", None) for p in scene.placements if not p.distractor]
+    # pasted objects are painted in the order of scene.placements (a clip may reorder them by depth)
+    order = {p.instance_id: len(scene.real) + k + 1 for k, p in enumerate(scene.placements)}
     for instance_id, category_id, label, source, real_id in labeled:
         layer = layers[instance_id]
         y0, y1, x0, x1 = layer.roi
@@ -83,7 +85,7 @@ def derive_instances(
                 visible_fraction=round(visible, 6) if layer.amodal_known else None,
                 truncated=layer.truncated,
                 amodal_bbox=layer.amodal_bbox,
-                paste_order=instance_id,
+                paste_order=order.get(instance_id, instance_id),
                 # the amodal mask as far as the image goes: the whole silhouette cut to the frame
                 amodal_rle=encode_rle_roi(shape, layer.roi, layer.inframe_mask) if cfg.amodal_masks else None,
                 source=source,

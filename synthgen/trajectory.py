@@ -3,6 +3,14 @@
 Pure functions of recorded numbers (no pixels): ``clips`` samples them once per clip and asks
 for any frame ``t``. Units are canvas pixels and degrees per frame (ranges are per second,
 divided by the frame rate when sampled).
+
+A track moves its object with a constant velocity plus a random walk; a share of objects turn
+(the heading rotates at a constant rate) and a share stop for a while (they slow down over
+``RAMP`` seconds, stand, and start again). On a ground plane (:class:`Ground`) the motion is
+on the ground, seen through a level pinhole camera: the object's foot point moves in ground
+coordinates, its image row and scale follow its depth (an object walking towards the camera
+comes down the image and grows, one walking away shrinks towards the horizon), and it neither
+scales nor spins otherwise. Elsewhere, objects scale and rotate slowly in the image.
 """
 
 from __future__ import annotations
@@ -22,6 +30,39 @@ JITTER = 0.004  # random walk: standard deviation of the position after one seco
 GROWTH = (-0.15, 0.15)  # log scale change: scale(t) = scale(0) * exp(growth * seconds)
 SPIN = (-6.0, 6.0)  # rotation drift, degrees
 MAX_BLUR = 101  # the motion_blur effect's longest kernel
+TURN = (10.0, 40.0)  # turning objects: heading change, degrees per second (either way)
+STOP_AT = (0.5, 3.0)  # stopping objects: seconds after entry when they stand still
+STOP_FOR = (0.5, 2.0)  # and for how long
+RAMP = 0.3  # seconds to slow down before a stop (and to start again after it)
+NEAR = 0.25  # ground plane: the nearest depth an object comes to (4x its size on the bottom row)
+
+
+@dataclass(frozen=True)
+class Ground:
+    """A flat ground seen by a level pinhole camera (frame 0's canvas). A foot point at depth
+    ``Z`` (1 on the bottom row) and lateral position ``X`` stands on row
+    ``horizon + (H - horizon) / Z`` and column ``W / 2 + (H - horizon) X / Z``; its size is
+    ``max(1 / Z, 0.1)`` of what it is on the bottom row, the scene sampler's rule. ``foot``: how
+    far below its centre the object's foot row lies, per unit of scale."""
+
+    horizon: float
+    canvas_wh: tuple[int, int]
+    foot: float
+
+    def world(self, fx: float, fy: float) -> tuple[float, float]:
+        W, H = self.canvas_wh
+        depth = H - self.horizon
+        Z = depth / max(fy - self.horizon, 0.02 * depth)
+        return ((fx - W / 2) * Z / depth, Z)
+
+    def image(self, X: float, Z: float) -> tuple[float, float]:
+        W, H = self.canvas_wh
+        depth = H - self.horizon
+        return (W / 2 + depth * X / Z, self.horizon + depth / Z)
+
+    @staticmethod
+    def size(Z: float) -> float:
+        return max(1.0 / Z, 0.1)
 
 
 @dataclass(frozen=True)
@@ -35,45 +76,94 @@ class Track:
     growth: float  # log scale per frame
     spin: float  # degrees per frame
     entry: int = 0  # the first frame the object is in the clip (> 0: it enters through an edge)
+    turn: float = 0.0  # heading change, radians per frame
+    stop: tuple[int, int, int] = (0, 0, 1)  # (frames after entry it stands still, frames it stands, ramp frames)
+    ground: Ground | None = None  # velocity and walk in ground units (X, Z) per frame; None: image pixels
+
+    def speed(self, k: np.ndarray) -> np.ndarray:
+        """The share of its speed the object has on step ``k`` (from frame k to k+1 after entry):
+        it slows down over the ``ramp`` steps before ``start``, stands from frame ``start`` to
+        ``start + length``, and speeds up over the ``ramp`` steps after."""
+        start, length, ramp = self.stop
+        if length <= 0:
+            return np.ones_like(k)
+        return np.where(k < start, np.clip((start - k) / ramp, 0.0, 1.0), np.clip((k - start - length + 1) / ramp, 0.0, 1.0))
 
     def offset(self, t: int) -> tuple[float, float]:
-        """Displacement of the centre ``t`` frames after the object's entry frame. Before it the
-        object moves as it does after it, mirrored through it (``offset(-t) = -offset(t)``), so
-        that the entry frame has a velocity too."""
+        """Displacement ``t`` frames after the object's entry frame (of the centre in image pixels,
+        or on a ground plane of the foot point in ground units). Before it the object moves as it
+        does after it, mirrored through it (``offset(-t) = -offset(t)``), so that the entry frame
+        has a velocity too."""
         if t < 0:
             dx, dy = self.offset(-t)
             return (-dx, -dy)
-        walk = seeded_rng(self.jitter_seed).normal(0.0, self.jitter, size=(t, 2)).sum(axis=0) if t else np.zeros(2)
-        return (self.velocity[0] * t + float(walk[0]), self.velocity[1] * t + float(walk[1]))
+        if not t:
+            return (0.0, 0.0)
+        steps = seeded_rng(self.jitter_seed).normal(0.0, self.jitter, size=(t, 2))
+        vx, vy = self.velocity
+        if not self.turn and self.stop[1] <= 0:
+            walk = steps.sum(axis=0)
+            return (vx * t + float(walk[0]), vy * t + float(walk[1]))
+        k = np.arange(t, dtype=np.float64)
+        f = self.speed(k)
+        c, s = np.cos(self.turn * k), np.sin(self.turn * k)
+        walk = (steps * f[:, None]).sum(axis=0)  # a standing object stands still
+        return (float(np.sum(f * (c * vx - s * vy))) + float(walk[0]), float(np.sum(f * (s * vx + c * vy))) + float(walk[1]))
 
     def move(self, p: Placement, t: int) -> Placement:
         """``p`` (the placement at the entry frame) at frame ``t`` of the clip."""
         dt = t - self.entry
         dx, dy = self.offset(dt)
-        return dataclasses.replace(
-            p,
-            center=(p.center[0] + dx, p.center[1] + dy),
-            scale=p.scale * math.exp(self.growth * dt),
-            rotation=p.rotation + self.spin * dt,
-        )
+        g = self.ground
+        if g is None:
+            return dataclasses.replace(
+                p,
+                center=(p.center[0] + dx, p.center[1] + dy),
+                scale=p.scale * math.exp(self.growth * dt),
+                rotation=p.rotation + self.spin * dt,
+            )
+        X, Z = g.world(p.center[0], p.center[1] + g.foot * p.scale)
+        Zt = max(Z + dy, NEAR)
+        fx, fy = g.image(X + dx, Zt)
+        scale = p.scale * g.size(Zt) / g.size(Z)
+        return dataclasses.replace(p, center=(fx, fy - g.foot * scale), scale=scale)
 
 
 def sample_track(
-    seed: int, clip: int, p: Placement, canvas_wh: tuple[int, int], fps: float, heading: tuple[float, float] | None = None
+    seed: int, clip: int, p: Placement, canvas_wh: tuple[int, int], fps: float, heading: tuple[float, float] | None = None,
+    *, turning: float = 0.0, stopping: float = 0.0, ground: Ground | None = None,
 ) -> Track:
     """The track of placement ``p`` (its own stream member, by instance id); ``heading``: a
-    range of directions in radians (default: any)."""
+    range of directions in radians (default: any; on a ground plane, in (X, Z) ground
+    coordinates: 0 is to the right, pi/2 away from the camera). ``turning`` and ``stopping``:
+    the chance that the object turns, and that it stops for a while. On a ground plane the speed
+    is the image speed at the object's depth at its entry frame."""
     rng = image_rng(seed, clip, Stream.CLIPS, p.instance_id)
     side = min(canvas_wh)
     angle = float(rng.uniform(*(heading or (0.0, 2.0 * math.pi))))
     speed = float(rng.uniform(*SPEED)) * side / fps
+    jitter = JITTER * side / math.sqrt(fps)
+    jitter_seed = int(rng.integers(2**32))
+    growth = float(rng.uniform(*GROWTH)) / fps
+    spin = float(rng.uniform(*SPIN)) / fps
+    # drawn whatever the shares, so that changing one changes nothing else
+    turns, rate, side_sign = rng.random() < turning, float(rng.uniform(*TURN)), 1.0 if rng.random() < 0.5 else -1.0
+    stops, at, stand = rng.random() < stopping, float(rng.uniform(*STOP_AT)), float(rng.uniform(*STOP_FOR))
+    if ground is not None:  # pixels at the object's depth -> ground units; the size follows the depth
+        W, H = canvas_wh
+        _, Z = ground.world(p.center[0], p.center[1] + ground.foot * p.scale)
+        per_pixel = Z / (H - ground.horizon)
+        speed, jitter, growth, spin = speed * per_pixel, jitter * per_pixel, 0.0, 0.0
     return Track(
         instance_id=p.instance_id,
         velocity=(speed * math.cos(angle), speed * math.sin(angle)),
-        jitter=JITTER * side / math.sqrt(fps),
-        jitter_seed=int(rng.integers(2**32)),
-        growth=float(rng.uniform(*GROWTH)) / fps,
-        spin=float(rng.uniform(*SPIN)) / fps,
+        jitter=jitter,
+        jitter_seed=jitter_seed,
+        growth=growth,
+        spin=spin,
+        turn=math.radians(side_sign * rate) / fps if turns else 0.0,
+        stop=(round(at * fps), max(1, round(stand * fps)), max(1, round(RAMP * fps))) if stops else (0, 0, 1),
+        ground=ground,
     )
 
 

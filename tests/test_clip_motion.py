@@ -241,5 +241,32 @@ def test_fog_and_night_drift_smoothly_over_a_clip(tiny_assets):
         assert np.abs(np.diff(steps)).max() < 0.25 * np.abs(steps).max()  # no flicker: the steps change slowly
         assert max(values) - min(values) > 0.3 * drift * base  # and it does change, by up to drift
         assert all(base * (1 - drift) - 1e-9 <= v <= base * (1 + drift) + 1e-9 for v in values)
-    noise = [_conditions(f.sample(t), "gaussian_noise") for t in range(3)]
-    assert noise[0] == noise[1] == noise[2]  # what does not drift stays as drawn
+    noise = [{k: v for k, v in _conditions(f.sample(t), "gaussian_noise").items() if k != "seed"} for t in range(3)]
+    assert noise[0] == noise[1] == noise[2]  # what does not drift stays as drawn (the noise's seed changes)
+
+
+def test_sensor_noise_changes_every_frame_and_nothing_else_does(tiny_assets):
+    from synthgen.effects.timeline import GRAIN
+
+    effects = [{"name": "fog", "p": 1.0}, {"name": "night", "p": 1.0}, {"name": "gaussian_noise", "p": 1.0},
+               {"name": "iso_noise", "p": 1.0}]
+    grain = _factory(_config(tiny_assets, effects=effects), frames=FRAMES)
+    frozen = _factory(_config(tiny_assets, clips={"weather": {"grain": False}}, effects=effects), frames=FRAMES)
+    assert grain.plan(0).grain and not frozen.plan(0).grain
+    for t in range(4):
+        a, b = grain.sample(t), frozen.sample(t)
+        ca = {c["name"]: c["params"] for c in a.metadata["conditions"]}
+        cb = {c["name"]: c["params"] for c in b.metadata["conditions"]}
+        for name in ca:  # the same conditions; only the noise's seed moves, and only after frame 0
+            same_seed = ca[name]["seed"] == cb[name]["seed"]
+            assert same_seed == (t == 0 or name not in GRAIN), (name, t)
+            assert {k: v for k, v in ca[name].items() if k != "seed"} == {k: v for k, v in cb[name].items() if k != "seed"}
+        assert np.array_equal(a.id_map, b.id_map)  # labels do not see noise
+        diff = np.abs(a.image.astype(int) - b.image.astype(int))
+        if t == 0:  # frame 0 is the image the clip's index makes, as without grain
+            assert not diff.any()
+        else:  # a fresh noise field: small differences everywhere, not a few pixels
+            assert np.count_nonzero(diff.max(axis=2)) > 0.5 * diff.shape[0] * diff.shape[1]
+    seeds = [{c["name"]: c["params"]["seed"] for c in grain.sample(t).metadata["conditions"]} for t in range(FRAMES)]
+    for name in GRAIN:
+        assert len({s[name] for s in seeds}) == FRAMES  # never the same noise twice in a clip

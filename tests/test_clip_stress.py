@@ -84,3 +84,30 @@ def test_a_clip_suite_resumes_and_refuses_a_foreign_folder(tiny_assets, tmp_path
     with pytest.raises(OutputError, match="no clip stress suite"):
         list(run_clip_suite(load_config(cfg_file), foreign, 1, 2, ["fog"], [1]))
     assert sorted(p.name for p in foreign.iterdir()) == ["mine.txt"]
+
+
+def test_a_rerun_with_fewer_variants_lists_the_old_ones_and_overwrite_removes_only_their_runs(tiny_assets, tmp_path):
+    cfg_file = tmp_path / "cfg.yaml"
+    cfg_file.write_text(yaml.safe_dump(tiny_config_dict(tiny_assets)))
+    out = tmp_path / "suite"
+    cmd = ["stress", str(cfg_file), "--out", str(out), "--clips", "1", "--frames", "2", "-q"]
+    r = CliRunner().invoke(main, [*cmd, "--conditions", "night,fog", "--severities", "1,3"])
+    assert r.exit_code == 0, r.output
+    (out / "fog-3" / "notes.txt").write_text("mine")  # not the run's: it must survive
+    kept = _digests(out / "night-1")
+    r = CliRunner().invoke(main, [*cmd, "--conditions", "night", "--severities", "1"])
+    assert r.exit_code == 0, r.output
+    suite = json.loads((out / SUITE_FILE).read_text())
+    assert [v["name"] for v in suite["variants"]] == ["clean", "night-1"]
+    assert suite["stale"] == ["night-3", "fog-1", "fog-3"] and "fog-1, fog-3" in r.output
+    assert all((out / n / "annotations.json").is_file() for n in suite["stale"])  # kept as they were
+    from synthgen.tools.evaluate_tracks import find_sequences
+
+    assert {s.name.split("/")[0] for s in find_sequences(out, tmp_path)} == {"clean", "night-1"}  # scored: the suite's own
+    r = CliRunner().invoke(main, [*cmd, "--conditions", "night", "--severities", "1", "--overwrite"])
+    assert r.exit_code == 0, r.output
+    suite = json.loads((out / SUITE_FILE).read_text())
+    assert suite["stale"] == ["fog-3"] and "left from an earlier suite" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["clean", "fog-3", "night-1", SUITE_FILE]
+    assert sorted(p.relative_to(out / "fog-3").as_posix() for p in (out / "fog-3").rglob("*")) == ["notes.txt"]
+    assert _digests(out / "night-1") == kept  # the variants it has are the same runs

@@ -68,8 +68,12 @@ def test_ground_truth_as_tracks_scores_one(clips_run, tmp_path):
     res = CliRunner().invoke(main, ["evaluate", str(clips_run), "--predictions", str(preds), "-o", str(tmp_path / "r"), "-q"])
     assert res.exit_code == 0, res.output
     assert "1.000" in res.output and (tmp_path / "r" / "tracking.png").stat().st_size > 0
+    # gt.txt carries classes: each class is scored alone too, and scores 1.0
+    assert ev.classes and all(r.name.startswith("class ") and (r.hota, r.mota) == (pytest.approx(1.0), 1.0) for r in ev.classes)
+    assert sum(r.objects for r in ev.classes) == ev.groups[-1].objects
     lines = (tmp_path / "r" / "tracking.csv").read_text().splitlines()
-    assert lines[0].startswith("name,kind,condition") and len(lines) == 1 + 1 + 2
+    assert lines[0].startswith("name,kind,condition") and len(lines) == 1 + 1 + len(ev.classes) + 2
+    assert sum(",class," in ln for ln in lines) == len(ev.classes)
 
 
 def test_an_id_switch_halfway_costs_what_the_definitions_say(tmp_path):
@@ -90,6 +94,24 @@ def test_an_id_switch_halfway_costs_what_the_definitions_say(tmp_path):
     (preds / "clip-000000.txt").write_text("\n".join(_two_objects(7, 3)) + "\n")
     r = evaluate_tracks(run, preds).clips[0]
     assert (r.hota, r.mota, r.idf1, r.idsw) == (pytest.approx(1.0), 1.0, 1.0, 0)
+
+
+def test_tracks_with_classes_are_scored_per_class_too(tmp_path):
+    run = tmp_path / "run"
+    gt = [r.replace(",1,1,1.0", ",1,2,1.0") if r.split(",")[1] == "2" else r for r in _two_objects()]  # object 2: class 2
+    _seq(run, "clip-000000", gt)
+    (run / "annotations.json").write_text(json.dumps({"categories": [{"id": 1, "name": "car"}, {"id": 2, "name": "bus"}]}))
+    preds = tmp_path / "tracks"
+    preds.mkdir()
+    (preds / "clip-000000.txt").write_text("\n".join(_two_objects()) + "\n")  # object 2 tracked, but called a car
+    ev = evaluate_tracks(run, preds)
+    assert ev.groups[-1].hota == pytest.approx(1.0)  # class-agnostic: perfect
+    car, bus = ev.classes
+    assert (car.name, car.objects, car.fp, car.fn, car.mota) == ("class car", FRAMES, FRAMES, 0, 0.0)
+    assert (bus.name, bus.objects, bus.fp, bus.fn, bus.hota) == ("class bus", FRAMES, 0, FRAMES, 0.0)
+    # MOT Challenge tracker output (-1 where a class would be): class-agnostic only
+    (preds / "clip-000000.txt").write_text("".join(f"{r.rsplit(',', 3)[0]},1,-1,-1,-1\n" for r in _two_objects()))
+    assert evaluate_tracks(run, preds).classes == []
 
 
 def test_a_suite_of_clip_runs_is_scored_per_condition_and_severity(tmp_path):

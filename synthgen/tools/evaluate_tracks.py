@@ -12,6 +12,11 @@ combine sequences the way TrackEval does (summed counts; HOTA's association weig
 true positives). Matching is class-agnostic, as in MOT Challenge: most trackers write no class.
 CLEAR and Identity match at IoU 0.5; HOTA averages over IoU 0.05 to 0.95.
 
+Per class: when every line of every prediction file has a class (its 8th value, an integer from 1:
+the COCO category id, as gt.txt writes it; MOT Challenge trackers write -1 there), each class is
+also scored alone, its ground truth against the tracks of that class (``TrackEvaluation.classes``,
+over all clips, named by the run's COCO categories).
+
 What is scored (``find_sequences``): a clips run (``RUN/mot/<clip>/``), or a folder of clips runs,
 e.g. a stress suite of clips with one run per condition x severity. A run's condition and
 severity come from the suite's suite.json (``synthgen stress --clips``: ``SUITE/<variant>/`` per
@@ -85,6 +90,7 @@ class TrackEvaluation:
     groups: list[Row]  # per condition x severity (clean first), then "all"
     missing: list[str] = field(default_factory=list)  # sequences with no prediction file
     unused: list[str] = field(default_factory=list)  # prediction files no sequence reads
+    classes: list[Row] = field(default_factory=list)  # per class over all clips, when the tracks carry classes
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,8 +108,9 @@ def _number(text: str) -> float | None:
 EXPECTED = "frame, id, x, y, w, h[, conf, ...]: frame an integer from 1, id an integer, w and h >= 0"
 
 
-def read_mot(path: Path, frames: int | None = None) -> dict[int, list[tuple[int, tuple[float, float, float, float], int]]]:
-    """``frame -> [(id, (x, y, w, h), line number)]`` of a MOT text file; TrackEvaluationError
+def read_mot(path: Path, frames: int | None = None) -> dict[int, list[tuple[int, tuple[float, float, float, float], int, int | None]]]:
+    """``frame -> [(id, (x, y, w, h), line number, class)]`` of a MOT text file (class: the 8th
+    value when it is an integer from 1, else None); TrackEvaluationError
     naming the file and line for a line that is not ``EXPECTED``, a frame past ``frames`` or an
     id given twice in one frame."""
     try:
@@ -138,7 +145,8 @@ def read_mot(path: Path, frames: int | None = None) -> dict[int, list[tuple[int,
         if key in seen:
             raise TrackEvaluationError(f"{where}: id {key[1]} is given twice in frame {key[0]} (also line {seen[key]})")
         seen[key] = n
-        out[key[0]].append((key[1], (x, y, w, h), n))
+        cls = values[7] if len(values) > 7 else None
+        out[key[0]].append((key[1], (x, y, w, h), n, int(cls) if cls is not None and cls.is_integer() and cls >= 1 else None))
     return out
 
 
@@ -208,6 +216,8 @@ def find_sequences(suite: Path, predictions: Path) -> list[Sequence]:
     suite, predictions = Path(suite), Path(predictions)
     variants = _suite_variants(suite)
     runs = _runs(suite)
+    if variants:  # a suite's own variants only (an earlier suite's stale ones are left out)
+        runs = [r for r in runs if r.resolve() in variants]
     if not runs:
         raise TrackEvaluationError(
             f"{suite}: no clips here (no {MOT_DIR}/ folder in it or below it); make clips with "
@@ -261,7 +271,7 @@ def _data(gt: dict, pred: dict, frames: int) -> dict[str, Any]:
 
     def side(by_frame):
         ids = [[d[0] for d in by_frame.get(t, ())] for t in range(1, frames + 1)]
-        boxes = [[(x, y, x + w, y + h) for _, (x, y, w, h), _ in by_frame.get(t, ())] for t in range(1, frames + 1)]
+        boxes = [[(x, y, x + w, y + h) for _, (x, y, w, h), *_ in by_frame.get(t, ())] for t in range(1, frames + 1)]
         return ids, boxes
 
     gt_ids, gt_dets = side(gt)
@@ -313,10 +323,11 @@ def evaluate_tracks(suite: Path, predictions: Path, progress: Callable[[int, int
     unused = sorted(str(p) for p in predictions.rglob("*.txt") if p.resolve() not in read)
 
     per_seq: dict[str, dict[str, dict]] = {}
-    rows, sizes = [], {}
+    rows, sizes, read = [], {}, {}
     for k, s in enumerate(seqs, 1):
         gt = read_mot(s.gt, s.frames)
         pred = read_mot(found[s.name], s.frames) if found[s.name] else {}
+        read[s.name] = (gt, pred)
         data = _data(gt, pred, s.frames)
         res = {m.get_name(): m.eval_sequence(data) for m in metrics}
         per_seq[s.name] = res
@@ -338,9 +349,46 @@ def evaluate_tracks(suite: Path, predictions: Path, progress: Callable[[int, int
         for (cond, sev), names in sorted(by_cond.items(), key=lambda kv: _order(*kv[0])):
             groups.append(group("clean" if cond == "clean" else f"{cond} {sev}", cond, sev, names))
     groups.append(group("all", "all", None, [s.name for s in seqs]))
+    classes = _per_class(seqs, read, metrics, suite)
     if progress is not None:
         progress(len(seqs) + 1, len(seqs) + 1)
-    return TrackEvaluation(rows, groups, [n for n, p in found.items() if p is None], unused)
+    return TrackEvaluation(rows, groups, [n for n, p in found.items() if p is None], unused, classes=classes)
+
+
+def _of_class(by_frame: dict, cls: int) -> dict:
+    return {t: [d for d in dets if d[3] == cls] for t, dets in by_frame.items()}
+
+
+def _class_names(suite: Path) -> dict[int, str]:
+    """Category id -> name from the first clips run's annotations.json (empty: none readable)."""
+    for run in _runs(Path(suite)):
+        try:
+            return {int(c["id"]): str(c["name"]) for c in json.loads((run / "annotations.json").read_text()).get("categories", [])}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return {}
+
+
+def _per_class(seqs: list[Sequence], read: dict, metrics, suite: Path) -> list[Row]:
+    """A row per class over every clip, when every prediction line has a class (else none)."""
+    preds = [d for _, pred in read.values() for dets in pred.values() for d in dets]
+    if not preds or any(d[3] is None for d in preds):
+        return []
+    gt_classes = {d[3] for gt, _ in read.values() for dets in gt.values() for d in dets}
+    names = _class_names(suite)
+    out = []
+    for cls in sorted(gt_classes | {d[3] for d in preds} - {None}):
+        per = {}
+        objects = tracks = frames = 0
+        for s in seqs:
+            gt, pred = read[s.name]
+            data = _data(_of_class(gt, cls), _of_class(pred, cls), s.frames)
+            per[s.name] = {m.get_name(): m.eval_sequence(data) for m in metrics}
+            objects, tracks, frames = objects + data["num_gt_dets"], tracks + data["num_gt_ids"], frames + s.frames
+        res = {m.get_name(): m.combine_sequences({n: per[n][m.get_name()] for n in per}) for m in metrics}
+        name = names.get(cls, str(cls))
+        out.append(_row(f"class {name}", name, None, len(seqs), frames, objects, tracks, res))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,11 +407,15 @@ def _f(v) -> str:
 
 def table(ev: TrackEvaluation, clips: int = 20) -> str:
     """Groups, then the first ``clips`` clips, as a terminal table."""
-    width = max(len(r.name) for r in [*ev.groups, *ev.clips[:clips]]) + 2
+    width = max(len(r.name) for r in [*ev.groups, *ev.classes, *ev.clips[:clips]]) + 2
     head = f"{'clips / group':<{width}}" + "".join(f"{c:>8}" for c in COLUMNS)
     lines = [head]
     for r in ev.groups:
         lines.append(f"{r.name:<{width}}" + "".join(f"{_f(v):>8}" for v in _values(r)))
+    if ev.classes:
+        lines.append("")
+        for r in ev.classes:
+            lines.append(f"{r.name:<{width}}" + "".join(f"{_f(v):>8}" for v in _values(r)))
     if clips:
         lines.append("")
         for r in ev.clips[:clips]:
@@ -379,7 +431,7 @@ def write_report(ev: TrackEvaluation, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     csv_path, md_path, png_path = out / "tracking.csv", out / "tracking.md", out / "tracking.png"
     lines = [["name", "kind", "condition", "severity", *(c.lower() for c in COLUMNS)]]
-    for kind, rows in (("group", ev.groups), ("clip", ev.clips)):
+    for kind, rows in (("group", ev.groups), ("class", ev.classes), ("clip", ev.clips)):
         for r in rows:
             lines.append([r.name, kind, r.condition, "" if r.severity is None else r.severity,
                           *(f"{v:.4f}" if isinstance(v, float) else v for v in _values(r))])
@@ -389,7 +441,7 @@ def write_report(ev: TrackEvaluation, out: Path) -> list[Path]:
     csv.writer(buf, lineterminator="\n").writerows(lines)
     atomic_write(csv_path, buf.getvalue().encode())
     md = ["| clips / group | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
-    md += ["| " + " | ".join([r.name, *(_f(v) for v in _values(r))]) + " |" for r in [*ev.groups, *ev.clips]]
+    md += ["| " + " | ".join([r.name, *(_f(v) for v in _values(r))]) + " |" for r in [*ev.groups, *ev.classes, *ev.clips]]
     atomic_write(md_path, ("# Tracking results\n\n" + "\n".join(md) + "\n").encode())
     _plot(ev, png_path)
     return [csv_path, md_path, png_path]
