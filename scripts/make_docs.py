@@ -6,7 +6,9 @@
 Writes docs/preview.jpg (default config, labels drawn), docs/presets.jpg (one tile per preset
 in configs/), docs/presets/<preset>.jpg (a labeled sheet per preset), docs/effects.md and
 docs/pose.jpg (the street preset as a pose dataset: keypoints and skeletons drawn; alone with
-``--pose``). ``--clips`` (alone) writes docs/clips.jpg, a filmstrip of a real ``synthgen clips`` run.
+``--pose``), docs/semantic_overlay.jpg (a street run's semantic maps, read back from the files
+it wrote, over its images; alone with ``--semantic``). ``--clips`` (alone) writes docs/clips.jpg,
+a filmstrip of a real ``synthgen clips`` run.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def main() -> None:
     print("wrote docs/effects.md")
     make_pad_picture()
     make_pose_picture()
+    make_semantic_picture()
 
 
 def make_pose_picture() -> None:
@@ -67,6 +70,40 @@ def make_pose_picture() -> None:
     skeletons = {c: k.skeleton for c, k in g.library.keypoint_schemas.items()}
     sheet = contact_sheet([g.sample(i) for i in range(6)], cols=3, tile_width=460, skeletons=skeletons)
     _write(DOCS / "pose.jpg", sheet, quality=82)
+
+
+def make_semantic_picture() -> None:
+    """``synthgen generate configs/street.yaml --format coco,yolo,semantic,panoptic,voc``, run for
+    real; its ``semantic/`` maps drawn over its images in ``semantic_classes.json``'s colours,
+    as the report's gallery draws them: the first six images whose background carries a label
+    image (road, sidewalk, sky, ...: the preset also draws unlabeled photos as backgrounds)."""
+    import tempfile
+
+    from synthgen.io.images import read_rgb
+    from synthgen.io.semantic import read_class_map, read_semantic_classes
+    from synthgen.runner import generate
+    from synthgen.tools.semantic_view import legend, overlay
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "street"
+        cfg = load_config(ROOT / "configs" / "street.yaml", ['output.formats=["coco","yolo","semantic","panoptic","voc"]'])
+        generate(cfg, out, 40, workers=1)
+        classes = read_semantic_classes(out / "semantic_classes.json")
+        tiles = []
+        for path in sorted((out / "images").iterdir()):
+            cmap = read_class_map(out / "semantic" / f"{path.stem}.png")
+            if len(tiles) == 6 or not np.isin(cmap, list(classes.stuff)).any():
+                continue
+            tile = overlay(read_rgb(path), cmap, classes.colors, width=460, ignore=classes.ignore_index)
+            present = [int(k) for k in np.unique(cmap) if k != 0]
+            strip = legend(present, classes.names, classes.colors, tile.shape[1])
+            tiles.append(np.vstack([tile, strip]))
+        h = max(t.shape[0] for t in tiles)
+        tiles = [np.vstack([t, np.full((h - t.shape[0], t.shape[1], 3), 255, np.uint8)]) for t in tiles]
+        gap = np.full((h, 6, 3), 255, np.uint8)
+        rows = [np.hstack([tiles[i], gap, tiles[i + 1], gap, tiles[i + 2]]) for i in (0, 3)]
+        sheet = np.vstack([rows[0], np.full((6, rows[0].shape[1], 3), 255, np.uint8), rows[1]])
+        _write(DOCS / "semantic_overlay.jpg", sheet, quality=82)
 
 
 def make_pad_picture() -> None:
@@ -149,5 +186,9 @@ if __name__ == "__main__":
 
     if "--clips" in sys.argv:
         make_clips_picture()
+    elif "--pose" in sys.argv:
+        make_pose_picture()
+    elif "--semantic" in sys.argv:
+        make_semantic_picture()
     else:
-        make_pose_picture() if "--pose" in sys.argv else main()
+        main()

@@ -147,8 +147,8 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
       semantic    OUT/semantic/*.png (class index per pixel, 255 ignore), OUT/semantic_classes.json
       panoptic    OUT/panoptic/*.png (segment id = R + 256 G + 256^2 B), OUT/panoptic.json
       voc         OUT/JPEGImages, Annotations/*.xml, SegmentationClass, SegmentationObject, ImageSets
-      hf          OUT/hf/{train,validation}/<shard>/ images + metadata.jsonl (boxes, categories):
-                  datasets.load_dataset("imagefolder", data_dir="OUT")
+      hf          OUT/hf/{train,validation}/<shard>/ images, OUT/hf/{train,validation}/metadata.jsonl
+                  (boxes, categories; at the merge): datasets.load_dataset("imagefolder", data_dir="OUT")
     and always OUT/metadata.jsonl (every sampled parameter, one line per image),
     OUT/config.yaml (the resolved config) and OUT/manifest.json (shards done, counts).
 
@@ -647,6 +647,10 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
 @click.option("--semantic", "-s", type=click.Path(exists=True, file_okay=False),
               help="A folder of predicted class maps, <image name>.png, scored against SUITE_OR_RUN/semantic/ "
                    "(IoU per class, mean IoU).")
+@click.option("--panoptic", type=click.Path(exists=True),
+              help="Panoptic predictions, COCO panoptic format: a JSON with its PNGs in the folder named like it "
+                   "(or panoptic/ beside it), or a folder holding panoptic.json and panoptic/; PQ, SQ, RQ against "
+                   "SUITE_OR_RUN/panoptic.json (pip install 'synthgen[panoptic]').")
 @click.option("--tracks", "-t", type=click.Path(exists=True, file_okay=False),
               help="Tracker output on clips: a folder of MOT files, <clip>.txt per clip (a folder of "
                    "MOT files given as --predictions on clips is read as tracks too).")
@@ -654,7 +658,7 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
                               "(categories), a file of one name a line, or a comma-separated list.")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(suite, predictions, semantic, tracks, names, out, quiet) -> None:
+def evaluate(suite, predictions, semantic, panoptic, tracks, names, out, quiet) -> None:
     """Score predictions on a stress suite or a run: box / mask / keypoint AP and semantic mean
     IoU per condition x severity, size, visibility; or a tracker's output on clips: HOTA, MOTA
     and IDF1 per clip and per condition x severity.
@@ -684,8 +688,13 @@ def evaluate(suite, predictions, semantic, tracks, names, out, quiet) -> None:
       per class = TP / (TP + FP + FN), mean IoU over the classes semantic_classes.json
       lists (n/a classes left out), pixel accuracy in semantic_iou.csv.
 
+    \b
+    PANOPTIC (a run or suite made with --format ...,panoptic): COCO panoptic
+      predictions, scored as panopticapi's pq_compute does (hotcoco): PQ, SQ, RQ.
+
     Rows 'sem' are
-    semantic (the AP column holds mean IoU, or a class's IoU). Prints what it detected
+    semantic (the AP column holds mean IoU, or a class's IoU); rows 'pq' panoptic (AP
+    column PQ, AP50 column SQ). Prints what it detected
     and a table, and writes OUT/metrics.csv, OUT/metrics.md, OUT/ap_vs_severity.png,
     OUT/semantic_iou.csv (with --semantic) and OUT/report.html (with --predictions: AP
     against severity, robustness per condition, the images where the model lost most
@@ -710,8 +719,8 @@ def evaluate(suite, predictions, semantic, tracks, names, out, quiet) -> None:
     """
     from synthgen.tools.evaluate_tracks import looks_like_tracks
 
-    if tracks is not None and (predictions is not None or semantic is not None):
-        _fail(SynthgenError("--tracks scores clips alone: give it without --predictions and --semantic"))
+    if tracks is not None and (predictions is not None or semantic is not None or panoptic is not None):
+        _fail(SynthgenError("--tracks scores clips alone: give it without --predictions, --semantic and --panoptic"))
     if tracks is not None or (predictions is not None and looks_like_tracks(Path(suite), Path(predictions))):
         return _evaluate_tracks(Path(suite), Path(tracks or predictions), Path(out), quiet)
     from synthgen.tools.evaluate import evaluate as run
@@ -719,13 +728,13 @@ def evaluate(suite, predictions, semantic, tracks, names, out, quiet) -> None:
     from synthgen.tools.predictions import load_names
 
     try:
-        if predictions is None and semantic is None:
-            raise SynthgenError("nothing to score: give --predictions (boxes, masks), --semantic (class-map PNGs) "
-                                "or both; or --tracks (MOT files per clip) on clips")
+        if predictions is None and semantic is None and panoptic is None:
+            raise SynthgenError("nothing to score: give --predictions (boxes, masks), --semantic (class-map PNGs), "
+                                "--panoptic (COCO panoptic) or several; or --tracks (MOT files per clip) on clips")
         model_names = load_names(names) if names else None
         with _bar(None, "evaluate", quiet, unit="step") as bar:
             ev = run(Path(suite), Path(predictions) if predictions else None, names=model_names, progress=_steps(bar),
-                     semantic=Path(semantic) if semantic else None)
+                     semantic=Path(semantic) if semantic else None, panoptic=Path(panoptic) if panoptic else None)
         if ev.detected:
             click.echo(f"predictions: {ev.detected}")
         if ev.semantic is not None:

@@ -41,11 +41,12 @@ def test_layout_and_metadata_match_the_coco_annotations(run):
         anns.setdefault(a["image_id"], []).append(a)
     names = {c["id"]: c["name"] for c in gt["categories"]}
     seen = {}
-    for meta in sorted((run / "hf").glob("*/shard-*/metadata.jsonl")):
-        split = meta.parent.parent.name
+    assert not list((run / "hf").glob("*/shard-*/metadata.jsonl")), "one metadata file per split, none per shard"
+    for meta in sorted((run / "hf").glob("*/metadata.jsonl")):
+        split = meta.parent.name
         for line in meta.read_text().splitlines():
             rec = json.loads(line)
-            assert (meta.parent / rec["file_name"]).read_bytes() == (run / "images" / rec["file_name"]).read_bytes()
+            assert (meta.parent / rec["file_name"]).read_bytes() == (run / "images" / Path(rec["file_name"]).name).read_bytes()
             seen[rec["image_id"]] = split
             want = anns.get(rec["image_id"], [])
             assert rec["objects"]["bbox"] == [a["bbox"] for a in want]
@@ -53,9 +54,62 @@ def test_layout_and_metadata_match_the_coco_annotations(run):
             assert rec["objects"]["category_name"] == [names[a["category_id"]] for a in want]
             assert rec["objects"]["id"] == [a["id"] for a in want] and rec["objects"]["area"] == [a["area"] for a in want]
             stem = Path(rec["file_name"]).stem
+            assert Path(rec["file_name"]).parent == Path(rec["semantic_file_name"]).parent  # shard-NNNNNN/
             assert (meta.parent / rec["semantic_file_name"]).read_bytes() == (run / "semantic" / f"{stem}.png").read_bytes()
     parts = {im["id"]: {"train": "train", "val": "validation"}[im["split"]] for im in gt["images"]}
     assert seen == parts and set(parts.values()) == {"train", "validation"}
+    assert [json.loads(line)["image_id"] for line in (run / "hf" / "train" / "metadata.jsonl").read_text().splitlines()] == \
+        sorted(i for i, p in parts.items() if p == "train")  # index order
+
+
+def _mostly_empty_run(root: Path, n: int = 12) -> Path:
+    """Shards of 2 images, objects_per_image [0, 1]: many shards and split folders whose images
+    have no object at all, whatever the order datasets reads the metadata in."""
+    from conftest import make_assets
+
+    data = tiny_config_dict(make_assets(root / "assets"), objects_per_image=[0, 1])
+    data["output"] = {"formats": ["coco", "hf"], "val_fraction": 0.3}
+    out = root / "out"
+    generate(load_config(data=data), out, n, shard_size=2)
+    return out
+
+
+def test_images_without_objects_load_with_the_others(tmp_path):
+    """datasets types a metadata file's empty lists as null and refuses to mix it with typed
+    ones; it picks the file it infers a split from in hash order (PYTHONHASHSEED 3, 5 and 6
+    failed with one file per shard). Each hash seed is tried in a fresh interpreter."""
+    pytest.importorskip("datasets", reason="the datasets package is not installed (pip install -e '.[hf]')")
+    import os
+    import subprocess
+    import sys
+
+    out = _mostly_empty_run(tmp_path)
+    counts = {s: [len(json.loads(line)["objects"]["id"]) for line in (out / "hf" / s / "metadata.jsonl").read_text().splitlines()]
+              for s in ("train", "validation")}
+    assert 0 in counts["train"] and 0 in counts["validation"] and max(counts["train"]) > 0 and max(counts["validation"]) > 0
+    code = (
+        "import datasets, sys; ds = datasets.load_dataset('imagefolder', data_dir=sys.argv[1], cache_dir=sys.argv[2]);"
+        "f = ds['train'].features['objects'];"
+        "assert str(f['bbox']) == str(datasets.List(datasets.List(datasets.Value('int64')))), f;"
+        "print(sorted((s, len(d)) for s, d in ds.items()), [len(r['objects']['bbox']) for r in ds['validation']])"
+    )
+    for seed in ("3", "5", "6"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        res = subprocess.run([sys.executable, "-c", code, str(out), str(tmp_path / f"cache{seed}")],
+                             env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert f"[('train', {len(counts['train'])}), ('validation', {len(counts['validation'])})]" in res.stdout
+        assert res.stdout.strip().endswith(str(counts["validation"]))
+
+
+def test_overwrite_leaves_no_empty_hf_folders(tmp_path):
+    """--overwrite removes the run's hf files and the shard and split folders they were in;
+    a user's file there stays, and so does its folder."""
+    out = _mostly_empty_run(tmp_path, n=6)
+    (out / "hf" / "validation" / "notes.txt").write_text("a user's file")
+    clear_run(out)
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert left == ["hf", "hf/validation", "hf/validation/notes.txt"]
 
 
 def test_loads_with_datasets_imagefolder(run, tmp_path):

@@ -19,7 +19,7 @@ from synthgen.io.manifest import MANIFEST, ShardSpec, read_json
 
 CONFIG = "config.yaml"
 MERGED_FILES = ("annotations.json", "train.json", "val.json", "metadata.jsonl", "data.yaml", "train.txt", "val.txt",
-                "panoptic.json", "semantic_classes.json",
+                "panoptic.json", "semantic_classes.json", "hf/train/metadata.jsonl", "hf/validation/metadata.jsonl",
                 *(f"ImageSets/{t}/{p}.txt" for t in ("Main", "Segmentation") for p in ("train", "val", "trainval")))
 OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset", "semantic", "panoptic",
                "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "hf")  # where shards write
@@ -105,7 +105,10 @@ def _safe(rel: str) -> bool:
 
 
 def _remove(out: Path, rels: list[str]) -> int:
+    """Remove the run's files ``rels``, then the folders below the output folders that held them
+    (``hf/train/shard-000003/``) when that left them empty."""
     n = 0
+    folders: set[PurePosixPath] = set()
     for rel in rels:
         if not _safe(rel):
             continue
@@ -116,6 +119,12 @@ def _remove(out: Path, rels: list[str]) -> int:
             pass
         except OSError as exc:
             raise OutputError(f"cannot remove {out / rel} (a file of the previous run): {exc.strerror or exc}") from exc
+        folders.update(p for p in PurePosixPath(rel).parents if len(p.parts) >= 2)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        try:
+            (out / folder).rmdir()
+        except OSError:  # missing, or holds what is not the run's
+            pass
     return n
 
 
@@ -165,6 +174,11 @@ def clear_run(out: Path) -> int:
             (out / name).unlink()
             removed += 1
         except FileNotFoundError:
+            pass
+    for sub in ("hf/train", "hf/validation"):
+        try:
+            (out / sub).rmdir()
+        except OSError:
             pass
     removed += _clear_mot(out)
     for sub in OUTPUT_DIRS:

@@ -194,17 +194,20 @@ NO_DROP = ("clean", "size", "class", "all", *BUCKETED)  # rows with no "vs clean
 
 
 def evaluate(suite: Path, predictions: Path | None = None, names: Names | None = None,
-             progress: Callable[[int, int], None] | None = None, semantic: Path | None = None) -> Evaluation:
+             progress: Callable[[int, int], None] | None = None, semantic: Path | None = None,
+             panoptic: Path | None = None) -> Evaluation:
     """Box and mask AP of ``predictions`` (see _evaluate_detections) and / or the IoU of the
-    semantic class maps in the folder ``semantic`` (tools/evaluate_semantic), as rows of one
-    table. A ``predictions`` folder of PNGs is taken as semantic maps."""
+    semantic class maps in the folder ``semantic`` (tools/evaluate_semantic) and / or the PQ of
+    ``panoptic`` predictions (tools/evaluate_panoptic), as rows of one table. A ``predictions``
+    folder of PNGs is taken as semantic maps."""
     from synthgen.tools import evaluate_semantic as sem
 
     suite = Path(suite)
     if predictions is not None and semantic is None and sem.is_semantic_folder(Path(predictions)):
         predictions, semantic = None, Path(predictions)
-    if predictions is None and semantic is None:
-        raise EvaluationError("nothing to score: give --predictions (boxes, masks) and / or --semantic (a folder of class-map PNGs)")
+    if predictions is None and semantic is None and panoptic is None:
+        raise EvaluationError("nothing to score: give --predictions (boxes, masks), --semantic (a folder of class-map PNGs) "
+                              "and / or --panoptic (COCO panoptic JSON and PNGs)")
     if predictions is not None:
         ev = _evaluate_detections(suite, Path(predictions), names, progress)
     else:
@@ -227,6 +230,13 @@ def evaluate(suite: Path, predictions: Path | None = None, names: Names | None =
             objects[slice_of.get(a["image_id"], ("clean", 0))] += 1
             per_class[names_of.get(a["category_id"])] += 1
         ev.rows += [Row(**r) for r in sem.rows(ev.semantic, objects, per_class)]
+    if panoptic is not None:
+        from synthgen.tools import evaluate_panoptic
+
+        try:
+            ev.rows += [Row(**r) for r in evaluate_panoptic.score(suite, Path(panoptic))]
+        except evaluate_panoptic.PanopticError as exc:
+            raise EvaluationError(str(exc)) from None
     return ev
 
 
@@ -356,7 +366,7 @@ def write_report(ev: Evaluation, out: Path) -> list[Path]:
         from synthgen.tools.evaluate_semantic import write_csv
 
         written.append(write_csv(ev.semantic, out / "semantic_iou.csv"))
-    if ev.semantic is None or ev.detected:  # the page is about detections
+    if ev.detected or not any(r.iou in ("sem", "pq") for r in rows):  # the page is about detections
         written.append(write_page(ev, out / "report.html"))
     return written
 
@@ -370,9 +380,9 @@ def _plot(rows: list[Row], path: Path) -> None:
     fig = Figure(figsize=(7, 4.2), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    kinds = [(k, style, what) for k, style, what in (("bbox", "-", "box AP"), ("sem", "--", "mIoU"))
+    kinds = [(k, style, what) for k, style, what in (("bbox", "-", "box AP"), ("sem", "--", "mIoU"), ("pq", ":", "PQ"))
              if any(r.iou == k for r in rows)]
-    conds = sorted({r.condition for r in rows if r.severity is not None and r.iou in ("bbox", "sem")})
+    conds = sorted({r.condition for r in rows if r.severity is not None and r.iou in ("bbox", "sem", "pq")})
     colours = {c: f"C{n % 10}" for n, c in enumerate(conds)}
     top = 0.05
     for kind, style, what in kinds:
@@ -386,8 +396,10 @@ def _plot(rows: list[Row], path: Path) -> None:
         ax.axhline(clean, color="grey", linestyle=style, linewidth=1, label=f"clean {what}")
         top = max([top] + [r.ap for r in some if r.condition != "class" and not math.isnan(r.ap)])
     ax.set_xlabel("severity (0 = clean)")
-    ax.set_ylabel(" / ".join(("box AP@[.5:.95] (solid)" if k == "bbox" else "mean IoU (dashed)") for k, _, _ in kinds)
-                  if len(kinds) > 1 else ("mean IoU" if kinds and kinds[0][0] == "sem" else "box AP@[.5:.95]"))
+    labels = {"bbox": ("box AP@[.5:.95] (solid)", "box AP@[.5:.95]"), "sem": ("mean IoU (dashed)", "mean IoU"),
+              "pq": ("PQ (dotted)", "panoptic quality (PQ)")}
+    ax.set_ylabel(" / ".join(labels[k][0] for k, _, _ in kinds) if len(kinds) > 1
+                  else labels[kinds[0][0] if kinds else "bbox"][1])
     ax.set_xticks(range(6))
     ax.set_ylim(0, min(1.02, top * 1.25 + 0.01))
     ax.grid(alpha=0.3)

@@ -66,6 +66,27 @@ def robustness(rows: list) -> tuple[float, list[dict[str, Any]]]:
     return clean, out
 
 
+def semantic_vs_clean(scores) -> dict[tuple[str, str], float]:
+    """Relative drops against clean of the semantic rows that have none of their own (keyed by
+    the row's condition and slice, as tools/evaluate_semantic.rows names them): "all images" =
+    mean IoU over every image against mean IoU on the clean ones; "class X" = the class' IoU over
+    every image against its IoU on the clean ones. NaN where the clean value is 0 or missing."""
+    if scores is None:
+        return {}
+    clean = next((s for s in scores.slices if s.condition == "clean"), None)
+    if clean is None:
+        return {}
+    every, idx = scores.overall, scores.indices
+
+    def drop(base: float, value: float) -> float:
+        return (base - value) / base if base and not _nan(base) and not _nan(value) else math.nan
+
+    out = {("all", "all images"): drop(clean.mean_iou(idx), every.mean_iou(idx))}
+    for i in idx:
+        out[("class", f"class {scores.classes.names[i]}"[:21])] = drop(clean.iou(i), every.iou(i))
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # single images: hits, misses, false alarms
 
@@ -275,14 +296,23 @@ def render(ev, title: str, per_cell: int = PER_CELL) -> str:
                 "clean error 1 - AP (ImageNet-C's corruption error, with the model's own clean error as the baseline; "
                 "1.0 = no worse than clean, n/a when clean AP is 1); mCE on top: the mean over conditions.")
         parts.append(_panel("Robustness per condition", "<table>" + head + "".join(body) + "</table>", _e(note)))
+    sem_drops = semantic_vs_clean(ev.semantic)
+
+    def vs_clean(r) -> str:
+        if r.condition in ("clean", "size", "visibility", "contrast"):
+            return ""
+        return _f(-sem_drops.get((r.condition, r.slice), r.drop) if r.iou == "sem" else -r.drop, pct=True)
+
     rows = "".join(
         f"<tr><td>{_e(r.slice)}</td><td>{r.iou}</td><td>{r.images:,}</td><td>{r.instances:,}</td><td>{_f(r.ap)}</td>"
-        f"<td>{_f(r.ap50)}</td><td>{'' if r.condition in ('clean', 'size', 'visibility', 'contrast') else _f(-r.drop, pct=True)}</td></tr>"
+        f"<td>{'' if r.iou == 'sem' else _f(r.ap50)}</td><td>{vs_clean(r)}</td></tr>"
         for r in ev.rows)
     parts.append(_panel("Every slice", "<table><tr><th>slice</th><th>iou</th><th>images</th><th>objects</th><th>AP</th>"
                         f"<th>AP50</th><th>vs clean</th></tr>{rows}</table>",
                         "size: COCO's small / medium / large by area, over the whole suite; visible and contrast buckets: "
-                        "objects outside the bucket count as crowd (hits on them are neither rewarded nor punished)"))
+                        "objects outside the bucket count as crowd (hits on them are neither rewarded nor punished); "
+                        "sem: mean IoU of class maps (all images, and each class over all images) against the same on "
+                        "the clean images"))
     cells = gallery(ev, thr, per_cell)
     if cells:
         blocks = []

@@ -108,6 +108,10 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
 
             hf.link_tree(run / "hf", dest / "hf")
         shutil.copy2(run / "config.yaml", dest / "config.yaml")
+    if "hf" in manifest["formats"]:  # after the link: the split metadata files are the merge's
+        from synthgen.writers import hf
+
+        hf.merge_metadata(run, dest, names)
     if "yolo" in manifest["formats"]:
         from synthgen.writers import yolo
 

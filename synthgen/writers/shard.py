@@ -56,7 +56,7 @@ class ShardWriter:
         self.panoptic_images: list[dict[str, Any]] = []
         self.instances = 0
         self.tusimple: list[dict[str, Any]] = []
-        self.hf: dict[str, list[str]] = {}  # hf/<split>/<shard> -> imagefolder metadata lines (writers/hf)
+        self.hf: dict[str, list[str]] = {}  # imagefolder split -> metadata lines (writers/hf)
         self.per_image = bool({"coco", "yolo", "semantic", "panoptic"} & set(cfg.formats))
         for sub in (["images"] if self.per_image else []) + (["labels"] if "yolo" in cfg.formats else []) + (
             ["masks"] if cfg.id_maps and self.per_image else []
@@ -118,13 +118,14 @@ class ShardWriter:
         if "hf" in cfg.formats:
             from synthgen.writers import hf
 
-            where = hf.folder(sample, self.shard.name)
+            where, shard = hf.folder(sample, self.shard.name), self.shard.name
             (self.out / where).mkdir(parents=True, exist_ok=True)
             self._put(f"{where}/{file_name}", image_bytes)
             semantic_file = f"{sample.name}.semantic.png" if "semantic" in cfg.formats else None
             if semantic_file:
                 self._put(f"{where}/{semantic_file}", semantic_png)
-            self.hf.setdefault(where, []).append(hf.metadata_line(sample, file_name, semantic_file))
+            self.hf.setdefault(hf.split_of(sample), []).append(
+                hf.metadata_line(sample, f"{shard}/{file_name}", semantic_file and f"{shard}/{semantic_file}"))
         anns = coco.annotation_entries(sample, amodal=self.amodal, polygons=cfg.coco_masks == "polygon")
         meta = metadata_line(sample, file_name)
         if self.tar is not None:
@@ -155,8 +156,11 @@ class ShardWriter:
         if "panoptic" in self.cfg.formats:
             self._put(f"{base}.panoptic.json", _json({"images": self.panoptic_images, "annotations": self.panoptic}).encode())
         self._put(f"{base}.jsonl", ("\n".join(self.metadata) + "\n").encode())
-        for where, lines in self.hf.items():
-            self._put(f"{where}/metadata.jsonl", ("\n".join(lines) + "\n").encode())
+        if self.hf:
+            from synthgen.writers import hf
+
+            for split, lines in self.hf.items():
+                self._put(hf.fragment(self.shard.name, split), ("\n".join(lines) + "\n").encode())
         if self.tar is not None:
             self.files[f"webdataset/{self.shard.name}.tar"] = self.tar.close()
         record = {

@@ -12,6 +12,7 @@ path (io/layout) are each checked by one checker over the io readers:
     semantic.py     semantic maps = the union of the COCO masks by class (synthgen's)
     panoptic.py     panoptic.json and its PNGs: segments = pixels; synthgen's = its COCO masks
     voc.py          Pascal VOC: XML, images, lists; synthgen's: boxes and classes = the PNGs
+    hf.py           synthgen's imagefolder layout: each split's metadata.jsonl = its COCO images
     keypoints.py    keypoints and lines: in the image, v and num_keypoints; synthgen's: v = the id map
     tracks.py       clips: frames, track ids, the MOT layout = the COCO video annotations
     findings.py     problems, the report, and what the checkers share
@@ -31,6 +32,7 @@ from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
 from synthgen.tools.validate import panoptic, semantic
 from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report, recorded_checksums
+from synthgen.tools.validate.hf import check_hf
 from synthgen.tools.validate.voc import check_voc
 from synthgen.tools.validate.webdataset import check_webdataset
 from synthgen.tools.validate.yolo import check_yolo, read_names
@@ -73,6 +75,8 @@ def validate_path(
         check_webdataset(c)
     if layout.voc_root:
         check_voc(c)
+    if c.synthgen and (layout.root / "hf").is_dir():
+        check_hf(c)
     check_agreement(c)
     m = layout.manifest
     if m is not None:

@@ -24,7 +24,7 @@ KINDS = (
     "layout", "format", "path", "missing_file", "unreadable_image", "image_size", "duplicate_id", "unknown_image",
     "unknown_category", "bbox", "area", "out_of_bounds", "empty_mask", "mask_size", "overlap", "yolo_line",
     "yolo_mismatch", "wds_member", "id_map", "count_mismatch", "image_set", "checksum",
-    "semantic", "panoptic", "voc", "keypoints", "lines", "track", "mot",
+    "semantic", "panoptic", "voc", "keypoints", "lines", "track", "mot", "hf",
 )
 SAMPLE_EVERY = 20  # without --deep, every 20th image is fully decoded (all get the end-marker check)
 

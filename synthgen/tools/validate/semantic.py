@@ -2,7 +2,8 @@
 image's masks by class, exactly; 255 (not scored) only where no annotation is, or on an
 iscrowd region when the run ignores crowds; background classes (isthing 0 in
 semantic_classes.json) only where no annotation is, and exactly on the pixels of the panoptic
-stuff segments of their class when the run has panoptic output."""
+stuff segments of their class when the run has panoptic output. The WebDataset tars' semantic.png
+members (webdataset.py) and the hf layout's class maps (hf.py) are checked the same way."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from synthgen.io.issues import DatasetError
 from synthgen.io.rle import decode
 from synthgen.io.semantic import SemanticClasses, read_class_map, read_semantic_classes
 from synthgen.tools.validate.findings import Checking
+
+IGNORE = 255  # the ignore index when no semantic_classes.json says
 
 
 def read_classes(c: Checking) -> SemanticClasses | None:
@@ -41,11 +44,17 @@ def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], 
     except DatasetError as exc:
         c.add("semantic", where, f"semantic map {rel} {exc.issue.message}")
         return
+    check_class_map(c, got, anns, W, H, rel, where, iid)
+
+
+def check_class_map(c: Checking, got: np.ndarray, anns: list[tuple[dict, dict]], W: int, H: int, rel: str, where: str,
+                    iid=None) -> None:
+    """One class map (``rel`` names it in the problems) against its image's annotations."""
     if got.shape != (H, W):
         c.add("semantic", where, f"semantic map {rel} is {got.shape[1]}x{got.shape[0]}, not {W}x{H}")
         return
     classes = c.semantic_classes
-    ignore = classes.ignore_index if classes is not None else 255
+    ignore = classes.ignore_index if classes is not None else IGNORE
     want = np.zeros((H, W), np.uint8)
     crowd = np.zeros((H, W), bool)
     for a, rle in anns:
