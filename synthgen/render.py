@@ -256,8 +256,9 @@ def render(
         m = blend_margin(p) + sum(e.effect.margin(e.params) for e in effects)
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)
         warped = lib.warps.take(WarpCache.key(cut, Hm, box))  # scene sampling's warp, when it made this one
-        if m and warped is None:
-            lib.warps.take(WarpCache.key(cut, Hm, bare))  # one kept for a box this object outgrew
+        if warped is None and m != blend_margin(p):  # per-object effects widened the box: drop the one kept
+            k = blend_margin(p)
+            lib.warps.take(WarpCache.key(cut, Hm, (bare[0] - k, bare[1] - k, bare[2] + k, bare[3] + k)))
         if warped is None:
             warped = warp(cut.rgba, Hm, box)
         raw_hard = warped[..., 3] >= cut_value  # the cutout's own pixels

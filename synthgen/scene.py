@@ -206,17 +206,16 @@ class _Canvas:
     def silhouette(self, cut: Cutout, p: Placement, lib: AssetLibrary):
         """The placement's in-frame silhouette: (clip, local mask, pixels in all, in frame).
 
-        A placement the renderer warps into its bare box (no blending margin) is warped here
-        whole, RGBA, once: ``keep()`` hands that warp to the renderer when it is accepted.
+        The cutout is warped here whole, RGBA, once, into the box the renderer paints it in (the
+        warp's box widened by the blending margin), and the silhouette read from the middle of
+        it: ``keep()`` hands that warp to the renderer when the placement is accepted.
         """
         Hm, box = placed_box(cut, p, self.wh)
-        self._kept = None
-        if blend_margin(p) == 0:
-            warped = warp(cut.rgba, Hm, box)
-            alpha = warped[..., 3]
-            self._kept = (lib, WarpCache.key(cut, Hm, box), warped)
-        else:  # the renderer's box is wider: a warp into it can differ by rounding, so it warps its own
-            alpha = warp(cut.alpha, Hm, box)
+        m = blend_margin(p)
+        wide = box if m == 0 else (box[0] - m, box[1] - m, box[2] + m, box[3] + m)
+        warped = warp(cut.rgba, Hm, wide)
+        alpha = warped[..., 3] if m == 0 else warped[m:-m, m:-m, 3]
+        self._kept = (lib, WarpCache.key(cut, Hm, wide), warped)
         hard = alpha >= self.cut
         total = int(np.count_nonzero(hard))
         clip = clip_box(box, self.wh)
