@@ -90,20 +90,29 @@ def _poisson(dst: np.ndarray, src: np.ndarray, hard: np.ndarray) -> None:
     f = min(1.0, POISSON_MAX_SIDE / max(h, w))
     sw, sh = max(3, round(w * f)), max(3, round(h * f))
     interp = cv2.INTER_AREA if f < 1.0 else cv2.INTER_NEAREST
+    hard8 = hard.view(np.uint8)
     src_s = cv2.resize(src, (sw, sh), interpolation=interp)
     dst_s = cv2.resize(dst, (sw, sh), interpolation=interp)
-    mask_s = cv2.resize(hard.astype(np.uint8) * 255, (sw, sh), interpolation=cv2.INTER_AREA)
-    cloned = _clone(src_s, dst_s, np.where(mask_s > 0, 255, 0).astype(np.uint8))
+    mask_s = cv2.resize(cv2.multiply(hard8, 255), (sw, sh), interpolation=cv2.INTER_AREA)
+    cloned = _clone(src_s, dst_s, cv2.compare(mask_s, 0, cv2.CMP_GT))
     if cloned is None:
-        dst[hard] = src[hard]
+        composite_hard(dst, src, hard)
         return
-    membrane = cloned.astype(np.float32) - src_s.astype(np.float32)
-    membrane = cv2.resize(membrane, (w, h), interpolation=cv2.INTER_LINEAR)
-    depth = cv2.distanceTransform(np.pad(hard, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    membrane = cv2.subtract(cloned, src_s, dtype=cv2.CV_16S)
+    membrane = cv2.resize(membrane.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    depth = cv2.distanceTransform(cv2.copyMakeBorder(hard8, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), cv2.DIST_L2, 3)
+    depth = depth[1:-1, 1:-1]
     reach = max(2.0, 0.2 * float(depth.max()) * 2.0)
-    fade = np.clip(1.0 - (depth - 1.0) / reach, 0.0, 1.0)[..., None]
-    out = np.clip(src.astype(np.float32) + membrane * fade + 0.5, 0, 255).astype(np.uint8)
-    dst[hard] = out[hard]
+    fade = depth - 1.0  # in place from here: clip(1 - (depth - 1) / reach, 0, 1)
+    fade /= reach
+    np.subtract(1.0, fade, out=fade)
+    np.clip(fade, 0.0, 1.0, out=fade)
+    membrane *= fade[..., None]
+    membrane += src  # src + membrane * fade, rounded half up
+    membrane += 0.5
+    np.clip(membrane, 0, 255, out=membrane)
+    out = membrane.astype(np.uint8)
+    composite_hard(dst, out, hard)
 
 
 def composite(region: np.ndarray, rgb: np.ndarray, hard: np.ndarray, p: Placement) -> None:
@@ -112,9 +121,14 @@ def composite(region: np.ndarray, rgb: np.ndarray, hard: np.ndarray, p: Placemen
     if p.blend == "poisson":
         _poisson(region, rgb, hard)
     else:
-        out = cv2.copyTo(rgb, hard.view(np.uint8), region)  # as np.copyto(where=), ~40x faster
-        if out.ctypes.data != region.ctypes.data:  # OpenCV wrote into a copy of the view
-            region[...] = out
+        composite_hard(region, rgb, hard)
+
+
+def composite_hard(region: np.ndarray, rgb: np.ndarray, hard: np.ndarray) -> None:
+    """``region[hard] = rgb[hard]``, in place (``region`` may be a canvas view)."""
+    out = cv2.copyTo(rgb, hard.view(np.uint8), region)  # as np.copyto(where=), ~40x faster
+    if out.ctypes.data != region.ctypes.data:  # OpenCV wrote into a copy of the view
+        region[...] = out
 
 
 def jitter_colours(rgb: np.ndarray, jitter: dict[str, float]) -> np.ndarray:
