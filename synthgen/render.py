@@ -19,7 +19,7 @@ from synthgen.assets import AssetLibrary, WarpCache
 from synthgen.effects.functional import motion_kernel
 from synthgen.frame import Frame, Layer
 from synthgen.geometry import alpha_cut, clip_box, warp
-from synthgen.scene import blend_margin, placed_box, real_objects
+from synthgen.scene import alpha_mask, blend_margin, hard_key, placed_box, real_objects
 from synthgen.types import Placement, Scene
 
 
@@ -269,18 +269,23 @@ def render(
         effects = (object_effects or {}).get(p.instance_id, ())
         m = blend_margin(p) + sum(e.effect.margin(e.params) for e in effects)
         box = (bare[0] - m, bare[1] - m, bare[2] + m, bare[3] + m)
-        warped = lib.warps.take(WarpCache.key(cut, Hm, box))  # scene sampling's warp, when it made this one
+        key = WarpCache.key(cut, Hm, box)
+        warped = lib.warps.take(key)  # scene sampling's warp, when it made this one
+        raw_hard = lib.warps.take(hard_key(key))  # and its alpha_mask
         if warped is None and m != blend_margin(p):  # per-object effects widened the box: drop the one kept
             k = blend_margin(p)
-            lib.warps.take(WarpCache.key(cut, Hm, (bare[0] - k, bare[1] - k, bare[2] + k, bare[3] + k)))
+            kept = WarpCache.key(cut, Hm, (bare[0] - k, bare[1] - k, bare[2] + k, bare[3] + k))
+            lib.warps.take(kept)
+            lib.warps.take(hard_key(kept))
         if warped is None:
             warped = warp(cut.rgba, Hm, box)
-        raw_hard = warped[..., 3] >= cut_value  # the cutout's own pixels
+        if raw_hard is None:
+            raw_hard = alpha_mask(warped, cut_value)  # the cutout's own pixels
         mix = _mixing_blend(p, bool(effects))
         soft = None
         if mix.blend in ("gaussian", "motion"):
             # mixed by a blurred alpha over the whole box: the silhouette is where it reaches the threshold
-            alpha = np.ascontiguousarray(warped[..., 3])
+            alpha = cv2.extractChannel(warped, 3)
             for e in effects:
                 alpha = e.effect.apply_to_alpha(alpha, e.params)
             soft = soft_alpha(alpha, mix)
