@@ -7,6 +7,7 @@ renderer will paint, using the same warp.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from dataclasses import dataclass
@@ -191,16 +192,34 @@ def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, fl
     return values if fires else ()
 
 
-def _blend(cfg: Config, rng: np.random.Generator, p: np.ndarray) -> tuple[str, tuple[tuple[str, float], ...]]:
-    """``p``: the modes' probabilities (``render.blending.probabilities()``, made once per scene)."""
+def choice_cdf(p: np.ndarray) -> list[float]:
+    """The cumulative probabilities :func:`pick` draws from, made once for many draws."""
+    cdf = np.asarray(p, np.float64).cumsum()
+    cdf /= cdf[-1]
+    return cdf.tolist()
+
+
+def pick(rng: np.random.Generator, cdf: list[float]) -> int:
+    """``rng.choice(len(p), p=p)`` for ``cdf = choice_cdf(p)``: the same draw and the same index
+    (numpy's choice is this very search on one ``rng.random()``), without re-checking ``p`` and
+    rebuilding its cumulative sum at every call."""
+    return bisect.bisect_right(cdf, rng.random())
+
+
+def _blend(cfg: Config, rng: np.random.Generator, cdf: list[float]) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """``cdf``: :func:`choice_cdf` of the modes' probabilities (``render.blending.probabilities()``)."""
     b = cfg.render.blending
-    mode = BLEND_MODES[int(rng.choice(len(BLEND_MODES), p=p))]
+    mode = BLEND_MODES[pick(rng, cdf)]
     if mode == "gaussian":
         return mode, (("sigma", float(rng.uniform(*b.gaussian_sigma))),)
     if mode == "motion":
         length = int(rng.integers(b.motion_length[0], b.motion_length[1] + 1))
         return mode, (("length", float(length)), ("angle", float(rng.uniform(0.0, 180.0))))
     return mode, ()
+
+
+PAINTED_SCAN = 16  # up to this many painted objects, a try first checks whether it meets any
+_NOTHING_UNDER = np.zeros(1, np.intp)  # what _under finds over an empty canvas (callers read counts[1:] only)
 
 
 class _Canvas:
@@ -214,6 +233,7 @@ class _Canvas:
         self.cut = cut
         self._kept = None  # (library, key, warp) of the last silhouette, see keep()
         self._counts = None  # (clip, local, counts) of the last _under()
+        self._painted: list[tuple[int, int, int, int]] | None = []  # clips painted; None: too many to scan
 
     def silhouette(self, cut: Cutout, p: Placement, lib: AssetLibrary):
         """The placement's in-frame silhouette: (clip, local mask, pixels in all, in frame).
@@ -252,7 +272,12 @@ class _Canvas:
         if last is not None and last[0] == clip and last[1] is local:
             return last[2]
         x0, y0, x1, y1 = clip
-        counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
+        if self._painted is not None and not any(
+            a < x1 and c > x0 and b < y1 and d > y0 for a, b, c, d in self._painted
+        ):
+            counts = _NOTHING_UNDER  # nothing painted where it goes
+        else:
+            counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
         self._counts = (clip, local, counts)
         return counts
 
@@ -274,6 +299,10 @@ class _Canvas:
         x0, y0, x1, y1 = clip
         np.putmask(self.ids[y0:y1, x0:x1], local, instance_id)
         self._counts = None  # the id map changed
+        if self._painted is not None:
+            self._painted.append(clip)
+            if len(self._painted) > PAINTED_SCAN:  # crowds: one bincount beats scanning them all
+                self._painted = None
         if labeled:
             self.visible[instance_id] = inframe
             self.inframe[instance_id] = inframe
@@ -300,7 +329,7 @@ def sample_scene(
     weights = np.array([weights_by_class.get(c, 1.0) for c in pool_classes], np.float64)
     if weights.sum() <= 0:
         weights = np.ones_like(weights)
-    class_p = weights / weights.sum()
+    class_cdf = choice_cdf(weights / weights.sum())
     n_objects = int(rng.integers(sc.objects_per_image[0], sc.objects_per_image[1] + 1))
     n_distract = 0
     if lib.distractors:
@@ -322,7 +351,7 @@ def sample_scene(
             if feet.size == 0:
                 feet = None
     jit, shadows = cfg.render.jitter, cfg.render.shadows
-    blend_p = np.array(cfg.render.blending.probabilities(), np.float64)
+    blend_cdf = choice_cdf(cfg.render.blending.probabilities())
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     real = []
@@ -337,7 +366,7 @@ def sample_scene(
     unplaced = 0
     for is_object in kinds:
         if is_object:
-            label = pool_classes[int(rng.choice(len(pool_classes), p=class_p))]
+            label = pool_classes[pick(rng, class_cdf)]
             pool = lib.cutouts[label]
             category_id: int | None = lib.classes.index(label) + 1
         else:
@@ -350,7 +379,7 @@ def sample_scene(
         flip = bool(rng.random() < sc.flip_probability)
         tilt = float(rng.uniform(*sc.perspective))
         persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
-        blend, blend_params = _blend(cfg, rng, blend_p)
+        blend, blend_params = _blend(cfg, rng, blend_cdf)
         jitter = _maybe(rng, jit.p, {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation})
         shadow = _maybe(
             rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
