@@ -231,7 +231,7 @@ class _Canvas:
         self.visible: dict[int, int] = {}  # labeled id -> visible pixels now
         self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
         self.cut = cut
-        self._kept = None  # (library, key, warp) of the last silhouette, see keep()
+        self._kept = None  # (library, key, warp, alpha mask) of the last silhouette, see keep()
         self._counts = None  # (clip, local, counts) of the last _under()
         self._painted: list[tuple[int, int, int, int]] | None = []  # clips painted; None: too many to scan
 
