@@ -30,12 +30,11 @@ def contrast(
     if n == 0:
         return 0.0
     y0, y1, x0, x1 = roi
-    differs = cv2.compare(cv2.absdiff(image[y0:y1, x0:x1], plate[y0:y1, x0:x1]), CONTRAST_LEVELS, cv2.CMP_GE)
-    visible = cv2.transform(differs, _ANY_CHANNEL)  # 0 or 255 per channel, summed: 255 where any is
-    return cv2.countNonZero(cv2.bitwise_and(visible, mask.view(np.uint8))) / n
-
-
-_ANY_CHANNEL = np.ones((1, 3), np.float32)  # cv2.transform: the saturated sum of the channels
+    diff = cv2.absdiff(image[y0:y1, x0:x1], plate[y0:y1, x0:x1])
+    differs = cv2.threshold(diff, CONTRAST_LEVELS - 1, 255, cv2.THRESH_BINARY)[1]  # 0 or 255 per channel
+    # grey of 0/255 channels is 0 only where all three are (every channel weighs at least 29 / 255)
+    visible = cv2.cvtColor(differs, cv2.COLOR_RGB2GRAY)
+    return cv2.countNonZero(cv2.bitwise_and(visible, visible, mask=mask.view(np.uint8))) / n
 
 
 def derive_instances(

@@ -7,6 +7,7 @@ renderer will paint, using the same warp.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from dataclasses import dataclass
@@ -163,6 +164,18 @@ def region_in_canvas(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh
     return out[:, ::-1] if scene_bg.flip else out
 
 
+def alpha_mask(rgba: np.ndarray, cut: int) -> np.ndarray:
+    """``rgba[..., 3] >= cut`` as a bool array (OpenCV: a third of numpy's time on the strided
+    alpha channel)."""
+    alpha = cv2.extractChannel(rgba, 3)
+    return cv2.threshold(alpha, cut - 1, 1, cv2.THRESH_BINARY)[1].view(bool)
+
+
+def hard_key(key: tuple) -> tuple:
+    """The WarpCache key under which a kept warp's :func:`alpha_mask` is kept beside it."""
+    return (*key, "alpha_mask")
+
+
 def blend_margin(p: Placement) -> int:
     """Pixels a placement's blending mode spreads beyond its warped box (the renderer's margin)."""
     if p.blend == "gaussian":
@@ -179,16 +192,34 @@ def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, fl
     return values if fires else ()
 
 
-def _blend(cfg: Config, rng: np.random.Generator, p: np.ndarray) -> tuple[str, tuple[tuple[str, float], ...]]:
-    """``p``: the modes' probabilities (``render.blending.probabilities()``, made once per scene)."""
+def choice_cdf(p: np.ndarray) -> list[float]:
+    """The cumulative probabilities :func:`pick` draws from, made once for many draws."""
+    cdf = np.asarray(p, np.float64).cumsum()
+    cdf /= cdf[-1]
+    return cdf.tolist()
+
+
+def pick(rng: np.random.Generator, cdf: list[float]) -> int:
+    """``rng.choice(len(p), p=p)`` for ``cdf = choice_cdf(p)``: the same draw and the same index
+    (numpy's choice is this very search on one ``rng.random()``), without re-checking ``p`` and
+    rebuilding its cumulative sum at every call."""
+    return bisect.bisect_right(cdf, rng.random())
+
+
+def _blend(cfg: Config, rng: np.random.Generator, cdf: list[float]) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """``cdf``: :func:`choice_cdf` of the modes' probabilities (``render.blending.probabilities()``)."""
     b = cfg.render.blending
-    mode = BLEND_MODES[int(rng.choice(len(BLEND_MODES), p=p))]
+    mode = BLEND_MODES[pick(rng, cdf)]
     if mode == "gaussian":
         return mode, (("sigma", float(rng.uniform(*b.gaussian_sigma))),)
     if mode == "motion":
         length = int(rng.integers(b.motion_length[0], b.motion_length[1] + 1))
         return mode, (("length", float(length)), ("angle", float(rng.uniform(0.0, 180.0))))
     return mode, ()
+
+
+PAINTED_SCAN = 16  # up to this many painted objects, a try first checks whether it meets any
+_NOTHING_UNDER = np.zeros(1, np.intp)  # what _under finds over an empty canvas (callers read counts[1:] only)
 
 
 class _Canvas:
@@ -200,24 +231,24 @@ class _Canvas:
         self.visible: dict[int, int] = {}  # labeled id -> visible pixels now
         self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
         self.cut = cut
-        self._kept = None  # (library, key, warp) of the last silhouette, see keep()
+        self._kept = None  # (library, key, warp, alpha mask) of the last silhouette, see keep()
         self._counts = None  # (clip, local, counts) of the last _under()
+        self._painted: list[tuple[int, int, int, int]] | None = []  # clips painted; None: too many to scan
 
     def silhouette(self, cut: Cutout, p: Placement, lib: AssetLibrary):
         """The placement's in-frame silhouette: (clip, local mask, pixels in all, in frame).
 
-        A placement the renderer warps into its bare box (no blending margin) is warped here
-        whole, RGBA, once: ``keep()`` hands that warp to the renderer when it is accepted.
+        The cutout is warped here whole, RGBA, once, into the box the renderer paints it in (the
+        warp's box widened by the blending margin), and the silhouette read from the middle of
+        it: ``keep()`` hands that warp to the renderer when the placement is accepted.
         """
         Hm, box = placed_box(cut, p, self.wh)
-        self._kept = None
-        if blend_margin(p) == 0:
-            warped = warp(cut.rgba, Hm, box)
-            alpha = warped[..., 3]
-            self._kept = (lib, WarpCache.key(cut, Hm, box), warped)
-        else:  # the renderer's box is wider: a warp into it can differ by rounding, so it warps its own
-            alpha = warp(cut.alpha, Hm, box)
-        hard = alpha >= self.cut
+        m = blend_margin(p)
+        wide = box if m == 0 else (box[0] - m, box[1] - m, box[2] + m, box[3] + m)
+        warped = warp(cut.rgba, Hm, wide)
+        hard_wide = alpha_mask(warped, self.cut)
+        self._kept = (lib, WarpCache.key(cut, Hm, wide), warped, hard_wide)
+        hard = hard_wide if m == 0 else hard_wide[m:-m, m:-m]
         total = int(np.count_nonzero(hard))
         clip = clip_box(box, self.wh)
         if clip is None or total == 0:
@@ -229,8 +260,9 @@ class _Canvas:
     def keep(self) -> None:
         """Keep the last silhouette's warp for the renderer (its placement was accepted)."""
         if self._kept is not None:
-            lib, key, warped = self._kept
+            lib, key, warped, hard = self._kept
             lib.warps.put(key, warped)
+            lib.warps.put(hard_key(key), hard)
             self._kept = None
 
     def _under(self, clip, local) -> np.ndarray:
@@ -240,7 +272,12 @@ class _Canvas:
         if last is not None and last[0] == clip and last[1] is local:
             return last[2]
         x0, y0, x1, y1 = clip
-        counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
+        if self._painted is not None and not any(
+            a < x1 and c > x0 and b < y1 and d > y0 for a, b, c, d in self._painted
+        ):
+            counts = _NOTHING_UNDER  # nothing painted where it goes
+        else:
+            counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
         self._counts = (clip, local, counts)
         return counts
 
@@ -262,6 +299,10 @@ class _Canvas:
         x0, y0, x1, y1 = clip
         np.putmask(self.ids[y0:y1, x0:x1], local, instance_id)
         self._counts = None  # the id map changed
+        if self._painted is not None:
+            self._painted.append(clip)
+            if len(self._painted) > PAINTED_SCAN:  # crowds: one bincount beats scanning them all
+                self._painted = None
         if labeled:
             self.visible[instance_id] = inframe
             self.inframe[instance_id] = inframe
@@ -288,7 +329,7 @@ def sample_scene(
     weights = np.array([weights_by_class.get(c, 1.0) for c in pool_classes], np.float64)
     if weights.sum() <= 0:
         weights = np.ones_like(weights)
-    class_p = weights / weights.sum()
+    class_cdf = choice_cdf(weights / weights.sum())
     n_objects = int(rng.integers(sc.objects_per_image[0], sc.objects_per_image[1] + 1))
     n_distract = 0
     if lib.distractors:
@@ -310,7 +351,7 @@ def sample_scene(
             if feet.size == 0:
                 feet = None
     jit, shadows = cfg.render.jitter, cfg.render.shadows
-    blend_p = np.array(cfg.render.blending.probabilities(), np.float64)
+    blend_cdf = choice_cdf(cfg.render.blending.probabilities())
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     real = []
@@ -325,7 +366,7 @@ def sample_scene(
     unplaced = 0
     for is_object in kinds:
         if is_object:
-            label = pool_classes[int(rng.choice(len(pool_classes), p=class_p))]
+            label = pool_classes[pick(rng, class_cdf)]
             pool = lib.cutouts[label]
             category_id: int | None = lib.classes.index(label) + 1
         else:
@@ -338,7 +379,7 @@ def sample_scene(
         flip = bool(rng.random() < sc.flip_probability)
         tilt = float(rng.uniform(*sc.perspective))
         persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
-        blend, blend_params = _blend(cfg, rng, blend_p)
+        blend, blend_params = _blend(cfg, rng, blend_cdf)
         jitter = _maybe(rng, jit.p, {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation})
         shadow = _maybe(
             rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}

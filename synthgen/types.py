@@ -6,7 +6,7 @@ instances + metadata).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -83,7 +83,7 @@ class Scene:
             "background": {**vars(self.background), "crop_xywh": list(self.background.crop_xywh)},
             "placements": [
                 {
-                    **{f.name: getattr(p, f.name) for f in fields(p)},
+                    **p.__dict__,  # every field, in field order (a dataclass sets them in that order)
                     "perspective": list(p.perspective),
                     "center": list(p.center),
                     "blend_params": dict(p.blend_params),
