@@ -22,7 +22,7 @@ from synthgen.assets import PAD, AssetLibrary
 from synthgen.config import Config
 from synthgen.geometry import clip_box
 from synthgen.rng import Stream, image_rng
-from synthgen.scene import _blend, _maybe, placed_box
+from synthgen.scene import _blend, _maybe, choice_cdf, placed_box
 from synthgen.trajectory import Camera, Ground, Track, sample_track
 from synthgen.types import MAX_INSTANCES, Placement, Scene
 
@@ -96,7 +96,7 @@ def _enter(cfg, lib, class_weights, scene: Scene, fps, entry: int, instance_id: 
     flip = bool(rng.random() < sc.flip_probability)
     tilt = float(rng.uniform(*sc.perspective))
     persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
-    blend, blend_params = _blend(cfg, rng, np.array(cfg.render.blending.probabilities(), np.float64))
+    blend, blend_params = _blend(cfg, rng, choice_cdf(np.array(cfg.render.blending.probabilities(), np.float64)))
     jit, shadows = cfg.render.jitter, cfg.render.shadows
     jitter = _maybe(rng, jit.p, {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation})
     shadow = _maybe(rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness})
