@@ -79,6 +79,12 @@ class Generator:
             raise ConfigError(
                 f"output.lines: no background in {config.assets.backgrounds} has a <name>.lines.json beside it"
             )
+        unknown = sorted(set(config.scene.placement.lanes.classes) - set(self.library.classes))
+        if unknown:
+            raise ConfigError(
+                f"scene.placement.lanes.classes: {unknown} are not classes of this run; "
+                f"allowed: {', '.join(self.library.classes)}"
+            )
         unknown = sorted(set(config.scene.class_weights or {}) - set(self.library.classes))
         if unknown:
             raise ConfigError(
