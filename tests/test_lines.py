@@ -219,3 +219,42 @@ def test_the_road_preset_writes_lane_labels(tmp_path):
     assert len(list((out / "lines").glob("*.lines.txt"))) == 3
     rows = [json.loads(s) for s in (out / "shards" / "shard-000000.tusimple.json").read_text().splitlines()]
     assert len(rows) == 3 and all(r["lanes"] and len(r["lanes"][0]) == len(r["h_samples"]) == 24 for r in rows)
+
+
+def test_a_complete_run_merges_tusimple_files_and_culane_lists_by_part(tmp_path):
+    from synthgen.writers.merge import merge_run
+
+    data = tiny_config_dict(_make(tmp_path / "assets"))
+    data["output"] = {"formats": ["coco"], "lines": True, "val_fraction": 0.5}
+    out = tmp_path / "out"
+    generate(load_config(data=data), out, 9, shard_size=4)
+    part = {Path(json.loads(s)["file_name"]).name: json.loads(s)["split"] for s in (out / "metadata.jsonl").read_text().splitlines()}
+    assert set(part.values()) == {"train", "val"}
+    shard_rows = [s for f in sorted((out / "shards").glob("*.tusimple.json")) for s in f.read_text().splitlines()]
+    assert 2 <= len(shard_rows) < 9  # images on the one background with lines
+    for p in ("train", "val"):
+        rows = (out / "lanes" / f"tusimple_{p}.json").read_text().splitlines()
+        assert rows == [r for r in shard_rows if part[Path(json.loads(r)["raw_file"]).name] == p]  # index order
+        listed = (out / "list" / f"{p}.txt").read_text().splitlines()
+        assert listed == ["/" + json.loads(r)["raw_file"] for r in rows]
+        for line in listed:  # CULane: the image, and its lanes under lines/
+            assert (out / line[1:]).is_file() and (out / "lines" / f"{Path(line).stem}.lines.txt").is_file()
+    # merged elsewhere: the same files, the lines linked there too
+    merge_run(out, tmp_path / "merged")
+    assert (tmp_path / "merged" / "lanes" / "tusimple_val.json").read_text() == (out / "lanes" / "tusimple_val.json").read_text()
+    assert len(list((tmp_path / "merged" / "lines").glob("*.lines.txt"))) == len(shard_rows)
+    # --overwrite by another run removes them, and only them
+    (out / "lanes" / "mine.txt").write_text("keep")
+    generate(load_config(data={**data, "seed": 5, "output": {"formats": ["coco"]}}), out, 2, overwrite=True)
+    assert [p.name for p in (out / "lanes").iterdir()] == ["mine.txt"]
+    assert not (out / "list").exists() and not (out / "lines").exists()
+
+
+def test_a_run_without_a_validation_part_puts_every_lane_in_train(tmp_path):
+    data = tiny_config_dict(_make(tmp_path / "assets"))
+    data["output"] = {"formats": ["coco"], "lines": True, "val_fraction": 0.0}
+    out = tmp_path / "out"
+    generate(load_config(data=data), out, 6)
+    shard_rows = (out / "shards" / "shard-000000.tusimple.json").read_text().splitlines()
+    assert shard_rows and (out / "lanes" / "tusimple_train.json").read_text().splitlines() == shard_rows
+    assert not (out / "lanes" / "tusimple_val.json").exists() and not (out / "list" / "val.txt").exists()
