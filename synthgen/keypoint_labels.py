@@ -115,14 +115,26 @@ def _instance_points(scene: Scene, library: AssetLibrary, image_effects: tuple[A
 
 
 def through_albumentations(albu, frame: Frame, seeds: dict[str, int], scene: Scene, library: AssetLibrary,
-                           image_effects: tuple[AppliedEffect, ...]) -> tuple[Frame, dict, dict[int, np.ndarray]]:
-    """The albumentations pipeline (effects/albu, built with keypoints) applied to the frame and
-    to the points of every pasted instance with a schema: the frame, the pipeline's record, and
-    instance id -> its (n, 2) points after it (names swapped when the pipeline mirrored)."""
-    before = _instance_points(scene, library, image_effects)
+                           image_effects: tuple[AppliedEffect, ...], keypoints: bool = True,
+                           lines: list[tuple[str, np.ndarray]] | None = None,
+                           ) -> tuple[Frame, dict, dict[int, np.ndarray], list[tuple[str, np.ndarray]] | None]:
+    """The albumentations pipeline (effects/albu, built with keypoints) applied to the frame, to
+    the points of every instance with a schema (``keypoints``) and to ``lines`` ((class, (n, 2)
+    continuous polyline) pairs, lines.dense_lines), all in one call: the frame, the pipeline's
+    record, instance id -> its (n, 2) points after it (names swapped when the pipeline
+    mirrored), and the lines after it (None without ``lines``)."""
+    before = _instance_points(scene, library, image_effects) if keypoints else {}
     ids = list(before)
-    stacked = np.vstack([before[i] for i in ids]) if ids else np.zeros((0, 2))
+    # lines are continuous coordinates; the pipeline's keypoints are pixel-index ones
+    line_pts = [pts - 0.5 for _, pts in lines or ()]
+    stacked = np.vstack([before[i] for i in ids] + line_pts) if ids or line_pts else np.zeros((0, 2))
     frame, record, moved, mirrored = albu.apply_with_points(frame, seeds, stacked)
+    moved_lines = None
+    if lines is not None:
+        moved_lines, k = [], sum(len(before[i]) for i in ids)
+        for (label, pts) in lines:
+            moved_lines.append((label, moved[k : k + len(pts)] + 0.5))
+            k += len(pts)
     out, k = {}, 0
     for i in ids:
         n = len(before[i])
@@ -132,7 +144,7 @@ def through_albumentations(albu, frame: Frame, seeds: dict[str, int], scene: Sce
             label = next(p.label for p in (*scene.placements, *scene.real) if p.instance_id == i)
             pts = pts[list(library.keypoint_schemas[label].flip)]
         out[i] = pts
-    return frame, record, out
+    return frame, record, out, moved_lines
 
 
 def derive_keypoints(

@@ -86,7 +86,7 @@ def merge_lanes(run: Path, dest: Path, shard_names: list[str], splits: dict[str,
     if not parts["train"] and not parts["val"]:
         return []
     written = []
-    for part in ("train", "val") if splits else ("train",):
+    for part in ("train", "val") if "val" in splits.values() else ("train",):  # as the YOLO lists
         rows = parts[part]
         files = {
             f"lanes/tusimple_{part}.json": "".join(rows),
