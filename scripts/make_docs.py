@@ -6,7 +6,8 @@
 Writes docs/preview.jpg (default config, labels drawn), docs/presets.jpg (one tile per preset
 in configs/), docs/presets/<preset>.jpg (a labeled sheet per preset), docs/effects.md and
 docs/pose.jpg (the street preset as a pose dataset: keypoints and skeletons drawn; alone with
-``--pose``).
+``--pose``) and docs/lanes.jpg (a road preset run's lane labels drawn from the files it wrote;
+alone with ``--lanes``).
 """
 
 from __future__ import annotations
@@ -59,14 +60,52 @@ def main() -> None:
     print("wrote docs/effects.md")
     make_pad_picture()
     make_pose_picture()
+    make_lanes_picture()
 
 
 def make_pose_picture() -> None:
-    """The street preset with ``output.yolo_task=pose``, as ``synthgen preview`` draws it."""
+    """The street preset with ``output.yolo_task=pose``, as ``synthgen preview`` draws it (large
+    tiles: the points of small objects stay visible)."""
     g = Generator(load_config(ROOT / "configs" / "street.yaml", ["output.yolo_task=pose"]))
     skeletons = {c: k.skeleton for c, k in g.library.keypoint_schemas.items()}
-    sheet = contact_sheet([g.sample(i) for i in range(6)], cols=3, tile_width=460, skeletons=skeletons)
+    sheet = contact_sheet([g.sample(i) for i in range(4)], cols=2, tile_width=640, skeletons=skeletons)
     _write(DOCS / "pose.jpg", sheet, quality=82)
+
+
+LANES_SET = ["scene.placement.lanes.classes=[car,bus,truck]"]
+
+
+def make_lanes_picture() -> None:
+    """``synthgen generate configs/road.yaml --set scene.placement.lanes.classes=[car,bus,truck]``,
+    run for real; its lane labels drawn from the files the run wrote (annotations.json's
+    ``lines``), each tile captioned with what its CULane and TuSimple files hold."""
+    import json
+    import tempfile
+
+    from synthgen.runner import generate
+    from synthgen.tools.draw_points import draw_lines
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "road"
+        generate(load_config(ROOT / "configs" / "road.yaml", LANES_SET), out, 4, workers=1)
+        coco = json.loads((out / "annotations.json").read_text())
+        tusimple = {}
+        for f in sorted((out / "lanes").glob("tusimple_*.json")):
+            for row in f.read_text().splitlines():
+                entry = json.loads(row)
+                tusimple[entry["raw_file"]] = entry
+        tiles = []
+        for im in coco["images"]:
+            rgb = cv2.cvtColor(cv2.imread(str(out / "images" / im["file_name"])), cv2.COLOR_BGR2RGB)
+            draw_lines(rgb, im.get("lines"))
+            stem = Path(im["file_name"]).stem
+            culane = (out / "lines" / f"{stem}.lines.txt").read_text().splitlines()
+            rows = tusimple[f"images/{im['file_name']}"]
+            marked = sum(x >= 0 for lane in rows["lanes"] for x in lane)
+            tiles.append(_caption(rgb, f"#{stem}: {len(im['lines'])} lines; CULane {len(culane)} lanes; "
+                                       f"TuSimple {marked} x at {len(rows['h_samples'])} rows"))
+    rows = [np.hstack(tiles[i : i + 2]) for i in range(0, len(tiles), 2)]
+    _write(DOCS / "lanes.jpg", cv2.resize(np.vstack(rows), None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA), quality=85)
 
 
 def make_pad_picture() -> None:
@@ -109,4 +148,10 @@ def make_pad_picture() -> None:
 if __name__ == "__main__":
     import sys
 
-    make_pose_picture() if "--pose" in sys.argv else main()
+    if "--pose" in sys.argv or "--lanes" in sys.argv:
+        if "--pose" in sys.argv:
+            make_pose_picture()
+        if "--lanes" in sys.argv:
+            make_lanes_picture()
+    else:
+        main()

@@ -6,7 +6,8 @@ The lane lines are the ground plane here: a lane narrows towards its vanishing p
 the objects in it. Lines are taken into the canvas through the background's crop, resize and flip
 (whole-image geometric effects come later and move objects and lines alike), then crossed with
 every pixel row at its centre (y + 0.5): a row's sorted crossings give its lanes, one between each
-pair of neighbours at least ``MIN_LANE`` of the canvas' shorter side apart.
+pair of neighbours whose lane is at least ``MIN_LANE`` of the canvas' shorter side wide, measured
+across the lane (the row's gap times the sine of the lines' angle to the row).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ MIN_LANE = 0.05  # narrowest lane that takes an object, fraction of the canvas' 
 OFFSET = 0.2  # an object's feet stand within +-OFFSET of the lane's width from its middle
 
 
-def crossings(points: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where a polyline crosses the horizontal lines at ``ys``: (index into ys, x) pairs. Each
+def crossings(points: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where a polyline crosses the horizontal lines at ``ys``: index into ys, x, and the sine of
+    the crossing segment's angle to the row (1: the line runs straight up the image). Each
     segment's y range is taken half-open, [low, high), so a vertex between two segments counts
     once; segments lying along a row cross nothing."""
     p, q = points[:-1], points[1:]
@@ -32,24 +34,24 @@ def crossings(points: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarra
     Y = ys[:, None]
     inside = (lo <= Y) & (Y < hi)  # False where lo == hi
     r, k = np.nonzero(inside)
-    t = (ys[r] - p[k, 1]) / (q[k, 1] - p[k, 1])
-    return r, p[k, 0] + (q[k, 0] - p[k, 0]) * t
+    d = q[k] - p[k]
+    t = (ys[r] - p[k, 1]) / d[:, 1]
+    return r, p[k, 0] + d[:, 0] * t, np.abs(d[:, 1]) / np.hypot(d[:, 0], d[:, 1])
 
 
 @dataclass(frozen=True)
 class LaneSpots:
-    """Where objects may stand in one scene's lanes: (row centre y, left x, right x) triples."""
+    """Where objects may stand in one scene's lanes."""
 
     classes: frozenset[str]
     fill: tuple[float, float]
-    spots: np.ndarray  # (n, 3) float64
+    spots: np.ndarray  # (n, 4) float64: row centre y, left x, right x, lane width across the lane
 
     def sample(self, rng: np.random.Generator) -> tuple[float, float, float]:
         """Feet (x, y) and object width in canvas pixels."""
-        y, xa, xb = self.spots[int(rng.integers(len(self.spots)))]
-        gap = xb - xa
-        fx = xa + gap * (0.5 + float(rng.uniform(-OFFSET, OFFSET)))
-        return float(fx), float(y), gap * float(rng.uniform(*self.fill))
+        y, xa, xb, width = self.spots[int(rng.integers(len(self.spots)))]
+        fx = xa + (xb - xa) * (0.5 + float(rng.uniform(-OFFSET, OFFSET)))
+        return float(fx), float(y), width * float(rng.uniform(*self.fill))
 
 
 def lane_spots(
@@ -66,19 +68,23 @@ def lane_spots(
         return None
     min_gap = MIN_LANE * min(W, H)
     ys = np.arange(H) + 0.5
-    rows, xs, ids = [], [], []
+    rows, xs, sines, ids = [], [], [], []
     for i, pts in enumerate(lanes):
-        r, x = crossings(pts, ys)
+        r, x, sine = crossings(pts, ys)
         rows.append(r)
         xs.append(x)
+        sines.append(sine)
         ids.append(np.full(len(r), i))
-    row, x, line = np.concatenate(rows), np.concatenate(xs), np.concatenate(ids)
+    row, x, sine, line = np.concatenate(rows), np.concatenate(xs), np.concatenate(sines), np.concatenate(ids)
     order = np.lexsort((x, row))
-    row, x, line = row[order], x[order], line[order]
-    # neighbours on one row, of two different lines, far enough apart, the lane's middle in frame
-    ok = (row[1:] == row[:-1]) & (line[1:] != line[:-1]) & (x[1:] - x[:-1] >= min_gap)
+    row, x, sine, line = row[order], x[order], sine[order], line[order]
+    # the lane's width across it, not along the row: a lane curving across the image is as
+    # wide as where it runs up it, however long the row cuts through it
+    width = (x[1:] - x[:-1]) * (sine[1:] + sine[:-1]) / 2
+    # neighbours on one row, of two different lines, wide enough, the lane's middle in frame
+    ok = (row[1:] == row[:-1]) & (line[1:] != line[:-1]) & (width >= min_gap)
     ok &= (x[1:] + x[:-1] >= 0) & (x[1:] + x[:-1] < 2 * W)
-    spots = np.stack([ys[row[:-1][ok]], x[:-1][ok], x[1:][ok]], axis=1)
+    spots = np.stack([ys[row[:-1][ok]], x[:-1][ok], x[1:][ok], width[ok]], axis=1)
     if not len(spots):
         return None
     return LaneSpots(frozenset(cfg.classes), cfg.fill, spots)
