@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.io.files import atomic_write
-
 from synthgen.lines import LANE_CLASSES
 
 H_STEP = 10

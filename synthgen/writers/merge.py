@@ -91,9 +91,9 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
         doc = semantic.classes_json(list(manifest["classes"]), _semantic_ignore(run), manifest.get("stuff_classes", ()))
         atomic_write(dest / "semantic_classes.json", semantic.classes_text(doc).encode())
 
-    from synthgen.writers.lanes import merge_lanes  # nothing to write unless the run has lines
+    from synthgen.writers.lanes import merge_lanes
 
-    merge_lanes(run, dest, names, splits)
+    merge_lanes(run, dest, names, splits)  # writes nothing unless the run has lines
 
     tmp = dest / f".metadata.jsonl.tmp{os.getpid()}"
     with open(tmp, "wb") as out:
