@@ -252,7 +252,7 @@ def schema_text(cat: KeypointCategory) -> str:
         "skeleton": [[cat.names[i], cat.names[j]] for i, j in cat.skeleton],
         "flip": flip_pairs(cat.names),
     }
-    return "# from the COCO category's keypoints and skeleton (synthgen extract)\n" + yaml.safe_dump(doc, sort_keys=False)
+    return "# from the COCO category's keypoints and skeleton (synthgen extract)\n" + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
 
 
 def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> None:
