@@ -147,3 +147,31 @@ def test_real_scenes_keep_their_keypoints_moved_with_the_background_and_covered_
                 seen[ev] += 1
             assert a["num_keypoints"] == int((got[:, 2] > 0).sum())
     assert seen[1] and seen[2] and flipped, (seen, flipped)  # covered and visible points, a flipped scene: all checked
+
+
+def test_real_scene_points_go_through_an_albumentations_flip_with_their_names_swapped(tmp_path):
+    """A.HorizontalFlip on a real scene shown whole (no crop, no flip of its own): COCO x -> W - x,
+    and the left hand's slot holds the mirrored right hand."""
+    A = pytest.importorskip("albumentations")
+    real = _dataset(tmp_path / "real")
+    extract(load_coco(real / "annotations.json", real / "images"), tmp_path / "objects", ExtractOptions(min_area=50))
+    data = tiny_config_dict(tmp_path, objects_per_image=[0, 0], distractors={"count": [0, 0]},
+                            background={"crop_scale": [1.0, 1.0], "flip_probability": 0.0})
+    data["assets"] = {"objects": str(tmp_path / "objects"), "backgrounds": str(real / "images"),
+                      "scenes": {"coco": str(real / "annotations.json"), "images": str(real / "images"), "p": 1.0}}
+    data["canvas"] = {"width": W, "height": H}
+    data["output"] = {"keypoints": True}
+    data["albumentations"] = A.to_dict(A.Compose([A.HorizontalFlip(p=1.0)]))
+    from synthgen.generator import Generator
+
+    s = Generator(load_config(data=data)).sample(0)
+    (inst,) = s.instances
+    i = inst.real_annotation_id - 10
+    kp = dict(zip(NAMES, PEOPLE[i][1]))
+    got = np.array(inst.keypoints, float).reshape(-1, 3)
+    for j, name in enumerate(["head", "right_hand", "left_hand", "foot"]):
+        x, y, v = kp[name]
+        if v:
+            assert got[j][:2] == pytest.approx([W - x, y], abs=2e-3) and got[j][2] > 0
+        else:
+            assert list(got[j]) == [0, 0, 0]
