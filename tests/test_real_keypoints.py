@@ -175,3 +175,14 @@ def test_real_scene_points_go_through_an_albumentations_flip_with_their_names_sw
             assert got[j][:2] == pytest.approx([W - x, y], abs=2e-3) and got[j][2] > 0
         else:
             assert list(got[j]) == [0, 0, 0]
+
+
+def test_coco_person_keypoint_names_get_cocos_sigmas_and_flip_pairs():
+    from synthgen.io.real import KeypointCategory
+    from synthgen.tools.extract import schema_text
+
+    names = ("nose", "left_eye", "right_eye", "left_wrist", "right_wrist", "tail")
+    doc = __import__("yaml").safe_load(schema_text(KeypointCategory(names, ((0, 1),))))
+    assert doc["flip"] == [["left_eye", "right_eye"], ["left_wrist", "right_wrist"]]
+    # pycocotools' COCOeval sigmas: nose .26, eyes .25, wrists .62 (over 10); "tail" is not COCO's
+    assert doc["sigmas"] == {"nose": 0.026, "left_eye": 0.025, "right_eye": 0.025, "left_wrist": 0.062, "right_wrist": 0.062}

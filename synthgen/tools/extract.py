@@ -11,7 +11,8 @@ Keypoints (a COCO ``person_keypoints``-style dataset: categories with ``keypoint
 labeled points (v > 0; v = 0 ones are left out) in the cutout's own pixel coordinates (the
 annotation's minus the cutout's top-left corner), and its class folder the schema
 ``keypoints.yaml`` (the category's names and skeleton; ``flip`` pairs every ``left``-name with its
-``right``-name), so synthgen pastes them with their keypoints (synthgen/keypoints.py).
+``right``-name; points named as COCO's person keypoints get COCO's OKS ``sigmas``), so synthgen
+pastes them with their keypoints (synthgen/keypoints.py).
 """
 
 from __future__ import annotations
@@ -246,12 +247,25 @@ def flip_pairs(names: tuple[str, ...]) -> list[list[str]]:
     return out
 
 
+# COCO person keypoints' OKS sigmas (pycocotools' COCOeval), given to points of those names so
+# that `synthgen evaluate` scores them as COCO does
+COCO_SIGMAS = {
+    "nose": 0.026, "left_eye": 0.025, "right_eye": 0.025, "left_ear": 0.035, "right_ear": 0.035,
+    "left_shoulder": 0.079, "right_shoulder": 0.079, "left_elbow": 0.072, "right_elbow": 0.072,
+    "left_wrist": 0.062, "right_wrist": 0.062, "left_hip": 0.107, "right_hip": 0.107,
+    "left_knee": 0.087, "right_knee": 0.087, "left_ankle": 0.089, "right_ankle": 0.089,
+}
+
+
 def schema_text(cat: KeypointCategory) -> str:
-    doc = {
+    doc: dict[str, Any] = {
         "names": list(cat.names),
         "skeleton": [[cat.names[i], cat.names[j]] for i, j in cat.skeleton],
         "flip": flip_pairs(cat.names),
     }
+    sigmas = {n: COCO_SIGMAS[n] for n in cat.names if n in COCO_SIGMAS}
+    if sigmas:
+        doc["sigmas"] = sigmas
     return "# from the COCO category's keypoints and skeleton (synthgen extract)\n" + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
 
 
