@@ -7,8 +7,9 @@ Writes docs/preview.jpg (default config, labels drawn), docs/presets.jpg (one ti
 in configs/), docs/presets/<preset>.jpg (a labeled sheet per preset), docs/effects.md and
 docs/pose.jpg (the street preset as a pose dataset: keypoints and skeletons drawn; alone with
 ``--pose``), docs/semantic_overlay.jpg (a street run's semantic maps, read back from the files
-it wrote, over its images; alone with ``--semantic``). ``--clips`` (alone) writes docs/clips.jpg,
-a filmstrip of a real ``synthgen clips`` run.
+it wrote, over its images; alone with ``--semantic``) and docs/lanes.jpg (a road preset run's
+lane labels drawn from the files it wrote; alone with ``--lanes``). ``--clips`` (alone) writes
+docs/clips.jpg, a filmstrip of a real ``synthgen clips`` run.
 """
 
 from __future__ import annotations
@@ -62,13 +63,15 @@ def main() -> None:
     make_pad_picture()
     make_pose_picture()
     make_semantic_picture()
+    make_lanes_picture()
 
 
 def make_pose_picture() -> None:
-    """The street preset with ``output.yolo_task=pose``, as ``synthgen preview`` draws it."""
+    """The street preset with ``output.yolo_task=pose``, as ``synthgen preview`` draws it (large
+    tiles: the points of small objects stay visible)."""
     g = Generator(load_config(ROOT / "configs" / "street.yaml", ["output.yolo_task=pose"]))
     skeletons = {c: k.skeleton for c, k in g.library.keypoint_schemas.items()}
-    sheet = contact_sheet([g.sample(i) for i in range(6)], cols=3, tile_width=460, skeletons=skeletons)
+    sheet = contact_sheet([g.sample(i) for i in range(4)], cols=2, tile_width=640, skeletons=skeletons)
     _write(DOCS / "pose.jpg", sheet, quality=82)
 
 
@@ -104,6 +107,42 @@ def make_semantic_picture() -> None:
         rows = [np.hstack([tiles[i], gap, tiles[i + 1], gap, tiles[i + 2]]) for i in (0, 3)]
         sheet = np.vstack([rows[0], np.full((6, rows[0].shape[1], 3), 255, np.uint8), rows[1]])
         _write(DOCS / "semantic_overlay.jpg", sheet, quality=82)
+
+
+LANES_SET = ["scene.placement.lanes.classes=[car,bus,truck]"]
+
+
+def make_lanes_picture() -> None:
+    """``synthgen generate configs/road.yaml --set scene.placement.lanes.classes=[car,bus,truck]``,
+    run for real; its lane labels drawn from the files the run wrote (annotations.json's
+    ``lines``), each tile captioned with what its CULane and TuSimple files hold."""
+    import json
+    import tempfile
+
+    from synthgen.runner import generate
+    from synthgen.tools.draw_points import draw_lines
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "road"
+        generate(load_config(ROOT / "configs" / "road.yaml", LANES_SET), out, 4, workers=1)
+        coco = json.loads((out / "annotations.json").read_text())
+        tusimple = {}
+        for f in sorted((out / "lanes").glob("tusimple_*.json")):
+            for row in f.read_text().splitlines():
+                entry = json.loads(row)
+                tusimple[entry["raw_file"]] = entry
+        tiles = []
+        for im in coco["images"]:
+            rgb = cv2.cvtColor(cv2.imread(str(out / "images" / im["file_name"])), cv2.COLOR_BGR2RGB)
+            draw_lines(rgb, im.get("lines"))
+            stem = Path(im["file_name"]).stem
+            culane = (out / "lines" / f"{stem}.lines.txt").read_text().splitlines()
+            rows = tusimple[f"images/{im['file_name']}"]
+            marked = sum(x >= 0 for lane in rows["lanes"] for x in lane)
+            tiles.append(_caption(rgb, f"#{stem}: {len(im['lines'])} lines; CULane {len(culane)} lanes; "
+                                       f"TuSimple {marked} x at {len(rows['h_samples'])} rows"))
+    rows = [np.hstack(tiles[i : i + 2]) for i in range(0, len(tiles), 2)]
+    _write(DOCS / "lanes.jpg", cv2.resize(np.vstack(rows), None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA), quality=85)
 
 
 def make_pad_picture() -> None:
@@ -184,11 +223,11 @@ def make_clips_picture(clip: int = CLIP) -> None:
 if __name__ == "__main__":
     import sys
 
-    if "--clips" in sys.argv:
-        make_clips_picture()
-    elif "--pose" in sys.argv:
-        make_pose_picture()
-    elif "--semantic" in sys.argv:
-        make_semantic_picture()
+    alone = {"--clips": make_clips_picture, "--pose": make_pose_picture, "--semantic": make_semantic_picture,
+             "--lanes": make_lanes_picture}
+    if any(a in alone for a in sys.argv):
+        for a in sys.argv:
+            if a in alone:
+                alone[a]()
     else:
         main()

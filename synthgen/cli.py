@@ -337,7 +337,10 @@ def extract(coco, images, yolo, masks, class_name, out, boxes_only, min_area, ke
     Every instance mask becomes an RGBA PNG in OUT/<class>/, with OUT/<class>/<name>.json
     beside it: source image, annotation id and a quality score (holes, fringe, size). Crowd,
     tiny, border-cut and heavily occluded objects are skipped and counted. Paths that leave
-    the dataset's folder and malformed annotations are refused by file and id.
+    the dataset's folder and malformed annotations are refused by file and id. A COCO
+    keypoints dataset (person_keypoints style) also gives OUT/<class>/keypoints.yaml (names,
+    skeleton, left/right flip pairs) and <name>.keypoints.json (its labeled points, in the
+    cutout's pixels), so generated images carry keypoints.
 
     \b
     Examples:

@@ -162,6 +162,26 @@ class BackgroundConfig(_Model):
         return v
 
 
+class LanesConfig(_Model):
+    """Objects of some classes stand in the lanes of a background with lane lines (<name>.lines.json)."""
+
+    classes: list[str] = Field(
+        [], description="classes whose objects stand in a lane, between two adjacent lane lines "
+        "(lane_solid / lane_dashed), on backgrounds with a <name>.lines.json; empty: off"
+    )
+    fill: FloatRange = Field(
+        (0.5, 0.8), description="object width as a fraction of its lane's width at its feet: the lane lines "
+        "are the ground plane, so objects shrink as the lane narrows towards the horizon"
+    )
+
+    @field_validator("fill")
+    @classmethod
+    def _fill(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] <= 0 or v[1] > 1:
+            raise ValueError("values must be in (0, 1]")
+        return v
+
+
 class PlacementConfig(_Model):
     mode: Literal["uniform", "ground_plane"] = Field(
         "uniform",
@@ -174,6 +194,15 @@ class PlacementConfig(_Model):
     regions: bool = Field(
         True, description="where a background has <name>.region.png beside it, objects stand only on its white pixels"
     )
+    lanes: LanesConfig = LanesConfig()
+
+    @model_serializer(mode="wrap")
+    def _lanes_only_when_set(self, handler: Any) -> dict[str, Any]:
+        # left out while off, so configs and digests of runs that never set it stay as they were
+        data = handler(self)
+        if not self.lanes.classes:
+            data.pop("lanes", None)
+        return data
 
     @field_validator("horizon")
     @classmethod

@@ -25,7 +25,7 @@ from synthgen.errors import ConfigError
 from synthgen.frame import Frame
 from synthgen.keypoints import pose_layout
 from synthgen.labels import derive_crowd, derive_instances, unlabeled_map
-from synthgen.lines import frame_lines
+from synthgen.lines import canvas_lines, dense_lines, label_lines
 from synthgen.provenance import scene_sources
 from synthgen.render import render, render_background
 from synthgen.rng import Stream, image_rng, split_of
@@ -44,6 +44,7 @@ class Rendered:
     albumentations: dict[str, Any] | None  # the pipeline's record, if any
     stuff: np.ndarray | None = None  # the background's classes through the same moves (stuff_labels.py)
     keypoints: dict[int, np.ndarray] | None = None  # instance id -> points after the pipeline (keypoints on)
+    lines: list[tuple[str, np.ndarray]] | None = None  # the background's lines after the pipeline (output.lines on)
 
 
 def sample_name(index: int) -> str:
@@ -67,7 +68,8 @@ class Generator:
             # albumentations is imported only here; a transform it rejects is a ConfigError
             from synthgen.effects.albu import AlbumentationsPipeline
 
-            self._albu = AlbumentationsPipeline(config.albumentations, keypoints=config.output.keypoints_on)
+            # keypoints and lines go through the pipeline as keypoints (the pixels are the same either way)
+            self._albu = AlbumentationsPipeline(config.albumentations, keypoints=config.output.keypoints_on or config.output.lines)
         self.class_weights, self.balance_report = self._balance()
         self.pose = pose_layout(self.library.classes, self.library.keypoint_schemas) if config.output.keypoints_on else None
         if self.pose is not None and self.pose.size == 0:
@@ -78,6 +80,12 @@ class Generator:
         if config.output.lines and not self.library.lines:
             raise ConfigError(
                 f"output.lines: no background in {config.assets.backgrounds} has a <name>.lines.json beside it"
+            )
+        unknown = sorted(set(config.scene.placement.lanes.classes) - set(self.library.classes))
+        if unknown:
+            raise ConfigError(
+                f"scene.placement.lanes.classes: {unknown} are not classes of this run; "
+                f"allowed: {', '.join(self.library.classes)}"
             )
         unknown = sorted(set(config.scene.class_weights or {}) - set(self.library.classes))
         if unknown:
@@ -166,18 +174,30 @@ class Generator:
             stuff = frame_stuff(scene, self.library, image_effects)
         # what lay behind every object: the background alone, through the same effects
         plate = apply_effects_to_image(background, image_effects) if cfg.labels.contrast else None
-        albu_record = moved = None
+        albu_record = moved = moved_lines = None
         if self._albu and self._albu.keypoints:  # the points go through the pipeline with the pixels
             from synthgen.keypoint_labels import through_albumentations
 
-            frame, albu_record, moved = through_albumentations(self._albu, frame, albu_params, scene, self.library, image_effects)
+            lines = self._canvas_lines(scene, image_effects)
+            frame, albu_record, moved, moved_lines = through_albumentations(
+                self._albu, frame, albu_params, scene, self.library, image_effects,
+                keypoints=cfg.output.keypoints_on, lines=None if lines is None else dense_lines(lines, scene.canvas_wh))
         elif self._albu:
             frame, albu_record = self._albu.apply(frame, albu_params)
         if self._albu and plate is not None:
             plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
         if self._albu and stuff is not None:  # the same draws again, the class map as the id map
             stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
-        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved)
+        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines)
+
+    def _canvas_lines(self, scene: Scene, image_effects: tuple[AppliedEffect, ...]) -> list[tuple[str, np.ndarray]] | None:
+        """The background's lines in the frame before labeling (synthgen/lines.py), or None."""
+        lines = self.library.lines.get(scene.background.index) if self.config.output.lines and not scene.background.real_scene else None
+        if lines is None:
+            return None
+        matrices = [a.effect.matrix(a.params, scene.canvas_wh) for a in image_effects if issubclass(a.effect, GeometricEffect)]
+        bg = scene.background
+        return canvas_lines(lines, bg.crop_xywh, bg.flip, scene.canvas_wh, matrices)
 
     def sample_from_scene(
         self,
@@ -197,14 +217,12 @@ class Generator:
 
             instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose, r.keypoints)
         image_fields = self._split_field(index)
-        lines = self.library.lines.get(scene.background.index) if cfg.output.lines and not scene.background.real_scene else None
+        lines = self._canvas_lines(scene, image_effects)
         if lines is not None:
             if r.albumentations is not None and not all(t[0] in self._albu.still for t in r.albumentations["params"]["applied"]):
-                raise ConfigError(f"output.lines: the albumentations pipeline moved pixels (image {index}); use synthgen's geometric effects instead")
+                lines = r.lines  # the pipeline moved pixels: the lines went through it as keypoints
             covered = (id_map != 0) | (unlabeled_map(frame, id_map) != 0)
-            matrices = [a.effect.matrix(a.params, scene.canvas_wh) for a in image_effects if issubclass(a.effect, GeometricEffect)]
-            bg = scene.background
-            image_fields = {**image_fields, "lines": frame_lines(lines, bg.crop_xywh, bg.flip, scene.canvas_wh, matrices, covered)}
+            image_fields = {**image_fields, "lines": label_lines(lines, scene.canvas_wh, covered)}
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
         if r.albumentations is not None:

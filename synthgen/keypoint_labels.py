@@ -6,6 +6,11 @@ perspective; on a flip the left/right names swap, so a mirrored person's left ha
 on the left of the picture), then through every whole-image geometric effect's matrix, then
 through the albumentations pipeline as a keypoint (every point kept, in order; when the
 pipeline mirrors the image the left/right names swap again).
+
+An object of a real scene (``assets.scenes``, a COCO keypoints dataset) keeps its annotated
+points: each labeled one (v > 0) goes through the background's crop, resize and flip (names
+swapped on the flip) and the same effects, matched to the class schema by name; its visibility
+then comes from the final id map like any other, so a pasted object over it makes it 1.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from synthgen.effects.geometric import GeometricEffect
 from synthgen.effects.pipeline import AppliedEffect
 from synthgen.frame import Frame
 from synthgen.keypoints import PoseLayout, apply_matrix
+from synthgen.lines import background_matrix, through
 from synthgen.scene import cutout_matrix
 from synthgen.types import Instance, Scene
 
@@ -64,30 +70,81 @@ def scene_points(scene: Scene, library: AssetLibrary, instance_id: int, image_ef
     return pts
 
 
-def through_albumentations(albu, frame: Frame, seeds: dict[str, int], scene: Scene, library: AssetLibrary,
-                           image_effects: tuple[AppliedEffect, ...]) -> tuple[Frame, dict, dict[int, np.ndarray]]:
-    """The albumentations pipeline (effects/albu, built with keypoints) applied to the frame and
-    to the points of every pasted instance with a schema: the frame, the pipeline's record, and
-    instance id -> its (n, 2) points after it (names swapped when the pipeline mirrored)."""
-    before = {}
+def real_points(scene: Scene, library: AssetLibrary, instance_id: int, image_effects: tuple[AppliedEffect, ...]) -> np.ndarray | None:
+    """(n, 2) pixel-index points of one object of a real scene in the final frame, in its class
+    schema's order, NaN where its annotation has no labeled point of that name; None when its
+    class has no schema or the scene is not a real one."""
+    label = next((r for r in scene.real if r.instance_id == instance_id), None)
+    bg = scene.background
+    schema = library.keypoint_schemas.get(label.label) if label is not None else None
+    if schema is None or not bg.real_scene or library.scenes is None:
+        return None
+    pts = np.full((len(schema.names), 2), np.nan)
+    inst = next((i for i in library.scenes.images[bg.index].instances if i.ann_id == label.annotation_id), None)
+    cat = library.scenes.keypoints.get(label.label)
+    if inst is None or inst.keypoints is None or cat is None or label.kind != "object":  # crowd/box: no points
+        return pts
+    for name, (x, y, v) in zip(cat.names, inst.keypoints):
+        if v > 0 and name in schema.names:
+            pts[schema.names.index(name)] = (x, y)
+    # COCO coordinates of the scene image -> the canvas (continuous) -> pixel-index coordinates
+    pts = through(pts, background_matrix(bg.crop_xywh, bg.flip, scene.canvas_wh)) - 0.5
+    if bg.flip:
+        pts = pts[list(schema.flip)]
+    for a in image_effects:
+        if issubclass(a.effect, GeometricEffect):
+            pts = apply_matrix(pts, a.effect.matrix(a.params, scene.canvas_wh))
+    return pts
+
+
+def _instance_points(scene: Scene, library: AssetLibrary, image_effects: tuple[AppliedEffect, ...]) -> dict[int, np.ndarray]:
+    """instance id -> points in the final frame (before an albumentations pipeline), for every
+    pasted object and object of a real scene whose class has a schema."""
+    out = {}
+    for r in scene.real:
+        if r.kind == "object" and r.label in library.keypoint_schemas:
+            pts = real_points(scene, library, r.instance_id, image_effects)
+            if pts is not None:
+                out[r.instance_id] = pts
     for p in scene.placements:
         if p.label in library.keypoint_schemas:
             pts = scene_points(scene, library, p.instance_id, image_effects)
             if pts is not None:
-                before[p.instance_id] = pts
+                out[p.instance_id] = pts
+    return out
+
+
+def through_albumentations(albu, frame: Frame, seeds: dict[str, int], scene: Scene, library: AssetLibrary,
+                           image_effects: tuple[AppliedEffect, ...], keypoints: bool = True,
+                           lines: list[tuple[str, np.ndarray]] | None = None,
+                           ) -> tuple[Frame, dict, dict[int, np.ndarray], list[tuple[str, np.ndarray]] | None]:
+    """The albumentations pipeline (effects/albu, built with keypoints) applied to the frame, to
+    the points of every instance with a schema (``keypoints``) and to ``lines`` ((class, (n, 2)
+    continuous polyline) pairs, lines.dense_lines), all in one call: the frame, the pipeline's
+    record, instance id -> its (n, 2) points after it (names swapped when the pipeline
+    mirrored), and the lines after it (None without ``lines``)."""
+    before = _instance_points(scene, library, image_effects) if keypoints else {}
     ids = list(before)
-    stacked = np.vstack([before[i] for i in ids]) if ids else np.zeros((0, 2))
+    # lines are continuous coordinates; the pipeline's keypoints are pixel-index ones
+    line_pts = [pts - 0.5 for _, pts in lines or ()]
+    stacked = np.vstack([before[i] for i in ids] + line_pts) if ids or line_pts else np.zeros((0, 2))
     frame, record, moved, mirrored = albu.apply_with_points(frame, seeds, stacked)
+    moved_lines = None
+    if lines is not None:
+        moved_lines, k = [], sum(len(before[i]) for i in ids)
+        for (label, pts) in lines:
+            moved_lines.append((label, moved[k : k + len(pts)] + 0.5))
+            k += len(pts)
     out, k = {}, 0
     for i in ids:
         n = len(before[i])
         pts = moved[k : k + n]
         k += n
         if mirrored:
-            label = next(p.label for p in scene.placements if p.instance_id == i)
+            label = next(p.label for p in (*scene.placements, *scene.real) if p.instance_id == i)
             pts = pts[list(library.keypoint_schemas[label].flip)]
         out[i] = pts
-    return frame, record, out
+    return frame, record, out, moved_lines
 
 
 def derive_keypoints(
@@ -100,7 +157,7 @@ def derive_keypoints(
     moved: dict[int, np.ndarray] | None = None,
 ) -> tuple[Instance, ...]:
     """The instances with their keypoints: every instance of a class with a schema gets one
-    x, y, v per name (all 0 for an object of a real scene, whose points are unknown).
+    x, y, v per name (an object of a real scene: its annotated points, all 0 when it has none).
     ``moved``: the points after an albumentations pipeline (:func:`through_albumentations`)."""
     out = []
     for inst in instances:
@@ -108,12 +165,14 @@ def derive_keypoints(
         if schema is None:
             out.append(inst)
             continue
-        if inst.source != "pasted":
-            pts = None
-        elif moved is not None:
+        if moved is not None:
             pts = moved.get(inst.instance_id)
-        else:
+        elif inst.source == "pasted":
             pts = scene_points(scene, library, inst.instance_id, image_effects)
+        elif inst.source == "real":
+            pts = real_points(scene, library, inst.instance_id, image_effects)
+        else:
+            pts = None
         if pts is None:
             pts = np.full((len(schema.names), 2), np.nan)
         values = point_values(pts, id_map, inst.instance_id)

@@ -7,7 +7,9 @@ centre at +0.5 (as COCO's). A line goes through the background's crop, resize an
 (:func:`background_matrix`, the arithmetic of ``render.render_background``), then through every
 whole-image geometric effect's matrix; it is clipped to the frame (a line that leaves and comes
 back becomes two) and resampled every ``STEP`` pixels, and each point gets a visibility from the
-id map: 2 visible, 1 covered by a pasted object, 0 outside.
+id map: 2 visible, 1 covered by a pasted object, 0 outside. An albumentations pipeline that moves
+pixels moves the lines as keypoints (:func:`dense_lines`, keypoint_labels.through_albumentations)
+before they are clipped.
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ def clip(points: np.ndarray, canvas_wh: tuple[int, int]) -> list[np.ndarray]:
                 parts.append(current)
                 current = []
             continue
-        a, b = p + r[0] * (q - p), p + r[1] * (q - p)
+        # inside by construction; the clip keeps float error (-1e-15) from putting an end outside
+        a, b = (np.clip(p + t * (q - p), 0.0, (W, H)) for t in r)
         if current and np.allclose(current[-1], a):
             current.append(b)
         else:
@@ -156,6 +159,37 @@ def visibility(points: np.ndarray, covered: np.ndarray) -> list[int]:
     return out
 
 
+def canvas_lines(
+    lines: tuple[Line, ...],
+    crop_xywh: tuple[int, int, int, int],
+    flip: bool,
+    canvas_wh: tuple[int, int],
+    effect_matrices: list[np.ndarray],
+) -> list[tuple[str, np.ndarray]]:
+    """(class, polyline) of every line of a background in frame coordinates (continuous), after
+    the crop, resize, flip and the geometric effects; not yet clipped to the frame."""
+    M = background_matrix(crop_xywh, flip, canvas_wh)
+    for E in effect_matrices:
+        M = pixel_matrix(E) @ M
+    # the matrices are projective: a straight segment stays straight, so the vertices suffice
+    return [(line.label, through(line.points, M)) for line in lines]
+
+
+def label_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int], covered: np.ndarray) -> list[dict]:
+    """Polylines in frame coordinates as written in the COCO image entry: clipped to the frame,
+    resampled every ``STEP`` pixels, ``{"class", "points": [[x, y], ...], "visibility": [...]}``."""
+    out = []
+    for label, points in parts:
+        for part in clip(points, canvas_wh):
+            pts = resample(part, STEP)
+            out.append({
+                "class": label,
+                "points": [[round(float(x), 2), round(float(y), 2)] for x, y in pts],
+                "visibility": visibility(pts, covered),
+            })
+    return out
+
+
 def frame_lines(
     lines: tuple[Line, ...],
     crop_xywh: tuple[int, int, int, int],
@@ -164,20 +198,20 @@ def frame_lines(
     effect_matrices: list[np.ndarray],
     covered: np.ndarray,
 ) -> list[dict]:
-    """The lines of a background in the final frame, as written in the COCO image entry:
-    ``{"class", "points": [[x, y], ...], "visibility": [...]}`` (continuous coordinates)."""
-    M = background_matrix(crop_xywh, flip, canvas_wh)
-    for E in effect_matrices:
-        M = pixel_matrix(E) @ M
+    """The lines of a background in the final frame, as written in the COCO image entry."""
+    return label_lines(canvas_lines(lines, crop_xywh, flip, canvas_wh, effect_matrices), canvas_wh, covered)
+
+
+def dense_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int]) -> list[tuple[str, np.ndarray]]:
+    """The lines made ready for a transform that may bend them (an albumentations pipeline moves
+    them as keypoints, point by point): the parts within one frame size around the frame,
+    resampled every ``STEP`` pixels, so that what the transform does between two points is
+    at most a pixel-scale bend."""
+    W, H = canvas_wh
+    shift = np.array([W, H], np.float64)
     out = []
-    for line in lines:
-        # the matrices are projective: a straight segment stays straight, so the vertices suffice
-        for part in clip(through(line.points, M), canvas_wh):
-            pts = resample(part, STEP)
-            out.append({
-                "class": line.label,
-                "points": [[round(float(x), 2), round(float(y), 2)] for x, y in pts],
-                "visibility": visibility(pts, covered),
-            })
+    for label, points in parts:
+        for part in clip(points + shift, (3 * W, 3 * H)):  # [-W, 2W] x [-H, 2H]
+            out.append((label, resample(part - shift, STEP)))
     return out
 

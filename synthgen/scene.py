@@ -19,6 +19,7 @@ import numpy as np
 from synthgen.assets import PAD, AssetLibrary, Cutout, WarpCache
 from synthgen.config import BLEND_MODES, Config
 from synthgen.geometry import alpha_cut, clip_box, homography, tight_box, warp, warp_box
+from synthgen.lane_placement import lane_spots
 from synthgen.types import MAX_INSTANCES, BackgroundPlacement, Placement, RealLabel, Scene
 
 
@@ -350,6 +351,7 @@ def sample_scene(
             feet = np.flatnonzero(region)
             if feet.size == 0:
                 feet = None
+    lanes = lane_spots(sc.placement.lanes, lib.lines.get(background.index), background, (W, H))
     jit, shadows = cfg.render.jitter, cfg.render.shadows
     blend_cdf = choice_cdf(cfg.render.blending.probabilities())
 
@@ -392,7 +394,11 @@ def sample_scene(
         accepted = None
         for _ in range(sc.max_tries):
             scale = float(math.exp(rng.uniform(log_lo, log_hi)))
-            if feet is None and not ground:
+            if lanes is not None and is_object and label in lanes.classes:  # scene.placement.lanes
+                fx, fy, width = lanes.sample(rng)
+                scale = width * max(ow, oh) / (ow * min(W, H))
+                center = (fx, fy - scale * min(W, H) * oh / max(ow, oh) / 2.0)
+            elif feet is None and not ground:
                 center = (float(rng.uniform(0, W)), float(rng.uniform(0, H)))
             else:
                 if feet is not None:

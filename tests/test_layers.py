@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("io", ("io", "provenance")),  # one reader/writer per format; paths, EXIF, manifests
     ("config", ("config",)),
     ("assets", ("assets", "keypoints", "lines", "stuff")),
-    ("scene", ("scene", "balance", "trajectory", "entering")),
+    ("scene", ("scene", "balance", "trajectory", "entering", "lane_placement")),
     ("render, effects, labels", ("render", "effects", "labels", "keypoint_labels", "stuff_labels")),
     ("generator", ("generator",)),
     ("writers", ("writers",)),

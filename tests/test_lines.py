@@ -219,3 +219,117 @@ def test_the_road_preset_writes_lane_labels(tmp_path):
     assert len(list((out / "lines").glob("*.lines.txt"))) == 3
     rows = [json.loads(s) for s in (out / "shards" / "shard-000000.tusimple.json").read_text().splitlines()]
     assert len(rows) == 3 and all(r["lanes"] and len(r["lanes"][0]) == len(r["h_samples"]) == 24 for r in rows)
+
+
+def test_a_complete_run_merges_tusimple_files_and_culane_lists_by_part(tmp_path):
+    from synthgen.writers.merge import merge_run
+
+    data = tiny_config_dict(_make(tmp_path / "assets"))
+    data["output"] = {"formats": ["coco"], "lines": True, "val_fraction": 0.5}
+    out = tmp_path / "out"
+    generate(load_config(data=data), out, 9, shard_size=4)
+    part = {Path(json.loads(s)["file_name"]).name: json.loads(s)["split"] for s in (out / "metadata.jsonl").read_text().splitlines()}
+    assert set(part.values()) == {"train", "val"}
+    shard_rows = [s for f in sorted((out / "shards").glob("*.tusimple.json")) for s in f.read_text().splitlines()]
+    assert 2 <= len(shard_rows) < 9  # images on the one background with lines
+    for p in ("train", "val"):
+        rows = (out / "lanes" / f"tusimple_{p}.json").read_text().splitlines()
+        assert rows == [r for r in shard_rows if part[Path(json.loads(r)["raw_file"]).name] == p]  # index order
+        listed = (out / "list" / f"{p}.txt").read_text().splitlines()
+        assert listed == ["/" + json.loads(r)["raw_file"] for r in rows]
+        for line in listed:  # CULane: the image, and its lanes under lines/
+            assert (out / line[1:]).is_file() and (out / "lines" / f"{Path(line).stem}.lines.txt").is_file()
+    # merged elsewhere: the same files, the lines linked there too
+    merge_run(out, tmp_path / "merged")
+    assert (tmp_path / "merged" / "lanes" / "tusimple_val.json").read_text() == (out / "lanes" / "tusimple_val.json").read_text()
+    assert len(list((tmp_path / "merged" / "lines").glob("*.lines.txt"))) == len(shard_rows)
+    # --overwrite by another run removes them, and only them
+    (out / "lanes" / "mine.txt").write_text("keep")
+    generate(load_config(data={**data, "seed": 5, "output": {"formats": ["coco"]}}), out, 2, overwrite=True)
+    assert [p.name for p in (out / "lanes").iterdir()] == ["mine.txt"]
+    assert not (out / "list").exists() and not (out / "lines").exists()
+
+
+def test_a_run_without_a_validation_part_puts_every_lane_in_train(tmp_path):
+    data = tiny_config_dict(_make(tmp_path / "assets"))
+    data["output"] = {"formats": ["coco"], "lines": True, "val_fraction": 0.0}
+    out = tmp_path / "out"
+    generate(load_config(data=data), out, 6)
+    shard_rows = (out / "shards" / "shard-000000.tusimple.json").read_text().splitlines()
+    assert shard_rows and (out / "lanes" / "tusimple_train.json").read_text().splitlines() == shard_rows
+    assert not (out / "lanes" / "tusimple_val.json").exists() and not (out / "list" / "val.txt").exists()
+
+
+def _hand_lines(lines_file: Path, bg: dict, W: int, H: int, then) -> list[np.ndarray]:
+    """The background's lines in the frame, by hand: crop, resize, the background's mirror, then
+    ``then`` (the pipeline's move, continuous coordinates); not clipped."""
+    cx, cy, cw, ch = bg["crop_xywh"]
+    out = []
+    for line in json.loads(lines_file.read_text())["lines"]:
+        pts = np.array([((x - cx) * W / cw, (y - cy) * H / ch) for x, y in line["points"]])
+        if bg["flip"]:
+            pts[:, 0] = W - pts[:, 0]
+        out.append(np.array([then(x, y) for x, y in pts]))
+    return out
+
+
+def _distance_to(polyline: np.ndarray, p: np.ndarray) -> float:
+    a, b = polyline[:-1], polyline[1:]
+    d = b - a
+    t = np.clip(((p - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-12), 0, 1)
+    return float(np.hypot(*(a + t[:, None] * d - p).T).min())
+
+
+@pytest.mark.parametrize("name,then", [
+    ("flip", lambda x, y: (96 - x, y)),  # A.HorizontalFlip: pixel i -> W - 1 - i, COCO x -> W - x
+    ("affine", lambda x, y: (x + 7, y - 5)),  # A.Affine(translate_px=(7, -5))
+    ("half_turn", lambda x, y: (96 - x, 72 - y)),  # A.Affine(rotate=180) about the centre
+])
+def test_lines_go_through_a_pixel_moving_albumentations_pipeline_as_keypoints(tmp_path, name, then):
+    import albumentations as A
+
+    transform = {"flip": A.HorizontalFlip(p=1.0),
+                 "affine": A.Affine(translate_px={"x": 7, "y": -5}, rotate=0, scale=1.0, p=1.0),
+                 "half_turn": A.Affine(rotate=(180, 180), scale=1.0, p=1.0)}[name]
+    assets = _make(tmp_path / "assets")
+    data = tiny_config_dict(assets)
+    data["output"] = {"formats": ["coco"], "lines": True}
+    data["albumentations"] = A.to_dict(A.Compose([transform]))
+    gen = Generator(load_config(data=data))
+    checked = 0
+    for i in range(8):
+        s = gen.sample(i)
+        if "lines" not in s.image_fields:
+            continue
+        bg = s.metadata["scene"]["background"]
+        W, H = s.image.shape[1], s.image.shape[0]
+        lines_file = assets / "backgrounds" / bg["name"].rsplit(".", 1)[0]
+        hand = _hand_lines(Path(str(lines_file) + ".lines.json"), bg, W, H, then)
+        got = s.image_fields["lines"]
+        for line in got:
+            pts = np.array(line["points"])
+            assert (pts >= 0).all() and (pts[:, 0] <= W).all() and (pts[:, 1] <= H).all()
+            # every point lies on its line where the hand-moved polyline says
+            assert min(max(_distance_to(h, p) for p in pts) for h in hand) < 0.02, (i, line["class"])
+            assert set(line["visibility"]) <= {1, 2}
+        # and every part of the hand-moved lines inside the frame is labeled
+        for h in hand:
+            for part in clip(h, (W, H)):
+                fine = np.array([part[0] + (part[-1] - part[0]) * t for t in np.linspace(0.02, 0.98, 9)]) if len(part) == 2 else part
+                for p in fine:
+                    near = min(float(np.hypot(*(np.array(line["points"]) - p).T).min()) for line in got)
+                    assert near <= 4.01, (i, p, near)  # points every 8 px along the line
+        checked += 1
+    assert checked >= 2
+
+
+def test_a_still_pipeline_leaves_the_lines_as_they_were(tmp_path):
+    """A pipeline that moves no pixel: lines as computed without it, byte for byte."""
+    import albumentations as A
+
+    data = tiny_config_dict(_make(tmp_path / "assets"))
+    data["output"] = {"formats": ["coco"], "lines": True}
+    plain = Generator(load_config(data=data))
+    still = Generator(load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.RandomBrightnessContrast(p=1.0)]))}))
+    for i in range(4):
+        assert plain.sample(i).image_fields.get("lines") == still.sample(i).image_fields.get("lines")

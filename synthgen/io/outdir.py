@@ -20,9 +20,10 @@ from synthgen.io.manifest import MANIFEST, ShardSpec, read_json
 CONFIG = "config.yaml"
 MERGED_FILES = ("annotations.json", "train.json", "val.json", "metadata.jsonl", "data.yaml", "train.txt", "val.txt",
                 "panoptic.json", "semantic_classes.json", "hf/train/metadata.jsonl", "hf/validation/metadata.jsonl",
-                *(f"ImageSets/{t}/{p}.txt" for t in ("Main", "Segmentation") for p in ("train", "val", "trainval")))
+                *(f"ImageSets/{t}/{p}.txt" for t in ("Main", "Segmentation") for p in ("train", "val", "trainval")),
+                "lanes/tusimple_train.json", "lanes/tusimple_val.json", "list/train.txt", "list/val.txt")
 OUTPUT_DIRS = ("images", "labels", "masks", "shards", "webdataset", "semantic", "panoptic",
-               "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "hf")  # where shards write
+               "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "hf", "lines")  # where shards write
 TEMPORARY = re.compile(r"^\..+\.tmp\d+$")  # synthgen's temporary names: .<name>.tmp<pid>
 _SHARD = re.compile(r"^shard-(\d+)\.(done\.json|partial)$")
 
@@ -181,7 +182,8 @@ def clear_run(out: Path) -> int:
         except OSError:
             pass
     removed += _clear_mot(out)
-    for sub in OUTPUT_DIRS:
+    merged_dirs = sorted({p for n in MERGED_FILES for p in PurePosixPath(n).parents if p.parts}, key=lambda p: -len(p.parts))
+    for sub in (*OUTPUT_DIRS, *map(str, merged_dirs)):  # deepest first: ImageSets/Main before ImageSets
         try:
             (out / sub).rmdir()
         except OSError:  # missing, or holds files that are not the run's

@@ -34,9 +34,62 @@ from synthgen.io.images import (
 )
 from synthgen.io.issues import DatasetError, Issue, raise_first
 from synthgen.io.paths import inside, resolved_root
-from synthgen.io.rle import encode_rle, tight_box, to_rle
+from synthgen.io.rle import encode_rle, is_number, tight_box, to_rle
 
 Skip = Callable[[AssetError, str], None]  # (the problem, the file it is about)
+
+
+@dataclass(frozen=True)
+class KeypointCategory:
+    """A COCO category's ``keypoints`` (names in order) and ``skeleton`` (0-based index pairs)."""
+
+    names: tuple[str, ...]
+    skeleton: tuple[tuple[int, int], ...]
+
+
+def keypoint_categories(name: str, categories: list) -> dict[Any, KeypointCategory]:
+    """category id -> its keypoints, for the categories that have them (``person_keypoints``
+    style); DatasetError naming the file and category when they are malformed."""
+    out = {}
+    for c in categories if isinstance(categories, list) else []:
+        if not isinstance(c, dict) or "keypoints" not in c:
+            continue
+        where = f"{name} category {c.get('id')} ({c.get('name')})"
+        names = c["keypoints"]
+        if not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)
+                and len(set(names)) == len(names)):
+            raise DatasetError(Issue("keypoints", where, "keypoints must be a non-empty list of distinct names"))
+        skeleton = c.get("skeleton") or []
+        ok = isinstance(skeleton, list) and all(
+            isinstance(e, list) and len(e) == 2 and all(isinstance(i, int) and not isinstance(i, bool)
+                                                        and 1 <= i <= len(names) for i in e) for e in skeleton)
+        if not ok:
+            raise DatasetError(Issue("keypoints", where, f"skeleton must be [i, j] pairs of 1-based indices into its "
+                                     f"{len(names)} keypoints"))
+        out[c.get("id")] = KeypointCategory(tuple(names), tuple((i - 1, j - 1) for i, j in skeleton))
+    return out
+
+
+def annotation_keypoints(where: str, a: dict, cat: KeypointCategory | None) -> np.ndarray | None:
+    """An annotation's ``keypoints`` as (n, 3) x, y, v, or None when it has none; DatasetError
+    naming ``where`` (file and annotation id) when the array is malformed."""
+    kp = a.get("keypoints")
+    if kp is None:
+        return None
+    if cat is None:
+        raise DatasetError(Issue("keypoints", where, "has keypoints but its category lists no keypoint names"))
+    n = len(cat.names)
+    if not (isinstance(kp, list) and len(kp) == 3 * n and all(is_number(v) for v in kp)):
+        got = f"{len(kp)} values" if isinstance(kp, list) else repr(kp)[:40]
+        raise DatasetError(Issue("keypoints", where, f"keypoints must be {3 * n} numbers (x, y, v for each of its "
+                                 f"category's {n} names), got {got}"))
+    pts = np.asarray(kp, np.float64).reshape(n, 3)
+    bad = [i for i, v in enumerate(pts[:, 2]) if v not in (0, 1, 2)]
+    if bad:
+        raise DatasetError(Issue("keypoints", where, f"keypoint {bad[0]} ({cat.names[bad[0]]}): v {pts[bad[0], 2]:g} "
+                                 "is not 0, 1 or 2"))
+    pts.flags.writeable = False
+    return pts
 
 
 @dataclass(frozen=True)
@@ -47,6 +100,9 @@ class RealInstance:
     bbox: tuple[float, float, float, float]  # COCO x, y, w, h
     iscrowd: bool = False
     source: str = ""  # the annotation file, for messages
+    # COCO keypoints: (n, 3) x, y, v in the image's COCO pixel coordinates, in the order of its
+    # category's ``keypoints`` names (RealDataset.keypoints); None: the annotation has none
+    keypoints: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def mask(self, height: int, width: int) -> np.ndarray | None:
         """Full-image bool mask, or None for a box-only annotation; AssetError naming the
@@ -101,6 +157,7 @@ class RealDataset:
     categories: tuple[str, ...]
     images: tuple[RealImage, ...]
     source: str
+    keypoints: dict[str, KeypointCategory] = field(default_factory=dict)  # category name -> its points (COCO keypoints)
 
     def crowd_note(self) -> str | None:
         """What padding does with the annotations it cannot keep as objects, or None."""
@@ -148,6 +205,7 @@ def load_coco(annotations: Path, images: Path, *, skip: Skip | None = None, max_
     coco = coco_io.read_coco(annotations)
     raise_first([i for i in coco.issues if i.kind not in ("unknown_image", "unknown_category")])
     real_root = resolved_root(images)
+    kp_cats = keypoint_categories(coco.name, coco.data.get("categories"))
 
     def load(iid: Any, im: dict) -> RealImage:
         shape = coco_io.image_shape(im)
@@ -163,12 +221,14 @@ def load_coco(annotations: Path, images: Path, *, skip: Skip | None = None, max_
                                          f"category_id {a.get('category_id')!r} is not among the categories "
                                          f"{sorted(coco.categories, key=coco_io.id_order)}"))
             coco_io.require_annotation(coco.name, a, H, W)
+            kp = annotation_keypoints(coco_io.annotation_where(coco.name, a), a, kp_cats.get(a["category_id"]))
             insts.append(RealInstance(a["id"], coco.categories[a["category_id"]], a.get("segmentation"),
-                                      tuple(a.get("bbox", (0, 0, 0, 0))), bool(a.get("iscrowd", 0)), coco.name))
+                                      tuple(a.get("bbox", (0, 0, 0, 0))), bool(a.get("iscrowd", 0)), coco.name, kp))
         return RealImage(iid, path, W, H, tuple(insts))
 
     out = [_loading(skip, str(annotations), lambda iid=iid, im=im: load(iid, im)) for iid, im in coco.images.items()]
-    return RealDataset(coco.category_names(), tuple(r for r in out if r is not None), str(annotations))
+    return RealDataset(coco.category_names(), tuple(r for r in out if r is not None), str(annotations),
+                       {coco.categories[k]: v for k, v in kp_cats.items() if k in coco.categories})
 
 
 def load_scenes(scenes: Any, *, skip: Skip | None = None, max_pixels: int | None = MAX_PIXELS) -> RealDataset:

@@ -5,6 +5,14 @@ annotations can be cut out with OpenCV's GrabCut seeded by the box. Crowd annota
 objects, objects cut by the image border and heavily occluded ones are skipped and counted.
 Beside every cutout, ``<name>.json`` records its source (the resolved dataset root, the image's
 path inside it and its sha256: see synthgen.provenance), annotation id and quality.
+
+Keypoints (a COCO ``person_keypoints``-style dataset: categories with ``keypoints`` and
+``skeleton``, annotations with ``keypoints``): each cutout gets ``<name>.keypoints.json``, its
+labeled points (v > 0; v = 0 ones are left out) in the cutout's own pixel coordinates (the
+annotation's minus the cutout's top-left corner), and its class folder the schema
+``keypoints.yaml`` (the category's names and skeleton; ``flip`` pairs every ``left``-name with its
+``right``-name; points named as COCO's person keypoints get COCO's OKS ``sigmas``), so synthgen
+pastes them with their keypoints (synthgen/keypoints.py).
 """
 
 from __future__ import annotations
@@ -18,9 +26,12 @@ from typing import Any
 
 import cv2
 import numpy as np
+import yaml
 
+from synthgen.errors import AssetError
 from synthgen.io.files import atomic_write
-from synthgen.io.real import RealDataset, RealImage, RealInstance
+from synthgen.io.real import KeypointCategory, RealDataset, RealImage, RealInstance
+from synthgen.keypoints import SCHEMA_FILE, sidecar_path
 from synthgen.provenance import image_source
 
 
@@ -192,6 +203,8 @@ def _extract_image(im: RealImage, dataset: RealDataset, out: Path, o: ExtractOpt
         if via_grabcut:
             report.grabcut_kept += 1
         _write(out, inst, im, image, mask, q, via_grabcut, dataset.source)
+        if inst.category in dataset.keypoints:
+            _write_keypoints(out, inst, im, mask, dataset.keypoints[inst.category], first=not report.kept[inst.category])
         report.kept[inst.category] += 1
 
 
@@ -199,7 +212,7 @@ def _write(out: Path, inst: RealInstance, im: RealImage, image, mask, q: dict[st
            dataset: str) -> None:
     folder = out / _folder(inst.category)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{_folder(im.path.stem)}_{_folder(str(inst.ann_id))}"
+    stem = _stem(im, inst)
     ok, buf = cv2.imencode(".png", cv2.cvtColor(_cutout(image, mask), cv2.COLOR_RGBA2BGRA))
     atomic_write(folder / f"{stem}.png", buf.tobytes())
     source = image_source("cutout", dataset, str(im.path))
@@ -216,3 +229,62 @@ def _write(out: Path, inst: RealInstance, im: RealImage, image, mask, q: dict[st
         "quality": q,
     }
     atomic_write(folder / f"{stem}.json", (json.dumps(provenance, indent=1) + "\n").encode())
+
+
+def _stem(im: RealImage, inst: RealInstance) -> str:
+    return f"{_folder(im.path.stem)}_{_folder(str(inst.ann_id))}"
+
+
+def flip_pairs(names: tuple[str, ...]) -> list[list[str]]:
+    """[left-name, right-name] pairs: every name with ``left`` in it whose ``right`` twin is a name
+    too (``left_wrist`` / ``right_wrist``, ``LeftEye`` / ``RightEye``)."""
+    out = []
+    for n in names:
+        for a, b in (("left", "right"), ("Left", "Right"), ("LEFT", "RIGHT")):
+            if a in n and n.replace(a, b) in names:
+                out.append([n, n.replace(a, b)])
+                break
+    return out
+
+
+# COCO person keypoints' OKS sigmas (pycocotools' COCOeval), given to points of those names so
+# that `synthgen evaluate` scores them as COCO does
+COCO_SIGMAS = {
+    "nose": 0.026, "left_eye": 0.025, "right_eye": 0.025, "left_ear": 0.035, "right_ear": 0.035,
+    "left_shoulder": 0.079, "right_shoulder": 0.079, "left_elbow": 0.072, "right_elbow": 0.072,
+    "left_wrist": 0.062, "right_wrist": 0.062, "left_hip": 0.107, "right_hip": 0.107,
+    "left_knee": 0.087, "right_knee": 0.087, "left_ankle": 0.089, "right_ankle": 0.089,
+}
+
+
+def schema_text(cat: KeypointCategory) -> str:
+    doc: dict[str, Any] = {
+        "names": list(cat.names),
+        "skeleton": [[cat.names[i], cat.names[j]] for i, j in cat.skeleton],
+        "flip": flip_pairs(cat.names),
+    }
+    sigmas = {n: COCO_SIGMAS[n] for n in cat.names if n in COCO_SIGMAS}
+    if sigmas:
+        doc["sigmas"] = sigmas
+    return "# from the COCO category's keypoints and skeleton (synthgen extract)\n" + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+
+
+def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> None:
+    """The class schema (once per class and run; an existing different one is never replaced)
+    and the cutout's sidecar, when it has labeled points."""
+    folder = out / _folder(inst.category)
+    schema = folder / SCHEMA_FILE
+    text = schema_text(cat)
+    if first:
+        if schema.exists() and schema.read_text() != text:
+            raise AssetError(f"{schema} exists and differs from the keypoints of category {inst.category!r} in "
+                             f"{inst.source}: remove it, or extract into another folder")
+        atomic_write(schema, text.encode())
+    if inst.keypoints is None:
+        return
+    ys, xs = np.nonzero(mask)
+    x0, y0 = int(xs.min()), int(ys.min())  # the cutout's top-left pixel in the image (see _cutout)
+    points = {cat.names[i]: [round(float(x) - x0, 3), round(float(y) - y0, 3)]
+              for i, (x, y, v) in enumerate(inst.keypoints) if v > 0}
+    if points:
+        atomic_write(sidecar_path(folder / f"{_stem(im, inst)}.png"), (json.dumps(points, indent=1) + "\n").encode())

@@ -5,13 +5,22 @@ is in the frame (covered ones too: lanes are labeled through the cars on them).
     lines/<name>.lines.txt           CULane: one lane a line, "x y x y ...", bottom to top
     shards/<shard>.tusimple.json     TuSimple: one JSON object an image, its lanes' x at each
                                      of the rows h_samples (every H_STEP pixels), -2 where absent
+
+and, once the run is complete (writers/merge.py), the run-level files lane loaders read:
+
+    lanes/tusimple_train.json        the shards' TuSimple lines of the train part, in index order
+    lanes/tusimple_val.json          ... of the validation part (when the run has one)
+    list/train.txt, list/val.txt     CULane lists: "/images/<name>.jpg" a line, one per image
+                                     that has lines/<name>.lines.txt
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from synthgen.io.files import atomic_write
 from synthgen.lines import LANE_CLASSES
 
 H_STEP = 10
@@ -59,3 +68,31 @@ def tusimple_entry(lines: list[dict[str, Any]], raw_file: str, height: int) -> d
 
 def tusimple_text(entries: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
+
+
+def merge_lanes(run: Path, dest: Path, shard_names: list[str], splits: dict[str, str]) -> list[str]:
+    """Write DEST's TuSimple files and CULane lists from RUN's shards; ``splits`` maps an image
+    file name to its part (empty: every image is in train). Returns the files written (none when
+    the run wrote no lines)."""
+    parts: dict[str, list[str]] = {"train": [], "val": []}
+    for name in shard_names:
+        path = run / "shards" / f"{name}.tusimple.json"
+        if not path.is_file():
+            continue
+        for row in path.read_text().splitlines():
+            raw = json.loads(row)["raw_file"]
+            parts[splits.get(Path(raw).name, "train")].append(row + "\n")
+    if not parts["train"] and not parts["val"]:
+        return []
+    written = []
+    for part in ("train", "val") if "val" in splits.values() else ("train",):  # as the YOLO lists
+        rows = parts[part]
+        files = {
+            f"lanes/tusimple_{part}.json": "".join(rows),
+            f"list/{part}.txt": "".join(f"/{json.loads(r)['raw_file']}\n" for r in rows),
+        }
+        for rel, text in files.items():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(dest / rel, text.encode())
+            written.append(rel)
+    return written

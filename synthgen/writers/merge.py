@@ -91,6 +91,10 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
         doc = semantic.classes_json(list(manifest["classes"]), _semantic_ignore(run), manifest.get("stuff_classes", ()))
         atomic_write(dest / "semantic_classes.json", semantic.classes_text(doc).encode())
 
+    from synthgen.writers.lanes import merge_lanes
+
+    merge_lanes(run, dest, names, splits)  # writes nothing unless the run has lines
+
     tmp = dest / f".metadata.jsonl.tmp{os.getpid()}"
     with open(tmp, "wb") as out:
         for name in names:
@@ -99,7 +103,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     os.replace(tmp, dest / "metadata.jsonl")
 
     if dest.resolve() != run.resolve():
-        for sub in ("images", "labels", "masks", "semantic", "panoptic",
+        for sub in ("images", "labels", "masks", "semantic", "panoptic", "lines",
                     "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject"):
             if (run / sub).is_dir():
                 _link_tree(run / sub, dest / sub)
