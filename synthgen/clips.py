@@ -59,6 +59,7 @@ from typing import ClassVar
 
 from pydantic import ValidationError
 
+from synthgen.assets import AssetLibrary
 from synthgen.config import Config
 from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
 from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
@@ -67,7 +68,8 @@ from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
-from synthgen.types import MAX_INSTANCES, Placement, Sample, Scene
+from synthgen.scene import real_objects
+from synthgen.types import MAX_INSTANCES, Placement, RealLabel, Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot
 
@@ -104,6 +106,23 @@ class ClipPlan:
     on_top: int = 0  # the last placements (stress occluders) stay on top of everything
     depth_order: bool = False  # clips.depth_order (it applies on a ground plane only)
     grain: bool = False  # clips.weather.grain
+    real_labels: tuple[RealLabel | None, ...] = ()  # a real scene seen by a moving camera: a label per annotation of its image
+
+    def real_in_view(self, scene: Scene, lib: AssetLibrary) -> Scene:
+        """``scene`` (a frame of this clip) labeling the real objects its crop shows: as the camera
+        moves, real objects leave the view and others come into it. Frame 0's keep the ids the
+        scene sampler gave them, the others have ids after every placement's (``real_labels``)."""
+        if not self.real_labels:
+            return scene
+        instances = lib.scenes.images[scene.background.index].instances
+        position = {id(inst): k for k, inst in enumerate(instances)}
+        real = []
+        for obj in real_objects(scene.background, lib, scene.canvas_wh):
+            label = self.real_labels[position[id(obj.instance)]]
+            if label is None:  # no id left for it (MAX_INSTANCES): plan_clip refuses such a clip
+                raise OutputError(f"clip {self.clip}: real object {obj.instance.ann_id} has no instance id")
+            real.append(label)
+        return dataclasses.replace(scene, real=tuple(real))
 
     def __post_init__(self) -> None:
         if not self.placements:
@@ -225,6 +244,7 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
             placements.append(dataclasses.replace(p, instance_id=iid))
             tracks.append(Track(iid, (0.0, 0.0), 0.0, 0, 0.0, 0.0))
     on_top = len(placements) - movers
+    real_labels = _real_labels(lib, scene, placements, clip) if bg.real_scene and camera is not None else ()
     # per-object effects are drawn in paste order: the entering objects' come after frame 0's
     effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
     # whole-image conditions: the clip's scene index draws them, as for an image, once
@@ -234,12 +254,36 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
     feet = tuple(foot_per_scale(lib.cutout(p.asset, distractor=p.distractor), scene.canvas_wh) for p in placements)
     return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements), image_effects,
                     drifts, fps, weather.fall, weather.drift, feet, on_top, cfg.clips.depth_order,
-                    weather.grain)
+                    weather.grain, real_labels)
+
+
+def _real_labels(lib: AssetLibrary, scene: Scene, placements: list[Placement], clip: int) -> tuple[RealLabel, ...]:
+    """A label for every annotation of the clip's real scene image, in its order: frame 0's
+    objects keep the ids the scene sampler gave them; any other may come into view as the camera
+    moves, and is given an id after every placement's (ids stay unique within the clip)."""
+    instances = lib.scenes.images[scene.background.index].instances
+    position = {id(inst): k for k, inst in enumerate(instances)}
+    labels: list[RealLabel | None] = [None] * len(instances)
+    for label, obj in zip(scene.real, real_objects(scene.background, lib, scene.canvas_wh)):
+        labels[position[id(obj.instance)]] = label
+    next_id = max([len(scene.real), *(p.instance_id for p in placements)]) + 1
+    for k, inst in enumerate(instances):
+        if labels[k] is not None:
+            continue
+        if next_id >= MAX_INSTANCES:
+            raise OutputError(
+                f"clip {clip}: its real scene {lib.scenes.images[scene.background.index].path.name} has more annotations "
+                f"than instance ids left ({MAX_INSTANCES - 1} a frame) to label them as the camera moves; "
+                "use clips.camera.p: 0 or fewer objects"
+            )
+        labels[k] = RealLabel(next_id, lib.classes.index(inst.category) + 1, inst.category, inst.ann_id, inst.kind)
+        next_id += 1
+    return tuple(labels)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float, fields: dict | None = None) -> Sample:
     """Frame ``t`` of ``plan``'s clip as run sample ``index`` (``fields``: more COCO image fields)."""
-    s = gen.sample_from_scene(plan.scene_at(t), plan.effects_at(t), plan.conditions_at(t))
+    s = gen.sample_from_scene(plan.real_in_view(plan.scene_at(t), gen.library), plan.effects_at(t), plan.conditions_at(t))
     name = frame_name(plan.clip, t)
     video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t, **(fields or {})}
     meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)

@@ -117,8 +117,9 @@ def _check_track_ids(c: Checking, coco: Coco, frames) -> dict[tuple, Any]:
 
 
 def _check_same_object(c: Checking, coco: Coco, frames, tracks: dict[tuple, Any]) -> None:
-    """A synthgen run records each frame's placements (metadata.jsonl): a track id must name a
-    placement of its frame, of the annotation's class, and the same asset in every frame."""
+    """A synthgen run records each frame's placements and real-scene objects (metadata.jsonl): a
+    track id must name one of its frame, of the annotation's class, and the same asset (or real
+    annotation) in every frame."""
     path = c.layout.root / "metadata.jsonl"
     if not path.is_file() or not tracks:
         return
@@ -127,8 +128,11 @@ def _check_same_object(c: Checking, coco: Coco, frames, tracks: dict[tuple, Any]
         with path.open() as f:
             for line in f:
                 rec = json.loads(line)
-                placed = (rec.get("scene") or {}).get("placements") or ()
-                placements[str(rec.get("name"))] = {p["instance_id"]: (p.get("asset"), p.get("label")) for p in placed}
+                scene = rec.get("scene") or {}
+                placed = {p["instance_id"]: (p.get("asset"), p.get("label")) for p in scene.get("placements") or ()}
+                for r in scene.get("real") or ():  # a real scene's own objects: named by their annotation
+                    placed[r["instance_id"]] = (f"real annotation {r.get('annotation_id')}", r.get("label"))
+                placements[str(rec.get("name"))] = placed
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         c.add("track", c.layout.rel(path), f"cannot be read to follow tracks ({exc.__class__.__name__}: {exc})")
         return
