@@ -1,0 +1,92 @@
+"""Side paths of clips that must not give a wrong answer with exit 0: scoring a suite or run whose
+clips are not all there, a suite record that a refused run would leave stale, previews of an
+earlier run, and input that is not sound (refused with its name, never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import make_assets, tiny_config_dict
+
+from synthgen.cli import main
+from synthgen.clips import clip_config, run_clips
+from synthgen.config import load_config
+
+FRAMES = 4
+
+
+def _cfg(assets: Path, **extra):
+    data = tiny_config_dict(assets)
+    data.update(extra)
+    return clip_config(load_config(data=data), ["mot", "coco"])[0]
+
+
+def _gt_as_tracks(run: Path, preds: Path) -> None:
+    preds.mkdir(parents=True, exist_ok=True)
+    for seq in sorted((run / "mot").iterdir()):
+        shutil.copy(seq / "gt" / "gt.txt", preds / f"{seq.name}.txt")
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory) -> Path:
+    from synthgen.clip_stress import run_clip_suite
+
+    root = tmp_path_factory.mktemp("suite")
+    cfg = load_config(data=tiny_config_dict(make_assets(root / "assets")))
+    out = root / "suite"
+    list(run_clip_suite(cfg, out, 2, FRAMES, ["fog"], [2]))
+    return out
+
+
+def _copy_with_tracks(suite: Path, tmp_path: Path) -> tuple[Path, Path]:
+    copy, preds = tmp_path / "suite", tmp_path / "tracks"
+    shutil.copytree(suite, copy)
+    for variant in ("clean", "fog-2"):
+        _gt_as_tracks(copy / variant, preds / variant)
+    return copy, preds
+
+
+def test_a_suite_scores_every_clip_it_lists(suite, tmp_path):
+    pytest.importorskip("motrics", reason="scoring tracks needs the tracking extra (motrics)")
+    from synthgen.tools.evaluate_tracks import evaluate_tracks
+
+    copy, preds = _copy_with_tracks(suite, tmp_path)
+    ev = evaluate_tracks(copy, preds)
+    assert ev.groups[-1].clips == 4 and ev.groups[-1].hota == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("remove", ["fog-2/mot/clip-000001", "fog-2/mot", "fog-2"])
+def test_a_suite_missing_a_clip_or_variant_it_lists_is_refused(suite, tmp_path, remove):
+    """Scoring what is left would report HOTA over fewer clips (or conditions) than the suite has."""
+    pytest.importorskip("motrics", reason="scoring tracks needs the tracking extra (motrics)")
+    from synthgen.tools.evaluate_tracks import TrackEvaluationError, evaluate_tracks
+
+    copy, preds = _copy_with_tracks(suite, tmp_path)
+    shutil.rmtree(copy / remove)
+    with pytest.raises(TrackEvaluationError, match="suite.json"):
+        evaluate_tracks(copy, preds)
+    res = CliRunner().invoke(main, ["evaluate", str(copy), "--tracks", str(preds), "-o", str(tmp_path / "rep"), "-q"])
+    assert res.exit_code == 2 and "fog-2" in res.output, res.output
+    assert not (tmp_path / "rep" / "tracking.csv").exists()
+
+
+def test_a_clips_run_missing_a_sequence_or_not_complete_is_refused(tmp_path):
+    pytest.importorskip("motrics", reason="scoring tracks needs the tracking extra (motrics)")
+    from synthgen.tools.evaluate_tracks import TrackEvaluationError, evaluate_tracks
+
+    run, preds = tmp_path / "run", tmp_path / "tracks"
+    run_clips(_cfg(make_assets(tmp_path / "assets")), run, 2, FRAMES)
+    _gt_as_tracks(run, preds)
+    assert evaluate_tracks(run, preds).groups[-1].clips == 2
+    shutil.rmtree(run / "mot" / "clip-000001")
+    with pytest.raises(TrackEvaluationError, match="clip-000001"):
+        evaluate_tracks(run, preds)
+    # a run killed before its merge: its mot/ (if any) is not this run's
+    shutil.copytree(run / "mot" / "clip-000000", run / "mot" / "clip-000001")
+    (run / "annotations.json").unlink()
+    with pytest.raises(TrackEvaluationError, match="not complete"):
+        evaluate_tracks(run, preds)
