@@ -1,7 +1,8 @@
 """Stress suites of clips: the same clips (same scenes, trajectories, camera, entering objects)
 rendered clean and under every condition x severity, one clip run per variant.
 
-    OUT/suite.json                   what the suite is (below); written first
+    OUT/suite.json                   what the suite is (below); written first for a new suite,
+                                     and again once every variant is made
     OUT/<variant>/                   a complete clips run (clips.run_clips): config.yaml,
                                      manifest.json, annotations.json (COCO video), images/, shards/
     OUT/<variant>/mot/<clip>/        its MOT Challenge layout (writers/mot.py)
@@ -36,7 +37,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from synthgen.clips import clip_config, clip_name, run_clips
+from synthgen.clips import check_resumable, clip_config, clip_name, run_clips
 from synthgen.config import Config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
@@ -149,10 +150,15 @@ def run_clip_suite(
     base, layouts = clip_config(cfg, ["coco", "mot"])
     out.mkdir(parents=True, exist_ok=True)
     record = suite_record(num_clips, frames, fps, conditions, severities)
+    if not overwrite:  # refused before anything changes (suite.json, stale variants)
+        for v in record["variants"]:
+            check_resumable(out / v["run"], frames, float(fps))
     stale = _stale(out, record, overwrite)
     if stale:
         record["stale"] = stale
-    atomic_write(out / SUITE_FILE, (json.dumps(record, indent=1) + "\n").encode())
+    text = (json.dumps(record, indent=1) + "\n").encode()
+    if not (out / SUITE_FILE).is_file():  # marks the folder as a suite before any variant is in it
+        atomic_write(out / SUITE_FILE, text)
     for v in record["variants"]:
         condition, severity = v["condition"], v["severity"]
         vcfg = _variant_config(base, condition, severity)
@@ -166,6 +172,7 @@ def run_clip_suite(
                 progress=getattr(r, "update", None), on_plan=getattr(r, "plan", None),
             )
         yield v["name"], summary
+    atomic_write(out / SUITE_FILE, text)  # the suite as it now is, once every variant is made
 
 
 class _Null:

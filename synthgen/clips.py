@@ -370,7 +370,7 @@ def run_clips(
     if not fps > 0:
         raise ConfigError(f"--fps {fps}: must be above 0")
     if not overwrite:
-        _check_fps(Path(out), float(fps))
+        check_resumable(Path(out), frames, float(fps))
     spec = Clips(cfg.model_dump_json(), frames, float(fps), occlusion, tuple(sorted((fields or {}).items())))
     info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts), **(fields or {})}}
     summary = run(
@@ -382,17 +382,31 @@ def run_clips(
     return summary
 
 
-def _check_fps(out: Path, fps: float) -> None:
-    """The frame rate is not part of the config, yet it moves the objects: a folder whose frames
-    were made at another rate (finished shards record it per frame) is not resumed with this one."""
-    for part in sorted(out.glob("shards/shard-*.jsonl"))[:1]:
-        try:
-            first = json.loads(part.open().readline() or "{}")
-        except (OSError, ValueError):
-            return  # a damaged shard: the runner redoes it
-        old = first.get("fps")
-        if old is not None and old != fps:
-            raise OutputError(
-                f"--out {out} holds clips made with --fps {old:g}; resume with --fps {old:g}, "
-                "or add --overwrite to replace them"
-            )
+def check_resumable(out: Path, frames: int, fps: float) -> None:
+    """Neither the frame count nor the frame rate is part of the config, yet each changes the
+    clips: a folder whose clips were made with others (its manifest, or its finished shards,
+    record them) is not resumed with these; the refusal names the option to give."""
+    old_frames = old_fps = None
+    manifest = out / "manifest.json"
+    try:
+        info = json.loads(manifest.read_text()).get("clips") if manifest.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        info = None
+    if isinstance(info, dict):
+        old_frames, old_fps = info.get("frames"), info.get("fps")
+    if old_fps is None:
+        for part in sorted(out.glob("shards/shard-*.jsonl"))[:1]:
+            try:
+                old_fps = json.loads(part.open().readline() or "{}").get("fps")
+            except (OSError, ValueError, AttributeError):
+                pass  # a damaged shard: the runner redoes it
+    if old_frames is not None and old_frames != frames:
+        raise OutputError(
+            f"--out {out} holds clips of {old_frames} frames; resume with --frames {old_frames}, "
+            "or add --overwrite to replace them"
+        )
+    if old_fps is not None and old_fps != fps:
+        raise OutputError(
+            f"--out {out} holds clips made with --fps {old_fps:g}; resume with --fps {old_fps:g}, "
+            "or add --overwrite to replace them"
+        )

@@ -90,3 +90,35 @@ def test_a_clips_run_missing_a_sequence_or_not_complete_is_refused(tmp_path):
     (run / "annotations.json").unlink()
     with pytest.raises(TrackEvaluationError, match="not complete"):
         evaluate_tracks(run, preds)
+
+
+def test_clips_resumed_with_other_frames_is_refused_naming_frames(tmp_path):
+    """--frames is no config key: the refusal names it, not a --shard-size the command does not have."""
+    from synthgen.errors import OutputError
+
+    cfg, run = _cfg(make_assets(tmp_path / "assets")), tmp_path / "run"
+    run_clips(cfg, run, 2, FRAMES)
+    with pytest.raises(OutputError, match=f"--frames {FRAMES}") as err:
+        run_clips(cfg, run, 2, FRAMES + 2)
+    assert "shard-size" not in str(err.value) and "--overwrite" in str(err.value)
+    run_clips(cfg, run, 2, FRAMES + 2, overwrite=True)
+
+
+@pytest.mark.parametrize("change", [{"frames": FRAMES + 2}, {"fps": 30.0}])
+def test_a_refused_suite_run_leaves_suite_json_as_it_was(suite, tmp_path, change):
+    """suite.json says what the suite folder holds: a run refused (another --frames or --fps,
+    without --overwrite) must not rewrite it to describe clips that were never made."""
+    from synthgen.clip_stress import run_clip_suite
+    from synthgen.errors import OutputError
+
+    copy = tmp_path / "suite"
+    shutil.copytree(suite, copy)
+    before = (copy / "suite.json").read_bytes()
+    cfg = load_config(data=tiny_config_dict(suite.parent / "assets"))
+    args = {"frames": FRAMES, "fps": 15.0, **change}
+    with pytest.raises(OutputError):
+        list(run_clip_suite(cfg, copy, 2, args["frames"], ["fog"], [2], fps=args["fps"]))
+    assert (copy / "suite.json").read_bytes() == before
+    with pytest.raises(OutputError):  # fewer conditions as well: the earlier variants stay listed
+        list(run_clip_suite(cfg, copy, 2, args["frames"], [], [2], fps=args["fps"]))
+    assert (copy / "suite.json").read_bytes() == before
