@@ -66,6 +66,7 @@ from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
 from synthgen.entering import foot_per_scale, ground_of, sample_entering
 from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
+from synthgen.io.outdir import clear_previews
 from synthgen.runner import Summary, run
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
 from synthgen.scene import real_objects
@@ -379,6 +380,8 @@ def run_clips(
     )
     if summary.merged and "mot" in layouts:
         write_mot(Path(out), cfg.output.image_format, float(fps))
+    if summary.merged:  # previews of clips this run no longer has (resumed with fewer --clips)
+        clear_previews(Path(out), keep={f"{clip_name(k)}.gif" for k in range(num_clips)})
     return summary
 
 

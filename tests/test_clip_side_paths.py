@@ -122,3 +122,26 @@ def test_a_refused_suite_run_leaves_suite_json_as_it_was(suite, tmp_path, change
     with pytest.raises(OutputError):  # fewer conditions as well: the earlier variants stay listed
         list(run_clip_suite(cfg, copy, 2, args["frames"], [], [2], fps=args["fps"]))
     assert (copy / "suite.json").read_bytes() == before
+
+
+def test_previews_of_an_earlier_run_do_not_outlive_it(tmp_path):
+    """preview/<clip>.gif shows a clip of the run in the folder, or is not there: replaced with
+    --overwrite, or resumed with fewer clips, the earlier run's GIFs go (a file of yours stays)."""
+    import yaml
+
+    assets = make_assets(tmp_path / "assets")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config_dict(assets)))
+    out = tmp_path / "out"
+
+    def clips(*args):
+        res = CliRunner().invoke(main, ["clips", str(cfg), "--out", str(out), "--frames", str(FRAMES), "-q", *args])
+        assert res.exit_code == 0, res.output
+
+    clips("--clips", "3", "--preview")
+    assert sorted(p.name for p in (out / "preview").iterdir()) == [f"clip-00000{k}.gif" for k in range(3)]
+    (out / "preview" / "notes.txt").write_text("mine")
+    clips("--clips", "2")  # the same run with fewer clips: clip 2 is gone, so is its preview
+    assert sorted(p.name for p in (out / "preview").iterdir()) == ["clip-000000.gif", "clip-000001.gif", "notes.txt"]
+    clips("--clips", "2", "--seed", "9", "--overwrite")  # another run: none of the old previews shows it
+    assert sorted(p.name for p in (out / "preview").iterdir()) == ["notes.txt"]

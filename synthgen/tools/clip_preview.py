@@ -20,11 +20,11 @@ from pathlib import Path
 
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
+from synthgen.io.outdir import PREVIEW_DIR, PREVIEW_FILE  # shared with the run's clean-up
 from synthgen.tools.clip_report import draw_frame, videos
 
-PREVIEW_DIR = "preview"
 WIDTH = 480  # pixels; smaller clips stay at their size
-NAME = re.compile(r"^clip-\d{6}\.gif$")  # the files this module writes
+NAME = PREVIEW_FILE  # the files this module writes
 
 
 def gif(frames, fps: float) -> bytes:
