@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from synthgen.clips import check_resumable, clip_config, clip_name, run_clips
+from synthgen.clips import check_clip_args, check_resumable, clip_config, clip_name, run_clips
 from synthgen.config import Config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
@@ -145,6 +145,7 @@ def run_clip_suite(
     ``bar(name)``, if given, makes a progress reporter for one variant: a context manager with
     ``update(n)`` and ``plan(images, skipped)`` (cli's ``_RunBar``)."""
     check_conditions(conditions, severities)
+    check_clip_args(num_clips, frames, fps)
     out = Path(out)
     _check_out(out)
     base, layouts = clip_config(cfg, ["coco", "mot"])

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,10 +367,7 @@ def run_clips(
     """Write ``num_clips`` clips of ``frames`` frames into ``out`` (options as for ``runner.run``;
     ``cfg`` as ``clip_config`` makes it); merged, then laid out as MOT, once complete.
     ``occlusion`` and ``fields``: a stress variant's occluders and image fields (``Clips``)."""
-    if frames < 1 or num_clips < 1:
-        raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
-    if not fps > 0:
-        raise ConfigError(f"--fps {fps}: must be above 0")
+    check_clip_args(num_clips, frames, fps)
     if not overwrite:
         check_resumable(Path(out), frames, float(fps))
     spec = Clips(cfg.model_dump_json(), frames, float(fps), occlusion, tuple(sorted((fields or {}).items())))
@@ -383,6 +381,13 @@ def run_clips(
     if summary.merged:  # previews of clips this run no longer has (resumed with fewer --clips)
         clear_previews(Path(out), keep={f"{clip_name(k)}.gif" for k in range(num_clips)})
     return summary
+
+
+def check_clip_args(num_clips: int, frames: int, fps: float) -> None:
+    if frames < 1 or num_clips < 1:
+        raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
+    if not 0 < fps < math.inf:  # nan and inf too: a frame's motion is motion per second / fps
+        raise ConfigError(f"--fps {fps}: must be a finite number above 0 (frames per second)")
 
 
 def check_resumable(out: Path, frames: int, fps: float) -> None:

@@ -145,3 +145,33 @@ def test_previews_of_an_earlier_run_do_not_outlive_it(tmp_path):
     assert sorted(p.name for p in (out / "preview").iterdir()) == ["clip-000000.gif", "clip-000001.gif", "notes.txt"]
     clips("--clips", "2", "--seed", "9", "--overwrite")  # another run: none of the old previews shows it
     assert sorted(p.name for p in (out / "preview").iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("fps", [float("inf"), float("nan"), 0.0, -2.0])
+def test_a_frame_rate_that_is_not_a_finite_number_above_0_is_refused(tmp_path, fps):
+    from synthgen.clip_stress import run_clip_suite
+    from synthgen.errors import ConfigError
+
+    cfg = _cfg(make_assets(tmp_path / "assets"))
+    with pytest.raises(ConfigError, match="--fps"):
+        run_clips(cfg, tmp_path / "run", 1, FRAMES, fps=fps)
+    with pytest.raises(ConfigError, match="--fps"):
+        list(run_clip_suite(cfg, tmp_path / "suite", 1, FRAMES, ["fog"], [1], fps=fps))
+    assert not (tmp_path / "run").exists() and not (tmp_path / "suite" / "suite.json").exists()
+    res = CliRunner().invoke(main, ["clips", "--out", str(tmp_path / "cli"), "--fps", str(fps), "-q"])
+    assert res.exit_code == 2 and "--fps" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("tid", ["1e30", "100000000000000000000000000000", "9007199254740993", "-1e300"])
+def test_a_track_id_too_large_to_read_exactly_is_refused(tmp_path, tid):
+    """Read as a float, ids past 2**53 collapse into one another (two tracks scored as one) and
+    past 2**63 the metrics package overflows: refused with file and line instead."""
+    pytest.importorskip("motrics", reason="scoring tracks needs the tracking extra (motrics)")
+    from synthgen.tools.evaluate_tracks import TrackEvaluationError, read_mot
+
+    f = tmp_path / "t.txt"
+    f.write_text(f"1,1,10,10,5,5\n1,{tid},20,20,5,5\n")
+    with pytest.raises(TrackEvaluationError, match=r"t.txt: line 2: id"):
+        read_mot(f)
+    f.write_text("1,9007199254740992,10,10,5,5\n1,-9007199254740992,20,20,5,5\n")  # 2**53 and below: exact
+    assert sorted(d[0] for d in read_mot(f)[1]) == [-(2**53), 2**53]

@@ -44,6 +44,7 @@ from synthgen.io.files import atomic_write
 MOT_DIR = "mot"
 THRESHOLD = 0.5  # IoU of a CLEAR / Identity match (MOT Challenge's)
 INSTALL = "pip install 'synthgen[tracking]'"
+MAX_ID = 2**53  # the largest |id| a float (and so a line read as numbers) holds exactly
 MAX_DEPTH = 3  # how deep below the given folder clips runs are looked for
 
 
@@ -105,6 +106,14 @@ def _number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _exact(text: str, value: float) -> int | float:
+    """The integer ``text`` spells, exactly when it is written as one (floats round past 2**53)."""
+    try:
+        return int(text)
+    except ValueError:
+        return value
+
+
 EXPECTED = "frame, id, x, y, w, h[, conf, ...]: frame an integer from 1, id an integer, w and h >= 0"
 
 
@@ -139,6 +148,8 @@ def read_mot(path: Path, frames: int | None = None) -> dict[int, list[tuple[int,
             raise TrackEvaluationError(f"{where}: frame {int(frame)} is past the clip's last frame, {frames}")
         if not tid.is_integer():
             raise TrackEvaluationError(f"{where}: id {parts[1]} is not an integer; expected {EXPECTED}")
+        if abs(_exact(parts[1], tid)) > MAX_ID:  # past it, floats merge neighbouring ids (and the metrics overflow)
+            raise TrackEvaluationError(f"{where}: id {parts[1][:40]} is too large to read exactly (at most 2**53 = {MAX_ID})")
         if w < 0 or h < 0:
             raise TrackEvaluationError(f"{where}: box {parts[2:6]} has a negative width or height; expected {EXPECTED}")
         key = (int(frame), int(tid))
