@@ -175,3 +175,29 @@ def test_a_track_id_too_large_to_read_exactly_is_refused(tmp_path, tid):
         read_mot(f)
     f.write_text("1,9007199254740992,10,10,5,5\n1,-9007199254740992,20,20,5,5\n")  # 2**53 and below: exact
     assert sorted(d[0] for d in read_mot(f)[1]) == [-(2**53), 2**53]
+
+
+def test_objects_entering_under_a_fast_camera_are_outside_the_frame_before_entry(tmp_path):
+    """The README's promise, at the camera's documented limits: the frame before its entry frame,
+    an entering object's silhouette lies wholly outside the image (it does not pop in mid-frame)."""
+    from synthgen.clips import Clips
+    from synthgen.geometry import clip_box
+    from synthgen.scene import placed_box
+    from synthgen.worker import WorkerContext
+
+    camera = {"p": 1.0, "pan": [0.4, 0.5], "zoom": [-0.5, 0.5], "shake": [0.03, 0.05]}
+    cfg = _cfg(make_assets(tmp_path / "assets"), canvas={"width": 128, "height": 96},
+               scene={"objects_per_image": [1, 2], "scale": [0.2, 0.4]}, clips={"enter_rate": 15.0, "camera": camera})
+    frames = 20
+    f = WorkerContext(threads=None).factory(Clips(cfg.model_dump_json(), frames, 15.0))
+    checked = 0
+    for clip in range(6):
+        plan = f.plan(clip)
+        for tr, p in zip(plan.tracks, plan.placements):
+            if tr.entry <= 0:
+                continue
+            seen = plan.camera.move(tr.move(p, tr.entry - 1), tr.entry - 1)  # as the image of that frame shows it
+            _, box = placed_box(f.library.cutout(p.asset), seen, plan.scene.canvas_wh)
+            assert clip_box(box, plan.scene.canvas_wh) is None, (clip, tr.instance_id, tr.entry, box)
+            checked += 1
+    assert checked >= 20
