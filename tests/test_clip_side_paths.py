@@ -201,3 +201,34 @@ def test_objects_entering_under_a_fast_camera_are_outside_the_frame_before_entry
             assert clip_box(box, plan.scene.canvas_wh) is None, (clip, tr.instance_id, tr.entry, box)
             checked += 1
     assert checked >= 20
+
+
+@pytest.fixture(scope="module")
+def sound_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("clips")
+    run_clips(_cfg(make_assets(root / "assets")), root / "run", 2, FRAMES, fps=12.5)
+    return root / "run"
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda r: shutil.copy(r / "mot/clip-000001/img1/000001.jpg", r / f"mot/clip-000001/img1/{FRAMES + 1:06d}.jpg"),
+     f"{FRAMES + 1:06d}.jpg"),
+    (lambda r: (r / "mot/clip-000001/img1/000002.jpg").unlink() or shutil.copy(r / "images/000001_000002.jpg",
+                                                                               r / "mot/clip-000001/img1/000002.jpg"),
+     "000002.jpg is not the clip's frame 000001_000001.jpg"),
+    (lambda r: shutil.copytree(r / "mot/clip-000001", r / "mot/clip-000007"), "clip-000007"),
+    (lambda r: (r / "mot/clip-000000/seqinfo.ini").write_text(
+        (r / "mot/clip-000000/seqinfo.ini").read_text().replace("frameRate=12.5", "frameRate=30")), "frameRate 30"),
+])
+def test_validate_finds_a_mot_layout_that_says_more_or_other_than_the_run(sound_run, tmp_path, damage, says):
+    """mot/ must say exactly what annotations.json says: no frame past the clip's length, each
+    frame the clip's own image, no sequence of no clip, the clip's frame rate."""
+    from synthgen.tools.validate import validate_path
+
+    assert validate_path(sound_run).ok
+    run = tmp_path / "run"
+    shutil.copytree(sound_run, run)
+    damage(run)
+    report = validate_path(run)
+    found = [f"{p.where}: {p.message}" for p in report.problems if p.kind == "mot"]
+    assert any(says in p for p in found), found
