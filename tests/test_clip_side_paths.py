@@ -232,3 +232,9 @@ def test_validate_finds_a_mot_layout_that_says_more_or_other_than_the_run(sound_
     report = validate_path(run)
     found = [f"{p.where}: {p.message}" for p in report.problems if p.kind == "mot"]
     assert any(says in p for p in found), found
+
+
+@pytest.mark.parametrize("command", ["validate", "report"])
+def test_validate_and_report_on_a_clip_suite_say_to_give_a_variant(suite, tmp_path, command):
+    res = CliRunner().invoke(main, [command, str(suite), "-q", *(["-o", str(tmp_path / "r.html")] if command == "report" else [])])
+    assert res.exit_code == 2 and "stress suite of clips" in res.output and str(suite / "clean") in res.output, res.output
