@@ -238,3 +238,19 @@ def test_validate_finds_a_mot_layout_that_says_more_or_other_than_the_run(sound_
 def test_validate_and_report_on_a_clip_suite_say_to_give_a_variant(suite, tmp_path, command):
     res = CliRunner().invoke(main, [command, str(suite), "-q", *(["-o", str(tmp_path / "r.html")] if command == "report" else [])])
     assert res.exit_code == 2 and "stress suite of clips" in res.output and str(suite / "clean") in res.output, res.output
+
+
+def test_the_mot_layout_removes_nothing_through_a_symbolic_link(tmp_path):
+    """OUT/mot linked to a folder of yours: the run may write its sequences there, but it never
+    deletes what it finds there (a clip-NNNNNN folder of yours is not a stale sequence of the run)."""
+    cfg, run = _cfg(make_assets(tmp_path / "assets")), tmp_path / "run"
+    run_clips(cfg, run, 1, FRAMES)
+    shutil.rmtree(run / "mot")
+    mine = tmp_path / "mine"
+    (mine / "clip-000005" / "img1").mkdir(parents=True)
+    (mine / "clip-000005" / "img1" / "000001.jpg").write_text("mine")
+    (mine / "clip-000005" / "seqinfo.ini").write_text("mine")
+    (run / "mot").symlink_to(mine)
+    run_clips(cfg, run, 1, FRAMES)
+    assert (mine / "clip-000005" / "img1" / "000001.jpg").read_text() == "mine"
+    assert (mine / "clip-000005" / "seqinfo.ini").read_text() == "mine"
