@@ -20,7 +20,7 @@ from pathlib import Path
 
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
-from synthgen.io.outdir import PREVIEW_DIR, PREVIEW_FILE  # shared with the run's clean-up
+from synthgen.io.outdir import PREVIEW_DIR, PREVIEW_FILE, clear_previews  # shared with the run's clean-up
 from synthgen.tools.clip_report import draw_frame, videos
 
 WIDTH = 480  # pixels; smaller clips stay at their size
@@ -74,8 +74,5 @@ def write_previews(run: Path, fps: float, width: int = WIDTH, progress: Callable
         written.append(path)
         if progress is not None:
             progress(1)
-    keep = {p.name for p in written}
-    for old in out_dir.iterdir():
-        if NAME.match(old.name) and old.name not in keep:
-            old.unlink()
+    clear_previews(run, keep={p.name for p in written})  # of clips the run no longer has (never through a link)
     return written
