@@ -69,8 +69,8 @@ from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
 from synthgen.io.outdir import clear_previews
 from synthgen.runner import Summary, run
-from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
 from synthgen.scene import real_objects
+from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
 from synthgen.types import MAX_INSTANCES, Placement, RealLabel, Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import write_mot

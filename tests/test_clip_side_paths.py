@@ -4,7 +4,6 @@ earlier run, and input that is not sound (refused with its name, never a traceba
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 

@@ -196,12 +196,12 @@ def _check_complete(run: Path) -> None:
         manifest = json.loads((run / "manifest.json").read_text())
     except (OSError, ValueError):
         return
-    if isinstance(manifest, dict) and manifest.get("kind") == "clips":
-        if not manifest.get("complete") or not (run / "annotations.json").is_file():
-            raise TrackEvaluationError(
-                f"{run}: this clips run is not complete (no merged annotations.json), so its {MOT_DIR}/ is not "
-                "its clips; run the same `synthgen clips` command again to finish it"
-            )
+    done = manifest.get("complete") and (run / "annotations.json").is_file() if isinstance(manifest, dict) else True
+    if isinstance(manifest, dict) and manifest.get("kind") == "clips" and not done:
+        raise TrackEvaluationError(
+            f"{run}: this clips run is not complete (no merged annotations.json), so its {MOT_DIR}/ is not "
+            "its clips; run the same `synthgen clips` command again to finish it"
+        )
 
 
 def _is_run(d: Path) -> bool:
