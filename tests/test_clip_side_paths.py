@@ -253,3 +253,16 @@ def test_the_mot_layout_removes_nothing_through_a_symbolic_link(tmp_path):
     run_clips(cfg, run, 1, FRAMES)
     assert (mine / "clip-000005" / "img1" / "000001.jpg").read_text() == "mine"
     assert (mine / "clip-000005" / "seqinfo.ini").read_text() == "mine"
+
+
+@pytest.mark.parametrize("option", [["--frames", "10"], ["--fps", "30"]])
+def test_stress_refuses_clip_options_without_clips(tmp_path, option):
+    """--frames and --fps shape clips only: given to an image suite they would be ignored silently."""
+    import yaml
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config_dict(make_assets(tmp_path / "assets"))))
+    res = CliRunner().invoke(main, ["stress", str(cfg), "--out", str(tmp_path / "s"), "-n", "2", "--conditions", "fog",
+                                    "--severities", "1", "-q", *option])
+    assert res.exit_code == 2 and option[0] in res.output and "--clips" in res.output, res.output
+    assert not (tmp_path / "s").exists()
