@@ -266,3 +266,28 @@ def test_stress_refuses_clip_options_without_clips(tmp_path, option):
                                     "--severities", "1", "-q", *option])
     assert res.exit_code == 2 and option[0] in res.output and "--clips" in res.output, res.output
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("fps", [15.0, 30.0, 12.5, 7.0])
+def test_a_preview_plays_at_the_clips_frame_rate(fps):
+    """GIF delays are whole hundredths of a second: 15 fps as 1000/15 ms rounds down to 60 ms
+    (16.7 fps). The delays alternate so that frame k shows at k / fps, to the hundredth."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from synthgen.tools.clip_preview import gif
+
+    n = 30
+    frames = [np.zeros((8, 8, 3), np.uint8) for _ in range(n)]
+    for k, f in enumerate(frames):  # a white dot that moves: every frame differs from the one before
+        f[k // 8 % 8, k % 8] = 255
+    im = Image.open(io.BytesIO(gif(frames, fps)))
+    delays = []
+    for k in range(im.n_frames):
+        im.seek(k)
+        delays.append(im.info["duration"])
+    assert len(delays) == n
+    starts = np.cumsum([0, *delays[:-1]])
+    assert np.all(np.abs(starts - np.arange(n) * 1000 / fps) <= 5), (delays, fps)

@@ -39,7 +39,11 @@ def gif(frames, fps: float) -> bytes:
         256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+    # GIF delays are whole hundredths of a second (1000 / 15 ms would play at 16.7 fps): frame k
+    # starts at round(100 k / fps) hundredths, so the clip keeps its rate over any length
+    starts = [round(100 * k / fps) for k in range(len(frames) + 1)]
+    delays = [10 * max(1, b - a) for a, b in zip(starts, starts[1:])]  # past 100 fps a GIF cannot keep up
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=delays, loop=0)
     return buf.getvalue()
 
 
