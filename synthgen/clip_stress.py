@@ -41,7 +41,7 @@ from synthgen.clips import check_clip_args, check_resumable, clip_config, clip_n
 from synthgen.config import Config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
-from synthgen.io.outdir import clear_run
+from synthgen.io.outdir import clear_run, is_run
 from synthgen.runner import Summary
 from synthgen.stress import OCCLUSION, _variant_config, check_conditions, variants
 from synthgen.writers.mot import MOT_DIR
@@ -95,7 +95,7 @@ def _stale(out: Path, record: dict, overwrite: bool) -> list[str]:
         folder = out / name
         if name in wanted or not folder.is_dir() or folder.is_symlink():
             continue
-        if overwrite:
+        if overwrite and is_run(folder):  # a folder of that name that holds no run is not ours
             clear_run(folder)
             try:
                 folder.rmdir()

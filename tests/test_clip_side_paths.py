@@ -291,3 +291,21 @@ def test_a_preview_plays_at_the_clips_frame_rate(fps):
     assert len(delays) == n
     starts = np.cumsum([0, *delays[:-1]])
     assert np.all(np.abs(starts - np.arange(n) * 1000 / fps) <= 5), (delays, fps)
+
+
+def test_overwrite_removes_only_stale_variants_that_are_runs(suite, tmp_path):
+    """A folder named like a variant an earlier suite.json lists, but holding no synthgen run
+    (its variant deleted, a folder of yours put there): --overwrite leaves all of it alone,
+    annotations.json included."""
+    from synthgen.clip_stress import run_clip_suite
+
+    copy = tmp_path / "suite"
+    shutil.copytree(suite, copy)
+    shutil.rmtree(copy / "fog-2")
+    mine = copy / "fog-2"
+    (mine / "images").mkdir(parents=True)
+    for name in ("annotations.json", "train.json", "images/a.jpg"):
+        (mine / name).write_text("mine")
+    cfg = load_config(data=tiny_config_dict(suite.parent / "assets"))
+    list(run_clip_suite(cfg, copy, 2, FRAMES, [], [2], overwrite=True))  # fog-2 is no longer part of the suite
+    assert all((mine / name).read_text() == "mine" for name in ("annotations.json", "train.json", "images/a.jpg"))
