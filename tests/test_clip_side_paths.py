@@ -309,3 +309,27 @@ def test_overwrite_removes_only_stale_variants_that_are_runs(suite, tmp_path):
     cfg = load_config(data=tiny_config_dict(suite.parent / "assets"))
     list(run_clip_suite(cfg, copy, 2, FRAMES, [], [2], overwrite=True))  # fog-2 is no longer part of the suite
     assert all((mine / name).read_text() == "mine" for name in ("annotations.json", "train.json", "images/a.jpg"))
+
+
+def test_train_and_val_list_the_videos_whose_frames_they_hold(tmp_path):
+    """A clip's frames are all in one part; train.json and val.json each list only their own
+    clips as videos (a reader of val.json must not find clips of 60 frames with none in it)."""
+    cfg = _cfg(make_assets(tmp_path / "assets"), output={"val_fraction": 0.5})
+    run = tmp_path / "run"
+    run_clips(cfg, run, 6, FRAMES)
+    seen = set()
+    for part in ("train", "val"):
+        doc = json_load(run / f"{part}.json")
+        frames: dict[int, int] = {}
+        for im in doc["images"]:
+            frames[im["video_id"]] = frames.get(im["video_id"], 0) + 1
+        assert frames, f"{part}.json holds no clip: pick another val_fraction"
+        assert {v["id"]: v["length"] for v in doc["videos"]} == frames == {v: FRAMES for v in frames}
+        seen |= set(frames)
+    assert seen == {v["id"] for v in json_load(run / "annotations.json")["videos"]}
+
+
+def json_load(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text())

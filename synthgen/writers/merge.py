@@ -55,6 +55,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             files.update({part: _CocoStream(dest / f"{part}.json", {**info, "split": part}) for part in PARTS})
         part_of: dict[Any, str] = {}
         videos: dict[int, dict[str, Any]] = {}  # clip runs: COCO video's top-level list
+        in_part: dict[str, set[int]] = {}  # the videos of train.json and val.json
         for name in names:
             for entry in json.loads((run / "shards" / f"{name}.coco.json").read_text())["images"]:
                 files["all"].add(entry)
@@ -67,6 +68,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 if splits:
                     part_of[entry["id"]] = entry.get("split", "train")
                     files[part_of[entry["id"]]].add(entry)
+                    if "video_id" in entry:  # a clip's frames are all in one part: it lists its own videos
+                        in_part.setdefault(part_of[entry["id"]], set()).add(entry["video_id"])
         for f in files.values():
             f.annotations()
         for name in names:
@@ -74,8 +77,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 files["all"].add(entry)
                 if splits:
                     files[part_of[entry["image_id"]]].add(entry)
-        for f in files.values():
-            f.close(categories, list(videos.values()))
+        for part, f in files.items():
+            f.close(categories, [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())])
 
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
