@@ -73,7 +73,7 @@ from synthgen.scene import real_objects
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
 from synthgen.types import MAX_INSTANCES, Placement, RealLabel, Sample, Scene
 from synthgen.worker import WorkerContext
-from synthgen.writers.mot import write_mot
+from synthgen.writers.mot import MOT_DIR, remove_stale_sequences, write_mot
 
 CLIP_FORMATS = ("coco",)  # always written: the MOT layout and the video fields are made from it
 LAYOUTS = ("mot",)  # clip-only layouts, written after the run
@@ -378,6 +378,8 @@ def run_clips(
     )
     if summary.merged and "mot" in layouts:
         write_mot(Path(out), cfg.output.image_format, float(fps))
+    elif summary.merged and (Path(out) / MOT_DIR).is_dir():  # an earlier layout of this run: not of clips it no longer has
+        remove_stale_sequences(Path(out) / MOT_DIR, {clip_name(k) for k in range(num_clips)}, cfg.output.image_format)
     if summary.merged:  # previews of clips this run no longer has (resumed with fewer --clips)
         clear_previews(Path(out), keep={f"{clip_name(k)}.gif" for k in range(num_clips)})
     return summary

@@ -333,3 +333,17 @@ def json_load(path: Path) -> dict:
     import json
 
     return json.loads(path.read_text())
+
+
+def test_a_run_resumed_with_fewer_clips_and_no_mot_leaves_no_stale_sequence(tmp_path):
+    """mot is a layout, not part of the config: the same run resumed with --clips 2 --format coco
+    must not leave the sequences of clips 2 and 3 in mot/ (evaluate would skip them, other MOT
+    readers would not)."""
+    from synthgen.tools.validate import validate_path
+
+    assets = make_assets(tmp_path / "assets")
+    run = tmp_path / "run"
+    run_clips(_cfg(assets), run, 4, FRAMES, layouts=("mot",))
+    run_clips(_cfg(assets), run, 2, FRAMES, layouts=())
+    assert sorted(p.name for p in (run / "mot").iterdir()) == ["clip-000000", "clip-000001"]
+    assert validate_path(run).ok
