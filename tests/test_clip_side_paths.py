@@ -347,3 +347,14 @@ def test_a_run_resumed_with_fewer_clips_and_no_mot_leaves_no_stale_sequence(tmp_
     run_clips(_cfg(assets), run, 2, FRAMES, layouts=())
     assert sorted(p.name for p in (run / "mot").iterdir()) == ["clip-000000", "clip-000001"]
     assert validate_path(run).ok
+
+
+def test_tracks_written_with_a_byte_order_mark_and_crlf_are_read(tmp_path):
+    """Windows tools write a UTF-8 byte order mark and CRLF line ends: the lines are sound."""
+    pytest.importorskip("motrics", reason="scoring tracks needs the tracking extra (motrics)")
+    from synthgen.tools.evaluate_tracks import read_mot
+
+    f = tmp_path / "t.txt"
+    f.write_bytes("1,3,10,20,30,40,1,-1,-1,-1\r\n2,3,11,21,30,40\r\n".encode("utf-8-sig"))
+    got = read_mot(f)
+    assert got[1][0][:2] == (3, (10.0, 20.0, 30.0, 40.0)) and got[2][0][0] == 3

@@ -123,7 +123,7 @@ def read_mot(path: Path, frames: int | None = None) -> dict[int, list[tuple[int,
     naming the file and line for a line that is not ``EXPECTED``, a frame past ``frames`` or an
     id given twice in one frame."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8-sig")  # a byte order mark (Windows tools) is no value
     except (OSError, UnicodeDecodeError) as exc:
         raise TrackEvaluationError(f"{path}: cannot read it as MOT text: {exc}") from None
     out: dict[int, list] = defaultdict(list)
