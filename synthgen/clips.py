@@ -28,7 +28,9 @@ The model of a clip (options in the config's ``clips`` section, all off by defau
   included), so its label follows the smeared pixels as for images.
 - Camera (``clips.camera``, ``trajectory.Camera``): pan, zoom and shake as a per-frame crop of
   the background; every placement (and the horizon) goes through the exact map of the crop
-  actually used, so a camera pan moves everything in image coordinates.
+  actually used, so a camera pan moves everything in image coordinates. A real scene's own
+  objects are labeled as each frame's crop shows them (``ClipPlan.real_in_view``): one that comes
+  into view has an id after every placement's.
 - Depth order (``clips.depth_order``): on a ground plane each frame paints its objects far to
   near by foot row (``ClipPlan.far_to_near``); stress occluders stay on top.
 - Labels: each frame's scene goes through ``Generator.sample_from_scene``, the same pipeline as
