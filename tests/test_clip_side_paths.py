@@ -1,6 +1,8 @@
-"""Side paths of clips that must not give a wrong answer with exit 0: scoring a suite or run whose
-clips are not all there, a suite record that a refused run would leave stale, previews of an
-earlier run, and input that is not sound (refused with its name, never a traceback)."""
+"""Side paths of clips that must not give a wrong answer with exit 0, lose a file that is not
+the run's, or crash: scoring a suite or run whose clips are not all there, a suite record a
+refused run would leave stale, previews and MOT sequences of an earlier run, deletion through a
+symbolic link or of a folder that is no run, per-part video lists, entering objects under a fast
+camera, preview timing, and input that is not sound (refused with its name, never a traceback)."""
 
 from __future__ import annotations
 
