@@ -189,8 +189,7 @@ def metadata_line(sample: Sample, file_name: str) -> dict[str, Any]:
     return meta
 
 
-def _json(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
+_json = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(obj, separators=...) without a new encoder per call
 
 
 def verify_shard(out: Path, shard: ShardSpec, full: bool = False) -> dict[str, Any] | None:
