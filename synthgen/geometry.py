@@ -37,11 +37,13 @@ def homography(
     """
     w, h = cutout_wh
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
-    src = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
     if any(perspective):
-        off = np.asarray(perspective, np.float64).reshape(4, 2) * np.array([w, h])
-        P = cv2.getPerspectiveTransform(src.astype(np.float32), (src + off).astype(np.float32))
-        P = P.astype(np.float64)
+        # corners moved by the offsets, in float64, then rounded to float32 as OpenCV takes them
+        src = ((0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0))
+        dst = [(x + perspective[2 * i] * w, y + perspective[2 * i + 1] * h) for i, (x, y) in enumerate(src)]
+        P = cv2.getPerspectiveTransform(np.array(src, np.float32), np.array(dst, np.float32))
+        if P.dtype != np.float64:
+            P = P.astype(np.float64)
     else:
         P = None  # the identity
     s = scale * min(canvas_wh) / max(object_wh)
