@@ -80,7 +80,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
         videos: dict[int, dict[str, Any]] = {}  # clip runs: COCO video's top-level list
         for name in names:
             for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "images"):
-                files["all"].add(entry)
+                text = _dumps(entry)  # once, for annotations.json and the entry's part file
+                files["all"].add_text(text)
                 if "video_id" in entry:
                     v = videos.setdefault(entry["video_id"], {
                         "id": entry["video_id"], "name": entry["video"], "width": entry["width"],
@@ -89,14 +90,15 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                     v["length"] += 1
                 if splits:
                     part_of[entry["id"]] = entry.get("split", "train")
-                    files[part_of[entry["id"]]].add(entry)
+                    files[part_of[entry["id"]]].add_text(text)
         for f in files.values():
             f.annotations()
         for name in names:
             for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "annotations"):
-                files["all"].add(entry)
+                text = _dumps(entry)
+                files["all"].add_text(text)
                 if splits:
-                    files[part_of[entry["image_id"]]].add(entry)
+                    files[part_of[entry["image_id"]]].add_text(text)
         for f in files.values():
             f.close(categories, list(videos.values()))
     else:
@@ -216,7 +218,11 @@ class _CocoStream:
         self.first = True
 
     def add(self, entry: dict[str, Any]) -> None:
-        self.f.write(("\n" if self.first else ",\n") + _dumps(entry))
+        self.add_text(_dumps(entry))
+
+    def add_text(self, text: str) -> None:
+        """An entry already encoded (compact JSON)."""
+        self.f.write(("\n" if self.first else ",\n") + text)
         self.first = False
 
     def annotations(self) -> None:
