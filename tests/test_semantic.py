@@ -205,3 +205,15 @@ def test_a_panoptic_only_run_validates(tiny_assets, tmp_path):
     report = validate_path(out, deep=True)
     assert report.ok and report.counts.get("panoptic images") == 3, report.lines()
     assert any("panoptic" in layout for layout in report.layouts)
+
+
+def test_a_run_merged_into_another_folder_validates_its_voc_classes(run, tmp_path):
+    """`merge --out` writes no manifest.json: validate must take VOC's class indices from the
+    COCO categories (index = category id), not call every object pixel of SegmentationClass wrong."""
+    out, _ = run
+    merged = tmp_path / "merged"
+    r = CliRunner().invoke(main, ["merge", str(out), "--out", str(merged)])
+    assert r.exit_code == 0, r.output
+    assert not (merged / "manifest.json").exists() and (merged / "SegmentationClass").is_dir()
+    report = validate_path(merged)
+    assert report.synthgen and not report.problems, report.lines()

@@ -22,6 +22,9 @@ def check_voc(c: Checking) -> None:
     root = L.voc_root
     classes = list((L.manifest or {}).get("classes") or [])
     index = {name: k for k, name in enumerate(classes, 1)}
+    if not index and c.categories:  # a run merged into another folder has no manifest: index = category id
+        index = dict(c.categories)
+        classes = list(index)
     stems = set()
     for xml in sorted((root / "Annotations").glob("*.xml")):
         try:
