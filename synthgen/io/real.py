@@ -14,7 +14,6 @@ on demand, already checked.
 from __future__ import annotations
 
 import json
-
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
