@@ -217,3 +217,22 @@ def test_a_run_merged_into_another_folder_validates_its_voc_classes(run, tmp_pat
     assert not (merged / "manifest.json").exists() and (merged / "SegmentationClass").is_dir()
     report = validate_path(merged)
     assert report.synthgen and not report.problems, report.lines()
+
+
+def test_validate_refuses_a_panoptic_png_named_outside_its_folder(run, tmp_path):
+    """panoptic.json's file_name is read under panoptic/: '../x.png' must be a problem, not a read
+    of a file elsewhere (which here is a sound PNG, so nothing else would be reported)."""
+    import shutil
+
+    out, _ = run
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    doc = json.loads((bad / "panoptic.json").read_text())
+    first = doc["annotations"][0]
+    shutil.copy(bad / "panoptic" / first["file_name"], tmp_path / "elsewhere.png")
+    first["file_name"] = "../../elsewhere.png"
+    (bad / "panoptic.json").write_text(json.dumps(doc))
+    report = validate_path(bad)
+    assert report.problem_counts["path"] == 1, report.lines()
+    path = next(p for p in report.problems if p.kind == "path")
+    assert "../../elsewhere.png" in path.message and f"image {first['image_id']}" in path.where
