@@ -236,3 +236,18 @@ def test_validate_refuses_a_panoptic_png_named_outside_its_folder(run, tmp_path)
     assert report.problem_counts["path"] == 1, report.lines()
     path = next(p for p in report.problems if p.kind == "path")
     assert "../../elsewhere.png" in path.message and f"image {first['image_id']}" in path.where
+
+
+def test_validate_refuses_a_voc_filename_outside_jpegimages(run, tmp_path):
+    """An XML's <filename> is read under JPEGImages/: one that climbs out is a path problem."""
+    import shutil
+
+    out, _ = run
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    xml = bad / "Annotations" / "00000000.xml"
+    shutil.copy(bad / "JPEGImages" / "00000000.jpg", tmp_path / "elsewhere.jpg")
+    xml.write_text(xml.read_text().replace("<filename>00000000.jpg</filename>", "<filename>../../elsewhere.jpg</filename>"))
+    report = validate_path(bad)
+    assert report.problem_counts == {"path": 1}, report.lines()
+    assert "../../elsewhere.jpg" in report.problems[0].message and "00000000.xml" in report.problems[0].where
