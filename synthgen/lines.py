@@ -54,16 +54,19 @@ def load_lines(path: Path, size_wh: tuple[int, int]) -> tuple[Line, ...]:
         if not isinstance(item, dict) or item.get("class") not in LINE_CLASSES:
             got = item.get("class") if isinstance(item, dict) else item
             raise AssetError(f"{where}: class {got!r} is not one of {', '.join(LINE_CLASSES)}")
-        try:
-            pts = np.asarray(item.get("points"), np.float64)
-        except (TypeError, ValueError):
-            pts = np.zeros((0,))
+        raw = item.get("points")
+        numbers = isinstance(raw, list) and all(
+            isinstance(p, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p) for p in raw)
+        pts = np.asarray(raw, np.float64) if numbers else np.zeros((0,))  # never "4" read as 4.0
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2 or not np.isfinite(pts).all():
             raise AssetError(f"{where}: points must be two or more [x, y] pairs of numbers")
-        if (pts < -W).any() or (pts[:, 0] > 2 * W).any() or (pts[:, 1] > 2 * H).any():
+        if (pts[:, 0] < -W).any() or (pts[:, 1] < -H).any() or (pts[:, 0] > 2 * W).any() or (pts[:, 1] > 2 * H).any():
             raise AssetError(f"{where}: points lie far outside the {W}x{H} background (pixel coordinates?)")
         pts.flags.writeable = False
         out.append(Line(item["class"], pts))
+    if out and min(W, H) > 2 and all((line.points >= 0).all() and (line.points <= 1).all() for line in out):
+        raise AssetError(f"{path}: every point lies within [0, 1]: normalised coordinates? "
+                         f"give them in the {W}x{H} background's pixels")
     return tuple(out)
 
 

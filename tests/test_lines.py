@@ -122,6 +122,11 @@ def test_bad_sidecars_name_the_file(tmp_path):
         ('{"lines": [{"class": "zebra", "points": [[0, 0], [1, 1]]}]}', "lane_solid"),
         ('{"lines": [{"class": "curb", "points": [[0, 0]]}]}', "two or more"),
         ('{"lines": [{"class": "curb", "points": [[0, 0], [9000, 1]]}]}', "far outside"),
+        ('{"lines": [{"class": "curb", "points": [[0, 0], [3, "4"]]}]}', "pairs of numbers"),  # not read as 4.0
+        ('{"lines": [{"class": "curb", "points": [[0, 0], [true, false]]}]}', "pairs of numbers"),
+        ('{"lines": [{"class": "curb", "points": [[0, 0], [10, -90]]}]}', "far outside"),  # y beyond -H (80)
+        ('{"lines": [{"class": "curb", "points": [[0.1, 0.5], [0.9, 1.0]]}, {"class": "curb", "points": [[0, 0.2], [1, 1]]}]}',
+         "normalised"),  # 0..1 coordinates would squash every line into the top-left pixel
     ]:
         p.write_text(text)
         with pytest.raises(AssetError, match=msg) as e:
