@@ -132,6 +132,8 @@ def test_bad_sidecars_and_schemas_name_the_file(tmp_path):
         _library(tmp_path / "a", points={"nose": [1, 2]})
     with pytest.raises(AssetError, match=r"keypoints\.yaml: skeleton names 'foot'"):
         _library(tmp_path / "b", schema={"names": ["left"], "skeleton": [["left", "foot"]]})
+    with pytest.raises(AssetError, match=r"bar\.keypoints\.json: left must be \[x, y\] \(two numbers\), got \[True, 2\]"):
+        _library(tmp_path / "c", points={"left": [True, 2]})  # a JSON true is no coordinate
 
 
 def _pose_run(tmp_path, **output):
