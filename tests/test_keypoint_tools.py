@@ -287,3 +287,17 @@ def test_combine_refuses_one_class_with_two_keypoint_schemas(road_run, tmp_path)
     (other / "annotations.json").write_text(json.dumps(coco))
     with pytest.raises(AssetError, match="car"):
         combine([road_run, other], tmp_path / "combined", val_fraction=0.0)
+
+
+def test_an_unmerged_road_run_with_keypoints_and_background_classes_validates(tmp_path):
+    """Before `synthgen merge` there is no semantic_classes.json and the fragments' categories
+    come from the manifest: validate must know the background classes and the keypoint names
+    from it (it called every road pixel and every keypoint wrong)."""
+    out = tmp_path / "out"
+    cfg = load_config(REPO / "configs" / "road.yaml", overrides=[
+        "output.keypoints=true", "output.formats=[coco,semantic,panoptic]", "canvas.width=160", "canvas.height=120"])
+    generate(cfg, out, 3, merge=False)
+    assert not (out / "semantic_classes.json").exists() and not (out / "annotations.json").exists()
+    report = validate_path(out)
+    assert report.counts.get("semantic maps") == 3
+    assert not report.problems, report.lines()

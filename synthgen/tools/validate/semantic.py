@@ -23,12 +23,36 @@ def read_classes(c: Checking) -> SemanticClasses | None:
     """semantic_classes.json beside the maps (a merged run writes it), or None."""
     path = c.layout.root / "semantic_classes.json"
     if not path.is_file():
-        return None
+        return _unmerged_classes(c)
     try:
         return read_semantic_classes(path, c.layout.rel(path))
     except DatasetError as exc:
         c.add(exc.issue.kind, exc.issue.where, exc.issue.message)
         return None
+
+
+def _unmerged_classes(c: Checking) -> SemanticClasses | None:
+    """A run not merged yet has no semantic_classes.json: its classes as the merge will write
+    them, from the manifest (classes, background classes) and config.yaml (semantic_ignore)."""
+    import yaml
+
+    from synthgen.config import OutputConfig
+    from synthgen.writers.semantic import classes_json
+
+    m = c.layout.manifest or {}
+    if "semantic" not in (m.get("formats") or ()) or not m.get("classes"):
+        return None
+    try:
+        doc = yaml.safe_load((c.layout.root / "config.yaml").read_text()) or {}
+        ignore = (doc.get("output") or {}).get("semantic_ignore")
+    except (OSError, yaml.YAMLError, AttributeError):
+        ignore = None
+    if ignore is None:
+        ignore = OutputConfig.model_fields["semantic_ignore"].default
+    rows = classes_json(list(m["classes"]), list(ignore), m.get("stuff_classes") or ())
+    stuff = frozenset(r["index"] for r in rows["classes"] if r.get("isthing") == 0) - {0, rows["ignore_index"]}
+    return SemanticClasses({r["index"]: r["name"] for r in rows["classes"]}, {r["index"]: tuple(r["color"]) for r in rows["classes"]},
+                           rows["ignore_index"], tuple(rows["ignored"]), stuff)
 
 
 def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], W: int, H: int, where: str, iid=None) -> None:
