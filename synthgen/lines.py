@@ -149,8 +149,9 @@ def resample(points: np.ndarray, step: float = STEP) -> np.ndarray:
     return np.array(out)
 
 
-def visibility(points: np.ndarray, covered: np.ndarray) -> list[int]:
-    """Per point: 0 outside the frame, 1 on a pixel a pasted object covers, 2 visible."""
+def visibility(points: np.ndarray, covered: np.ndarray, inside: np.ndarray | None = None) -> list[int]:
+    """Per point: 0 outside the frame (or, with ``inside``, where an albumentations pipeline left
+    only its fill), 1 on a pixel a pasted object covers, 2 visible."""
     H, W = covered.shape
     out = []
     for x, y in points:
@@ -158,7 +159,7 @@ def visibility(points: np.ndarray, covered: np.ndarray) -> list[int]:
             out.append(0)
             continue
         c, r = min(int(x), W - 1), min(int(y), H - 1)
-        out.append(1 if covered[r, c] else 2)
+        out.append(0 if inside is not None and not inside[r, c] else 1 if covered[r, c] else 2)
     return out
 
 
@@ -178,9 +179,11 @@ def canvas_lines(
     return [(line.label, through(line.points, M)) for line in lines]
 
 
-def label_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int], covered: np.ndarray) -> list[dict]:
+def label_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int], covered: np.ndarray,
+                inside: np.ndarray | None = None) -> list[dict]:
     """Polylines in frame coordinates as written in the COCO image entry: clipped to the frame,
-    resampled every ``STEP`` pixels, ``{"class", "points": [[x, y], ...], "visibility": [...]}``."""
+    resampled every ``STEP`` pixels, ``{"class", "points": [[x, y], ...], "visibility": [...]}``;
+    ``inside``: where an albumentations pipeline left image (points elsewhere get 0)."""
     out = []
     for label, points in parts:
         for part in clip(points, canvas_wh):
@@ -188,7 +191,7 @@ def label_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int],
             out.append({
                 "class": label,
                 "points": [[round(float(x), 2), round(float(y), 2)] for x, y in pts],
-                "visibility": visibility(pts, covered),
+                "visibility": visibility(pts, covered, inside),
             })
     return out
 
