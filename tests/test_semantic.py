@@ -273,3 +273,26 @@ def test_voc_truncated_is_not_a_confident_0_when_the_pipeline_lost_what_lay_outs
             else:
                 assert obj.truncated == a["truncated"]
     assert unknown
+
+
+def test_semantic_maps_beside_panoptic_without_coco_are_checked_against_the_segments(run, tmp_path):
+    """--format semantic,panoptic writes no COCO file: validate compared nothing with the semantic
+    maps (they could disagree with the panoptic segments and it said sound)."""
+    _, assets = run
+    bare = tmp_path / "bare"
+    generate(_config(assets, formats=["semantic", "panoptic"]), bare, 4)
+    assert not (bare / "annotations.json").exists()
+    report = validate_path(bare)
+    assert report.counts.get("semantic maps") == 4 and not report.problems, report.lines()
+    path = bare / "semantic" / "00000002.png"
+    from PIL import Image
+
+    img = Image.open(path)
+    values = np.array(img)
+    values[values != 0] = 0  # every labeled pixel called background
+    out_img = Image.fromarray(values, "P")
+    out_img.putpalette(img.getpalette())
+    out_img.save(path)
+    report = validate_path(bare)
+    assert report.problem_counts == {"semantic": 1}, report.lines()
+    assert "00000002.png" in report.problems[0].message and "panoptic" in report.problems[0].message

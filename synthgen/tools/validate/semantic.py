@@ -107,6 +107,50 @@ def check_class_map(c: Checking, got: np.ndarray, anns: list[tuple[dict, dict]],
         compare_stuff(c, got, classes, c.segments[iid], rel, where)
 
 
+def check_against_panoptic(c: Checking, pan) -> None:
+    """Without COCO annotations (``--format semantic,panoptic``): each semantic map against its
+    image's panoptic segments (read by the panoptic check): a segment's pixels carry its
+    category (a crowd's may be not scored), void pixels are background or not scored."""
+    classes = c.semantic_classes
+    ignore = classes.ignore_index if classes is not None else IGNORE
+    crowd_ignored = classes is None or "crowd" in classes.ignored
+    for iid, im in pan.images.items():
+        if not c.segments or iid not in c.segments:
+            continue  # the panoptic check named it
+        pan_rel, segs, rles = c.segments[iid]
+        where = f"{pan.name} image {iid}"
+        path = c.layout.root / "semantic" / (Path(str(pan.annotations[iid].get("file_name"))).stem + ".png")
+        rel = c.layout.rel(path)
+        if not path.is_file():
+            c.add("missing_file", where, f"semantic map {rel} does not exist")
+            continue
+        c.count("semantic maps")
+        try:
+            got = read_class_map(path)
+        except DatasetError as exc:
+            c.add("semantic", where, f"semantic map {rel} {exc.issue.message}")
+            continue
+        if got.shape != (im.get("height"), im.get("width")):
+            c.add("semantic", where, f"semantic map {rel} is {got.shape[1]}x{got.shape[0]}, not {im.get('width')}x{im.get('height')}")
+            continue
+        want = np.zeros(got.shape, np.int32)
+        labeled = np.zeros(got.shape, bool)
+        may_ignore = np.zeros(got.shape, bool)
+        for sid, seg in segs.items():
+            if sid in rles:
+                m = decode(rles[sid]).astype(bool)
+                want[m] = seg.get("category_id") if isinstance(seg.get("category_id"), int) else -1
+                labeled |= m
+                if seg.get("iscrowd") and crowd_ignored:
+                    may_ignore |= m
+        wrong = (labeled & (got != want) & ~(may_ignore & (got == ignore))) | (~labeled & (got != 0) & (got != ignore))
+        n = int(np.count_nonzero(wrong))
+        if n:
+            y, x = (int(v[0]) for v in np.nonzero(wrong))
+            c.add("semantic", where, f"semantic map {rel}: {n} pixels differ from the segments of {pan_rel}, first at "
+                                     f"x={x}, y={y}: {int(got[y, x])}, the panoptic segments say {int(want[y, x])}")
+
+
 def compare_stuff(c: Checking, got: np.ndarray, classes: SemanticClasses, segments, rel: str, where: str) -> None:
     """Each background class' pixels of the semantic map are exactly its panoptic stuff segment's."""
     from synthgen.io.rle import decode as decode_rle
