@@ -335,6 +335,10 @@ def main() -> None:
     ap.add_argument("--memory", type=int, nargs="*", default=[], metavar="N",
                     help="also the peak memory of runs of N images (e.g. 1000 100000; long)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, to check that the script runs")
+    ap.add_argument("--tmp", type=Path, default=None,
+                    help="folder the runs write into (default: the system's temporary folder); creating a file "
+                         "costs 0.1-0.9 ms of CPU depending on the file system and its load, in the floors and "
+                         "in synthgen alike (bench/profile_default.py measures it)")
     args = ap.parse_args()
     if args.smoke:
         args.n, args.scaling_n, args.repeats = 4, 8, 1
@@ -344,7 +348,9 @@ def main() -> None:
     header = (f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC at commit {commit()}; "
               f"{machine()}")
     print(header, flush=True)
-    tmp = Path(tempfile.mkdtemp(prefix="synthgen-bench-"))
+    if args.tmp is not None:
+        args.tmp.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="synthgen-bench-", dir=args.tmp))
     rows: list[Row] = []
     try:
         for part in (lambda: default_config(tmp, args.n, args.repeats), lambda: peer_workload(tmp, args.n, args.repeats),

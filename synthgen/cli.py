@@ -151,6 +151,13 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
                   (boxes, categories; at the merge): datasets.load_dataset("imagefolder", data_dir="OUT")
     and always OUT/metadata.jsonl (every sampled parameter, one line per image),
     OUT/config.yaml (the resolved config) and OUT/manifest.json (shards done, counts).
+    Labels switched on by config keys (--set KEY=VALUE):
+      output.keypoints=true       COCO keypoints from objects/<class>/keypoints.yaml and
+                                  <cutout>.keypoints.json; output.yolo_task=pose: YOLO pose too
+      output.lines=true           lane lines from backgrounds' <name>.lines.json: COCO image
+                                  `lines`, OUT/lines/*.lines.txt + list/ (CULane), lanes/ (TuSimple)
+      output.coco_masks=polygon   COCO polygons instead of RLE
+      background classes          a background's <name>.labels.png (+ .labels.json) in semantic/panoptic
 
     \b
     Work is cut into shards, each written whole and checksummed. Running the same command
@@ -420,7 +427,7 @@ def config_command(config, overrides) -> None:
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--show", type=click.Choice(["instances", "semantic"]), default="instances", show_default=True,
-              help="instances: masks, boxes and class names; semantic: every pixel coloured by its class, as "
+              help="instances: masks, boxes and class names (and keypoints, skeletons and lane lines when the config has them on); semantic: every pixel coloured by its class, as "
                    "--format semantic writes it (palette colours, 255 hatched), with a legend.")
 def preview(config, output, num_images, start, cols, seed, overrides, show) -> None:
     """Draw a contact sheet: images with masks, boxes and class names, or class maps.

@@ -67,9 +67,12 @@ class Layer:
     @cached_property
     def _outside(self) -> tuple[int, BBox | None]:
         """Pixels of the whole silhouette outside the frame: (count, canvas box)."""
-        outside = self.whole_mask.copy()
         ox, oy = self.whole_origin
         W, H = self.frame_wh
+        h, w = self.whole_mask.shape
+        if ox >= 0 and oy >= 0 and ox + w <= W and oy + h <= H:
+            return 0, None  # the whole silhouette lies in the frame (most objects)
+        outside = self.whole_mask.copy()
         outside[max(-oy, 0) : max(H - oy, 0), max(-ox, 0) : max(W - ox, 0)] = False
         tb = tight_box(outside)
         return int(np.count_nonzero(outside)), None if tb is None else (tb[0] + ox, tb[1] + oy, tb[2], tb[3])

@@ -45,6 +45,7 @@ class Rendered:
     stuff: np.ndarray | None = None  # the background's classes through the same moves (stuff_labels.py)
     keypoints: dict[int, np.ndarray] | None = None  # instance id -> points after the pipeline (keypoints on)
     lines: list[tuple[str, np.ndarray]] | None = None  # the background's lines after the pipeline (output.lines on)
+    inside: np.ndarray | None = None  # with points or lines, a pipeline that moved pixels: where it left image (not its fill)
 
 
 def sample_name(index: int) -> str:
@@ -188,7 +189,12 @@ class Generator:
             plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
         if self._albu and stuff is not None:  # the same draws again, the class map as the id map
             stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
-        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines)
+        inside = None
+        if (moved or moved_lines) and not all(t[0] in self._albu.still for t in albu_record["params"]["applied"]):
+            # the same draws again: where the frame's pixels went (its fill: 0), for points and lines
+            ones = np.ones(frame.id_map.shape, np.uint16)
+            inside = self._albu.apply(Frame(before_albu.image, ones, ()), albu_params)[0].id_map != 0
+        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines, inside)
 
     def _canvas_lines(self, scene: Scene, image_effects: tuple[AppliedEffect, ...]) -> list[tuple[str, np.ndarray]] | None:
         """The background's lines in the frame before labeling (synthgen/lines.py), or None."""
@@ -215,14 +221,15 @@ class Generator:
         if self.pose is not None:
             from synthgen.keypoint_labels import derive_keypoints  # only runs with keypoints pay its import
 
-            instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose, r.keypoints)
+            instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose, r.keypoints, r.inside)
         image_fields = self._split_field(index)
         lines = self._canvas_lines(scene, image_effects)
         if lines is not None:
+            inside = None
             if r.albumentations is not None and not all(t[0] in self._albu.still for t in r.albumentations["params"]["applied"]):
-                lines = r.lines  # the pipeline moved pixels: the lines went through it as keypoints
+                lines, inside = r.lines, r.inside  # the pipeline moved pixels: the lines went through it as keypoints
             covered = (id_map != 0) | (unlabeled_map(frame, id_map) != 0)
-            image_fields = {**image_fields, "lines": label_lines(lines, scene.canvas_wh, covered)}
+            image_fields = {**image_fields, "lines": label_lines(lines, scene.canvas_wh, covered, inside)}
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
         if r.albumentations is not None:

@@ -37,22 +37,27 @@ def homography(
     """
     w, h = cutout_wh
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
-    src = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
     if any(perspective):
-        off = np.asarray(perspective, np.float64).reshape(4, 2) * np.array([w, h])
-        P = cv2.getPerspectiveTransform(src.astype(np.float32), (src + off).astype(np.float32))
-        P = P.astype(np.float64)
+        # corners moved by the offsets, in float64, then rounded to float32 as OpenCV takes them
+        src = ((0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0))
+        dst = [(x + perspective[2 * i] * w, y + perspective[2 * i + 1] * h) for i, (x, y) in enumerate(src)]
+        P = cv2.getPerspectiveTransform(np.array(src, np.float32), np.array(dst, np.float32))
+        if P.dtype != np.float64:
+            P = P.astype(np.float64)
     else:
-        P = np.eye(3)
+        P = None  # the identity
     s = scale * min(canvas_wh) / max(object_wh)
     t = math.radians(rotation)
     c, si = math.cos(t), math.sin(t)
+    m = -1.0 if flip else 1.0
+    # to_center @ rot_scale @ mirror, written out: its products hold one non-zero term each, so
+    # they are exact and the same as the matrix products'. y points down in images: this
+    # rotation turns the object counter-clockwise on screen.
+    centered = np.array([[c * s * m, si * s, center[0]], [-si * s * m, c * s, center[1]], [0, 0, 1]], np.float64)
     to_origin = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]], np.float64)
-    mirror = np.diag([-1.0 if flip else 1.0, 1.0, 1.0])
-    # y points down in images: this rotation turns the object counter-clockwise on screen.
-    rot_scale = np.array([[c * s, si * s, 0], [-si * s, c * s, 0], [0, 0, 1]], np.float64)
-    to_center = np.array([[1, 0, center[0]], [0, 1, center[1]], [0, 0, 1]], np.float64)
-    H = to_center @ rot_scale @ mirror @ to_origin @ P
+    H = centered @ to_origin
+    if P is not None:
+        H = H @ P
     H.flags.writeable = False  # cached: shared by every caller
     return H
 
@@ -62,11 +67,12 @@ def warp_box(H: np.ndarray, cutout_wh: tuple[int, int], margin: int = 0) -> tupl
     w, h = cutout_wh
     corners = np.array([[-0.5, -0.5, 1], [w - 0.5, -0.5, 1], [w - 0.5, h - 0.5, 1], [-0.5, h - 0.5, 1]])
     pts = corners @ H.T
-    pts = pts[:, :2] / pts[:, 2:3]
-    x0 = math.floor(pts[:, 0].min()) - margin
-    y0 = math.floor(pts[:, 1].min()) - margin
-    x1 = math.ceil(pts[:, 0].max()) + 1 + margin
-    y1 = math.ceil(pts[:, 1].max()) + 1 + margin
+    xs = (pts[:, 0] / pts[:, 2]).tolist()  # four points: Python's min/max beat numpy's here
+    ys = (pts[:, 1] / pts[:, 2]).tolist()
+    x0 = math.floor(min(xs)) - margin
+    y0 = math.floor(min(ys)) - margin
+    x1 = math.ceil(max(xs)) + 1 + margin
+    y1 = math.ceil(max(ys)) + 1 + margin
     return x0, y0, x1, y1
 
 

@@ -42,11 +42,15 @@ def visibility(x: float, y: float, id_map: np.ndarray, instance_id: int) -> int:
     return 2 if bool((window == instance_id).any()) else 1
 
 
-def point_values(points: np.ndarray, id_map: np.ndarray, instance_id: int) -> tuple[float, ...]:
-    """Flat x, y, v from (n, 2) pixel-index points; a point with v = 0 is written 0, 0, 0."""
+def point_values(points: np.ndarray, id_map: np.ndarray, instance_id: int, inside: np.ndarray | None = None) -> tuple[float, ...]:
+    """Flat x, y, v from (n, 2) pixel-index points; a point with v = 0 is written 0, 0, 0.
+    ``inside``: where an albumentations pipeline left image; a covered point elsewhere (in its
+    fill, where the image shows nothing) gets 0."""
     out: list[float] = []
     for x, y in points + 0.5:  # pixel index -> COCO pixel coordinates
         v = visibility(float(x), float(y), id_map, instance_id)
+        if v == 1 and inside is not None and not inside[int(y), int(x)]:
+            v = 0
         out += [round(float(x), 3), round(float(y), 3), v] if v else [0, 0, 0]
     return tuple(out)
 
@@ -155,10 +159,12 @@ def derive_keypoints(
     instances: tuple[Instance, ...],
     layout: PoseLayout,
     moved: dict[int, np.ndarray] | None = None,
+    inside: np.ndarray | None = None,
 ) -> tuple[Instance, ...]:
     """The instances with their keypoints: every instance of a class with a schema gets one
     x, y, v per name (an object of a real scene: its annotated points, all 0 when it has none).
-    ``moved``: the points after an albumentations pipeline (:func:`through_albumentations`)."""
+    ``moved``: the points after an albumentations pipeline (:func:`through_albumentations`),
+    ``inside`` where it left image (:func:`point_values`)."""
     out = []
     for inst in instances:
         schema = library.keypoint_schemas.get(inst.label)
@@ -175,6 +181,6 @@ def derive_keypoints(
             pts = None
         if pts is None:
             pts = np.full((len(schema.names), 2), np.nan)
-        values = point_values(pts, id_map, inst.instance_id)
+        values = point_values(pts, id_map, inst.instance_id, inside)
         out.append(dataclasses.replace(inst, keypoints=values, keypoint_slot=layout.offsets[inst.label]))
     return tuple(out)

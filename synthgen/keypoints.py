@@ -115,7 +115,7 @@ def load_points(path: Path, schema: Schema | None, label: str) -> np.ndarray:
     for name, xy in doc.items():
         if name not in schema.names:
             raise AssetError(f"{path}: {name!r} is not a keypoint of {label}; allowed: {', '.join(schema.names)}")
-        if not (isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, (int, float)) and np.isfinite(v) for v in xy)):
+        if not (isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in xy)):
             raise AssetError(f"{path}: {name} must be [x, y] (two numbers), got {xy!r}")
         pts[schema.names.index(name)] = xy
     return pts

@@ -54,16 +54,19 @@ def load_lines(path: Path, size_wh: tuple[int, int]) -> tuple[Line, ...]:
         if not isinstance(item, dict) or item.get("class") not in LINE_CLASSES:
             got = item.get("class") if isinstance(item, dict) else item
             raise AssetError(f"{where}: class {got!r} is not one of {', '.join(LINE_CLASSES)}")
-        try:
-            pts = np.asarray(item.get("points"), np.float64)
-        except (TypeError, ValueError):
-            pts = np.zeros((0,))
+        raw = item.get("points")
+        numbers = isinstance(raw, list) and all(
+            isinstance(p, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p) for p in raw)
+        pts = np.asarray(raw, np.float64) if numbers else np.zeros((0,))  # never "4" read as 4.0
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2 or not np.isfinite(pts).all():
             raise AssetError(f"{where}: points must be two or more [x, y] pairs of numbers")
-        if (pts < -W).any() or (pts[:, 0] > 2 * W).any() or (pts[:, 1] > 2 * H).any():
+        if (pts[:, 0] < -W).any() or (pts[:, 1] < -H).any() or (pts[:, 0] > 2 * W).any() or (pts[:, 1] > 2 * H).any():
             raise AssetError(f"{where}: points lie far outside the {W}x{H} background (pixel coordinates?)")
         pts.flags.writeable = False
         out.append(Line(item["class"], pts))
+    if out and min(W, H) > 2 and all((line.points >= 0).all() and (line.points <= 1).all() for line in out):
+        raise AssetError(f"{path}: every point lies within [0, 1]: normalised coordinates? "
+                         f"give them in the {W}x{H} background's pixels")
     return tuple(out)
 
 
@@ -146,8 +149,9 @@ def resample(points: np.ndarray, step: float = STEP) -> np.ndarray:
     return np.array(out)
 
 
-def visibility(points: np.ndarray, covered: np.ndarray) -> list[int]:
-    """Per point: 0 outside the frame, 1 on a pixel a pasted object covers, 2 visible."""
+def visibility(points: np.ndarray, covered: np.ndarray, inside: np.ndarray | None = None) -> list[int]:
+    """Per point: 0 outside the frame (or, with ``inside``, where an albumentations pipeline left
+    only its fill), 1 on a pixel a pasted object covers, 2 visible."""
     H, W = covered.shape
     out = []
     for x, y in points:
@@ -155,7 +159,7 @@ def visibility(points: np.ndarray, covered: np.ndarray) -> list[int]:
             out.append(0)
             continue
         c, r = min(int(x), W - 1), min(int(y), H - 1)
-        out.append(1 if covered[r, c] else 2)
+        out.append(0 if inside is not None and not inside[r, c] else 1 if covered[r, c] else 2)
     return out
 
 
@@ -175,9 +179,11 @@ def canvas_lines(
     return [(line.label, through(line.points, M)) for line in lines]
 
 
-def label_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int], covered: np.ndarray) -> list[dict]:
+def label_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int], covered: np.ndarray,
+                inside: np.ndarray | None = None) -> list[dict]:
     """Polylines in frame coordinates as written in the COCO image entry: clipped to the frame,
-    resampled every ``STEP`` pixels, ``{"class", "points": [[x, y], ...], "visibility": [...]}``."""
+    resampled every ``STEP`` pixels, ``{"class", "points": [[x, y], ...], "visibility": [...]}``;
+    ``inside``: where an albumentations pipeline left image (points elsewhere get 0)."""
     out = []
     for label, points in parts:
         for part in clip(points, canvas_wh):
@@ -185,7 +191,7 @@ def label_lines(parts: list[tuple[str, np.ndarray]], canvas_wh: tuple[int, int],
             out.append({
                 "class": label,
                 "points": [[round(float(x), 2), round(float(y), 2)] for x, y in pts],
-                "visibility": visibility(pts, covered),
+                "visibility": visibility(pts, covered, inside),
             })
     return out
 

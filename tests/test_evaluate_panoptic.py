@@ -80,3 +80,15 @@ def test_missing_predictions_are_named(suite, tmp_path):
     (tmp_path / "q.json").write_text(json.dumps(json.loads((suite / "panoptic.json").read_text())))
     with pytest.raises(EvaluationError, match="neither is a folder"):
         evaluate(suite, panoptic=tmp_path / "q.json")
+
+
+def test_a_png_named_outside_the_predictions_folder_is_refused(suite, tmp_path):
+    """A prediction's file_name must stay inside its PNG folder: '../x.png' was read from anywhere."""
+    doc = json.loads((suite / "panoptic.json").read_text())
+    shutil.copytree(suite / "panoptic", tmp_path / "p")
+    first = doc["annotations"][0]
+    shutil.copy(tmp_path / "p" / first["file_name"], tmp_path / "elsewhere.png")
+    first["file_name"] = "../elsewhere.png"
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    with pytest.raises(EvaluationError, match=r"p\.json.*image %s.*'\.\./elsewhere\.png'.*climbs out" % first["image_id"]):
+        evaluate(suite, panoptic=tmp_path / "p.json")

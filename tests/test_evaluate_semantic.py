@@ -178,3 +178,21 @@ def test_semantic_rows_beside_box_ap_in_one_report(suite, tmp_path):
     assert "class square" in table(ev.rows)
     written = write_report(ev, tmp_path / "rep2")  # semantic only: no detection page
     assert [p.name for p in written] == ["metrics.csv", "metrics.md", "ap_vs_severity.png", "semantic_iou.csv"]
+
+
+def test_an_unmerged_run_is_refused_with_how_to_merge_it(tmp_path):
+    """A run made with --no-merge has semantic/ maps but no semantic_classes.json nor
+    annotations.json yet: the message says to merge it, not to make a suite or semantic maps."""
+    from conftest import make_assets
+
+    from synthgen.runner import generate
+
+    data = tiny_config_dict(make_assets(tmp_path / "assets"), objects_per_image=[1, 2])
+    data["output"] = {"formats": ["coco", "semantic"]}
+    run = tmp_path / "run"
+    generate(load_config(data=data), run, 2, merge=False)
+    assert (run / "semantic").is_dir()
+    with pytest.raises(EvaluationError, match=r"not merged yet: run `synthgen merge .*run`"):
+        evaluate(run, semantic=run / "semantic")
+    with pytest.raises(EvaluationError, match=r"not merged yet: run `synthgen merge .*run`"):
+        evaluate(run, predictions=run / "shards" / "shard-000000.coco.json")

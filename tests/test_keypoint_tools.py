@@ -247,3 +247,57 @@ def test_schema_sigmas_reach_the_manifest_and_bad_ones_name_the_file(tmp_path):
         with pytest.raises(AssetError, match=words) as err:
             load_schema(path)
         assert str(path) in str(err.value)
+
+
+def test_keypoints_under_a_category_that_names_none_are_flagged(road_run, tmp_path):
+    """COCO keypoints need their category's names: without them no reader knows what they are."""
+    def edit(coco, _):
+        for c in coco["categories"]:
+            c.pop("keypoints", None), c.pop("skeleton", None)
+    problems = _broken(road_run, tmp_path, edit)
+    assert any("names no keypoints" in p for p in problems), problems
+
+
+def test_combine_keeps_the_categories_keypoints_and_skeleton(road_run, tmp_path):
+    """combine carried the annotations' keypoints but wrote categories without their names and
+    skeleton: a keypoints dataset no reader could use, and validate called it sound."""
+    from synthgen.tools.combine import combine
+
+    out = tmp_path / "combined"
+    combine([road_run], out, val_fraction=0.0)
+    src = {c["name"]: c for c in json.loads((road_run / "annotations.json").read_text())["categories"]}
+    got = json.loads((out / "train.json").read_text())
+    assert any("keypoints" in a for a in got["annotations"])
+    for c in got["categories"]:
+        assert (c.get("keypoints"), c.get("skeleton")) == (src[c["name"]].get("keypoints"), src[c["name"]].get("skeleton"))
+    assert not validate_path(out).problems
+
+
+def test_combine_refuses_one_class_with_two_keypoint_schemas(road_run, tmp_path):
+    import shutil
+
+    from synthgen.errors import AssetError
+    from synthgen.tools.combine import combine
+
+    other = tmp_path / "other"
+    shutil.copytree(road_run, other)
+    coco = json.loads((other / "annotations.json").read_text())
+    car = next(c for c in coco["categories"] if c["name"] == "car")
+    car["keypoints"] = list(reversed(car["keypoints"]))
+    (other / "annotations.json").write_text(json.dumps(coco))
+    with pytest.raises(AssetError, match="car"):
+        combine([road_run, other], tmp_path / "combined", val_fraction=0.0)
+
+
+def test_an_unmerged_road_run_with_keypoints_and_background_classes_validates(tmp_path):
+    """Before `synthgen merge` there is no semantic_classes.json and the fragments' categories
+    come from the manifest: validate must know the background classes and the keypoint names
+    from it (it called every road pixel and every keypoint wrong)."""
+    out = tmp_path / "out"
+    cfg = load_config(REPO / "configs" / "road.yaml", overrides=[
+        "output.keypoints=true", "output.formats=[coco,semantic,panoptic]", "canvas.width=160", "canvas.height=120"])
+    generate(cfg, out, 3, merge=False)
+    assert not (out / "semantic_classes.json").exists() and not (out / "annotations.json").exists()
+    report = validate_path(out)
+    assert report.counts.get("semantic maps") == 3
+    assert not report.problems, report.lines()

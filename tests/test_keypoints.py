@@ -132,6 +132,8 @@ def test_bad_sidecars_and_schemas_name_the_file(tmp_path):
         _library(tmp_path / "a", points={"nose": [1, 2]})
     with pytest.raises(AssetError, match=r"keypoints\.yaml: skeleton names 'foot'"):
         _library(tmp_path / "b", schema={"names": ["left"], "skeleton": [["left", "foot"]]})
+    with pytest.raises(AssetError, match=r"bar\.keypoints\.json: left must be \[x, y\] \(two numbers\), got \[True, 2\]"):
+        _library(tmp_path / "c", points={"left": [True, 2]})  # a JSON true is no coordinate
 
 
 def _pose_run(tmp_path, **output):
@@ -360,3 +362,30 @@ def test_street_pose_dataset_labels_vehicles_and_flips_their_sides():
                 assert (front[0] > rear[0]) == p.flip, (n, p.asset, p.flip, front, rear)
                 seen[p.flip] += 1
     assert seen[False] and seen[True], seen
+
+
+def test_no_keypoint_is_labeled_where_an_albumentations_pipeline_left_only_its_fill():
+    """An Affine that shrinks the image by half leaves fill around it; a point of an object cut
+    by the frame's edge lands there. The image shows nothing at that point: v 0, not 1 ("in the
+    frame, covered"). The content is the frame's corners through the recorded Affine matrix."""
+    import albumentations as A
+    from conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "street.yaml", overrides=[
+        "effects=[]", "canvas.width=160", "canvas.height=120", "output.keypoints=true", "scene.objects_per_image=[6,10]"])
+    cfg = cfg.model_copy(update={"albumentations": A.to_dict(A.Compose([A.Affine(scale=0.5, p=1.0)]))})
+    gen = Generator(cfg)
+    labeled = in_fill = 0
+    for index in range(4):
+        s = gen.sample(index)
+        (name, params), = [t[:2] for t in next(c for c in s.metadata["conditions"] if c["name"] == "albumentations")["params"]["applied"]]
+        corners = np.array([[[-0.5, -0.5], [159.5, -0.5], [159.5, 119.5], [-0.5, 119.5]]], np.float64)
+        content = cv2.perspectiveTransform(corners, np.array(params["matrix"], np.float64))[0].astype(np.float32)
+        for inst in s.instances:
+            kp = np.asarray(inst.keypoints or (), float).reshape(-1, 3)
+            for x, y, v in kp:
+                if v:
+                    labeled += 1
+                    # COCO coordinates -> pixel index; more than a pixel outside the content
+                    in_fill += cv2.pointPolygonTest(content, (float(x - 0.5), float(y - 0.5)), True) < -1.0
+    assert labeled and in_fill == 0, f"{in_fill} of {labeled} labeled points lie in the pipeline's fill"

@@ -122,6 +122,11 @@ def test_bad_sidecars_name_the_file(tmp_path):
         ('{"lines": [{"class": "zebra", "points": [[0, 0], [1, 1]]}]}', "lane_solid"),
         ('{"lines": [{"class": "curb", "points": [[0, 0]]}]}', "two or more"),
         ('{"lines": [{"class": "curb", "points": [[0, 0], [9000, 1]]}]}', "far outside"),
+        ('{"lines": [{"class": "curb", "points": [[0, 0], [3, "4"]]}]}', "pairs of numbers"),  # not read as 4.0
+        ('{"lines": [{"class": "curb", "points": [[0, 0], [true, false]]}]}', "pairs of numbers"),
+        ('{"lines": [{"class": "curb", "points": [[0, 0], [10, -90]]}]}', "far outside"),  # y beyond -H (80)
+        ('{"lines": [{"class": "curb", "points": [[0.1, 0.5], [0.9, 1.0]]}, {"class": "curb", "points": [[0, 0.2], [1, 1]]}]}',
+         "normalised"),  # 0..1 coordinates would squash every line into the top-left pixel
     ]:
         p.write_text(text)
         with pytest.raises(AssetError, match=msg) as e:
@@ -311,7 +316,10 @@ def test_lines_go_through_a_pixel_moving_albumentations_pipeline_as_keypoints(tm
             assert (pts >= 0).all() and (pts[:, 0] <= W).all() and (pts[:, 1] <= H).all()
             # every point lies on its line where the hand-moved polyline says
             assert min(max(_distance_to(h, p) for p in pts) for h in hand) < 0.02, (i, line["class"])
-            assert set(line["visibility"]) <= {1, 2}
+            for (x, y), v in zip(line["points"], line["visibility"]):
+                # the translation leaves fill in its first 7 columns and last 5 rows: nothing visible there
+                c, r = min(int(x), W - 1), min(int(y), H - 1)
+                assert (v == 0) == (name == "affine" and (c < 7 or r >= H - 5)), (i, x, y, v)
         # and every part of the hand-moved lines inside the frame is labeled
         for h in hand:
             for part in clip(h, (W, H)):
@@ -333,3 +341,28 @@ def test_a_still_pipeline_leaves_the_lines_as_they_were(tmp_path):
     still = Generator(load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.RandomBrightnessContrast(p=1.0)]))}))
     for i in range(4):
         assert plain.sample(i).image_fields.get("lines") == still.sample(i).image_fields.get("lines")
+
+
+def test_no_line_point_is_visible_where_an_albumentations_pipeline_left_only_its_fill():
+    """An Affine that shrinks the image leaves a border of fill (black, fill=0): the background's
+    lines continue there in coordinates, but the image shows nothing, so no point there may be
+    v > 0 (they were v 2, and went into CULane and TuSimple). Judged on the image itself: a fill
+    pixel is exactly black, as nothing after the pipeline changes pixels here."""
+    import albumentations as A
+    from conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "road.yaml", overrides=[
+        "effects=[]", "canvas.width=160", "canvas.height=120", "scene.objects_per_image=[0,1]"])
+    cfg = cfg.model_copy(update={"albumentations": A.to_dict(A.Compose([A.Affine(scale=0.6, rotate=(-10, 10), p=1.0)]))})
+    gen = Generator(cfg)
+    checked = in_fill = 0
+    for index in range(3):
+        s = gen.sample(index)
+        fill = cv2.erode((s.image.max(axis=2) == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        assert fill.any()
+        for line in s.image_fields["lines"]:
+            for (x, y), v in zip(line["points"], line["visibility"]):
+                if v:
+                    checked += 1
+                    in_fill += bool(fill[min(int(y), 119), min(int(x), 159)])
+    assert checked and in_fill == 0, f"{in_fill} of {checked} visible line points lie in the pipeline's fill"

@@ -76,6 +76,8 @@ def test_extract_never_replaces_a_different_schema(tmp_path):
     ([1, 2, 2], "keypoints must be 12 numbers .* got 3 values"),
     ([1, 2, 2, 3, 4, 7, 0, 0, 0, 0, 0, 0], "keypoint 1 \\(left_hand\\): v 7 is not 0, 1 or 2"),
     ("12", "keypoints must be 12 numbers"),
+    ([1, float("nan"), 2, 0, 0, 0, 0, 0, 0, 0, 0, 0], "keypoint 0 \\(head\\): x, y, v must be finite numbers, got \\[1, nan, 2\\]"),
+    ([1, 2, 2, "3", 4, 2, 0, 0, 0, 0, 0, 0], "keypoint 1 \\(left_hand\\): x, y, v must be finite numbers"),
 ])
 def test_a_malformed_keypoints_array_is_refused_naming_file_and_annotation(tmp_path, bad, message):
     root = _dataset(tmp_path / "real", keypoints=bad)

@@ -172,7 +172,9 @@ def test_voc_is_the_coco_dataset_in_voc_layout(run):
         assert (out / "JPEGImages" / im["file_name"]).read_bytes() == (out / "images" / im["file_name"]).read_bytes()
         anns = [a for a in coco.annotations.get(iid, []) if not a.get("iscrowd")]
         assert [(o.name, list(o.bbox)) for o in xml.objects] == [(names[a["category_id"]], a["bbox"]) for a in anns]
-        assert [o.truncated for o in xml.objects] == [bool(a["truncated"]) for a in anns]
+        # (null, under a pixel-moving pipeline: the test below)
+        assert [o.truncated for o, a in zip(xml.objects, anns) if a["truncated"] is not None] == [
+            a["truncated"] for a in anns if a["truncated"] is not None]
         objects = read_class_map(out / "SegmentationObject" / f"{stem}.png")
         for k, a in enumerate(anns, 1):
             assert (objects == k).sum() == a["area"]
@@ -205,3 +207,92 @@ def test_a_panoptic_only_run_validates(tiny_assets, tmp_path):
     report = validate_path(out, deep=True)
     assert report.ok and report.counts.get("panoptic images") == 3, report.lines()
     assert any("panoptic" in layout for layout in report.layouts)
+
+
+def test_a_run_merged_into_another_folder_validates_its_voc_classes(run, tmp_path):
+    """`merge --out` writes no manifest.json: validate must take VOC's class indices from the
+    COCO categories (index = category id), not call every object pixel of SegmentationClass wrong."""
+    out, _ = run
+    merged = tmp_path / "merged"
+    r = CliRunner().invoke(main, ["merge", str(out), "--out", str(merged)])
+    assert r.exit_code == 0, r.output
+    assert not (merged / "manifest.json").exists() and (merged / "SegmentationClass").is_dir()
+    report = validate_path(merged)
+    assert report.synthgen and not report.problems, report.lines()
+
+
+def test_validate_refuses_a_panoptic_png_named_outside_its_folder(run, tmp_path):
+    """panoptic.json's file_name is read under panoptic/: '../x.png' must be a problem, not a read
+    of a file elsewhere (which here is a sound PNG, so nothing else would be reported)."""
+    import shutil
+
+    out, _ = run
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    doc = json.loads((bad / "panoptic.json").read_text())
+    first = doc["annotations"][0]
+    shutil.copy(bad / "panoptic" / first["file_name"], tmp_path / "elsewhere.png")
+    first["file_name"] = "../../elsewhere.png"
+    (bad / "panoptic.json").write_text(json.dumps(doc))
+    report = validate_path(bad)
+    assert report.problem_counts["path"] == 1, report.lines()
+    path = next(p for p in report.problems if p.kind == "path")
+    assert "../../elsewhere.png" in path.message and f"image {first['image_id']}" in path.where
+
+
+def test_validate_refuses_a_voc_filename_outside_jpegimages(run, tmp_path):
+    """An XML's <filename> is read under JPEGImages/: one that climbs out is a path problem."""
+    import shutil
+
+    out, _ = run
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    xml = bad / "Annotations" / "00000000.xml"
+    shutil.copy(bad / "JPEGImages" / "00000000.jpg", tmp_path / "elsewhere.jpg")
+    xml.write_text(xml.read_text().replace("<filename>00000000.jpg</filename>", "<filename>../../elsewhere.jpg</filename>"))
+    report = validate_path(bad)
+    assert report.problem_counts == {"path": 1}, report.lines()
+    assert "../../elsewhere.jpg" in report.problems[0].message and "00000000.xml" in report.problems[0].where
+
+
+def test_voc_truncated_is_not_a_confident_0_when_the_pipeline_lost_what_lay_outside(run):
+    """Under a pixel-moving albumentations pipeline COCO's `truncated` is null (unknown). VOC
+    has no unknown: its 0 claimed an object touching the image border was whole. An object whose
+    mask touches the border may be cut there (1); one that does not touch it is not cut (0)."""
+    out, _ = run
+    coco = read_coco(out / "annotations.json")
+    unknown = 0
+    for iid, im in coco.images.items():
+        xml = read_voc_xml(out / "Annotations" / (im["file_name"].rsplit(".", 1)[0] + ".xml"))
+        anns = [a for a in coco.annotations.get(iid, []) if not a.get("iscrowd")]
+        for obj, a in zip(xml.objects, anns):
+            if a["truncated"] is None:
+                unknown += 1
+                x, y, w, h = a["bbox"]
+                assert obj.truncated == (x == 0 or y == 0 or x + w == im["width"] or y + h == im["height"]), (a["id"], a["bbox"])
+            else:
+                assert obj.truncated == a["truncated"]
+    assert unknown
+
+
+def test_semantic_maps_beside_panoptic_without_coco_are_checked_against_the_segments(run, tmp_path):
+    """--format semantic,panoptic writes no COCO file: validate compared nothing with the semantic
+    maps (they could disagree with the panoptic segments and it said sound)."""
+    _, assets = run
+    bare = tmp_path / "bare"
+    generate(_config(assets, formats=["semantic", "panoptic"]), bare, 4)
+    assert not (bare / "annotations.json").exists()
+    report = validate_path(bare)
+    assert report.counts.get("semantic maps") == 4 and not report.problems, report.lines()
+    path = bare / "semantic" / "00000002.png"
+    from PIL import Image
+
+    img = Image.open(path)
+    values = np.array(img)
+    values[values != 0] = 0  # every labeled pixel called background
+    out_img = Image.fromarray(values, "P")
+    out_img.putpalette(img.getpalette())
+    out_img.save(path)
+    report = validate_path(bare)
+    assert report.problem_counts == {"semantic": 1}, report.lines()
+    assert "00000002.png" in report.problems[0].message and "panoptic" in report.problems[0].message

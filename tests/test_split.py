@@ -229,3 +229,19 @@ def test_combine_refuses_real_scene_images_whose_sources_were_not_recorded(tiny_
     (synth / "annotations.json").write_text(json.dumps(doc))
     r = _cli("combine", tmp_path / "real_split", synth, "--out", tmp_path / "combined")
     assert r.exit_code == 2 and "without recording which" in r.output and "00000000.png" in r.output, r.output
+
+
+def test_splitting_a_synthgen_run_rewrites_each_image_entrys_split_field(tiny_assets, tmp_path):
+    """A synthgen run's COCO image entries carry `split` (its own train/val draw): in a split's
+    val part they said "train" for images that are validation images now."""
+    from synthgen.tools.split import split_dataset
+
+    run = tmp_path / "run"
+    data = tiny_config_dict(tiny_assets)
+    data["output"] = {"formats": ["coco"], "val_fraction": 0.5}
+    generate(load_config(data=data), run, 12)
+    assert {im["split"] for im in json.loads((run / "annotations.json").read_text())["images"]} == {"train", "val"}
+    split_dataset(run, tmp_path / "s", 0.4)
+    for part in ("train", "val"):
+        images = json.loads((tmp_path / "s" / part / "annotations.json").read_text())["images"]
+        assert images and {im["split"] for im in images} == {part}

@@ -43,8 +43,18 @@ class Layout:
             return str(p)
 
     def fragment_categories(self) -> list[dict]:
-        """The categories of a run's fragments, from its manifest (ids 1..K)."""
-        return [{"id": i + 1, "name": c} for i, c in enumerate((self.manifest or {}).get("classes", []))]
+        """The categories of a run's fragments, from its manifest (ids 1..K); with keypoints on,
+        each class's keypoint names and 1-based skeleton, as the merged file's (writers/coco)."""
+        m = self.manifest or {}
+        schemas = m.get("keypoints") or {}
+        out = []
+        for i, c in enumerate(m.get("classes", [])):
+            cat: dict[str, Any] = {"id": i + 1, "name": c}
+            if isinstance(schemas.get(c), dict):
+                cat["keypoints"] = list(schemas[c].get("names") or [])
+                cat["skeleton"] = [[a + 1, b + 1] for a, b in schemas[c].get("skeleton") or []]
+            out.append(cat)
+        return out
 
     def describe(self) -> list[str]:
         out = []

@@ -13,6 +13,7 @@ on demand, already checked.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,11 @@ def annotation_keypoints(where: str, a: dict, cat: KeypointCategory | None) -> n
     if cat is None:
         raise DatasetError(Issue("keypoints", where, "has keypoints but its category lists no keypoint names"))
     n = len(cat.names)
+    if isinstance(kp, list) and len(kp) == 3 * n:
+        bad = next((i for i in range(n) if not all(is_number(v) for v in kp[3 * i : 3 * i + 3])), None)
+        if bad is not None:
+            raise DatasetError(Issue("keypoints", where, f"keypoint {bad} ({cat.names[bad]}): x, y, v must be finite numbers, "
+                                     f"got {json.dumps(kp[3 * bad : 3 * bad + 3]).replace('NaN', 'nan')}"))
     if not (isinstance(kp, list) and len(kp) == 3 * n and all(is_number(v) for v in kp)):
         got = f"{len(kp)} values" if isinstance(kp, list) else repr(kp)[:40]
         raise DatasetError(Issue("keypoints", where, f"keypoints must be {3 * n} numbers (x, y, v for each of its "

@@ -36,27 +36,35 @@ def encode_rle_roi(shape: tuple[int, int], roi: tuple[int, int, int, int], local
     """COCO RLE of a full-size mask that is zero outside ``roi`` (y0, y1, x0, x1).
 
     Same result as :func:`encode_rle` on the full mask, without building it: runs are counted
-    on the roi's column strip and compressed by pycocotools.
+    on the roi alone, column by column, and compressed by pycocotools.
     """
+    import cv2  # here: the module stays a leaf that tools may import without OpenCV's start-up
+
     H, W = shape
     y0, y1, x0, x1 = roi
-    if local.size == 0 or not local.any():
+    h, w = local.shape
+    if local.size == 0:
         return encode_rle(np.zeros(shape, bool))
-    strip = np.zeros((H, x1 - x0), dtype=bool)
-    strip[y0:y1] = local
-    flat = strip.ravel(order="F")
-    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    edges = np.concatenate(([0], change, [flat.size]))
-    runs = np.diff(edges)
-    if flat[0]:  # counts start with a run of zeros
-        runs = np.concatenate(([0], runs))
-    runs[0] += x0 * H
-    if flat[-1]:
-        if x1 < W:
-            runs = np.concatenate((runs, [(W - x1) * H]))
-    else:
-        runs[-1] += (W - x1) * H
-    rle = mask_utils.frPyObjects({"size": [H, W], "counts": runs.tolist()}, H, W)
+    # the roi's columns one after the other (COCO counts run down columns), each followed by
+    # one 0 that stands for the H - h rows of zeros between it and the next (none when h == H),
+    # between a 0 in front and one at the end
+    sep = 1 if h < H else 0
+    q = np.zeros(w * (h + sep) + 2, np.uint8)
+    cols = q[1:-1].reshape(w, h + sep)[:, :h]
+    if not np.may_share_memory(cv2.transpose(local.view(np.uint8), dst=cols), q):
+        cols[...] = local.T
+    d = np.flatnonzero(q[1:] != q[:-1])  # starts of runs, in the layout of q (minus its front 0)
+    if d.size == 0:
+        return encode_rle(np.zeros(shape, bool))
+    col, row = np.divmod(d, h + sep)
+    # the same starts in the full mask's column-major order, between 0 and its end
+    pos = np.empty(d.size + 2, np.int64)
+    pos[0], pos[-1] = 0, H * W
+    np.add(col * H + row, x0 * H + y0, out=pos[1:-1])
+    if pos[-2] == H * W:  # the mask runs to the last pixel: no run of zeros after it
+        pos = pos[:-1]
+    counts = pos[1:] - pos[:-1]
+    rle = mask_utils.frPyObjects({"size": [H, W], "counts": counts.tolist()}, H, W)
     return {"size": [H, W], "counts": rle["counts"].decode("ascii")}
 
 

@@ -66,8 +66,9 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, bool, Files]:
-    """(images, annotations, category names by id, images root, synthetic?, files) of one input,
+def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, bool, Files, dict[str, dict]]:
+    """(images, annotations, category names by id, images root, synthetic?, files, keypoint
+    schemas by class name: a category's ``keypoints`` and ``skeleton``) of one input,
     read through io/coco or io/yolo and checked where it is read: DatasetError naming the file
     and id of an image whose path leaves the dataset folder, an entry without a size, an
     annotation of an unknown category or with a malformed box or mask."""
@@ -96,11 +97,20 @@ def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path,
                 require_annotation(coco.name, a, H, W)
             files[iid] = (src, _relative(src, root, name), image_where(coco.name, im))
         anns = [a for v in coco.annotations.values() for a in v]
-        return list(coco.images.values()), anns, coco.categories, root, synthetic, files
+        return list(coco.images.values()), anns, coco.categories, root, synthetic, files, _keypoint_schemas(coco)
     if (path / "data.yaml").exists():
         images, anns, cats, root, files = _yolo_as_coco(path)
-        return images, anns, cats, root, synthetic, files
+        return images, anns, cats, root, synthetic, files, {}
     raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+
+
+def _keypoint_schemas(coco: Any) -> dict[str, dict]:
+    """{class name: {"keypoints": [...], "skeleton": [...]}} of the categories that name keypoints."""
+    out = {}
+    for cat in coco.data.get("categories", []) if isinstance(coco.data, dict) else []:
+        if isinstance(cat, dict) and isinstance(cat.get("keypoints"), list):
+            out[str(cat.get("name"))] = {"keypoints": cat["keypoints"], "skeleton": cat.get("skeleton") or []}
+    return out
 
 
 def _yolo_as_coco(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path, Files]:
@@ -146,6 +156,7 @@ class Input:
     root: Path
     synthetic: bool
     files: Files
+    keypoints: dict[str, dict]  # class name -> its category's keypoints and skeleton
     role: str | None = None
     split: dict | None = None  # the split.json it belongs to
 
@@ -193,6 +204,19 @@ def _unrecorded_scenes(inp: Input) -> list[str]:
                 if bg.get("real_scene") and not rec.get("sources"):
                     out.append(str(rec.get("file_name", rec.get("name"))))
     return out
+
+
+def _merged_keypoints(inputs: list[Input]) -> dict[str, dict]:
+    """Each class's keypoints and skeleton, as its inputs name them; AssetError naming the class
+    and both inputs when two name them differently (their points could not share a category)."""
+    out: dict[str, tuple[dict, Path]] = {}
+    for inp in inputs:
+        for name, schema in inp.keypoints.items():
+            if name in out and out[name][0] != schema:
+                raise AssetError(f"category {name!r} names other keypoints or skeleton in {inp.path} than in {out[name][1]}: "
+                                 f"{schema['keypoints']} vs {out[name][0]['keypoints']}; combine datasets whose classes agree")
+            out.setdefault(name, (schema, inp.path))
+    return {name: schema for name, (schema, _) in out.items()}
 
 
 def check_leaks(inputs: list[Input], val_images: list[tuple[Input, dict]]) -> None:
@@ -301,6 +325,7 @@ def combine(
                     )
                 names.append(name)
     cat_id = {n: i + 1 for i, n in enumerate(names)}
+    schemas = _merged_keypoints(loaded)
     # where every image goes, decided (and checked for leaks) before anything is written
     plan = []
     used_prefixes: set[str] = set()
@@ -357,7 +382,7 @@ def combine(
             progress(done, 2 * len(plan))
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
-    categories = [{"id": i, "name": n, "supercategory": "object"} for n, i in cat_id.items()]
+    categories = [{"id": i, "name": n, "supercategory": "object", **schemas.get(n, {})} for n, i in cat_id.items()]
     for name, split in (("train", train), ("val", val)):
         atomic_write(out / f"{name}.json", _dumps({"info": {"description": "synthgen merge"}, "licenses": [], **split, "categories": categories}).encode())
     return {"train": len(train["images"]), "val": len(val["images"]), "counts": counts, "out": out,

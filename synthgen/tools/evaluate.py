@@ -208,6 +208,9 @@ def evaluate(suite: Path, predictions: Path | None = None, names: Names | None =
     if predictions is None and semantic is None and panoptic is None:
         raise EvaluationError("nothing to score: give --predictions (boxes, masks), --semantic (a folder of class-map PNGs) "
                               "and / or --panoptic (COCO panoptic JSON and PNGs)")
+    if not (suite / "annotations.json").is_file() and (suite / "manifest.json").is_file() and (suite / "shards").is_dir():
+        raise EvaluationError(f"{suite}: the run is not merged yet: run `synthgen merge {suite}` first (it writes "
+                              "annotations.json, semantic_classes.json and panoptic.json)")
     if predictions is not None:
         ev = _evaluate_detections(suite, Path(predictions), names, progress)
     else:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.errors import SynthgenError
+from synthgen.io.issues import DatasetError
+from synthgen.io.paths import inside
 
 
 class PanopticError(SynthgenError):
@@ -78,6 +80,11 @@ def score(suite: Path, predictions: Path) -> list[dict[str, Any]]:
         a = by_image.get(im["id"])
         if a is None:
             raise PanopticError(f"{pred_file}: no prediction for image {im['id']} ({im.get('file_name')})")
+        if isinstance(a.get("file_name"), str):  # hotcoco reads pred_dir / file_name: keep it inside
+            try:
+                inside(pred_dir, a["file_name"], f"{pred_file}: the prediction of image {im['id']}")
+            except DatasetError as exc:
+                raise PanopticError(f"{exc.issue.where}: {exc.issue.message}") from None
         if not isinstance(a.get("file_name"), str) or not (pred_dir / a["file_name"]).is_file():
             raise PanopticError(f"{pred_file}: the prediction of image {im['id']} names {a.get('file_name')!r}, "
                                 f"which is not a file in {pred_dir}")

@@ -200,7 +200,9 @@ def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, imag
     for part in PARTS:
         mine = [it for it in items if where[it.name] == part]
         if fmt == "coco":
-            doc = {**data, "images": [it.entry[0] for it in mine], "annotations": [a for it in mine for a in it.entry[1]]}
+            # an entry's own `split` (a synthgen run's train/val draw) now names this part
+            images = [{**it.entry[0], "split": part} if "split" in it.entry[0] else it.entry[0] for it in mine]
+            doc = {**data, "images": images, "annotations": [a for it in mine for a in it.entry[1]]}
             atomic_write(out / part / "annotations.json", json.dumps(doc, separators=(",", ":")).encode())
         else:
             (out / part / "labels").mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,25 @@ from synthgen.io.manifest import refresh_manifest
 from synthgen.writers import coco  # the other formats' modules: where their format is on
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # what json.dumps builds anew on every call
+_dumps = _ENCODER.encode
+_DECODER = json.JSONDecoder()
+_HEAD = '{"images":['  # how writers/shard.py starts a shard's COCO fragment (no spaces)
+
+
+def _fragment(text: str, key: str) -> list[dict[str, Any]]:
+    """The ``images`` or ``annotations`` of a shard's COCO fragment. Laid out as the shard
+    writer lays it out (images first), the images are decoded without the (far larger)
+    annotations; any other text is decoded whole."""
+    if text.startswith(_HEAD):
+        images, end = _DECODER.raw_decode(text, len(_HEAD) - 1)
+        if key == "images":
+            return images
+        if text.startswith(',"annotations":[', end):
+            annotations, end = _DECODER.raw_decode(text, end + len(',"annotations":'))
+            if text[end:].strip() == "}":
+                return annotations
+    return json.loads(text)[key]
 
 
 def _shard_records(run: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,8 +63,14 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     dest.mkdir(parents=True, exist_ok=True)
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
-    splits = _splits(run, names)  # file name -> "train" | "val", when the run has a validation part
     if "coco" in manifest["formats"]:
+        # file name -> "train" | "val", when the run has a validation part: from the COCO image
+        # entries (small), which carry the same split as the (far larger) metadata lines
+        splits = {}
+        for name in names:
+            for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "images"):
+                if entry.get("split") in PARTS:
+                    splits[Path(entry["file_name"]).name] = entry["split"]
         categories = coco.categories(manifest["classes"], manifest.get("keypoints"))
         info = {"description": "synthgen", "seed": manifest["seed"], "config_digest": manifest["config_digest"]}
         files = {"all": _CocoStream(dest / "annotations.json", info)}
@@ -57,8 +80,9 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
         videos: dict[int, dict[str, Any]] = {}  # clip runs: COCO video's top-level list
         in_part: dict[str, set[int]] = {}  # the videos of train.json and val.json
         for name in names:
-            for entry in json.loads((run / "shards" / f"{name}.coco.json").read_text())["images"]:
-                files["all"].add(entry)
+            for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "images"):
+                text = _dumps(entry)  # once, for annotations.json and the entry's part file
+                files["all"].add_text(text)
                 if "video_id" in entry:
                     v = videos.setdefault(entry["video_id"], {
                         "id": entry["video_id"], "name": entry["video"], "width": entry["width"],
@@ -67,19 +91,21 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                     v["length"] += 1
                 if splits:
                     part_of[entry["id"]] = entry.get("split", "train")
-                    files[part_of[entry["id"]]].add(entry)
+                    files[part_of[entry["id"]]].add_text(text)
                     if "video_id" in entry:  # a clip's frames are all in one part: it lists its own videos
                         in_part.setdefault(part_of[entry["id"]], set()).add(entry["video_id"])
         for f in files.values():
             f.annotations()
         for name in names:
-            for entry in json.loads((run / "shards" / f"{name}.coco.json").read_text())["annotations"]:
-                files["all"].add(entry)
+            for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "annotations"):
+                text = _dumps(entry)
+                files["all"].add_text(text)
                 if splits:
-                    files[part_of[entry["image_id"]]].add(entry)
+                    files[part_of[entry["image_id"]]].add_text(text)
         for part, f in files.items():
             f.close(categories, [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())])
-
+    else:
+        splits = _splits(run, names)
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
     if "voc" in manifest["formats"]:
@@ -152,11 +178,11 @@ def _merge_panoptic(run: Path, dest: Path, names: list[str], manifest: dict[str,
     out = _CocoStream(dest / "panoptic.json", info)
     fragments = [run / "shards" / f"{name}.panoptic.json" for name in names]
     for f in fragments:
-        for entry in json.loads(f.read_text())["images"]:
+        for entry in _fragment(f.read_text(), "images"):
             out.add(entry)
     out.annotations()
     for f in fragments:
-        for entry in json.loads(f.read_text())["annotations"]:
+        for entry in _fragment(f.read_text(), "annotations"):
             out.add(entry)
     from synthgen.writers import panoptic
 
@@ -195,7 +221,11 @@ class _CocoStream:
         self.first = True
 
     def add(self, entry: dict[str, Any]) -> None:
-        self.f.write(("\n" if self.first else ",\n") + _dumps(entry))
+        self.add_text(_dumps(entry))
+
+    def add_text(self, text: str) -> None:
+        """An entry already encoded (compact JSON)."""
+        self.f.write(("\n" if self.first else ",\n") + text)
         self.first = False
 
     def annotations(self) -> None:

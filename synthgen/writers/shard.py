@@ -112,9 +112,10 @@ class ShardWriter:
         if "panoptic" in cfg.formats:
             from synthgen.writers import panoptic
 
-            self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample))
+            ids = panoptic.segment_ids(sample)
+            self._put(f"panoptic/{sample.name}.png", panoptic.segment_png(sample, ids))
             self.panoptic_images.append(image)
-            self.panoptic.append(panoptic.annotation_entry(sample, image["id"]))
+            self.panoptic.append(panoptic.annotation_entry(sample, image["id"], ids))
         if "hf" in cfg.formats:
             from synthgen.writers import hf
 
@@ -189,8 +190,7 @@ def metadata_line(sample: Sample, file_name: str) -> dict[str, Any]:
     return meta
 
 
-def _json(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
+_json = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(obj, separators=...) without a new encoder per call
 
 
 def verify_shard(out: Path, shard: ShardSpec, full: bool = False) -> dict[str, Any] | None:

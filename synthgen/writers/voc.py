@@ -64,11 +64,14 @@ def annotation_xml(sample: Sample, file_name: str) -> str:
     for inst in sample.instances:
         x, y, w, h = inst.bbox
         difficult = inst.visible_fraction is not None and inst.visible_fraction < DIFFICULT_BELOW
+        truncated = inst.truncated
+        if truncated is None:  # a pipeline lost what lay outside: cut there only if it reaches the border
+            truncated = x == 0 or y == 0 or x + w == W or y + h == H
         objects.append(
             "  <object>\n"
             f"    <name>{escape(inst.label)}</name>\n"
             "    <pose>Unspecified</pose>\n"
-            f"    <truncated>{int(bool(inst.truncated))}</truncated>\n"
+            f"    <truncated>{int(bool(truncated))}</truncated>\n"
             f"    <difficult>{int(difficult)}</difficult>\n"
             f"    <bndbox><xmin>{x + 1}</xmin><ymin>{y + 1}</ymin><xmax>{x + w}</xmax><ymax>{y + h}</ymax></bndbox>\n"
             "  </object>\n"

@@ -65,6 +65,8 @@ def validate_path(
     pan = panoptic.read(c)
     if pan is not None:  # before COCO, which compares its annotations with the segments
         panoptic.check_panoptic(c, pan)
+        if c.synthgen and not layout.has_coco and (layout.root / "semantic").is_dir():  # else COCO's check compares them
+            semantic.check_against_panoptic(c, pan)
     if layout.has_coco:
         if layout.coco_file and layout.images_dir and not layout.images_dir.is_dir():
             report.notes.append(f"no image folder {layout.images_dir} (--images DIR: where the file_names are)")

@@ -55,6 +55,7 @@ def check_coco(c: Checking) -> None:
     for coco in coco_files(c):
         if coco.path == L.coco_file and is_synthgen(L.manifest, coco):
             c.synthgen = True
+            c.categories = {name: k for k, name in coco.categories.items()}
         c.count("images", len(coco.images))
         c.count("annotations", coco.num_annotations)
         c.coco_images += len(coco.images)

@@ -114,6 +114,7 @@ class Checking:
     checksums: dict[str, tuple[int, str]] = field(default_factory=dict)  # rel path -> (size, sha256), a run's records
     tick: Callable[[int], None] | None = None  # progress: one per image checked
     semantic_classes: Any = None  # io.semantic.SemanticClasses of a run with semantic maps
+    categories: dict[str, int] | None = None  # class name -> category id of a synthgen run's COCO file
     segments: dict[Any, Any] | None = None  # image id -> (png, segments_info by id, RLE by id): the panoptic check's
 
     @cached_property

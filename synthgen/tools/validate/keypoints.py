@@ -61,7 +61,9 @@ def check_annotation_keypoints(a: dict, size: int | None, W: int, H: int, where:
         add("keypoints", where, "keypoints must be a flat list of x, y, v numbers")
         return
     n = len(kp) // 3
-    if size is not None and n != size:
+    if size is None and n:
+        add("keypoints", where, f"{n} keypoints, but its category names no keypoints (a `keypoints` list of names)")
+    elif size is not None and n != size:
         add("keypoints", where, f"{n} keypoints, its category names {size}")
     triples = [(float(kp[i]), float(kp[i + 1]), kp[i + 2]) for i in range(0, len(kp), 3)]
     bad_v = [k for k, (_, _, v) in enumerate(triples) if v not in (0, 1, 2)]

@@ -12,6 +12,7 @@ import numpy as np
 
 from synthgen.io.issues import DatasetError
 from synthgen.io.panoptic import Panoptic, decode_segments, read_panoptic
+from synthgen.io.paths import inside
 from synthgen.io.rle import area, encode_fortran, fmt, shared_pixels, tight_box
 from synthgen.tools.validate.findings import Checking
 from synthgen.types import MAX_INSTANCES
@@ -44,7 +45,11 @@ def check_panoptic(c: Checking, pan: Panoptic) -> None:
         if ann is None:
             c.add("panoptic", where, "has no annotation (segments_info)")
             continue
-        path = pan.png_dir / ann["file_name"]
+        try:
+            path = inside(pan.png_dir, ann["file_name"], where)
+        except DatasetError as exc:
+            c.add(exc.issue.kind, exc.issue.where, exc.issue.message)
+            continue
         if not path.is_file():
             c.add("missing_file", where, f"panoptic PNG {c.layout.rel(path)} does not exist")
             continue

@@ -23,12 +23,36 @@ def read_classes(c: Checking) -> SemanticClasses | None:
     """semantic_classes.json beside the maps (a merged run writes it), or None."""
     path = c.layout.root / "semantic_classes.json"
     if not path.is_file():
-        return None
+        return _unmerged_classes(c)
     try:
         return read_semantic_classes(path, c.layout.rel(path))
     except DatasetError as exc:
         c.add(exc.issue.kind, exc.issue.where, exc.issue.message)
         return None
+
+
+def _unmerged_classes(c: Checking) -> SemanticClasses | None:
+    """A run not merged yet has no semantic_classes.json: its classes as the merge will write
+    them, from the manifest (classes, background classes) and config.yaml (semantic_ignore)."""
+    import yaml
+
+    from synthgen.config import OutputConfig
+    from synthgen.writers.semantic import classes_json
+
+    m = c.layout.manifest or {}
+    if "semantic" not in (m.get("formats") or ()) or not m.get("classes"):
+        return None
+    try:
+        doc = yaml.safe_load((c.layout.root / "config.yaml").read_text()) or {}
+        ignore = (doc.get("output") or {}).get("semantic_ignore")
+    except (OSError, yaml.YAMLError, AttributeError):
+        ignore = None
+    if ignore is None:
+        ignore = OutputConfig.model_fields["semantic_ignore"].default
+    rows = classes_json(list(m["classes"]), list(ignore), m.get("stuff_classes") or ())
+    stuff = frozenset(r["index"] for r in rows["classes"] if r.get("isthing") == 0) - {0, rows["ignore_index"]}
+    return SemanticClasses({r["index"]: r["name"] for r in rows["classes"]}, {r["index"]: tuple(r["color"]) for r in rows["classes"]},
+                           rows["ignore_index"], tuple(rows["ignored"]), stuff)
 
 
 def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], W: int, H: int, where: str, iid=None) -> None:
@@ -81,6 +105,50 @@ def check_class_map(c: Checking, got: np.ndarray, anns: list[tuple[dict, dict]],
                                  f"first at x={x}, y={y}: {int(got[y, x])}, the annotations say {int(want[y, x])}")
     if classes is not None and classes.stuff and c.segments is not None and iid in c.segments:
         compare_stuff(c, got, classes, c.segments[iid], rel, where)
+
+
+def check_against_panoptic(c: Checking, pan) -> None:
+    """Without COCO annotations (``--format semantic,panoptic``): each semantic map against its
+    image's panoptic segments (read by the panoptic check): a segment's pixels carry its
+    category (a crowd's may be not scored), void pixels are background or not scored."""
+    classes = c.semantic_classes
+    ignore = classes.ignore_index if classes is not None else IGNORE
+    crowd_ignored = classes is None or "crowd" in classes.ignored
+    for iid, im in pan.images.items():
+        if not c.segments or iid not in c.segments:
+            continue  # the panoptic check named it
+        pan_rel, segs, rles = c.segments[iid]
+        where = f"{pan.name} image {iid}"
+        path = c.layout.root / "semantic" / (Path(str(pan.annotations[iid].get("file_name"))).stem + ".png")
+        rel = c.layout.rel(path)
+        if not path.is_file():
+            c.add("missing_file", where, f"semantic map {rel} does not exist")
+            continue
+        c.count("semantic maps")
+        try:
+            got = read_class_map(path)
+        except DatasetError as exc:
+            c.add("semantic", where, f"semantic map {rel} {exc.issue.message}")
+            continue
+        if got.shape != (im.get("height"), im.get("width")):
+            c.add("semantic", where, f"semantic map {rel} is {got.shape[1]}x{got.shape[0]}, not {im.get('width')}x{im.get('height')}")
+            continue
+        want = np.zeros(got.shape, np.int32)
+        labeled = np.zeros(got.shape, bool)
+        may_ignore = np.zeros(got.shape, bool)
+        for sid, seg in segs.items():
+            if sid in rles:
+                m = decode(rles[sid]).astype(bool)
+                want[m] = seg.get("category_id") if isinstance(seg.get("category_id"), int) else -1
+                labeled |= m
+                if seg.get("iscrowd") and crowd_ignored:
+                    may_ignore |= m
+        wrong = (labeled & (got != want) & ~(may_ignore & (got == ignore))) | (~labeled & (got != 0) & (got != ignore))
+        n = int(np.count_nonzero(wrong))
+        if n:
+            y, x = (int(v[0]) for v in np.nonzero(wrong))
+            c.add("semantic", where, f"semantic map {rel}: {n} pixels differ from the segments of {pan_rel}, first at "
+                                     f"x={x}, y={y}: {int(got[y, x])}, the panoptic segments say {int(want[y, x])}")
 
 
 def compare_stuff(c: Checking, got: np.ndarray, classes: SemanticClasses, segments, rel: str, where: str) -> None:

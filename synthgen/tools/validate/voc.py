@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from synthgen.io.issues import DatasetError
+from synthgen.io.paths import inside
 from synthgen.io.semantic import read_class_map
 from synthgen.io.voc import VocAnnotation, read_image_set, read_voc_xml
 from synthgen.tools.validate.findings import Checking
@@ -22,6 +23,9 @@ def check_voc(c: Checking) -> None:
     root = L.voc_root
     classes = list((L.manifest or {}).get("classes") or [])
     index = {name: k for k, name in enumerate(classes, 1)}
+    if not index and c.categories:  # a run merged into another folder has no manifest: index = category id
+        index = dict(c.categories)
+        classes = list(index)
     stems = set()
     for xml in sorted((root / "Annotations").glob("*.xml")):
         try:
@@ -33,9 +37,15 @@ def check_voc(c: Checking) -> None:
         c.count("voc annotations")
         c.count("voc objects", len(ann.objects))
         where = L.rel(xml)
-        image = root / "JPEGImages" / ann.filename
-        size = c.image_size(image)
-        if size is None:
+        try:
+            image = inside(root / "JPEGImages", ann.filename, where)
+        except DatasetError as exc:
+            c.add(exc.issue.kind, exc.issue.where, exc.issue.message)
+            image = None
+        size = c.image_size(image) if image is not None else False
+        if size is False:
+            pass
+        elif size is None:
             c.add("missing_file", where, f"image {L.rel(image)} does not exist")
         elif isinstance(size, str):
             c.add("unreadable_image", where, size)
