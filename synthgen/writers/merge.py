@@ -103,7 +103,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 if splits:
                     files[part_of[entry["image_id"]]].add_text(text)
         for part, f in files.items():
-            f.close(categories, [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())])
+            own = [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())]
+            f.close(categories, own if videos else None)  # a clips run's part with no clip: "videos": []
     else:
         splits = _splits(run, names)
     if "panoptic" in manifest["formats"]:
@@ -233,8 +234,8 @@ class _CocoStream:
         self.first = True
 
     def close(self, categories: list[dict[str, Any]], videos: list[dict[str, Any]] | None = None) -> None:
-        if videos:
-            self.f.write('\n],"videos":[\n' + ",\n".join(map(_dumps, videos)))
+        if videos is not None:
+            self.f.write('\n],"videos":[' + "".join(("\n" if k == 0 else ",\n") + _dumps(v) for k, v in enumerate(videos)))
         self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
         self.f.close()
         os.replace(self.tmp, self.path)
