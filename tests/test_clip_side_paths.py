@@ -374,3 +374,20 @@ def test_tracks_written_with_a_byte_order_mark_and_crlf_are_read(tmp_path):
     f.write_bytes("1,3,10,20,30,40,1,-1,-1,-1\r\n2,3,11,21,30,40\r\n".encode("utf-8-sig"))
     got = read_mot(f)
     assert got[1][0][:2] == (3, (10.0, 20.0, 30.0, 40.0)) and got[2][0][0] == 3
+
+
+def test_validate_on_a_part_file_compares_it_with_its_part_not_the_run(tmp_path):
+    """train.json / val.json hold part of a run: 'N images, manifest.json says M' was a false alarm."""
+    from synthgen.tools.validate import validate_path
+
+    cfg = _cfg(make_assets(tmp_path / "assets"), output={"val_fraction": 0.5})
+    run = tmp_path / "run"
+    run_clips(cfg, run, 4, FRAMES)
+    for part in ("train", "val"):
+        report = validate_path(run / f"{part}.json", images=run / "images")
+        assert report.ok, report.problems[:2]
+    doc = json_load(run / "annotations.json")
+    doc["images"] = doc["images"][:-1]
+    doc["annotations"] = [a for a in doc["annotations"] if a["image_id"] != doc["images"][-1]["id"] + 1]
+    (run / "annotations.json").write_text(__import__("json").dumps(doc))
+    assert validate_path(run).problem_counts["count_mismatch"] == 1  # the whole run is still counted
