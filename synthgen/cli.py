@@ -540,6 +540,10 @@ def stress(config, out, num_scenes, num_clips, frames, fps, conditions, severiti
         _check_backend(backend, address)
         if num_clips is not None and num_scenes is not None:
             raise SynthgenError("-n/--num-scenes and --clips: give one (scenes for images, clips for trackers)")
+        ctx = click.get_current_context()
+        given = [f"--{o}" for o in ("frames", "fps") if ctx.get_parameter_source(o) == click.core.ParameterSource.COMMANDLINE]
+        if num_clips is None and given:
+            raise SynthgenError(f"{' and '.join(given)}: for clips only; add --clips N to make a suite of clips")
         cfg = _load(config, overrides, seed, None)
         conds = [c.strip() for c in conditions.split(",") if c.strip()]
         try:

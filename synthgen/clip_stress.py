@@ -1,7 +1,8 @@
 """Stress suites of clips: the same clips (same scenes, trajectories, camera, entering objects)
 rendered clean and under every condition x severity, one clip run per variant.
 
-    OUT/suite.json                   what the suite is (below); written first
+    OUT/suite.json                   what the suite is (below); written first for a new suite,
+                                     and again once every variant is made
     OUT/<variant>/                   a complete clips run (clips.run_clips): config.yaml,
                                      manifest.json, annotations.json (COCO video), images/, shards/
     OUT/<variant>/mot/<clip>/        its MOT Challenge layout (writers/mot.py)
@@ -36,11 +37,11 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from synthgen.clips import clip_config, clip_name, run_clips
+from synthgen.clips import check_clip_args, check_resumable, clip_config, clip_name, run_clips
 from synthgen.config import Config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
-from synthgen.io.outdir import clear_run
+from synthgen.io.outdir import clear_run, is_run
 from synthgen.runner import Summary
 from synthgen.stress import OCCLUSION, _variant_config, check_conditions, variants
 from synthgen.writers.mot import MOT_DIR
@@ -94,7 +95,7 @@ def _stale(out: Path, record: dict, overwrite: bool) -> list[str]:
         folder = out / name
         if name in wanted or not folder.is_dir() or folder.is_symlink():
             continue
-        if overwrite:
+        if overwrite and is_run(folder):  # a folder of that name that holds no run is not ours
             clear_run(folder)
             try:
                 folder.rmdir()
@@ -144,15 +145,21 @@ def run_clip_suite(
     ``bar(name)``, if given, makes a progress reporter for one variant: a context manager with
     ``update(n)`` and ``plan(images, skipped)`` (cli's ``_RunBar``)."""
     check_conditions(conditions, severities)
+    check_clip_args(num_clips, frames, fps)
     out = Path(out)
     _check_out(out)
     base, layouts = clip_config(cfg, ["coco", "mot"])
     out.mkdir(parents=True, exist_ok=True)
     record = suite_record(num_clips, frames, fps, conditions, severities)
+    if not overwrite:  # refused before anything changes (suite.json, stale variants)
+        for v in record["variants"]:
+            check_resumable(out / v["run"], frames, float(fps))
     stale = _stale(out, record, overwrite)
     if stale:
         record["stale"] = stale
-    atomic_write(out / SUITE_FILE, (json.dumps(record, indent=1) + "\n").encode())
+    text = (json.dumps(record, indent=1) + "\n").encode()
+    if not (out / SUITE_FILE).is_file():  # marks the folder as a suite before any variant is in it
+        atomic_write(out / SUITE_FILE, text)
     for v in record["variants"]:
         condition, severity = v["condition"], v["severity"]
         vcfg = _variant_config(base, condition, severity)
@@ -166,6 +173,7 @@ def run_clip_suite(
                 progress=getattr(r, "update", None), on_plan=getattr(r, "plan", None),
             )
         yield v["name"], summary
+    atomic_write(out / SUITE_FILE, text)  # the suite as it now is, once every variant is made
 
 
 class _Null:

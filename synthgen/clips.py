@@ -28,7 +28,9 @@ The model of a clip (options in the config's ``clips`` section, all off by defau
   included), so its label follows the smeared pixels as for images.
 - Camera (``clips.camera``, ``trajectory.Camera``): pan, zoom and shake as a per-frame crop of
   the background; every placement (and the horizon) goes through the exact map of the crop
-  actually used, so a camera pan moves everything in image coordinates.
+  actually used, so a camera pan moves everything in image coordinates. A real scene's own
+  objects are labeled as each frame's crop shows them (``ClipPlan.real_in_view``): one that comes
+  into view has an id after every placement's.
 - Depth order (``clips.depth_order``): on a ground plane each frame paints its objects far to
   near by foot row (``ClipPlan.far_to_near``); stress occluders stay on top.
 - Labels: each frame's scene goes through ``Generator.sample_from_scene``, the same pipeline as
@@ -52,6 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,17 +62,20 @@ from typing import ClassVar
 
 from pydantic import ValidationError
 
+from synthgen.assets import AssetLibrary
 from synthgen.config import Config
 from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
 from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
 from synthgen.entering import foot_per_scale, ground_of, sample_entering
 from synthgen.errors import ConfigError, OutputError
 from synthgen.generator import Generator
+from synthgen.io.outdir import clear_previews
 from synthgen.runner import Summary, run
+from synthgen.scene import real_objects
 from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
-from synthgen.types import MAX_INSTANCES, Placement, Sample, Scene
+from synthgen.types import MAX_INSTANCES, Placement, RealLabel, Sample, Scene
 from synthgen.worker import WorkerContext
-from synthgen.writers.mot import write_mot
+from synthgen.writers.mot import MOT_DIR, remove_stale_sequences, write_mot
 
 CLIP_FORMATS = ("coco",)  # always written: the MOT layout and the video fields are made from it
 LAYOUTS = ("mot",)  # clip-only layouts, written after the run
@@ -104,6 +110,23 @@ class ClipPlan:
     on_top: int = 0  # the last placements (stress occluders) stay on top of everything
     depth_order: bool = False  # clips.depth_order (it applies on a ground plane only)
     grain: bool = False  # clips.weather.grain
+    real_labels: tuple[RealLabel | None, ...] = ()  # a real scene seen by a moving camera: a label per annotation of its image
+
+    def real_in_view(self, scene: Scene, lib: AssetLibrary) -> Scene:
+        """``scene`` (a frame of this clip) labeling the real objects its crop shows: as the camera
+        moves, real objects leave the view and others come into it. Frame 0's keep the ids the
+        scene sampler gave them, the others have ids after every placement's (``real_labels``)."""
+        if not self.real_labels:
+            return scene
+        instances = lib.scenes.images[scene.background.index].instances
+        position = {id(inst): k for k, inst in enumerate(instances)}
+        real = []
+        for obj in real_objects(scene.background, lib, scene.canvas_wh):
+            label = self.real_labels[position[id(obj.instance)]]
+            if label is None:  # no id left for it (MAX_INSTANCES): plan_clip refuses such a clip
+                raise OutputError(f"clip {self.clip}: real object {obj.instance.ann_id} has no instance id")
+            real.append(label)
+        return dataclasses.replace(scene, real=tuple(real))
 
     def __post_init__(self) -> None:
         if not self.placements:
@@ -225,6 +248,7 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
             placements.append(dataclasses.replace(p, instance_id=iid))
             tracks.append(Track(iid, (0.0, 0.0), 0.0, 0, 0.0, 0.0))
     on_top = len(placements) - movers
+    real_labels = _real_labels(lib, scene, placements, clip) if bg.real_scene and camera is not None else ()
     # per-object effects are drawn in paste order: the entering objects' come after frame 0's
     effects = sample_object_effects(cfg.effects, seed, dataclasses.replace(scene, placements=tuple(placements)))
     # whole-image conditions: the clip's scene index draws them, as for an image, once
@@ -234,12 +258,36 @@ def plan_clip(gen: Generator, clip: int, fps: float, frames: int = 0, occlusion:
     feet = tuple(foot_per_scale(lib.cutout(p.asset, distractor=p.distractor), scene.canvas_wh) for p in placements)
     return ClipPlan(clip, scene, tuple(tracks), effects, cfg.clips.shutter, camera, tuple(placements), image_effects,
                     drifts, fps, weather.fall, weather.drift, feet, on_top, cfg.clips.depth_order,
-                    weather.grain)
+                    weather.grain, real_labels)
+
+
+def _real_labels(lib: AssetLibrary, scene: Scene, placements: list[Placement], clip: int) -> tuple[RealLabel, ...]:
+    """A label for every annotation of the clip's real scene image, in its order: frame 0's
+    objects keep the ids the scene sampler gave them; any other may come into view as the camera
+    moves, and is given an id after every placement's (ids stay unique within the clip)."""
+    instances = lib.scenes.images[scene.background.index].instances
+    position = {id(inst): k for k, inst in enumerate(instances)}
+    labels: list[RealLabel | None] = [None] * len(instances)
+    for label, obj in zip(scene.real, real_objects(scene.background, lib, scene.canvas_wh)):
+        labels[position[id(obj.instance)]] = label
+    next_id = max([len(scene.real), *(p.instance_id for p in placements)]) + 1
+    for k, inst in enumerate(instances):
+        if labels[k] is not None:
+            continue
+        if next_id >= MAX_INSTANCES:
+            raise OutputError(
+                f"clip {clip}: its real scene {lib.scenes.images[scene.background.index].path.name} has more annotations "
+                f"than instance ids left ({MAX_INSTANCES - 1} a frame) to label them as the camera moves; "
+                "use clips.camera.p: 0 or fewer objects"
+            )
+        labels[k] = RealLabel(next_id, lib.classes.index(inst.category) + 1, inst.category, inst.ann_id, inst.kind)
+        next_id += 1
+    return tuple(labels)
 
 
 def render_clip_frame(gen: Generator, plan: ClipPlan, t: int, index: int, fps: float, fields: dict | None = None) -> Sample:
     """Frame ``t`` of ``plan``'s clip as run sample ``index`` (``fields``: more COCO image fields)."""
-    s = gen.sample_from_scene(plan.scene_at(t), plan.effects_at(t), plan.conditions_at(t))
+    s = gen.sample_from_scene(plan.real_in_view(plan.scene_at(t), gen.library), plan.effects_at(t), plan.conditions_at(t))
     name = frame_name(plan.clip, t)
     video = {"video_id": plan.clip + 1, "video": clip_name(plan.clip), "frame_id": t, **(fields or {})}
     meta = dict(s.metadata, index=index, name=name, clip=plan.clip, frame=t, fps=fps)
@@ -321,12 +369,9 @@ def run_clips(
     """Write ``num_clips`` clips of ``frames`` frames into ``out`` (options as for ``runner.run``;
     ``cfg`` as ``clip_config`` makes it); merged, then laid out as MOT, once complete.
     ``occlusion`` and ``fields``: a stress variant's occluders and image fields (``Clips``)."""
-    if frames < 1 or num_clips < 1:
-        raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
-    if not fps > 0:
-        raise ConfigError(f"--fps {fps}: must be above 0")
+    check_clip_args(num_clips, frames, fps)
     if not overwrite:
-        _check_fps(Path(out), float(fps))
+        check_resumable(Path(out), frames, float(fps))
     spec = Clips(cfg.model_dump_json(), frames, float(fps), occlusion, tuple(sorted((fields or {}).items())))
     info = {"clips": {"clips": num_clips, "frames": frames, "fps": float(fps), "layouts": list(layouts), **(fields or {})}}
     summary = run(
@@ -335,20 +380,45 @@ def run_clips(
     )
     if summary.merged and "mot" in layouts:
         write_mot(Path(out), cfg.output.image_format, float(fps))
+    elif summary.merged and (Path(out) / MOT_DIR).is_dir():  # an earlier layout of this run: not of clips it no longer has
+        remove_stale_sequences(Path(out) / MOT_DIR, {clip_name(k) for k in range(num_clips)}, cfg.output.image_format)
+    if summary.merged:  # previews of clips this run no longer has (resumed with fewer --clips)
+        clear_previews(Path(out), keep={f"{clip_name(k)}.gif" for k in range(num_clips)})
     return summary
 
 
-def _check_fps(out: Path, fps: float) -> None:
-    """The frame rate is not part of the config, yet it moves the objects: a folder whose frames
-    were made at another rate (finished shards record it per frame) is not resumed with this one."""
-    for part in sorted(out.glob("shards/shard-*.jsonl"))[:1]:
-        try:
-            first = json.loads(part.open().readline() or "{}")
-        except (OSError, ValueError):
-            return  # a damaged shard: the runner redoes it
-        old = first.get("fps")
-        if old is not None and old != fps:
-            raise OutputError(
-                f"--out {out} holds clips made with --fps {old:g}; resume with --fps {old:g}, "
-                "or add --overwrite to replace them"
-            )
+def check_clip_args(num_clips: int, frames: int, fps: float) -> None:
+    if frames < 1 or num_clips < 1:
+        raise ConfigError(f"--clips {num_clips} --frames {frames}: both must be at least 1")
+    if not 0 < fps < math.inf:  # nan and inf too: a frame's motion is motion per second / fps
+        raise ConfigError(f"--fps {fps}: must be a finite number above 0 (frames per second)")
+
+
+def check_resumable(out: Path, frames: int, fps: float) -> None:
+    """Neither the frame count nor the frame rate is part of the config, yet each changes the
+    clips: a folder whose clips were made with others (its manifest, or its finished shards,
+    record them) is not resumed with these; the refusal names the option to give."""
+    old_frames = old_fps = None
+    manifest = out / "manifest.json"
+    try:
+        info = json.loads(manifest.read_text()).get("clips") if manifest.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        info = None
+    if isinstance(info, dict):
+        old_frames, old_fps = info.get("frames"), info.get("fps")
+    if old_fps is None:
+        for part in sorted(out.glob("shards/shard-*.jsonl"))[:1]:
+            try:
+                old_fps = json.loads(part.open().readline() or "{}").get("fps")
+            except (OSError, ValueError, AttributeError):
+                pass  # a damaged shard: the runner redoes it
+    if old_frames is not None and old_frames != frames:
+        raise OutputError(
+            f"--out {out} holds clips of {old_frames} frames; resume with --frames {old_frames}, "
+            "or add --overwrite to replace them"
+        )
+    if old_fps is not None and old_fps != fps:
+        raise OutputError(
+            f"--out {out} holds clips made with --fps {old_fps:g}; resume with --fps {old_fps:g}, "
+            "or add --overwrite to replace them"
+        )

@@ -141,7 +141,7 @@ def _enter(cfg, lib, class_weights, scene: Scene, fps, entry: int, instance_id: 
             bx0, _, bx1, _ = box
             cx += -(bx1 + margin) if edge == "left" else (W + margin - bx0)
     if camera is not None:  # the image point at the entry frame, in frame 0's canvas (where tracks live)
-        ax, bx, ay, by = camera.transform(entry)
+        ax, bx, ay, by = camera.transform(entry - 1)
         cx, cy = (cx - bx) / ax, (cy - by) / ay
         p = dataclasses.replace(p, scale=p.scale / math.sqrt(ax * ay))
     return dataclasses.replace(p, center=(cx, cy)), track

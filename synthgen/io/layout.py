@@ -112,6 +112,12 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
     if not found:
         layout.wds_tars = sorted(p.glob("*.tar"))
     if not (found or layout.wds_tars):
+        suite = sorted(d.name for d in p.iterdir() if (d / "annotations.json").is_file()) if (p / "suite.json").is_file() else []
+        if suite:  # `synthgen stress --clips`: one clips run per variant
+            raise AssetError(
+                f"{p}: a stress suite of clips, one clips run per variant ({', '.join(suite[:6])}"
+                f"{', ...' if len(suite) > 6 else ''}): give a variant, e.g. {p / suite[0]}"
+            )
         raise AssetError(
             f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
             "Annotations/ and JPEGImages/ (VOC), panoptic.json (COCO panoptic), "

@@ -182,6 +182,7 @@ def clear_run(out: Path) -> int:
         except OSError:
             pass
     removed += _clear_mot(out)
+    removed += clear_previews(out)
     merged_dirs = sorted({p for n in MERGED_FILES for p in PurePosixPath(n).parents if p.parts}, key=lambda p: -len(p.parts))
     for sub in (*OUTPUT_DIRS, *map(str, merged_dirs)):  # deepest first: ImageSets/Main before ImageSets
         try:
@@ -214,6 +215,28 @@ def _clear_mot(out: Path) -> int:
     try:
         mot.rmdir()
     except OSError:
+        pass
+    return removed
+
+
+PREVIEW_DIR = "preview"
+PREVIEW_FILE = re.compile(r"^clip-\d{6}\.gif$")  # what `synthgen clips --preview` writes in OUT/preview/
+
+
+def clear_previews(out: Path, keep: set[str] = frozenset()) -> int:
+    """Remove the clip previews (``preview/clip-NNNNNN.gif``) but those named in ``keep``: a
+    preview outlives neither its run nor its clip. The folder goes too if that empties it."""
+    folder = out / PREVIEW_DIR
+    if not folder.is_dir() or folder.is_symlink():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        if PREVIEW_FILE.match(path.name) and path.name not in keep and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed += 1
+    try:
+        folder.rmdir()
+    except OSError:  # holds the previews kept, or files that are not ours
         pass
     return removed
 

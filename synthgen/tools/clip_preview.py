@@ -20,11 +20,11 @@ from pathlib import Path
 
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
+from synthgen.io.outdir import PREVIEW_DIR, PREVIEW_FILE, clear_previews  # shared with the run's clean-up
 from synthgen.tools.clip_report import draw_frame, videos
 
-PREVIEW_DIR = "preview"
 WIDTH = 480  # pixels; smaller clips stay at their size
-NAME = re.compile(r"^clip-\d{6}\.gif$")  # the files this module writes
+NAME = PREVIEW_FILE  # the files this module writes
 
 
 def gif(frames, fps: float) -> bytes:
@@ -39,7 +39,11 @@ def gif(frames, fps: float) -> bytes:
         256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+    # GIF delays are whole hundredths of a second (1000 / 15 ms would play at 16.7 fps): frame k
+    # starts at round(100 k / fps) hundredths, so the clip keeps its rate over any length
+    starts = [round(100 * k / fps) for k in range(len(frames) + 1)]
+    delays = [10 * max(1, b - a) for a, b in zip(starts, starts[1:])]  # past 100 fps a GIF cannot keep up
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=delays, loop=0)
     return buf.getvalue()
 
 
@@ -74,8 +78,5 @@ def write_previews(run: Path, fps: float, width: int = WIDTH, progress: Callable
         written.append(path)
         if progress is not None:
             progress(1)
-    keep = {p.name for p in written}
-    for old in out_dir.iterdir():
-        if NAME.match(old.name) and old.name not in keep:
-            old.unlink()
+    clear_previews(run, keep={p.name for p in written})  # of clips the run no longer has (never through a link)
     return written

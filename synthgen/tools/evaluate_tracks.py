@@ -44,6 +44,7 @@ from synthgen.io.files import atomic_write
 MOT_DIR = "mot"
 THRESHOLD = 0.5  # IoU of a CLEAR / Identity match (MOT Challenge's)
 INSTALL = "pip install 'synthgen[tracking]'"
+MAX_ID = 2**53  # the largest |id| a float (and so a line read as numbers) holds exactly
 MAX_DEPTH = 3  # how deep below the given folder clips runs are looked for
 
 
@@ -105,6 +106,14 @@ def _number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _exact(text: str, value: float) -> int | float:
+    """The integer ``text`` spells, exactly when it is written as one (floats round past 2**53)."""
+    try:
+        return int(text)
+    except ValueError:
+        return value
+
+
 EXPECTED = "frame, id, x, y, w, h[, conf, ...]: frame an integer from 1, id an integer, w and h >= 0"
 
 
@@ -114,7 +123,7 @@ def read_mot(path: Path, frames: int | None = None) -> dict[int, list[tuple[int,
     naming the file and line for a line that is not ``EXPECTED``, a frame past ``frames`` or an
     id given twice in one frame."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8-sig")  # a byte order mark (Windows tools) is no value
     except (OSError, UnicodeDecodeError) as exc:
         raise TrackEvaluationError(f"{path}: cannot read it as MOT text: {exc}") from None
     out: dict[int, list] = defaultdict(list)
@@ -139,6 +148,8 @@ def read_mot(path: Path, frames: int | None = None) -> dict[int, list[tuple[int,
             raise TrackEvaluationError(f"{where}: frame {int(frame)} is past the clip's last frame, {frames}")
         if not tid.is_integer():
             raise TrackEvaluationError(f"{where}: id {parts[1]} is not an integer; expected {EXPECTED}")
+        if abs(_exact(parts[1], tid)) > MAX_ID:  # past it, floats merge neighbouring ids (and the metrics overflow)
+            raise TrackEvaluationError(f"{where}: id {parts[1][:40]} is too large to read exactly (at most 2**53 = {MAX_ID})")
         if w < 0 or h < 0:
             raise TrackEvaluationError(f"{where}: box {parts[2:6]} has a negative width or height; expected {EXPECTED}")
         key = (int(frame), int(tid))
@@ -159,19 +170,38 @@ def _seq_length(seq: Path) -> int | None:
         return None
 
 
-def _conditions(run: Path) -> dict[str, tuple[str, int | None]]:
-    """clip name -> (condition, severity) from the run's COCO videos or images (empty: clean)."""
+def _conditions(run: Path) -> tuple[dict[str, tuple[str, int | None]], list[str] | None]:
+    """(clip name -> (condition, severity) from the run's COCO videos or images (empty: clean),
+    the names of its videos, None when it lists none)."""
     try:
         doc = json.loads((run / "annotations.json").read_text())
     except (OSError, ValueError):
-        return {}
+        return {}, None
+    if not isinstance(doc, dict):
+        return {}, None
     out: dict[str, tuple[str, int | None]] = {}
     for entry in [*doc.get("videos", ()), *doc.get("images", ())]:
         name = entry.get("name") if "frame_id" not in entry else entry.get("video")
         if name and "condition" in entry and name not in out:
             sev = entry.get("severity")
             out[name] = (str(entry["condition"]), int(sev) if sev is not None else None)
-    return out
+    videos = [str(v["name"]) for v in doc.get("videos") or () if isinstance(v, dict) and v.get("name")]
+    return out, videos or None
+
+
+def _check_complete(run: Path) -> None:
+    """A synthgen clips run lays out mot/ when its merge is done: before that (a run killed, or
+    resumed with another --clips), what mot/ holds is not the run's."""
+    try:
+        manifest = json.loads((run / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return
+    done = manifest.get("complete") and (run / "annotations.json").is_file() if isinstance(manifest, dict) else True
+    if isinstance(manifest, dict) and manifest.get("kind") == "clips" and not done:
+        raise TrackEvaluationError(
+            f"{run}: this clips run is not complete (no merged annotations.json), so its {MOT_DIR}/ is not "
+            "its clips; run the same `synthgen clips` command again to finish it"
+        )
 
 
 def _is_run(d: Path) -> bool:
@@ -197,14 +227,16 @@ def _runs(root: Path) -> list[Path]:
 SUITE_FILE = "suite.json"  # a stress suite of clips (``synthgen stress --clips``): its variants
 
 
-def _suite_variants(suite: Path) -> dict[Path, tuple[str, int | None]]:
-    """run folder -> (condition, severity) from a stress suite's suite.json (empty: none)."""
+def _suite_variants(suite: Path) -> dict[Path, tuple[str, int | None, list[str] | None]]:
+    """run folder -> (condition, severity, its clips) from a stress suite's suite.json (empty: none)."""
     try:
         doc = json.loads((suite / SUITE_FILE).read_text())
         found = {}
         for v in doc["variants"]:
             cond, sev = str(v["condition"]), v.get("severity")
-            found[(suite / str(v["run"])).resolve()] = (cond, None if cond == "clean" or sev is None else int(sev))
+            seqs = v.get("sequences")
+            found[(suite / str(v["run"])).resolve()] = (
+                cond, None if cond == "clean" or sev is None else int(sev), None if seqs is None else [str(q) for q in seqs])
         return found
     except FileNotFoundError:
         return {}
@@ -212,9 +244,26 @@ def _suite_variants(suite: Path) -> dict[Path, tuple[str, int | None]]:
         raise TrackEvaluationError(f"{suite / SUITE_FILE}: not a clip stress suite's record ({exc.__class__.__name__}: {exc})") from None
 
 
+def _missing(where: Path, expected: list[str], found: set[str], listed_by: str, again: str) -> None:
+    absent = [q for q in expected if q not in found]
+    if absent:
+        more = f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""
+        raise TrackEvaluationError(
+            f"{where / MOT_DIR / absent[0]}{more}: a clip {listed_by} lists has no gt/gt.txt; scoring the others "
+            f"would score fewer clips than there are. {again}"
+        )
+
+
 def find_sequences(suite: Path, predictions: Path) -> list[Sequence]:
     suite, predictions = Path(suite), Path(predictions)
     variants = _suite_variants(suite)
+    again = "Run the same `synthgen stress --clips` command again to finish the suite."
+    for path in variants:  # every variant the suite lists is scored, or none
+        if not (path / MOT_DIR).is_dir():
+            raise TrackEvaluationError(
+                f"{path}: a variant {suite / SUITE_FILE} lists has no {MOT_DIR}/ (not made, or not complete); "
+                f"scoring the others would leave its condition out. {again}"
+            )
     runs = _runs(suite)
     if variants:  # a suite's own variants only (an earlier suite's stale ones are left out)
         runs = [r for r in runs if r.resolve() in variants]
@@ -225,17 +274,27 @@ def find_sequences(suite: Path, predictions: Path) -> list[Sequence]:
         )
     seqs = []
     for run in runs:
+        _check_complete(run)
         sub = run.relative_to(suite).as_posix()
         variant = variants.get(run.resolve())
-        conds = {} if variant else _conditions(run)
-        for seq in sorted(p for p in (run / MOT_DIR).iterdir() if (p / "gt" / "gt.txt").is_file()):
+        conds, expected = ({}, None) if variant else _conditions(run)
+        present = sorted(p for p in (run / MOT_DIR).iterdir() if (p / "gt" / "gt.txt").is_file())
+        if variant and variant[2] is not None:
+            expected = variant[2]
+            _missing(run, expected, {p.name for p in present}, f"{suite / SUITE_FILE}", again)
+        elif expected is not None:
+            _missing(run, expected, {p.name for p in present}, f"{run / 'annotations.json'}",
+                     "Run the same `synthgen clips` command again to rewrite mot/.")
+        if expected is not None:  # the run's own clips only, not a folder left in mot/
+            present = [p for p in present if p.name in set(expected)]
+        for seq in present:
             length = _seq_length(seq)
             if length is None:
                 raise TrackEvaluationError(f"{seq / 'seqinfo.ini'}: no [Sequence] seqLength; re-run `synthgen clips` to rewrite it")
             name = seq.name if sub == "." else f"{sub}/{seq.name}"
             places = (predictions / f"{seq.name}.txt",) if sub == "." else (
                 predictions / sub / f"{seq.name}.txt", predictions / f"{sub.replace('/', '_')}_{seq.name}.txt")
-            cond, sev = variant or conds.get(seq.name, ("clean", None))
+            cond, sev = variant[:2] if variant else conds.get(seq.name, ("clean", None))
             seqs.append(Sequence(name, seq / "gt" / "gt.txt", length, places, cond, None if cond == "clean" else sev))
     if not seqs:
         raise TrackEvaluationError(f"{suite}: its {MOT_DIR}/ folders hold no <clip>/gt/gt.txt")

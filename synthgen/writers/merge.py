@@ -78,6 +78,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             files.update({part: _CocoStream(dest / f"{part}.json", {**info, "split": part}) for part in PARTS})
         part_of: dict[Any, str] = {}
         videos: dict[int, dict[str, Any]] = {}  # clip runs: COCO video's top-level list
+        in_part: dict[str, set[int]] = {}  # the videos of train.json and val.json
         for name in names:
             for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "images"):
                 text = _dumps(entry)  # once, for annotations.json and the entry's part file
@@ -91,6 +92,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 if splits:
                     part_of[entry["id"]] = entry.get("split", "train")
                     files[part_of[entry["id"]]].add_text(text)
+                    if "video_id" in entry:  # a clip's frames are all in one part: it lists its own videos
+                        in_part.setdefault(part_of[entry["id"]], set()).add(entry["video_id"])
         for f in files.values():
             f.annotations()
         for name in names:
@@ -99,8 +102,9 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                 files["all"].add_text(text)
                 if splits:
                     files[part_of[entry["image_id"]]].add_text(text)
-        for f in files.values():
-            f.close(categories, list(videos.values()))
+        for part, f in files.items():
+            own = [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())]
+            f.close(categories, own if videos else None)  # a clips run's part with no clip: "videos": []
     else:
         splits = _splits(run, names)
     if "panoptic" in manifest["formats"]:
@@ -230,8 +234,8 @@ class _CocoStream:
         self.first = True
 
     def close(self, categories: list[dict[str, Any]], videos: list[dict[str, Any]] | None = None) -> None:
-        if videos:
-            self.f.write('\n],"videos":[\n' + ",\n".join(map(_dumps, videos)))
+        if videos is not None:
+            self.f.write('\n],"videos":[' + "".join(("\n" if k == 0 else ",\n") + _dumps(v) for k, v in enumerate(videos)))
         self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
         self.f.close()
         os.replace(self.tmp, self.path)

@@ -94,17 +94,21 @@ def write_mot(run: Path, image_format: str, fps: float) -> list[str]:
         info = seqinfo(video["name"], fps, len(ims), ims[0]["width"], ims[0]["height"], image_format)
         atomic_write(seq / "seqinfo.ini", info.encode())
         names.append(video["name"])
-    _remove_stale(run / MOT_DIR, set(names), image_format)
+    remove_stale_sequences(run / MOT_DIR, set(names), image_format)
     return names
 
 
-def _remove_stale(mot: Path, keep: set[str], image_format: str) -> None:
-    """Sequences a previous run with more clips wrote (only the files this module writes)."""
+def remove_stale_sequences(mot: Path, keep: set[str], image_format: str) -> None:
+    """Sequences a previous run with more clips wrote (only the files this module writes). Never
+    through a symbolic link: what lies behind one is not known to be the run's."""
+    if mot.is_symlink():
+        return
     for seq in mot.iterdir():
-        if seq.name in keep or not CLIP_DIR.match(seq.name):
+        if seq.name in keep or not CLIP_DIR.match(seq.name) or seq.is_symlink():
             continue
         for f in [*seq.glob(f"img1/[0-9]*.{image_format}"), seq / "gt" / "gt.txt", seq / "seqinfo.ini"]:
-            f.unlink(missing_ok=True)
+            if not f.parent.is_symlink():
+                f.unlink(missing_ok=True)
         for d in (seq / "img1", seq / "gt", seq):
             try:
                 d.rmdir()

@@ -14,7 +14,9 @@ Run on every COCO file that has video fields (``videos``, or images with ``video
   annotations (frame = frame_id + 1, id = the track's id within its clip: ``track_id``, or
   ``track_id % 1000`` for ids made unique over a run as video_id * 1000 + id; the same box,
   class = category_id,
-  visibility = visible_fraction), seqinfo.ini the clip's length and size, img1/ every frame.
+  visibility = visible_fraction), seqinfo.ini the clip's length, size and frame rate, img1/
+  every frame and no more, each the clip's own image (a hard link, or a copy of the same size;
+  ``--deep``: the same bytes), and no sequence of no video.
 
 Problems are of kind ``track`` and ``mot``, named by file, video and track or line.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import configparser
 import json
 import math
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -117,8 +120,9 @@ def _check_track_ids(c: Checking, coco: Coco, frames) -> dict[tuple, Any]:
 
 
 def _check_same_object(c: Checking, coco: Coco, frames, tracks: dict[tuple, Any]) -> None:
-    """A synthgen run records each frame's placements (metadata.jsonl): a track id must name a
-    placement of its frame, of the annotation's class, and the same asset in every frame."""
+    """A synthgen run records each frame's placements and real-scene objects (metadata.jsonl): a
+    track id must name one of its frame, of the annotation's class, and the same asset (or real
+    annotation) in every frame."""
     path = c.layout.root / "metadata.jsonl"
     if not path.is_file() or not tracks:
         return
@@ -127,8 +131,11 @@ def _check_same_object(c: Checking, coco: Coco, frames, tracks: dict[tuple, Any]
         with path.open() as f:
             for line in f:
                 rec = json.loads(line)
-                placed = (rec.get("scene") or {}).get("placements") or ()
-                placements[str(rec.get("name"))] = {p["instance_id"]: (p.get("asset"), p.get("label")) for p in placed}
+                scene = rec.get("scene") or {}
+                placed = {p["instance_id"]: (p.get("asset"), p.get("label")) for p in scene.get("placements") or ()}
+                for r in scene.get("real") or ():  # a real scene's own objects: named by their annotation
+                    placed[r["instance_id"]] = (f"real annotation {r.get('annotation_id')}", r.get("label"))
+                placements[str(rec.get("name"))] = placed
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         c.add("track", c.layout.rel(path), f"cannot be read to follow tracks ({exc.__class__.__name__}: {exc})")
         return
@@ -214,7 +221,13 @@ def _check_mot(c: Checking, coco: Coco, frames, videos: dict[Any, dict]) -> None
         got = _read_gt(c, gt_file)
         if got is not None:
             _compare_gt(c, c.layout.rel(gt_file), _gt_expected(coco, vid, by_frame), got)
-        _check_seqinfo(c, seq, coco, by_frame)
+        _check_seqinfo(c, seq, coco, by_frame, video)
+    if (coco.data.get("info") or {}).get("split"):  # train.json / val.json: the other part's clips are in mot/ too
+        return
+    named = {v.get("name") for v in videos.values()} | {
+        coco.images[i].get("video") for by_frame in frames.values() for i in list(by_frame.values())[:1]}
+    for seq in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in named and (p / "gt" / "gt.txt").is_file()):
+        c.add("mot", c.layout.rel(seq), f"a sequence of no video of {coco.name}: mot/ holds more clips than the run")
 
 
 def _compare_gt(c: Checking, rel: str, want: dict, got: dict) -> None:
@@ -235,7 +248,7 @@ def _compare_gt(c: Checking, rel: str, want: dict, got: dict) -> None:
             return
 
 
-def _check_seqinfo(c: Checking, seq: Path, coco: Coco, by_frame: dict[int, Any]) -> None:
+def _check_seqinfo(c: Checking, seq: Path, coco: Coco, by_frame: dict[int, Any], video: dict) -> None:
     rel = c.layout.rel(seq / "seqinfo.ini")
     info = configparser.ConfigParser()
     try:
@@ -249,6 +262,35 @@ def _check_seqinfo(c: Checking, seq: Path, coco: Coco, by_frame: dict[int, Any])
     if (length, W, H) != (len(by_frame), first.get("width"), first.get("height")):
         c.add("mot", rel, f"seqLength {length}, {W}x{H}; the clip has {len(by_frame)} frames of "
                           f"{first.get('width')}x{first.get('height')}")
-    missing = [t for t in range(1, len(by_frame) + 1) if not (seq / "img1" / f"{t:06d}{ext}").is_file()]
+    rate, fps = s.get("frameRate"), video.get("fps")
+    try:
+        differs = rate is not None and fps is not None and float(rate) != float(fps)
+    except (TypeError, ValueError):
+        differs = True
+    if differs:
+        c.add("mot", rel, f"frameRate {rate}; the clip's fps ({coco.name} videos) is {fps}")
+    img1 = seq / "img1"
+    missing = [t for t in range(1, len(by_frame) + 1) if not (img1 / f"{t:06d}{ext}").is_file()]
     if missing:
-        c.add("mot", c.layout.rel(seq / "img1"), f"{len(missing)} frames missing, the first {missing[0]:06d}{ext}")
+        c.add("mot", c.layout.rel(img1), f"{len(missing)} frames missing, the first {missing[0]:06d}{ext}")
+    if img1.is_dir():
+        past = sorted(p.name for p in img1.iterdir() if p.suffix == ext and p.stem.isdigit() and int(p.stem) > len(by_frame))
+        if past:
+            c.add("mot", c.layout.rel(img1), f"{len(past)} frames past the clip's {len(by_frame)}, the first {past[0]}")
+    images = c.layout.images_dir
+    for t, fid in enumerate(sorted(by_frame), 1):  # each frame the clip's own image (a link, or a copy of it)
+        frame, name = img1 / f"{t:06d}{ext}", coco.images[by_frame[fid]].get("file_name")
+        own = images / str(name) if images is not None and name else None
+        if own is None or not own.is_file() or not frame.is_file() or _same_file(frame, own, c.deep):
+            continue
+        c.add("mot", c.layout.rel(frame), f"{frame.name} is not the clip's frame {name} (frame_id {fid})")
+        break
+
+
+def _same_file(a: Path, b: Path, deep: bool) -> bool:
+    """A hard link to it, or a copy: the same size (``deep``: the same bytes)."""
+    if os.path.samefile(a, b):
+        return True
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    return not deep or a.read_bytes() == b.read_bytes()
