@@ -12,6 +12,7 @@ from test_lines import _make
 from synthgen.config import load_config
 from synthgen.generator import Generator
 from synthgen.stress import _variant_config, run_suite
+from synthgen.tools.validate import validate_path
 
 
 def test_a_suite_with_lines_writes_them_for_every_variant(tmp_path):
@@ -38,3 +39,5 @@ def test_a_suite_with_lines_writes_them_for_every_variant(tmp_path):
     assert [r["raw_file"] for r in rows] == [im["file_name"] if im["file_name"].startswith("images/") else f"images/{im['file_name']}" for im in with_lines]
     listed = (out / "list" / "train.txt").read_text().splitlines()
     assert all((out / line[1:]).is_file() for line in listed) and len(listed) == len(with_lines)
+    report = validate_path(out)  # the lane files checked against the entries (tools/validate/lanes.py)
+    assert report.ok and report.counts["tusimple images"] == len(with_lines), [str(p) for p in report.problems]

@@ -14,6 +14,7 @@ path (io/layout) are each checked by one checker over the io readers:
     voc.py          Pascal VOC: XML, images, lists; synthgen's: boxes and classes = the PNGs
     hf.py           synthgen's imagefolder layout: each split's metadata.jsonl = its COCO images
     keypoints.py    keypoints and lines: in the image, v and num_keypoints; synthgen's: v = the id map
+    lanes.py        TuSimple and CULane files: rows, lists; synthgen's: = the COCO entries' lines by part
     tracks.py       clips: frames, track ids, the MOT layout = the COCO video annotations
     findings.py     problems, the report, and what the checkers share
 
@@ -30,7 +31,7 @@ from pathlib import Path
 from synthgen.io.layout import detect_layout
 from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
-from synthgen.tools.validate import panoptic, semantic
+from synthgen.tools.validate import lanes, panoptic, semantic
 from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report, recorded_checksums
 from synthgen.tools.validate.hf import check_hf
 from synthgen.tools.validate.voc import check_voc
@@ -67,6 +68,8 @@ def validate_path(
         panoptic.check_panoptic(c, pan)
         if c.synthgen and not layout.has_coco and (layout.root / "semantic").is_dir():  # else COCO's check compares them
             semantic.check_against_panoptic(c, pan)
+    if lanes.present(layout):
+        c.lane_images = {}
     if layout.has_coco:
         if layout.coco_file and layout.images_dir and not layout.images_dir.is_dir():
             report.notes.append(f"no image folder {layout.images_dir} (--images DIR: where the file_names are)")
@@ -79,6 +82,8 @@ def validate_path(
         check_voc(c)
     if c.synthgen and (layout.root / "hf").is_dir():
         check_hf(c)
+    if c.lane_images is not None:
+        lanes.check_lanes(c)
     check_agreement(c)
     m = layout.manifest
     if m is not None:
