@@ -88,3 +88,10 @@ def test_a_folder_with_neither_still_says_what_it_needs(tmp_path):
     (tmp_path / "semantic").mkdir()
     with pytest.raises(AssetError, match="no dataset found.*semantic"):
         validate_path(tmp_path)
+
+
+def test_report_says_what_it_reads_rather_than_an_empty_page(runs, tmp_path):
+    from synthgen.tools.report import build_report
+
+    with pytest.raises(AssetError, match="format coco"):
+        build_report(runs["semantic"])
