@@ -731,8 +731,13 @@ def evaluate(suite, predictions, semantic, panoptic, tracks, names, out, quiet) 
       synthgen evaluate suite/ -p preds.json --semantic seg_preds/ --out report/
       synthgen evaluate out/ --semantic seg_preds/
     """
+    from synthgen.tools.evaluate import EvaluationError, check_out
     from synthgen.tools.evaluate_tracks import looks_like_tracks
 
+    try:  # before any scoring: the report must not land among the predictions
+        check_out(Path(out), predictions=predictions, semantic=semantic, panoptic=panoptic, tracks=tracks)
+    except EvaluationError as err:
+        _fail(err)
     if tracks is not None and (predictions is not None or semantic is not None or panoptic is not None):
         _fail(SynthgenError("--tracks scores clips alone: give it without --predictions, --semantic and --panoptic"))
     if tracks is not None or (predictions is not None and looks_like_tracks(Path(suite), Path(predictions))):

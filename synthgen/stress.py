@@ -8,7 +8,8 @@ occluders over the same targets (larger ones at higher severity). Labels stay ex
 Suite image ``k`` = scene ``k // V``, variant ``k % V`` (V = 1 + conditions x severities): a
 ``Suite`` is a factory spec for the runner, one shard per scene, so a suite runs, resumes and
 merges like any run, on the same backends. A suite is written as COCO and YOLO (``data.yaml``
-whose val set is the whole suite), plus the config's other formats.
+whose val set is the whole suite), plus the config's other formats; with ``output.lines`` each
+image keeps its lines (entry, CULane and TuSimple files, all in the run's one part, train).
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ class SuiteFactory:
             s = self.gens[(condition, severity)].sample(scene_id)
         name = f"{scene_id:06d}_{condition}_{severity}"
         fields = {"scene_id": scene_id, "condition": condition, "severity": severity}
+        # the scene's own labels in its entry (lines) stay; its split does not: a suite is all val
+        fields.update((k, v) for k, v in s.image_fields.items() if k != "split")
         meta = dict(s.metadata, name=name, suite_index=index)
         return dataclasses.replace(s, index=index, name=name, metadata=meta, image_fields=fields)
 

@@ -58,7 +58,7 @@ def test_extract_writes_the_schema_and_each_cutouts_points_in_its_own_pixels(tmp
     assert schema.flip == (0, 2, 1, 3)  # left_hand <-> right_hand
     for i, ((x0, y0, _, _), kp) in enumerate(PEOPLE):
         side = json.loads((tmp_path / "objects" / "person" / f"p{i}_{10 + i}.keypoints.json").read_text())
-        expected = {n: [x - x0, y - y0] for n, (x, y, v) in zip(NAMES, kp) if v > 0}  # the cutout starts at x0, y0
+        expected = {n: [x - x0, y - y0] for n, (x, y, v) in zip(NAMES, kp) if v == 2}  # the cutout starts at x0, y0; v 1 left out
         assert side == expected
     assert "foot" not in json.loads((tmp_path / "objects" / "person" / "p0_10.keypoints.json").read_text())
 

@@ -7,6 +7,9 @@
     DIR/webdataset/*.tar, or one tar         WebDataset shards as synthgen writes them
     DIR/Annotations/ + DIR/JPEGImages/       Pascal VOC
     DIR/panoptic.json (+ DIR/panoptic/)      COCO panoptic
+    DIR/semantic/ (+ semantic_classes.json   semantic maps of a synthgen run (checked against its
+                   or a manifest)            metadata.jsonl when there is no COCO)
+    DIR/hf/<split>/metadata.jsonl            Hugging Face imagefolder (format hf)
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Layout:
     manifest: dict[str, Any] | None = None
     voc_root: Path | None = None  # a folder with Annotations/ and JPEGImages/
     panoptic_file: Path | None = None
+    semantic_dir: Path | None = None  # DIR/semantic/ with semantic_classes.json or a run's manifest
+    hf_dir: Path | None = None  # DIR/hf/ with a split's metadata.jsonl
 
     @property
     def has_coco(self) -> bool:
@@ -72,6 +77,12 @@ class Layout:
             out.append("voc (Annotations/, JPEGImages/)")
         if self.panoptic_file:
             out.append(f"coco panoptic ({self.rel(self.panoptic_file)})")
+        if self.semantic_dir:
+            out.append("semantic (semantic/)")
+        if self.hf_dir:
+            out.append("hf imagefolder (hf/)")
+        if (self.root / "lanes").is_dir() or (self.root / "list").is_dir():
+            out.append("lanes (TuSimple lanes/, CULane list/)")
         return out
 
 
@@ -108,7 +119,12 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
         layout.voc_root = p
     if (p / "panoptic.json").is_file():
         layout.panoptic_file = p / "panoptic.json"
-    found = layout.has_coco or layout.yolo_yaml or layout.wds_tars or layout.voc_root or layout.panoptic_file
+    if (p / "semantic").is_dir() and ((p / "semantic_classes.json").is_file() or layout.manifest is not None):
+        layout.semantic_dir = p / "semantic"
+    if (p / "hf").is_dir() and any((p / "hf").glob("*/metadata.jsonl")):
+        layout.hf_dir = p / "hf"
+    found = (layout.has_coco or layout.yolo_yaml or layout.wds_tars or layout.voc_root or layout.panoptic_file
+             or layout.semantic_dir or layout.hf_dir)
     if not found:
         layout.wds_tars = sorted(p.glob("*.tar"))
     if not (found or layout.wds_tars):
@@ -120,7 +136,8 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
             )
         raise AssetError(
             f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
-            "Annotations/ and JPEGImages/ (VOC), panoptic.json (COCO panoptic), "
+            "Annotations/ and JPEGImages/ (VOC), panoptic.json (COCO panoptic), semantic/ with semantic_classes.json "
+            "(a synthgen run's semantic maps), hf/<split>/metadata.jsonl (imagefolder), "
             "or give a COCO json file with --images"
         )
     return layout

@@ -1,4 +1,5 @@
-"""Combining datasets: real and synthetic, COCO or YOLO, into one COCO dataset.
+"""Combining datasets: real and synthetic, COCO or YOLO, into one COCO dataset (instances,
+keypoints and the image entries' ``lines``).
 
 The validation set is real (synthetic too on request) and must not have fed the synthetic part:
 a split made by ``synthgen split`` keeps its own train and val parts, other real inputs give
@@ -95,6 +96,8 @@ def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path,
             src = image_file(root, coco.name, im, real_root)
             for a in coco.annotations.get(iid, ()):
                 require_annotation(coco.name, a, H, W)
+            if "lines" in im:  # image-level line labels (synthgen/lines.py): carried as they are
+                _require_lines(im, W, H, image_where(coco.name, im))
             files[iid] = (src, _relative(src, root, name), image_where(coco.name, im))
         anns = [a for v in coco.annotations.values() for a in v]
         return list(coco.images.values()), anns, coco.categories, root, synthetic, files, _keypoint_schemas(coco)
@@ -102,6 +105,16 @@ def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path,
         images, anns, cats, root, files = _yolo_as_coco(path)
         return images, anns, cats, root, synthetic, files, {}
     raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+
+
+def _require_lines(im: dict, W: int, H: int, where: str) -> None:
+    """AssetError naming the image and line unless its ``lines`` are well formed (validate's rules)."""
+    from synthgen.tools.validate.keypoints import check_lines
+
+    def refuse(kind: str, at: str, message: str) -> None:
+        raise AssetError(f"{at}: {message}")
+
+    check_lines(im["lines"], W, H, where, refuse)
 
 
 def _keypoint_schemas(coco: Any) -> dict[str, dict]:
@@ -368,6 +381,8 @@ def combine(
                  "source": "synthetic" if synthetic else "real", "source_image_id": im["id"]}
         if isinstance(im.get("sources"), list):
             entry["sources"] = im["sources"]
+        if "lines" in im:  # the image's pixels are copied as they are: so are its line labels
+            entry["lines"] = im["lines"]
         split["images"].append(entry)
         for a in by_image[id(inp)].get(im["id"], []):
             name = cats[a["category_id"]]

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import math
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -191,6 +192,21 @@ class Evaluation:
 
 
 NO_DROP = ("clean", "size", "class", "all", *BUCKETED)  # rows with no "vs clean"
+
+
+def check_out(out: Path, **inputs: Path | None) -> None:
+    """EvaluationError, before anything is scored, when OUT is one of the prediction folders
+    (``inputs``: option name -> path) or inside one: the report's files (ap_vs_severity.png,
+    metrics.csv, ...) would be read as predictions by the next evaluate of that folder."""
+    target = Path(os.path.realpath(out))
+    for option, path in inputs.items():
+        if path is None or not Path(path).is_dir():
+            continue
+        folder = Path(os.path.realpath(path))
+        if target == folder or folder in target.parents:
+            raise EvaluationError(f"--out {out} is inside the {option.replace('_', '-')} folder {path}: the report's "
+                                  "files would mix with the predictions (and be read as predictions next time); "
+                                  "write the report beside it, e.g. --out report/")
 
 
 def evaluate(suite: Path, predictions: Path | None = None, names: Names | None = None,

@@ -8,11 +8,14 @@ path inside it and its sha256: see synthgen.provenance), annotation id and quali
 
 Keypoints (a COCO ``person_keypoints``-style dataset: categories with ``keypoints`` and
 ``skeleton``, annotations with ``keypoints``): each cutout gets ``<name>.keypoints.json``, its
-labeled points (v > 0; v = 0 ones are left out) in the cutout's own pixel coordinates (the
-annotation's minus the cutout's top-left corner), and its class folder the schema
+visible points (v 2) in the cutout's own pixel coordinates (the annotation's minus the cutout's
+top-left corner), and its class folder the schema
 ``keypoints.yaml`` (the category's names and skeleton; ``flip`` pairs every ``left``-name with its
 ``right``-name; points named as COCO's person keypoints get COCO's OKS ``sigmas``), so synthgen
-pastes them with their keypoints (synthgen/keypoints.py).
+pastes them with their keypoints (synthgen/keypoints.py). Points with v 0 (not labeled) and v 1
+(labeled, hidden) are left out (the latter counted in the report): a sidecar holds positions only
+and a pasted point's v comes from the id map, so a point hidden behind the object's own body
+(on its mask) would be pasted as v 2, visible, which it is not; left out, it is v 0 when pasted.
 """
 
 from __future__ import annotations
@@ -204,7 +207,9 @@ def _extract_image(im: RealImage, dataset: RealDataset, out: Path, o: ExtractOpt
             report.grabcut_kept += 1
         _write(out, inst, im, image, mask, q, via_grabcut, dataset.source)
         if inst.category in dataset.keypoints:
-            _write_keypoints(out, inst, im, mask, dataset.keypoints[inst.category], first=not report.kept[inst.category])
+            hidden = _write_keypoints(out, inst, im, mask, dataset.keypoints[inst.category], first=not report.kept[inst.category])
+            if hidden:
+                report.skipped[HIDDEN] += hidden
         report.kept[inst.category] += 1
 
 
@@ -269,9 +274,13 @@ def schema_text(cat: KeypointCategory) -> str:
     return "# from the COCO category's keypoints and skeleton (synthgen extract)\n" + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
 
 
-def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> None:
+HIDDEN = "hidden keypoints (v 1)"  # the report's count of source points left out of sidecars
+
+
+def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> int:
     """The class schema (once per class and run; an existing different one is never replaced)
-    and the cutout's sidecar, when it has labeled points."""
+    and the cutout's sidecar, when it has visible (v 2) points; returns how many hidden (v 1)
+    points it left out."""
     folder = out / _folder(inst.category)
     schema = folder / SCHEMA_FILE
     text = schema_text(cat)
@@ -281,10 +290,11 @@ def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndar
                              f"{inst.source}: remove it, or extract into another folder")
         atomic_write(schema, text.encode())
     if inst.keypoints is None:
-        return
+        return 0
     ys, xs = np.nonzero(mask)
     x0, y0 = int(xs.min()), int(ys.min())  # the cutout's top-left pixel in the image (see _cutout)
     points = {cat.names[i]: [round(float(x) - x0, 3), round(float(y) - y0, 3)]
-              for i, (x, y, v) in enumerate(inst.keypoints) if v > 0}
+              for i, (x, y, v) in enumerate(inst.keypoints) if v == 2}  # v 1: see the module's text
     if points:
         atomic_write(sidecar_path(folder / f"{_stem(im, inst)}.png"), (json.dumps(points, indent=1) + "\n").encode())
+    return int(np.count_nonzero(inst.keypoints[:, 2] == 1))

@@ -207,6 +207,9 @@ def open_source(L: Layout) -> _Listing:
         return _coco_source(L)
     if L.yolo_yaml:
         return _yolo_source(L)
+    if not L.wds_tars:  # semantic/, hf/, VOC or panoptic alone: nothing with boxes to read
+        raise AssetError(f"{L.root}: report reads COCO, YOLO or WebDataset labels, and it holds {', '.join(L.describe())}: "
+                         "write the run with --format coco too (`synthgen validate` checks it as it is)")
     return _wds_source(L)
 
 

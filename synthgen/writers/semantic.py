@@ -10,6 +10,8 @@ pixels are exactly the id map's pixels with its id. Pixels marked 255 are those
 ``output.semantic_ignore`` names (distractors by default), and never a labeled instance's.
 Where no object at all was drawn, a background with a label image gives its classes
 (``Sample.stuff``, synthgen/stuff.py): index len(things) + 1 + position in the sorted names.
+A distractor (or unlabeled object) that ``semantic_ignore`` leaves scored is 0, never the
+background class under it: it stands on the ground and hides it (panoptic: void).
 """
 
 from __future__ import annotations

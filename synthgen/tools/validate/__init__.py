@@ -13,7 +13,9 @@ path (io/layout) are each checked by one checker over the io readers:
     panoptic.py     panoptic.json and its PNGs: segments = pixels; synthgen's = its COCO masks
     voc.py          Pascal VOC: XML, images, lists; synthgen's: boxes and classes = the PNGs
     hf.py           synthgen's imagefolder layout: each split's metadata.jsonl = its COCO images
+    single.py       a run with semantic/ or hf/ but no COCO: maps vs metadata.jsonl, hf lines' own form
     keypoints.py    keypoints and lines: in the image, v and num_keypoints; synthgen's: v = the id map
+    lanes.py        TuSimple and CULane files: rows, lists; synthgen's: = the COCO entries' lines by part
     tracks.py       clips: frames, track ids, the MOT layout = the COCO video annotations
     findings.py     problems, the report, and what the checkers share
 
@@ -30,7 +32,7 @@ from pathlib import Path
 from synthgen.io.layout import detect_layout
 from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
-from synthgen.tools.validate import panoptic, semantic
+from synthgen.tools.validate import lanes, panoptic, semantic, single
 from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report, recorded_checksums
 from synthgen.tools.validate.hf import check_hf
 from synthgen.tools.validate.voc import check_voc
@@ -67,6 +69,8 @@ def validate_path(
         panoptic.check_panoptic(c, pan)
         if c.synthgen and not layout.has_coco and (layout.root / "semantic").is_dir():  # else COCO's check compares them
             semantic.check_against_panoptic(c, pan)
+    if lanes.present(layout):
+        c.lane_images = {}
     if layout.has_coco:
         if layout.coco_file and layout.images_dir and not layout.images_dir.is_dir():
             report.notes.append(f"no image folder {layout.images_dir} (--images DIR: where the file_names are)")
@@ -77,8 +81,14 @@ def validate_path(
         check_webdataset(c)
     if layout.voc_root:
         check_voc(c)
-    if c.synthgen and (layout.root / "hf").is_dir():
+    if layout.hf_dir and not (layout.root / "annotations.json").is_file():
+        single.check_hf_alone(c)  # nothing to compare it with: its own form
+    elif c.synthgen and (layout.root / "hf").is_dir():
         check_hf(c)
+    if layout.semantic_dir and not layout.has_coco and not layout.panoptic_file:
+        single.check_semantic_alone(c)  # against metadata.jsonl
+    if c.lane_images is not None:
+        lanes.check_lanes(c)
     check_agreement(c)
     m = layout.manifest
     if m is not None:

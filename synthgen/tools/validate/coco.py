@@ -75,6 +75,8 @@ def check_coco_image(c: Checking, coco: Coco, im: dict, anns: list[dict]) -> Non
         return
     name, W, H = shape
     c.coco_names.append(name)
+    if c.lane_images is not None:  # the lane files' check (lanes.py) compares them with these
+        c.lane_images[name] = (W, H, im.get("split"), im.get("lines"))
     try:
         path = image_file(L.images_dir, coco.name, im, c.images_root)
     except DatasetError as exc:  # leaves the image folder: never opened

@@ -116,6 +116,7 @@ class Checking:
     semantic_classes: Any = None  # io.semantic.SemanticClasses of a run with semantic maps
     categories: dict[str, int] | None = None  # class name -> category id of a synthgen run's COCO file
     segments: dict[Any, Any] | None = None  # image id -> (png, segments_info by id, RLE by id): the panoptic check's
+    lane_images: dict[str, tuple] | None = None  # with lane files: COCO file_name -> (W, H, split, lines) (lanes.py)
 
     @cached_property
     def images_root(self) -> Path:
