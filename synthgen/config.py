@@ -671,6 +671,9 @@ def format_validation_error(err: ValidationError, source: str, overridden: set[s
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not _is_tag(p))
+        if e["type"] == "missing" and loc and isinstance(loc[-1], int) and _range_field(loc[:-1]):
+            loc = loc[:-1]  # [5] for a [min, max] key: the key is wrong, not an item of it
+            e = {**e, "type": "too_short"}
         grouped.setdefault(loc, []).append(e)
     for loc, errors in grouped.items():
         path = ".".join(str(p) for p in loc) or "<root>"
