@@ -379,7 +379,7 @@ def run_clips(
         address=address, overwrite=overwrite, merge=True, progress=progress, on_plan=on_plan,
     )
     if summary.merged and "mot" in layouts:
-        write_mot(Path(out), cfg.output.image_format, float(fps))
+        write_mot(Path(out), cfg.output.image_format, float(fps), cfg.clips.mot_class)
     elif summary.merged and (Path(out) / MOT_DIR).is_dir():  # an earlier layout of this run: not of clips it no longer has
         remove_stale_sequences(Path(out) / MOT_DIR, {clip_name(k) for k in range(num_clips)}, cfg.output.image_format)
     if summary.merged:  # previews of clips this run no longer has (resumed with fewer --clips)
