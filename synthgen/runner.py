@@ -473,7 +473,7 @@ class ShardPlan(Sequence):
     def __len__(self) -> int:
         return self._len
 
-    def __getitem__(self, i):  # noqa: ANN001 - an int or a slice, as for a list
+    def __getitem__(self, i):  # an int or a slice, as for a list
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(self._len))]
         if i < 0:

@@ -9,10 +9,9 @@ import time
 import pytest
 from conftest import tiny_config_dict
 
-from synthgen.clips import clip_config, run_clips
+from synthgen.clips import Clips, clip_config, run_clips
 from synthgen.config import load_config
 from synthgen.runner import run
-from synthgen.clips import Clips
 
 
 class _Stop(Exception):

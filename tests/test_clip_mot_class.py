@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import tiny_config_dict
 
 from synthgen.clips import clip_config, run_clips
 from synthgen.config import load_config
 from synthgen.errors import ConfigError
-from conftest import tiny_config_dict
 
 PEDESTRIAN, DISTRACTORS = 1, {2, 7, 8, 12}
 
