@@ -25,7 +25,8 @@ The model of a clip (options in the config's ``clips`` section, all off by defau
   and an instance id after every frame-0 object's (ids unique within the clip).
 - Velocity blur (``clips.shutter``): each object at frame ``t`` gets the per-object
   ``motion_blur`` effect of its displacement in the image during the exposure (camera motion
-  included), so its label follows the smeared pixels as for images.
+  included), so its label follows the smeared pixels as for images; it replaces the config's
+  per-object ``motion_blur`` (an angle drawn once per clip), so a stopped object is sharp.
 - Camera (``clips.camera``, ``trajectory.Camera``): pan, zoom and shake as a per-frame crop of
   the background; every placement (and the horizon) goes through the exact map of the crop
   actually used, so a camera pan moves everything in image coordinates. A real scene's own
@@ -53,6 +54,7 @@ the MOT Challenge layout under ``OUT/mot/`` (writers/mot.py) once the run is com
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -165,6 +167,16 @@ class ClipPlan:
 
         return tuple(sorted(placements, key=key))  # stable: ties keep the paste order
 
+    @functools.cached_property
+    def _without_config_blur(self) -> dict[int, tuple[AppliedEffect, ...]]:
+        """The clip's per-object effects but ``motion_blur`` (the velocity blur's to give)."""
+        out = {}
+        for iid, effects in self.object_effects.items():
+            kept = tuple(e for e in effects if e.name != "motion_blur")
+            if kept:
+                out[iid] = kept
+        return out
+
     @property
     def _feet(self) -> dict[int, float]:
         return dict(zip((p.instance_id for p in self.placements), self.feet))
@@ -198,11 +210,17 @@ class ClipPlan:
 
     def effects_at(self, t: int) -> dict[int, tuple[AppliedEffect, ...]]:
         """Per-object effects of frame ``t``: the clip's own, then each object's velocity blur
-        (the ``motion_blur`` effect, so the label follows the smeared pixels as for images)."""
-        blur = self.velocity_blur(t)
-        if not blur:
+        (the ``motion_blur`` effect, so the label follows the smeared pixels as for images).
+        With a shutter, the velocity blur replaces the config's per-object ``motion_blur`` (an
+        angle drawn once per clip) on every object: blur comes from motion alone, and an object
+        that stands still is sharp."""
+        if self.shutter <= 0:
             return self.object_effects
-        out = dict(self.object_effects)
+        blur = self.velocity_blur(t)
+        out = self._without_config_blur
+        if not blur:
+            return out
+        out = dict(out)
         for iid, params in blur.items():
             out[iid] = out.get(iid, ()) + (AppliedEffect("motion_blur", None, params, iid),)
         return out
@@ -379,7 +397,7 @@ def run_clips(
         address=address, overwrite=overwrite, merge=True, progress=progress, on_plan=on_plan,
     )
     if summary.merged and "mot" in layouts:
-        write_mot(Path(out), cfg.output.image_format, float(fps))
+        write_mot(Path(out), cfg.output.image_format, float(fps), cfg.clips.mot_class)
     elif summary.merged and (Path(out) / MOT_DIR).is_dir():  # an earlier layout of this run: not of clips it no longer has
         remove_stale_sequences(Path(out) / MOT_DIR, {clip_name(k) for k in range(num_clips)}, cfg.output.image_format)
     if summary.merged:  # previews of clips this run no longer has (resumed with fewer --clips)

@@ -524,6 +524,10 @@ class ClipsConfig(_Model):
     )
     camera: ClipCameraConfig = ClipCameraConfig()
     weather: ClipWeatherConfig = ClipWeatherConfig()
+    mot_class: Literal["category", "pedestrian"] = Field(
+        "category", description="class column of the MOT layout's gt.txt: the COCO category id, or 1 (pedestrian) for "
+        "every object, so TrackEval's MOT Challenge reader (which scores class 1 only) scores every object",
+    )
 
 
 def _within(v: tuple[float, float], lo: float, hi: float) -> tuple[float, float]:
@@ -552,6 +556,8 @@ class Config(_Model):
         data = handler(self)
         if self.clips == ClipsConfig():
             data.pop("clips", None)
+        elif self.clips.mot_class == "category":  # added later: runs that never set it keep their digest
+            data.get("clips", {}).pop("mot_class", None)
         return data
 
     @field_validator("albumentations")
@@ -671,6 +677,9 @@ def format_validation_error(err: ValidationError, source: str, overridden: set[s
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not _is_tag(p))
+        if e["type"] == "missing" and loc and isinstance(loc[-1], int) and _range_field(loc[:-1]):
+            loc = loc[:-1]  # [5] for a [min, max] key: the key is wrong, not an item of it
+            e = {**e, "type": "too_short"}
         grouped.setdefault(loc, []).append(e)
     for loc, errors in grouped.items():
         path = ".".join(str(p) for p in loc) or "<root>"

@@ -35,9 +35,10 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,6 @@ from synthgen.io.lock import LOCK_NAME, FolderLock, claim_shard
 from synthgen.io.manifest import (
     MANIFEST,
     ShardSpec,
-    plan_shards,
     read_json,
     write_manifest,
 )
@@ -253,7 +253,7 @@ def _ray_task(spec: FactorySpec, out: str, shard: ShardSpec, claim: bool) -> dic
 
 
 def _run_local(
-    ctx: WorkerContext, spec: FactorySpec, out: Path, todo: list[ShardSpec], workers: int, tick, claim: bool
+    ctx: WorkerContext, spec: FactorySpec, out: Path, todo: Collection[ShardSpec], workers: int, tick, claim: bool
 ) -> list[dict]:
     """``workers`` processes: the driver itself (its factory is built and its caches are warm)
     and ``workers - 1`` pool processes; each takes the next shard when it is free."""
@@ -342,7 +342,7 @@ def connect_ray(address: str | None) -> None:
         raise OutputError(f"--backend ray: cannot connect to {where}: {first}{hint}") from None
 
 
-def _run_ray(spec: FactorySpec, out: Path, todo: list[ShardSpec], address: str | None, tick, claim: bool) -> list[dict]:
+def _run_ray(spec: FactorySpec, out: Path, todo: Collection[ShardSpec], address: str | None, tick, claim: bool) -> list[dict]:
     import ray
 
     connect_ray(address)
@@ -462,6 +462,64 @@ def prepare_output(
     return removed, temporaries
 
 
+class ShardPlan(Sequence):
+    """``plan_shards(num_images, shard_size)`` made lazily: the same shards, each made when it is
+    asked for, so a run of a hundred million clips (a shard each) starts writing at once."""
+
+    def __init__(self, num_images: int, shard_size: int) -> None:
+        self.num_images, self.shard_size = num_images, shard_size
+        self._len = -(-num_images // shard_size)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, i):  # an int or a slice, as for a list
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._len))]
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError(i)
+        start = i * self.shard_size
+        return ShardSpec(i, start, min(start + self.shard_size, self.num_images))
+
+    def __iter__(self) -> Iterator[ShardSpec]:
+        return (self[i] for i in range(self._len))
+
+
+_DONE = re.compile(r"^shard-(\d+)\.done\.json$")
+
+
+class ShardsToDo:
+    """The shards of ``plan`` this process writes (``part``) that are not finished, in order,
+    lazily: only the done records on disk are read and verified (a shard without one is to do,
+    as ``verify_shard`` finds), not one file per planned shard."""
+
+    def __init__(self, out: Path, plan: ShardPlan, part: tuple[int, int] | None, verify: bool) -> None:
+        self.plan, self.ids = plan, range(len(plan)) if part is None else range(part[0], len(plan), part[1])
+        found = []
+        if (out / "shards").is_dir():
+            for entry in os.scandir(out / "shards"):
+                m = _DONE.match(entry.name)
+                if m and int(m.group(1)) in self.ids:
+                    found.append(int(m.group(1)))
+        self.done = {k for k in found if verify_shard(out, plan[k], full=verify) is not None}
+
+    def __len__(self) -> int:
+        return len(self.ids) - len(self.done)
+
+    def __iter__(self) -> Iterator[ShardSpec]:
+        return (self.plan[k] for k in self.ids if k not in self.done)
+
+    def images(self) -> int:
+        """Images (frames) to write."""
+        size, n = self.plan.shard_size, len(self.plan)
+        total = len(self.ids) * size
+        if n and (n - 1) in self.ids:
+            total -= size - len(self.plan[n - 1])
+        return total - sum(len(self.plan[k]) for k in self.done)
+
+
 def parse_part(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
@@ -519,7 +577,7 @@ def run(
             "skipped_assets": list(skipped_assets),
             **(extra_info or {}),
         }
-        shards = plan_shards(num_images, shard_size)
+        shards = ShardPlan(num_images, shard_size)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -528,11 +586,10 @@ def run(
             removed, temporaries = prepare_output(out, cfg, info, shards, overwrite, lock.exclusive, part is not None)
             lock.share()
 
-            mine = [s for s in shards if part is None or s.id % part[1] == part[0]]
-            todo = [s for s in mine if verify_shard(out, s, full=verify) is None]
-            skipped = len(mine) - len(todo)
+            todo = ShardsToDo(out, shards, part, verify)
+            skipped = len(todo.done)
             if on_plan is not None:
-                on_plan(sum(len(s) for s in todo), skipped)
+                on_plan(todo.images(), skipped)
             tick = progress or (lambda n: None)
             start = time.perf_counter()
             claim = part is not None

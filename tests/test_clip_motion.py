@@ -270,3 +270,42 @@ def test_sensor_noise_changes_every_frame_and_nothing_else_does(tiny_assets):
     seeds = [{c["name"]: c["params"]["seed"] for c in grain.sample(t).metadata["conditions"]} for t in range(FRAMES)]
     for name in GRAIN:
         assert len({s[name] for s in seeds}) == FRAMES  # never the same noise twice in a clip
+
+
+def test_velocity_blur_replaces_the_configs_per_object_motion_blur(tiny_assets):
+    """A config's per-object ``motion_blur`` draws an angle once per clip; with a shutter each
+    object is blurred by its own displacement alone (a stopped one stays sharp)."""
+    shutter = 0.8
+    effects = [{"name": "motion_blur", "p": 1.0, "severity": 3, "per_object": True}]
+    f = _factory(_config(tiny_assets, clips={"shutter": shutter}, effects=effects))
+    checked = still = 0
+    for clip in range(3):
+        plan = plan_clip(f.gen, clip, 15.0)
+        assert any(e.name == "motion_blur" for es in plan.object_effects.values() for e in es)  # the config drew some
+        for t in range(FRAMES):
+            conds = [c for c in f.sample(clip * FRAMES + t).metadata["conditions"] if c["name"] == "motion_blur"]
+            per = {}
+            for c in conds:
+                assert c["instance_id"] not in per, "two motion blurs on one object"
+                per[c["instance_id"]] = c
+            for tr in plan.tracks:
+                ox0, oy0 = tr.offset(t - 1) if t else (-tr.offset(1)[0], -tr.offset(1)[1])
+                ox1, oy1 = tr.offset(t + 1)
+                dx, dy = shutter / 2 * (ox1 - ox0), shutter / 2 * (oy1 - oy0)
+                if round(math.hypot(dx, dy)) < 1:
+                    assert tr.instance_id not in per
+                    still += 1
+                    continue
+                c = per[tr.instance_id]
+                assert c["severity"] is None  # the velocity blur's, not a severity's
+                assert c["params"]["angle"] == pytest.approx(math.degrees(math.atan2(-dy, dx)), abs=1e-9)
+                checked += 1
+    assert checked >= 10
+
+
+def test_shutter_zero_keeps_the_configs_per_object_motion_blur(tiny_assets):
+    effects = [{"name": "motion_blur", "p": 1.0, "severity": 3, "per_object": True}]
+    f = _factory(_config(tiny_assets, effects=effects))
+    plan = plan_clip(f.gen, 0, 15.0)
+    assert plan.effects_at(2) == plan.object_effects
+    assert any(e.name == "motion_blur" for es in plan.effects_at(2).values() for e in es)

@@ -59,3 +59,20 @@ def test_a_replaced_run_with_fewer_clips_leaves_no_stale_preview(tiny_assets, tm
     (out / "preview" / "notes.txt").write_text("mine")
     _run(cfg, out, 1, "--overwrite")
     assert sorted(p.name for p in (out / "preview").iterdir()) == ["clip-000000.gif", "notes.txt"]
+
+
+def test_the_tag_of_an_object_cut_at_the_top_does_not_cover_its_box():
+    """No room above the box: the tag goes below it, and the box keeps its pixels and outline."""
+    import numpy as np
+
+    from synthgen.tools.clip_report import draw_frame
+
+    rgb = np.full((60, 80, 3), 100, np.uint8)
+    rgb[0:8, 20:50] = (10, 200, 10)  # the object's visible part, cut by the top edge
+    ann = {"bbox": [20, 0, 30, 8], "track_id": 1001, "category_id": 1}
+    out = draw_frame(rgb, [ann], {1: "car"}, 80, "", 1)
+    assert out.shape == rgb.shape
+    inside = out[1:7, 21:49]
+    assert np.array_equal(inside, rgb[1:7, 21:49])  # nothing drawn over the object
+    assert (out[0:8, 20] != rgb[0:8, 20]).any(axis=1).all()  # the left edge is outlined all the way
+    assert (out[9:25, 20:50] != rgb[9:25, 20:50]).any()  # the tag: just below the box

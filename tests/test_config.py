@@ -135,3 +135,18 @@ def test_albumentations_shape_errors_are_config_errors(tiny_assets, value, fragm
     with pytest.raises(ConfigError) as e:
         load_config(data={**tiny_config_dict(tiny_assets), "albumentations": value})
     assert "albumentations: " in str(e.value) and fragment in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("clips.weather.period=[5]", "clips.weather.period: [5] -> expected a [min, max] pair"),
+        ("clips.camera.pan=[0.1]", "clips.camera.pan: [0.1] -> expected a [min, max] pair"),
+        ("scene.scale=[0.5]", "scene.scale: [0.5] -> expected a [min, max] pair"),
+    ],
+)
+def test_a_one_value_range_names_the_key_and_expects_min_max(tiny_assets, override, fragment):
+    with pytest.raises(ConfigError) as e:
+        load_config(data=tiny_config_dict(tiny_assets), overrides=[override])
+    assert fragment in str(e.value)
+    assert "required key is missing" not in str(e.value) and ".1:" not in str(e.value)

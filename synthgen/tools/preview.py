@@ -66,7 +66,12 @@ def draw_instances(rgb: np.ndarray, instances: Sequence[Drawn], width: int | Non
         x1, y1 = max(x0, round((x + w) * s) - 1), max(y0, round((y + h) * s) - 1)
         cv2.rectangle(out, (x0, y0), (x1, y1), (255, 255, 255) if d.emphasis else colour, 2 if d.emphasis else 1)
         (tw, th), base = cv2.getTextSize(d.text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
-        ty = y0 - 3 if y0 - th - 4 >= 0 else min(y0 + th + 3, oh - 2)
+        if y0 - th - 4 >= 0:
+            ty = y0 - 3  # above the box
+        elif y1 + th + base + 3 < oh:
+            ty = y1 + th + 4  # no room above (an object cut by the top edge): below the box, not over it
+        else:
+            ty = min(y0 + th + 3, oh - 2)  # inside the box, at its top
         tx = max(0, min(x0, ow - tw - 2))
         cv2.rectangle(out, (tx, ty - th - 2), (tx + tw + 2, ty + base - 1), colour, -1)
         cv2.putText(out, d.text, (tx + 1, ty - 1), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA)

@@ -6,7 +6,9 @@
 
 Frames count from 1 (frame_id + 1); ids from 1 too: id is the object's instance id within its
 clip (the COCO ``track_id`` is ``video_id * 1000 + id``, unique over the run); x, y, w, h the COCO box in the
-same pixel coordinates; conf 1; class the COCO category id; visibility the visible fraction of
+same pixel coordinates; conf 1; class the COCO category id, or 1 for every object with
+``mot_class="pedestrian"`` (``clips.mot_class``: TrackEval's MOT Challenge reader scores class 1,
+pedestrian, alone and treats 2, 7, 8 and 12 as distractors); visibility the visible fraction of
 the whole silhouette (1 when unknown). Rows are sorted by frame, then id. Rewritten whole each
 time the run is merged.
 """
@@ -29,8 +31,15 @@ MOT_DIR = "mot"
 CLIP_DIR = re.compile(r"^clip-\d{6}$")  # the sequence folders clips.clip_name makes
 
 
-def gt_rows(images: list[dict[str, Any]], annotations: list[dict[str, Any]]) -> list[tuple]:
-    """(frame, id, x, y, w, h, conf, class, visibility) of one clip's annotations."""
+MOT_CLASSES = ("category", "pedestrian")
+PEDESTRIAN = 1  # MOT Challenge's class id of the one class its benchmarks score
+
+
+def gt_rows(images: list[dict[str, Any]], annotations: list[dict[str, Any]], mot_class: str = "category") -> list[tuple]:
+    """(frame, id, x, y, w, h, conf, class, visibility) of one clip's annotations; class the
+    category id, or ``PEDESTRIAN`` for all with ``mot_class="pedestrian"``."""
+    if mot_class not in MOT_CLASSES:
+        raise ValueError(f"mot_class {mot_class!r}: expected one of {', '.join(MOT_CLASSES)}")
     frame_of = {im["id"]: im["frame_id"] + 1 for im in images}
     rows = []
     for a in annotations:
@@ -38,7 +47,7 @@ def gt_rows(images: list[dict[str, Any]], annotations: list[dict[str, Any]]) -> 
             continue
         vis = a.get("visible_fraction")
         x, y, w, h = a["bbox"]
-        rows.append((frame_of[a["image_id"]], a["track_id"] % MAX_INSTANCES, x, y, w, h, 1, a["category_id"], 1.0 if vis is None else vis))
+        rows.append((frame_of[a["image_id"]], a["track_id"] % MAX_INSTANCES, x, y, w, h, 1, PEDESTRIAN if mot_class == "pedestrian" else a["category_id"], 1.0 if vis is None else vis))
     return sorted(rows)
 
 
@@ -66,8 +75,9 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def write_mot(run: Path, image_format: str, fps: float) -> list[str]:
-    """Write ``run/mot/<clip>/`` for every video of ``run/annotations.json``; returns the clip names."""
+def write_mot(run: Path, image_format: str, fps: float, mot_class: str = "category") -> list[str]:
+    """Write ``run/mot/<clip>/`` for every video of ``run/annotations.json``; returns the clip names.
+    ``mot_class``: gt.txt's class column (``gt_rows``)."""
     ann_file = run / "annotations.json"
     try:
         doc = json.loads(ann_file.read_text())
@@ -90,7 +100,7 @@ def write_mot(run: Path, image_format: str, fps: float) -> list[str]:
         (seq / "gt").mkdir(exist_ok=True)
         for im in ims:
             _link(run / "images" / im["file_name"], seq / "img1" / f"{im['frame_id'] + 1:06d}.{image_format}")
-        atomic_write(seq / "gt" / "gt.txt", gt_text(gt_rows(ims, anns[video["id"]])).encode())
+        atomic_write(seq / "gt" / "gt.txt", gt_text(gt_rows(ims, anns[video["id"]], mot_class)).encode())
         info = seqinfo(video["name"], fps, len(ims), ims[0]["width"], ims[0]["height"], image_format)
         atomic_write(seq / "seqinfo.ini", info.encode())
         names.append(video["name"])
