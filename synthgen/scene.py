@@ -156,13 +156,51 @@ def _move_real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tu
 
 def region_in_canvas(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> np.ndarray | None:
     """The background's placement region cropped, resized and flipped like the background."""
+    out = _region_unflipped(scene_bg, lib, canvas_wh)
+    if out is None:
+        return None
+    out = out.astype(bool)
+    return out[:, ::-1] if scene_bg.flip else out
+
+
+def _region_unflipped(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> np.ndarray | None:
+    """:func:`region_in_canvas` as 0/1 uint8, before the flip."""
     region = None if scene_bg.real_scene else lib.region(scene_bg.index)
     if region is None:
         return None
     x, y, w, h = scene_bg.crop_xywh
     crop = region[y : y + h, x : x + w].astype(np.uint8)
-    out = cv2.resize(crop, canvas_wh, interpolation=cv2.INTER_NEAREST).astype(bool)
-    return out[:, ::-1] if scene_bg.flip else out
+    return cv2.resize(crop, canvas_wh, interpolation=cv2.INTER_NEAREST)
+
+
+class _Feet:
+    """The pixels of a scene's placement region (:func:`region_in_canvas`, rows from ``first``
+    down) where objects may stand: ``feet[k]`` is (x, y) of ``np.flatnonzero(region)[k]``, found
+    from each row's running count and then in its row, without listing every pixel (a third of
+    a millisecond on a 640x480 region)."""
+
+    def __init__(self, region01: np.ndarray, flip: bool, first: int = 0) -> None:
+        """``region01``: the region before its flip, 0/1 uint8 (:func:`_region_unflipped`)."""
+        counts = cv2.reduce(region01, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()  # flipping keeps them
+        counts[: max(first, 0)] = 0
+        self._ends = np.cumsum(counts).tolist()
+        self.size = self._ends[-1]
+        self._rows = region01[:, ::-1] if flip else region01
+
+    def __getitem__(self, k: int) -> tuple[int, int]:
+        y = bisect.bisect_right(self._ends, k)  # the first row whose running count passes k
+        before = self._ends[y - 1] if y else 0
+        return int(np.flatnonzero(self._rows[y])[k - before]), y
+
+
+def _feet(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int], horizon: float | None) -> _Feet | None:
+    """Where objects may stand (``scene.placement.regions``): the background's region, below
+    the horizon when there is one; None when it has none or it is empty."""
+    region01 = _region_unflipped(scene_bg, lib, canvas_wh)
+    if region01 is None:
+        return None
+    feet = _Feet(region01, scene_bg.flip, 0 if horizon is None else int(math.ceil(horizon)) + 1)
+    return feet if feet.size > 0 else None
 
 
 def alpha_mask(rgba: np.ndarray, cut: int) -> np.ndarray:
@@ -366,16 +404,7 @@ def sample_scene(
     light_angle = uniform(rng, *sc.light_angle)
     ground = sc.placement.mode == "ground_plane"
     horizon = uniform(rng, *sc.placement.horizon) * H if ground else None
-    feet = None  # candidate foot points (flat pixel indices), where objects may stand
-    if sc.placement.regions:
-        region = region_in_canvas(background, lib, wh)
-        if region is not None:
-            if ground:
-                region = region.copy()
-                region[: int(math.ceil(horizon)) + 1] = False
-            feet = np.flatnonzero(region)
-            if feet.size == 0:
-                feet = None
+    feet = _feet(background, lib, wh, horizon) if sc.placement.regions else None  # where objects may stand
     lanes = lane_spots(sc.placement.lanes, lib.lines.get(background.index), background, wh)
     jit, shadows = cfg.render.jitter, cfg.render.shadows
     jitter_ranges = {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation}
@@ -437,8 +466,8 @@ def sample_scene(
                 center = (0.0 + fW * rng.random(), 0.0 + fH * rng.random())
             else:
                 if feet is not None:
-                    f = int(feet[int(rng.integers(feet.size))])
-                    fx, fy = float(f % W) + rng.random(), float(f // W) + rng.random()
+                    x, y = feet[int(rng.integers(feet.size))]
+                    fx, fy = float(x) + rng.random(), float(y) + rng.random()
                 else:
                     fx = 0.0 + fW * rng.random()
                     fy = uniform(rng, horizon + 0.02 * (H - horizon), fH)
