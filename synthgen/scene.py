@@ -271,8 +271,7 @@ def _blend(cfg: Config, rng: np.random.Generator, cdf: list[float]) -> tuple[str
     return mode, ()
 
 
-PAINTED_SCAN = 16  # up to this many painted objects, a try first checks whether it meets any
-_NOTHING_UNDER = np.zeros(1, np.intp)  # what _under finds over an empty canvas (callers read counts[1:] only)
+_NOTHING_UNDER = np.zeros(1, np.intp)  # what _under finds where nothing is painted (callers read counts[1:] only)
 _SHORT_COUNTS = 64  # counts up to this long are read in Python; longer ones (crowds) through numpy
 
 
@@ -295,7 +294,6 @@ class _Canvas:
         self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
         self.cut = cut
         self._counts = None  # (clip, local, counts) of the last _under()
-        self._painted: list[tuple[int, int, int, int]] | None = []  # clips painted; None: too many to scan
 
     def silhouette(self, rgba: np.ndarray, Hm: np.ndarray, box, margin: int, clip):
         """The silhouette of a cutout placed by ``Hm`` in ``box`` (its ``warp_box``), whose
@@ -326,12 +324,13 @@ class _Canvas:
         if last is not None and last[0] == clip and last[1] is local:
             return last[2]
         x0, y0, x1, y1 = clip
-        if self._painted is not None and not any(
-            a < x1 and c > x0 and b < y1 and d > y0 for a, b, c, d in self._painted
-        ):
+        under = self.ids[y0:y1, x0:x1]
+        if not cv2.countNonZero(under):
             counts = _NOTHING_UNDER  # nothing painted where it goes
-        else:
-            counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
+        else:  # counted over the painted pixels only (counts[0] is not read)
+            painted = under != 0
+            painted &= local
+            counts = np.bincount(under[painted], minlength=1)
         self._counts = (clip, local, counts)
         return counts
 
@@ -354,12 +353,8 @@ class _Canvas:
                 if k in visible:
                     visible[k] -= c
         x0, y0, x1, y1 = clip
-        np.putmask(self.ids[y0:y1, x0:x1], local, instance_id)
+        np.copyto(self.ids[y0:y1, x0:x1], instance_id, where=local)
         self._counts = None  # the id map changed
-        if self._painted is not None:
-            self._painted.append(clip)
-            if len(self._painted) > PAINTED_SCAN:  # crowds: one bincount beats scanning them all
-                self._painted = None
         if labeled:
             self.visible[instance_id] = inframe
             self.inframe[instance_id] = inframe
