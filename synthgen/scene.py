@@ -241,7 +241,9 @@ def uniform(rng: np.random.Generator, low: float, high: float) -> float:
 def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, float]]) -> tuple[tuple[str, float], ...]:
     """Draw whether a per-object option fires, then its values (always the same draws)."""
     fires = rng.random() < p
-    values = tuple((k, uniform(rng, *r)) for k, r in ranges.items())
+    # rng.uniform(*r) for each range in turn: the same draws as one rng.random(n) (see uniform)
+    draws = rng.random(len(ranges)).tolist()
+    values = tuple([(k, float(lo) + (float(hi) - float(lo)) * d) for (k, (lo, hi)), d in zip(ranges.items(), draws)])
     return values if fires else ()
 
 
@@ -439,7 +441,7 @@ def sample_scene(
         flip = bool(rng.random() < sc.flip_probability)
         tilt = uniform(rng, tilt_lo, tilt_hi)
         # rng.uniform(-tilt, tilt, size=8): eight draws of -tilt + (tilt - -tilt) * next_double
-        persp = tuple(-tilt + (tilt + tilt) * v for v in rng.random(8).tolist()) if tilt > 0 else (0.0,) * 8
+        persp = tuple([-tilt + (tilt + tilt) * v for v in rng.random(8).tolist()]) if tilt > 0 else (0.0,) * 8
         blend, blend_params = _blend(cfg, rng, blend_cdf)
         jitter = _maybe(rng, jit.p, jitter_ranges)
         shadow = _maybe(rng, shadows.p, shadow_ranges)
