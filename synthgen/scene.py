@@ -238,6 +238,15 @@ def uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return low + (high - low) * rng.random()
 
 
+def _offsets(rng: np.random.Generator, tilt: float) -> tuple[float, ...]:
+    """The 8 perspective offsets of a placement: ``rng.uniform(-tilt, tilt, size=8)`` as floats,
+    numpy's eight draws of ``-tilt + (tilt - -tilt) * next_double`` (see :func:`uniform`); no
+    draw when ``tilt`` is 0."""
+    if tilt > 0:
+        return tuple([-tilt + (tilt + tilt) * v for v in rng.random(8).tolist()])
+    return (0.0,) * 8
+
+
 def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, float]]) -> tuple[tuple[str, float], ...]:
     """Draw whether a per-object option fires, then its values (always the same draws)."""
     fires = rng.random() < p
@@ -440,8 +449,7 @@ def sample_scene(
         rotation = uniform(rng, rot_lo, rot_hi)
         flip = bool(rng.random() < sc.flip_probability)
         tilt = uniform(rng, tilt_lo, tilt_hi)
-        # rng.uniform(-tilt, tilt, size=8): eight draws of -tilt + (tilt - -tilt) * next_double
-        persp = tuple([-tilt + (tilt + tilt) * v for v in rng.random(8).tolist()]) if tilt > 0 else (0.0,) * 8
+        persp = _offsets(rng, tilt)
         blend, blend_params = _blend(cfg, rng, blend_cdf)
         jitter = _maybe(rng, jit.p, jitter_ranges)
         shadow = _maybe(rng, shadows.p, shadow_ranges)
