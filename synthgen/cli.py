@@ -12,9 +12,9 @@ from pathlib import Path
 # worker). Set before anything imports numpy; a value the user set is kept.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import click  # noqa: E402
+import click
 
-from synthgen.errors import SynthgenError  # noqa: E402
+from synthgen.errors import SynthgenError
 
 CONFIG_HELP = "YAML config (default: configs/default.yaml with the bundled assets)."
 SET_HELP = (
