@@ -66,7 +66,7 @@ def _sample_background(cfg: Config, lib: AssetLibrary, rng: np.random.Generator)
         name = lib.backgrounds[bi].name
     aspect = W / H
     cw = min(bw, bh * aspect)
-    s = rng.uniform(*cfg.scene.background.crop_scale)
+    s = uniform(rng, *cfg.scene.background.crop_scale)
     w = max(1, min(bw, int(round(cw * s))))
     h = max(1, min(bh, int(round(cw * s / aspect))))
     x = int(rng.integers(bw - w + 1))
@@ -156,13 +156,51 @@ def _move_real_objects(bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tu
 
 def region_in_canvas(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> np.ndarray | None:
     """The background's placement region cropped, resized and flipped like the background."""
+    out = _region_unflipped(scene_bg, lib, canvas_wh)
+    if out is None:
+        return None
+    out = out.astype(bool)
+    return out[:, ::-1] if scene_bg.flip else out
+
+
+def _region_unflipped(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int]) -> np.ndarray | None:
+    """:func:`region_in_canvas` as 0/1 uint8, before the flip."""
     region = None if scene_bg.real_scene else lib.region(scene_bg.index)
     if region is None:
         return None
     x, y, w, h = scene_bg.crop_xywh
     crop = region[y : y + h, x : x + w].astype(np.uint8)
-    out = cv2.resize(crop, canvas_wh, interpolation=cv2.INTER_NEAREST).astype(bool)
-    return out[:, ::-1] if scene_bg.flip else out
+    return cv2.resize(crop, canvas_wh, interpolation=cv2.INTER_NEAREST)
+
+
+class _Feet:
+    """The pixels of a scene's placement region (:func:`region_in_canvas`, rows from ``first``
+    down) where objects may stand: ``feet[k]`` is (x, y) of ``np.flatnonzero(region)[k]``, found
+    from each row's running count and then in its row, without listing every pixel (a third of
+    a millisecond on a 640x480 region)."""
+
+    def __init__(self, region01: np.ndarray, flip: bool, first: int = 0) -> None:
+        """``region01``: the region before its flip, 0/1 uint8 (:func:`_region_unflipped`)."""
+        counts = cv2.reduce(region01, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()  # flipping keeps them
+        counts[: max(first, 0)] = 0
+        self._ends = np.cumsum(counts).tolist()
+        self.size = self._ends[-1]
+        self._rows = region01[:, ::-1] if flip else region01
+
+    def __getitem__(self, k: int) -> tuple[int, int]:
+        y = bisect.bisect_right(self._ends, k)  # the first row whose running count passes k
+        before = self._ends[y - 1] if y else 0
+        return int(np.flatnonzero(self._rows[y])[k - before]), y
+
+
+def _feet(scene_bg: BackgroundPlacement, lib: AssetLibrary, canvas_wh: tuple[int, int], horizon: float | None) -> _Feet | None:
+    """Where objects may stand (``scene.placement.regions``): the background's region, below
+    the horizon when there is one; None when it has none or it is empty."""
+    region01 = _region_unflipped(scene_bg, lib, canvas_wh)
+    if region01 is None:
+        return None
+    feet = _Feet(region01, scene_bg.flip, 0 if horizon is None else int(math.ceil(horizon)) + 1)
+    return feet if feet.size > 0 else None
 
 
 def alpha_mask(rgba: np.ndarray, cut: int) -> np.ndarray:
@@ -179,17 +217,42 @@ def hard_key(key: tuple) -> tuple:
 
 def blend_margin(p: Placement) -> int:
     """Pixels a placement's blending mode spreads beyond its warped box (the renderer's margin)."""
-    if p.blend == "gaussian":
-        return int(math.ceil(3 * p.param("sigma"))) + 1
-    if p.blend == "motion":
-        return int(p.param("length")) // 2 + 1
+    return _margin(p.blend, p.blend_params)
+
+
+def _margin(blend: str, params: tuple[tuple[str, float], ...]) -> int:
+    if blend == "gaussian":
+        return int(math.ceil(3 * dict(params).get("sigma", 0.0))) + 1
+    if blend == "motion":
+        return int(dict(params).get("length", 0.0)) // 2 + 1
     return 0
+
+
+def uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    """``float(rng.uniform(low, high))`` for scalar bounds: the same draw and the same value
+    (numpy computes ``low + (high - low) * next_double``, next_double being ``rng.random()``),
+    without the two 0-d arrays numpy makes of the bounds at every call (a quarter of its cost)."""
+    low, high = float(low), float(high)
+    if high - low < 0:
+        raise ValueError("high - low < 0")  # numpy's own refusal
+    return low + (high - low) * rng.random()
+
+
+def _offsets(rng: np.random.Generator, tilt: float) -> tuple[float, ...]:
+    """The 8 perspective offsets of a placement: ``rng.uniform(-tilt, tilt, size=8)`` as floats,
+    numpy's eight draws of ``-tilt + (tilt - -tilt) * next_double`` (see :func:`uniform`); no
+    draw when ``tilt`` is 0."""
+    if tilt > 0:
+        return tuple([-tilt + (tilt + tilt) * v for v in rng.random(8).tolist()])
+    return (0.0,) * 8
 
 
 def _maybe(rng: np.random.Generator, p: float, ranges: dict[str, tuple[float, float]]) -> tuple[tuple[str, float], ...]:
     """Draw whether a per-object option fires, then its values (always the same draws)."""
     fires = rng.random() < p
-    values = tuple((k, float(rng.uniform(*r))) for k, r in ranges.items())
+    # rng.uniform(*r) for each range in turn: the same draws as one rng.random(n) (see uniform)
+    draws = rng.random(len(ranges)).tolist()
+    values = tuple([(k, float(lo) + (float(hi) - float(lo)) * d) for (k, (lo, hi)), d in zip(ranges.items(), draws)])
     return values if fires else ()
 
 
@@ -212,15 +275,24 @@ def _blend(cfg: Config, rng: np.random.Generator, cdf: list[float]) -> tuple[str
     b = cfg.render.blending
     mode = BLEND_MODES[pick(rng, cdf)]
     if mode == "gaussian":
-        return mode, (("sigma", float(rng.uniform(*b.gaussian_sigma))),)
+        return mode, (("sigma", uniform(rng, *b.gaussian_sigma)),)
     if mode == "motion":
         length = int(rng.integers(b.motion_length[0], b.motion_length[1] + 1))
-        return mode, (("length", float(length)), ("angle", float(rng.uniform(0.0, 180.0))))
+        return mode, (("length", float(length)), ("angle", uniform(rng, 0.0, 180.0)))
     return mode, ()
 
 
-PAINTED_SCAN = 16  # up to this many painted objects, a try first checks whether it meets any
-_NOTHING_UNDER = np.zeros(1, np.intp)  # what _under finds over an empty canvas (callers read counts[1:] only)
+_NOTHING_UNDER = np.zeros(1, np.intp)  # what _under finds where nothing is painted (callers read counts[1:] only)
+_SHORT_COUNTS = 64  # counts up to this long are read in Python; longer ones (crowds) through numpy
+
+
+def _covered(counts: np.ndarray) -> list[tuple[int, int]]:
+    """(id, pixels) of every id above 0 that a bincount ``counts`` holds, in id order."""
+    if len(counts) <= _SHORT_COUNTS:
+        c = counts.tolist()
+        return [(k, c[k]) for k in range(1, len(c)) if c[k]]
+    ks = (np.flatnonzero(counts[1:]) + 1).tolist()
+    return list(zip(ks, counts[ks].tolist()))
 
 
 class _Canvas:
@@ -232,39 +304,29 @@ class _Canvas:
         self.visible: dict[int, int] = {}  # labeled id -> visible pixels now
         self.inframe: dict[int, int] = {}  # labeled id -> in-frame silhouette pixels
         self.cut = cut
-        self._kept = None  # (library, key, warp, alpha mask) of the last silhouette, see keep()
         self._counts = None  # (clip, local, counts) of the last _under()
-        self._painted: list[tuple[int, int, int, int]] | None = []  # clips painted; None: too many to scan
 
-    def silhouette(self, cut: Cutout, p: Placement, lib: AssetLibrary):
-        """The placement's in-frame silhouette: (clip, local mask, pixels in all, in frame).
+    def silhouette(self, rgba: np.ndarray, Hm: np.ndarray, box, margin: int, clip):
+        """The silhouette of a cutout placed by ``Hm`` in ``box`` (its ``warp_box``), whose
+        in-frame part ``clip`` is not empty: (warp, its alpha mask, local mask, pixels in all,
+        in frame); the local mask is None when the silhouette is empty.
 
         The cutout is warped here whole, RGBA, once, into the box the renderer paints it in (the
-        warp's box widened by the blending margin), and the silhouette read from the middle of
-        it: ``keep()`` hands that warp to the renderer when the placement is accepted.
+        warp's box widened by the blending ``margin``), and the silhouette read from the middle
+        of it: the sampler hands that warp to the renderer when the placement is accepted.
         """
-        Hm, box = placed_box(cut, p, self.wh)
-        m = blend_margin(p)
-        wide = box if m == 0 else (box[0] - m, box[1] - m, box[2] + m, box[3] + m)
-        warped = warp(cut.rgba, Hm, wide)
+        wide = box if margin == 0 else (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
+        warped = warp(rgba, Hm, wide)
         hard_wide = alpha_mask(warped, self.cut)
-        self._kept = (lib, WarpCache.key(cut, Hm, wide), warped, hard_wide)
-        hard = hard_wide if m == 0 else hard_wide[m:-m, m:-m]
+        hard = hard_wide if margin == 0 else hard_wide[margin:-margin, margin:-margin]
         total = int(np.count_nonzero(hard))
-        clip = clip_box(box, self.wh)
-        if clip is None or total == 0:
-            return None, None, total, 0
+        if total == 0:
+            return warped, hard_wide, None, 0, 0
+        if clip == box:  # wholly in the frame
+            return warped, hard_wide, hard, total, total
         x0, y0, x1, y1 = clip
         local = hard[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]]
-        return clip, local, total, int(np.count_nonzero(local))
-
-    def keep(self) -> None:
-        """Keep the last silhouette's warp for the renderer (its placement was accepted)."""
-        if self._kept is not None:
-            lib, key, warped, hard = self._kept
-            lib.warps.put(key, warped)
-            lib.warps.put(hard_key(key), hard)
-            self._kept = None
+        return warped, hard_wide, local, total, int(np.count_nonzero(local))
 
     def _under(self, clip, local) -> np.ndarray:
         """Pixels of each id the silhouette ``local`` at ``clip`` would cover (bincount); the
@@ -273,37 +335,37 @@ class _Canvas:
         if last is not None and last[0] == clip and last[1] is local:
             return last[2]
         x0, y0, x1, y1 = clip
-        if self._painted is not None and not any(
-            a < x1 and c > x0 and b < y1 and d > y0 for a, b, c, d in self._painted
-        ):
+        under = self.ids[y0:y1, x0:x1]
+        if not cv2.countNonZero(under):
             counts = _NOTHING_UNDER  # nothing painted where it goes
-        else:
-            counts = np.bincount(self.ids[y0:y1, x0:x1][local], minlength=1)
+        else:  # counted over the painted pixels only (counts[0] is not read)
+            painted = under != 0
+            painted &= local
+            counts = np.bincount(under[painted], minlength=1)
         self._counts = (clip, local, counts)
         return counts
 
     def hides_too_much(self, clip, local, max_hidden: float) -> bool:
         counts = self._under(clip, local)
-        for k in np.flatnonzero(counts[1:]) + 1:
-            k = int(k)
-            if k in self.inframe:
-                left = self.visible[k] - int(counts[k])
-                if left < (1.0 - max_hidden) * self.inframe[k] - 1e-9:
-                    return True
+        if len(counts) < 2:
+            return False
+        keep = 1.0 - max_hidden
+        inframe, visible = self.inframe, self.visible
+        for k, c in _covered(counts):
+            if k in inframe and visible[k] - c < keep * inframe[k] - 1e-9:
+                return True
         return False
 
     def paint(self, clip, local, instance_id: int, labeled: bool, inframe: int) -> None:
         counts = self._under(clip, local)
-        for k in np.flatnonzero(counts[1:]) + 1:
-            if int(k) in self.visible:
-                self.visible[int(k)] -= int(counts[k])
+        if len(counts) > 1:
+            visible = self.visible
+            for k, c in _covered(counts):
+                if k in visible:
+                    visible[k] -= c
         x0, y0, x1, y1 = clip
-        np.putmask(self.ids[y0:y1, x0:x1], local, instance_id)
+        np.copyto(self.ids[y0:y1, x0:x1], instance_id, where=local)
         self._counts = None  # the id map changed
-        if self._painted is not None:
-            self._painted.append(clip)
-            if len(self._painted) > PAINTED_SCAN:  # crowds: one bincount beats scanning them all
-                self._painted = None
         if labeled:
             self.visible[instance_id] = inframe
             self.inframe[instance_id] = inframe
@@ -320,9 +382,16 @@ def sample_scene(
     """Draw every parameter of image ``index``; checks placements against exact silhouettes.
 
     ``class_weights`` (default: ``scene.class_weights``) weighs the classes that have cutouts.
+
+    Draws are numpy's own calls or, where noted, the same draws written out (``uniform``:
+    ``low + (high - low) * rng.random()``, which is what ``rng.uniform`` computes). A try whose
+    warped box misses the canvas is refused before its warp (it could not show a pixel), and
+    only an accepted try becomes a ``Placement``: every decision and draw is as if each try had
+    been warped and checked in full.
     """
     sc = cfg.scene
     W, H = cfg.canvas.width, cfg.canvas.height
+    wh = (W, H)
     background = _sample_background(cfg, lib, rng)
 
     pool_classes = lib.paste_classes
@@ -338,32 +407,32 @@ def sample_scene(
     # Objects and distractors interleave in z-order.
     kinds = rng.permutation(np.array([True] * n_objects + [False] * n_distract, dtype=bool))
 
-    light_angle = float(rng.uniform(*sc.light_angle))
+    light_angle = uniform(rng, *sc.light_angle)
     ground = sc.placement.mode == "ground_plane"
-    horizon = float(rng.uniform(*sc.placement.horizon) * H) if ground else None
-    feet = None  # candidate foot points (flat pixel indices), where objects may stand
-    if sc.placement.regions:
-        region = region_in_canvas(background, lib, (W, H))
-        if region is not None:
-            if ground:
-                region = region.copy()
-                region[: int(math.ceil(horizon)) + 1] = False
-            feet = np.flatnonzero(region)
-            if feet.size == 0:
-                feet = None
-    lanes = lane_spots(sc.placement.lanes, lib.lines.get(background.index), background, (W, H))
+    horizon = uniform(rng, *sc.placement.horizon) * H if ground else None
+    feet = _feet(background, lib, wh, horizon) if sc.placement.regions else None  # where objects may stand
+    lanes = lane_spots(sc.placement.lanes, lib.lines.get(background.index), background, wh)
     jit, shadows = cfg.render.jitter, cfg.render.shadows
+    jitter_ranges = {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation}
+    shadow_ranges = {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
     blend_cdf = choice_cdf(cfg.render.blending.probabilities())
 
     canvas = _Canvas(W, H, alpha_cut(cfg.render.alpha_threshold))
     real = []
-    for obj in real_objects(background, lib, (W, H))[: MAX_INSTANCES - 1]:
+    for obj in real_objects(background, lib, wh)[: MAX_INSTANCES - 1]:
         rid = len(real) + 1
         inst = obj.instance
         real.append(RealLabel(rid, lib.classes.index(inst.category) + 1, inst.category, inst.ann_id, obj.kind))
         if obj.kind == "object":  # crowd and ignore regions set no occlusion limit
             canvas.paint((0, 0, W, H), obj.mask, rid, labeled=True, inframe=int(obj.mask.sum()))
-    log_lo, log_hi = math.log(sc.scale[0]), math.log(sc.scale[1])
+    # the draws of every try, written out as rng.uniform computes them (see uniform)
+    log_lo = math.log(sc.scale[0])
+    log_span = math.log(sc.scale[1]) - log_lo
+    rot_lo, rot_hi = float(sc.rotation[0]), float(sc.rotation[1])
+    tilt_lo, tilt_hi = float(sc.perspective[0]), float(sc.perspective[1])
+    fW, fH = float(W), float(H)
+    allow_cut, min_visible = sc.truncation.allowed, sc.truncation.min_visible
+    max_hidden = sc.occlusion.max_hidden
     placements: list[Placement] = []
     unplaced = 0
     for is_object in kinds:
@@ -377,41 +446,67 @@ def sample_scene(
         cut = pool[int(rng.integers(len(pool)))]
         if not is_object:
             label = cut.label
-        rotation = float(rng.uniform(*sc.rotation))
+        rotation = uniform(rng, rot_lo, rot_hi)
         flip = bool(rng.random() < sc.flip_probability)
-        tilt = float(rng.uniform(*sc.perspective))
-        persp = tuple(float(v) for v in rng.uniform(-tilt, tilt, size=8)) if tilt > 0 else (0.0,) * 8
+        tilt = uniform(rng, tilt_lo, tilt_hi)
+        persp = _offsets(rng, tilt)
         blend, blend_params = _blend(cfg, rng, blend_cdf)
-        jitter = _maybe(rng, jit.p, {"brightness": jit.brightness, "hue": jit.hue, "saturation": jit.saturation})
-        shadow = _maybe(
-            rng, shadows.p, {"opacity": shadows.opacity, "length": shadows.length, "softness": shadows.softness}
-        )
+        jitter = _maybe(rng, jit.p, jitter_ranges)
+        shadow = _maybe(rng, shadows.p, shadow_ranges)
         instance_id = len(real) + len(placements) + 1
         if instance_id >= MAX_INSTANCES:  # ids must fit the annotation id scheme
             unplaced += 1
             continue
         ow, oh = cut.size_wh[0] - 2 * PAD, cut.size_wh[1] - 2 * PAD
+        in_lane = lanes is not None and is_object and label in lanes.classes  # scene.placement.lanes
+        margin = _margin(blend, blend_params)
         accepted = None
         for _ in range(sc.max_tries):
-            scale = float(math.exp(rng.uniform(log_lo, log_hi)))
-            if lanes is not None and is_object and label in lanes.classes:  # scene.placement.lanes
+            scale = math.exp(log_lo + log_span * rng.random())
+            if in_lane:
                 fx, fy, width = lanes.sample(rng)
                 scale = width * max(ow, oh) / (ow * min(W, H))
                 center = (fx, fy - scale * min(W, H) * oh / max(ow, oh) / 2.0)
             elif feet is None and not ground:
-                center = (float(rng.uniform(0, W)), float(rng.uniform(0, H)))
+                center = (0.0 + fW * rng.random(), 0.0 + fH * rng.random())
             else:
                 if feet is not None:
-                    f = int(feet[int(rng.integers(feet.size))])
-                    fx, fy = float(f % W) + float(rng.uniform()), float(f // W) + float(rng.uniform())
+                    x, y = feet[int(rng.integers(feet.size))]
+                    fx, fy = float(x) + rng.random(), float(y) + rng.random()
                 else:
-                    fx = float(rng.uniform(0, W))
-                    fy = float(rng.uniform(horizon + 0.02 * (H - horizon), H))
+                    fx = 0.0 + fW * rng.random()
+                    fy = uniform(rng, horizon + 0.02 * (H - horizon), fH)
                 if ground:  # further away (closer to the horizon) means smaller
                     scale *= max((fy - horizon) / (H - horizon), 0.1)  # not microscopic at the horizon
                 height = scale * min(W, H) * oh / max(ow, oh)
                 center = (fx, fy - height / 2.0)
-            p = Placement(
+            Hm, box = _matrix_box(cut.size_wh, wh, scale, rotation, flip, persp, center)  # = placed_box
+            clip = clip_box(box, wh)
+            if clip is None:  # no pixel of it can be in the frame: refused, as its warp would be
+                continue
+            warped, hard_wide, local, total, inframe = canvas.silhouette(cut.rgba, Hm, box, margin, clip)
+            if inframe == 0:
+                continue
+            if allow_cut:
+                if inframe < min_visible * total - 1e-9:
+                    continue
+            elif inframe != total:
+                continue
+            if canvas.hides_too_much(clip, local, max_hidden):
+                continue
+            accepted = (scale, center, Hm, box, clip, local, inframe, warped, hard_wide)
+            break
+        if accepted is None:
+            unplaced += 1
+            continue
+        scale, center, Hm, box, clip, local, inframe, warped, hard_wide = accepted
+        # the renderer takes this warp rather than making it again (see WarpCache)
+        key = WarpCache.key(cut, Hm, box if margin == 0 else (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin))
+        lib.warps.put(key, warped)
+        lib.warps.put(hard_key(key), hard_wide)
+        canvas.paint(clip, local, instance_id, labeled=category_id is not None, inframe=inframe)
+        placements.append(
+            Placement(
                 instance_id=instance_id,
                 label=label,
                 category_id=category_id,
@@ -426,29 +521,11 @@ def sample_scene(
                 jitter=jitter,
                 shadow=shadow,
             )
-            clip, local, total, inframe = canvas.silhouette(cut, p, lib)
-            if clip is None or inframe == 0:
-                continue
-            if sc.truncation.allowed:
-                if inframe < sc.truncation.min_visible * total - 1e-9:
-                    continue
-            elif inframe != total:
-                continue
-            if canvas.hides_too_much(clip, local, sc.occlusion.max_hidden):
-                continue
-            accepted = (p, clip, local, inframe)
-            break
-        if accepted is None:
-            unplaced += 1
-            continue
-        p, clip, local, inframe = accepted
-        canvas.keep()
-        canvas.paint(clip, local, instance_id, labeled=not p.distractor, inframe=inframe)
-        placements.append(p)
+        )
     return Scene(
         index=index,
         seed=cfg.seed,
-        canvas_wh=(W, H),
+        canvas_wh=wh,
         background=background,
         placements=tuple(placements),
         unplaced=unplaced,
