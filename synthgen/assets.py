@@ -34,7 +34,14 @@ from synthgen.io.images import (
 from synthgen.keypoints import Schema, load_points, load_schemas, sidecar_path
 from synthgen.lines import Line, load_lines
 from synthgen.lines import sidecar as lines_sidecar
-from synthgen.stuff import BackgroundLabels, find_labels, index_table, is_label_image, read_label_image, stuff_classes
+from synthgen.stuff import (
+    BackgroundLabels,
+    find_labels,
+    index_table,
+    is_label_image,
+    read_label_image,
+    stuff_classes,
+)
 
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand

@@ -37,7 +37,13 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from synthgen.clips import check_clip_args, check_resumable, clip_config, clip_name, run_clips
+from synthgen.clips import (
+    check_clip_args,
+    check_resumable,
+    clip_config,
+    clip_name,
+    run_clips,
+)
 from synthgen.config import Config
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write

@@ -66,7 +66,11 @@ from pydantic import ValidationError
 
 from synthgen.assets import AssetLibrary
 from synthgen.config import Config
-from synthgen.effects.pipeline import AppliedEffect, sample_image_effects, sample_object_effects
+from synthgen.effects.pipeline import (
+    AppliedEffect,
+    sample_image_effects,
+    sample_object_effects,
+)
 from synthgen.effects.timeline import Drift, conditions_at, sample_drifts
 from synthgen.entering import foot_per_scale, ground_of, sample_entering
 from synthgen.errors import ConfigError, OutputError
@@ -74,7 +78,14 @@ from synthgen.generator import Generator
 from synthgen.io.outdir import clear_previews
 from synthgen.runner import Summary, run
 from synthgen.scene import real_objects
-from synthgen.trajectory import Camera, Track, blur_params, exposure_displacement, sample_camera, sample_track
+from synthgen.trajectory import (
+    Camera,
+    Track,
+    blur_params,
+    exposure_displacement,
+    sample_camera,
+    sample_track,
+)
 from synthgen.types import MAX_INSTANCES, Placement, RealLabel, Sample, Scene
 from synthgen.worker import WorkerContext
 from synthgen.writers.mot import MOT_DIR, remove_stale_sequences, write_mot

@@ -48,7 +48,14 @@ except ModuleNotFoundError as exc:
 
 from synthgen.config import Config, load_config
 from synthgen.errors import AssetError
-from synthgen.io.coco import ENTRY_FIELDS, SeenIds, annotation_mask, image_shape, image_where, read_coco
+from synthgen.io.coco import (
+    ENTRY_FIELDS,
+    SeenIds,
+    annotation_mask,
+    image_shape,
+    image_where,
+    read_coco,
+)
 from synthgen.io.images import read_rgb
 from synthgen.io.issues import DatasetError, Issue, raise_first
 from synthgen.io.layout import detect_layout

@@ -109,7 +109,12 @@ class Generator:
         bal = self.config.scene.balance
         if bal is None:
             return None, []
-        from synthgen.balance import balance_weights, carried_objects, count_classes, report_lines
+        from synthgen.balance import (
+            balance_weights,
+            carried_objects,
+            count_classes,
+            report_lines,
+        )
 
         if bal.real is not None:
             real = count_classes(bal.real)
@@ -219,7 +224,9 @@ class Generator:
         frame, object_effects, image_effects = r.frame, r.object_effects, r.image_effects
         instances, id_map, dropped = derive_instances(scene, frame, cfg.labels, r.plate)
         if self.pose is not None:
-            from synthgen.keypoint_labels import derive_keypoints  # only runs with keypoints pay its import
+            from synthgen.keypoint_labels import (
+                derive_keypoints,  # only runs with keypoints pay its import
+            )
 
             instances = derive_keypoints(scene, self.library, image_effects, id_map, instances, self.pose, r.keypoints, r.inside)
         image_fields = self._split_field(index)

@@ -20,7 +20,13 @@ from synthgen.assets import PAD, AssetLibrary, Cutout, WarpCache
 from synthgen.config import BLEND_MODES, Config
 from synthgen.geometry import alpha_cut, clip_box, homography, tight_box, warp, warp_box
 from synthgen.lane_placement import lane_spots
-from synthgen.types import MAX_INSTANCES, BackgroundPlacement, Placement, RealLabel, Scene
+from synthgen.types import (
+    MAX_INSTANCES,
+    BackgroundPlacement,
+    Placement,
+    RealLabel,
+    Scene,
+)
 
 
 def cutout_matrix(cut: Cutout, p: Placement, canvas_wh: tuple[int, int]) -> np.ndarray:

@@ -22,7 +22,6 @@ from synthgen.rng import Stream, image_rng
 from synthgen.types import Scene
 
 
-
 class EffectEntry(Protocol):
     """What sampling reads of one ``effects`` entry of the config (``config.EffectConfig``)."""
 

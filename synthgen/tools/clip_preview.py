@@ -20,7 +20,11 @@ from pathlib import Path
 
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
-from synthgen.io.outdir import PREVIEW_DIR, PREVIEW_FILE, clear_previews  # shared with the run's clean-up
+from synthgen.io.outdir import (  # shared with the run's clean-up
+    PREVIEW_DIR,
+    PREVIEW_FILE,
+    clear_previews,
+)
 from synthgen.tools.clip_report import draw_frame, videos
 
 WIDTH = 480  # pixels; smaller clips stay at their size

@@ -74,7 +74,14 @@ def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path,
     and id of an image whose path leaves the dataset folder, an entry without a size, an
     annotation of an unknown category or with a malformed box or mask."""
     from synthgen.errors import AssetError
-    from synthgen.io.coco import ENTRY_FIELDS, image_file, image_shape, image_where, read_coco, require_annotation
+    from synthgen.io.coco import (
+        ENTRY_FIELDS,
+        image_file,
+        image_shape,
+        image_where,
+        read_coco,
+        require_annotation,
+    )
     from synthgen.io.issues import raise_first
     from synthgen.io.manifest import find_manifest
     from synthgen.io.paths import resolved_root

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.types import Sample
-
-from synthgen.types import MAX_INSTANCES  # annotation id = (image index + 1) * MAX_INSTANCES + instance id
+from synthgen.types import (
+    MAX_INSTANCES,  # annotation id = (image index + 1) * MAX_INSTANCES + instance id
+    Sample,
+)
 
 
 def image_id(index: int) -> int:

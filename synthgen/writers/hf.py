@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+
 from synthgen.io.files import atomic_write
 from synthgen.types import Sample
 from synthgen.writers.coco import annotation_id, image_id

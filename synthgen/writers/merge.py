@@ -18,8 +18,9 @@ from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.manifest import refresh_manifest
-from synthgen.writers import coco  # the other formats' modules: where their format is on
-
+from synthgen.writers import (
+    coco,  # the other formats' modules: where their format is on
+)
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # what json.dumps builds anew on every call
 _dumps = _ENCODER.encode

@@ -30,10 +30,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from synthgen.io.layout import detect_layout
+from synthgen.tools.validate import lanes, panoptic, semantic, single
 from synthgen.tools.validate.agreement import check_agreement
 from synthgen.tools.validate.coco import check_coco
-from synthgen.tools.validate import lanes, panoptic, semantic, single
-from synthgen.tools.validate.findings import KINDS, Checking, Collector, Problem, Report, recorded_checksums
+from synthgen.tools.validate.findings import (
+    KINDS,
+    Checking,
+    Collector,
+    Problem,
+    Report,
+    recorded_checksums,
+)
 from synthgen.tools.validate.hf import check_hf
 from synthgen.tools.validate.voc import check_voc
 from synthgen.tools.validate.webdataset import check_webdataset

@@ -70,14 +70,22 @@ def _same_file(c: Checking, path: Path, original: Path, where: str, what: str) -
         c.add("hf", where, f"{c.layout.rel(path)} is not the same file as {c.layout.rel(original)} ({what})")
 
 
-def _check_line(c: Checking, coco, images: dict, meta: Path, where: str, line: str, seen: set) -> None:
+def json_object(c: Checking, where: str, line: str) -> dict | None:
+    """One metadata.jsonl line as a JSON object; None, the problem added, when it is not one."""
     try:
         rec = json.loads(line)
     except ValueError as exc:
         c.add("format", where, f"not JSON ({exc})")
-        return
+        return None
     if not isinstance(rec, dict):
         c.add("format", where, "not a JSON object")
+        return None
+    return rec
+
+
+def _check_line(c: Checking, coco, images: dict, meta: Path, where: str, line: str, seen: set) -> None:
+    rec = json_object(c, where, line)
+    if rec is None:
         return
     iid = rec.get("image_id")
     if iid in seen:

@@ -55,20 +55,31 @@ def _unmerged_classes(c: Checking) -> SemanticClasses | None:
                            rows["ignore_index"], tuple(rows["ignored"]), stuff)
 
 
-def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], W: int, H: int, where: str, iid=None) -> None:
-    """``anns``: (annotation, its checked RLE) of one image; ``iid``: its id, to compare the
-    background classes with its panoptic stuff segments."""
+def read_map(c: Checking, path: Path, W, H, where: str) -> np.ndarray | None:
+    """The class map at ``path``, counted, when it exists, reads and is ``W`` x ``H``; else None,
+    the problem added under ``where``."""
     rel = c.layout.rel(path)
     if not path.is_file():
         c.add("missing_file", where, f"semantic map {rel} does not exist")
-        return
+        return None
     c.count("semantic maps")
     try:
         got = read_class_map(path)
     except DatasetError as exc:
         c.add("semantic", where, f"semantic map {rel} {exc.issue.message}")
-        return
-    check_class_map(c, got, anns, W, H, rel, where, iid)
+        return None
+    if got.shape != (H, W):
+        c.add("semantic", where, f"semantic map {rel} is {got.shape[1]}x{got.shape[0]}, not {W}x{H}")
+        return None
+    return got
+
+
+def check_semantic_file(c: Checking, path: Path, anns: list[tuple[dict, dict]], W: int, H: int, where: str, iid=None) -> None:
+    """``anns``: (annotation, its checked RLE) of one image; ``iid``: its id, to compare the
+    background classes with its panoptic stuff segments."""
+    got = read_map(c, path, W, H, where)
+    if got is not None:
+        check_class_map(c, got, anns, W, H, c.layout.rel(path), where, iid)
 
 
 def check_class_map(c: Checking, got: np.ndarray, anns: list[tuple[dict, dict]], W: int, H: int, rel: str, where: str,
@@ -121,17 +132,8 @@ def check_against_panoptic(c: Checking, pan) -> None:
         where = f"{pan.name} image {iid}"
         path = c.layout.root / "semantic" / (Path(str(pan.annotations[iid].get("file_name"))).stem + ".png")
         rel = c.layout.rel(path)
-        if not path.is_file():
-            c.add("missing_file", where, f"semantic map {rel} does not exist")
-            continue
-        c.count("semantic maps")
-        try:
-            got = read_class_map(path)
-        except DatasetError as exc:
-            c.add("semantic", where, f"semantic map {rel} {exc.issue.message}")
-            continue
-        if got.shape != (im.get("height"), im.get("width")):
-            c.add("semantic", where, f"semantic map {rel} is {got.shape[1]}x{got.shape[0]}, not {im.get('width')}x{im.get('height')}")
+        got = read_map(c, path, im.get("width"), im.get("height"), where)
+        if got is None:
             continue
         want = np.zeros(got.shape, np.int32)
         labeled = np.zeros(got.shape, bool)

@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.io.issues import DatasetError
-from synthgen.io.semantic import read_class_map
 from synthgen.tools.validate.findings import Checking
-from synthgen.tools.validate.hf import _inside
+from synthgen.tools.validate.hf import _inside, json_object
+from synthgen.tools.validate.semantic import read_map
 
 
 def _records(c: Checking) -> list[dict[str, Any]]:
@@ -65,17 +64,8 @@ def check_semantic_alone(c: Checking) -> None:
             c.add("unreadable_image", where, size)
         elif size != (W, H):
             c.add("image_size", where, f"the file is {size[0]}x{size[1]}, metadata.jsonl says {W}x{H}")
-        if not path.is_file():
-            c.add("missing_file", where, f"semantic map {rel} does not exist")
-            continue
-        c.count("semantic maps")
-        try:
-            got = read_class_map(path)
-        except DatasetError as exc:
-            c.add("semantic", where, f"semantic map {rel} {exc.issue.message}")
-            continue
-        if got.shape != (H, W):
-            c.add("semantic", where, f"semantic map {rel} is {got.shape[1]}x{got.shape[0]}, not {W}x{H}")
+        got = read_map(c, path, W, H, where)
+        if got is None:
             continue
         counts = np.bincount(got.ravel(), minlength=256)
         unknown = [int(k) for k in np.nonzero(counts)[0] if known is not None and k not in known]
@@ -109,13 +99,8 @@ def check_hf_alone(c: Checking) -> None:
 
 
 def _check_line(c: Checking, meta: Path, where: str, line: str, classes: list[str], seen: dict) -> None:
-    try:
-        rec = json.loads(line)
-    except ValueError as exc:
-        c.add("format", where, f"not JSON ({exc})")
-        return
-    if not isinstance(rec, dict):
-        c.add("format", where, "not a JSON object")
+    rec = json_object(c, where, line)
+    if rec is None:
         return
     iid = rec.get("image_id")
     if iid in seen:
