@@ -13,11 +13,11 @@ import numpy as np
 
 from synthgen.assets import AssetLibrary, load_library
 from synthgen.config import Config, load_config
-from synthgen.effects.geometric import GeometricEffect
 from synthgen.effects.pipeline import (
     AppliedEffect,
     apply_effects,
     apply_effects_to_image,
+    geometric_matrices,
     sample_image_effects,
     sample_object_effects,
 )
@@ -206,9 +206,8 @@ class Generator:
         lines = self.library.lines.get(scene.background.index) if self.config.output.lines and not scene.background.real_scene else None
         if lines is None:
             return None
-        matrices = [a.effect.matrix(a.params, scene.canvas_wh) for a in image_effects if issubclass(a.effect, GeometricEffect)]
         bg = scene.background
-        return canvas_lines(lines, bg.crop_xywh, bg.flip, scene.canvas_wh, matrices)
+        return canvas_lines(lines, bg.crop_xywh, bg.flip, scene.canvas_wh, geometric_matrices(image_effects, scene.canvas_wh))
 
     def sample_from_scene(
         self,

@@ -21,8 +21,7 @@ import math
 import numpy as np
 
 from synthgen.assets import AssetLibrary
-from synthgen.effects.geometric import GeometricEffect
-from synthgen.effects.pipeline import AppliedEffect
+from synthgen.effects.pipeline import AppliedEffect, geometric_matrices
 from synthgen.frame import Frame
 from synthgen.keypoints import PoseLayout, apply_matrix
 from synthgen.lines import background_matrix, through
@@ -68,9 +67,8 @@ def scene_points(scene: Scene, library: AssetLibrary, instance_id: int, image_ef
     pts = apply_matrix(cut.keypoints, cutout_matrix(cut, p, scene.canvas_wh))
     if p.flip:
         pts = pts[list(schema.flip)]
-    for a in image_effects:
-        if issubclass(a.effect, GeometricEffect):
-            pts = apply_matrix(pts, a.effect.matrix(a.params, scene.canvas_wh))
+    for m in geometric_matrices(image_effects, scene.canvas_wh):
+        pts = apply_matrix(pts, m)
     return pts
 
 
@@ -95,9 +93,8 @@ def real_points(scene: Scene, library: AssetLibrary, instance_id: int, image_eff
     pts = through(pts, background_matrix(bg.crop_xywh, bg.flip, scene.canvas_wh)) - 0.5
     if bg.flip:
         pts = pts[list(schema.flip)]
-    for a in image_effects:
-        if issubclass(a.effect, GeometricEffect):
-            pts = apply_matrix(pts, a.effect.matrix(a.params, scene.canvas_wh))
+    for m in geometric_matrices(image_effects, scene.canvas_wh):
+        pts = apply_matrix(pts, m)
     return pts
 
 

@@ -9,8 +9,7 @@ import numpy as np
 
 from synthgen.assets import AssetLibrary
 from synthgen.effects import functional as F
-from synthgen.effects.geometric import GeometricEffect
-from synthgen.effects.pipeline import AppliedEffect
+from synthgen.effects.pipeline import AppliedEffect, geometric_matrices
 from synthgen.stuff import crop_resize_flip
 from synthgen.types import Scene
 
@@ -22,7 +21,6 @@ def frame_stuff(scene: Scene, library: AssetLibrary, image_effects: tuple[Applie
     if bg.real_scene or bg.index not in library.labels:
         return None
     out = crop_resize_flip(library.label_image(bg.index), bg.crop_xywh, bg.flip, scene.canvas_wh)
-    for a in image_effects:
-        if issubclass(a.effect, GeometricEffect):
-            out = F.warp_labels(out, a.effect.matrix(a.params, scene.canvas_wh), scene.canvas_wh)
+    for m in geometric_matrices(image_effects, scene.canvas_wh):
+        out = F.warp_labels(out, m, scene.canvas_wh)
     return out

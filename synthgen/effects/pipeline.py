@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from synthgen.effects.base import Effect
+from synthgen.effects.geometric import GeometricEffect
 from synthgen.effects.registry import REGISTRY
 from synthgen.effects.specs import SPECS, Ranges
 from synthgen.frame import Frame
@@ -110,6 +111,12 @@ def apply_effects(frame: Frame, applied: tuple[AppliedEffect, ...]) -> Frame:
     for a in applied:
         frame = a.effect.apply(frame, a.params)
     return frame
+
+
+def geometric_matrices(applied: tuple[AppliedEffect, ...], canvas_wh: tuple[int, int]) -> list[np.ndarray]:
+    """The 3x3 matrices of the geometric effects among ``applied``, in the order they moved the
+    pixels: what points, lines and label maps go through after the background's own moves."""
+    return [a.effect.matrix(a.params, canvas_wh) for a in applied if issubclass(a.effect, GeometricEffect)]
 
 
 def apply_effects_to_image(image: np.ndarray, applied: tuple[AppliedEffect, ...]) -> np.ndarray:
