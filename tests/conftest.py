@@ -60,6 +60,26 @@ def tiny_config_dict(assets: Path, **scene) -> dict:
     }
 
 
+def tiny_clip_config(assets: Path, clips: dict | None = None, formats=("mot", "coco"), **extra):
+    """A clips config on the tiny assets: ``extra`` replaces top-level keys, ``clips`` is the
+    clips section."""
+    from synthgen.clips import clip_config
+
+    data = tiny_config_dict(assets)
+    data.update(extra)
+    if clips is not None:
+        data["clips"] = clips
+    return clip_config(load_config(data=data), list(formats))[0]
+
+
+def clip_factory(cfg, frames: int, fps: float = 15.0):
+    """The sample factory of a clips run of ``cfg``: ``.plan(c)``, ``.sample(k)``."""
+    from synthgen.clips import Clips
+    from synthgen.worker import WorkerContext
+
+    return WorkerContext(threads=None).factory(Clips(cfg.model_dump_json(), frames, fps))
+
+
 @pytest.fixture
 def tiny_config(tiny_assets: Path):
     return load_config(data=tiny_config_dict(tiny_assets))

@@ -8,27 +8,20 @@ import math
 
 import numpy as np
 import pytest
-from conftest import tiny_config_dict
+from conftest import clip_factory, tiny_clip_config
 
-from synthgen.clips import Clips, clip_config, plan_clip
-from synthgen.config import load_config
+from synthgen.clips import plan_clip
 from synthgen.effects import functional as F
 from synthgen.trajectory import blur_params
-from synthgen.worker import WorkerContext
 
 FRAMES = 6
 
 
-def _config(assets, clips=None, **extra):
-    data = tiny_config_dict(assets)
-    data.update(extra)
-    if clips is not None:
-        data["clips"] = clips
-    return clip_config(load_config(data=data), ["mot", "coco"])[0]
+_config = tiny_clip_config
 
 
 def _factory(cfg, frames=FRAMES):
-    return WorkerContext(threads=None).factory(Clips(cfg.model_dump_json(), frames, 15.0))
+    return clip_factory(cfg, frames)
 
 
 def _blurs(sample) -> dict[int, dict]:

@@ -11,19 +11,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import make_assets, tiny_config_dict
+from conftest import make_assets, tiny_clip_config, tiny_config_dict
 
 from synthgen.cli import main
-from synthgen.clips import clip_config, run_clips
+from synthgen.clips import run_clips
 from synthgen.config import load_config
 
 FRAMES = 4
 
 
 def _cfg(assets: Path, **extra):
-    data = tiny_config_dict(assets)
-    data.update(extra)
-    return clip_config(load_config(data=data), ["mot", "coco"])[0]
+    return tiny_clip_config(assets, **extra)
 
 
 def _gt_as_tracks(run: Path, preds: Path) -> None:

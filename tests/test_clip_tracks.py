@@ -7,27 +7,20 @@ import math
 from collections import defaultdict
 
 import numpy as np
-from conftest import tiny_config_dict
+from conftest import clip_factory, tiny_clip_config
 
-from synthgen.clips import Clips, clip_config, run_clips
-from synthgen.config import load_config
+from synthgen.clips import run_clips
 from synthgen.geometry import clip_box
 from synthgen.scene import placed_box
-from synthgen.worker import WorkerContext
 
 FRAMES = 16
 
 
-def _config(assets, clips=None, **extra):
-    data = tiny_config_dict(assets)
-    data.update(extra)
-    if clips is not None:
-        data["clips"] = clips
-    return clip_config(load_config(data=data), ["mot", "coco"])[0]
+_config = tiny_clip_config
 
 
 def _factory(cfg, frames=FRAMES):
-    return WorkerContext(threads=None).factory(Clips(cfg.model_dump_json(), frames, 15.0))
+    return clip_factory(cfg, frames)
 
 
 def test_objects_enter_through_the_edges_with_new_ids(tiny_assets):

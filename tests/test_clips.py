@@ -16,27 +16,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import tiny_config_dict
+from conftest import clip_factory, tiny_clip_config, tiny_config_dict
 from test_runner import _digests
 
-from synthgen.clips import Clips, clip_config, plan_clip, run_clips
-from synthgen.config import load_config
+from synthgen.clips import plan_clip, run_clips
 from synthgen.effects.timeline import GRAIN
 from synthgen.errors import OutputError
 from synthgen.io.manifest import plan_shards
-from synthgen.worker import WorkerContext
 from synthgen.writers.shard import verify_shard
 
 FRAMES = 6
 
 
+EFFECTS = [{"name": "gaussian_noise", "p": 0.7}, {"name": "brightness", "p": 0.7}]
+
+
 def _config(assets, clips=None, **extra):
-    data = tiny_config_dict(assets)
-    data["effects"] = [{"name": "gaussian_noise", "p": 0.7}, {"name": "brightness", "p": 0.7}]
-    data.update(extra)
-    if clips is not None:
-        data["clips"] = clips
-    return clip_config(load_config(data=data), ["mot", "coco", "yolo"])[0]
+    return tiny_clip_config(assets, clips, ("mot", "coco", "yolo"), **{"effects": EFFECTS, **extra})
 
 
 @pytest.fixture
@@ -52,8 +48,7 @@ def reference(cfg, tmp_path) -> Path:
 
 
 def _factory(cfg):
-    ctx = WorkerContext(threads=None)
-    return ctx.factory(Clips(cfg.model_dump_json(), FRAMES, 15.0))
+    return clip_factory(cfg, FRAMES)
 
 
 def _same(a, b) -> None:
@@ -205,7 +200,6 @@ def test_overwrite_by_another_kind_of_run_removes_the_mot_layout(tmp_path, tiny_
 
     from synthgen.cli import main
 
-    from conftest import tiny_config_dict
 
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(yaml.safe_dump(tiny_config_dict(tiny_assets)))
