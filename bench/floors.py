@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -113,3 +114,15 @@ def composite_floor_worker(args: tuple[str, list[int], str]) -> int:
     root, indices, out = args
     CompositeFloor(Path(root)).write(indices, Path(out))
     return len(indices)
+
+
+def file_creation_ms(folder: Path, n: int = 200, size: int = 60_000) -> float:
+    """CPU ms to create and write one JPEG-sized file in ``folder`` (a new one each time)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = b"\0" * size
+    t = time.process_time()
+    for i in range(n):
+        (folder / f"{i:06d}.bin").write_bytes(data)
+    ms = 1000 * (time.process_time() - t) / n
+    shutil.rmtree(folder)
+    return ms

@@ -26,23 +26,11 @@ import cv2
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from floors import encode_floor  # noqa: E402
+from floors import encode_floor, file_creation_ms  # noqa: E402
 
 from synthgen.config import load_config  # noqa: E402
 from synthgen.generator import Generator  # noqa: E402
 from synthgen.runner import generate  # noqa: E402
-
-
-def file_creation_ms(folder: Path, n: int = 200, size: int = 60_000) -> float:
-    """CPU ms to create and write one JPEG-sized file in ``folder`` (a new one each time)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data = b"\0" * size
-    t = time.process_time()
-    for i in range(n):
-        (folder / f"{i:06d}.bin").write_bytes(data)
-    ms = 1000 * (time.process_time() - t) / n
-    shutil.rmtree(folder)
-    return ms
 
 
 def main() -> None:

@@ -275,12 +275,17 @@ def _run_local(
         with ticking:
             tick(n)
 
-    def drain() -> None:
-        while not stop.is_set() or not queue.empty():
+    def drain() -> None:  # until the driver's None, put after the pool's processes have exited
+        while True:
             try:
-                safe_tick(queue.get(timeout=0.1))
+                n = queue.get(timeout=0.5)
             except Exception:  # queue.Empty, or closed at shutdown
+                if stop.is_set() and queue.empty():
+                    return
                 continue
+            if n is None:
+                return
+            safe_tick(n)
 
     def feed(pool) -> None:  # keeps one pool process busy, a shard at a time
         try:
@@ -318,6 +323,7 @@ def _run_local(
         return results
     finally:
         stop.set()
+        queue.put(None)  # behind every worker's last tick: wakes the reader at once
         reader.join()
 
 

@@ -91,8 +91,10 @@ def test_shard_parts_union_equals_the_whole_run(cfg, tmp_path, reference):
 
 def test_workers_do_not_change_a_byte(cfg, tmp_path, reference):
     out = tmp_path / "two"
-    generate(cfg, out, 40, shard_size=6, workers=2)
+    ticks = []
+    generate(cfg, out, 40, shard_size=6, workers=2, progress=ticks.append)
     assert _digests(out) == reference
+    assert sum(ticks) == 40  # the pool worker's progress too, all of it by the time generate returns
 
 
 def test_resume_redoes_only_unfinished_or_damaged_shards(cfg, tmp_path, reference):
