@@ -138,7 +138,7 @@ def peer_workload(tmp: Path, n: int, repeats: int) -> list[Row]:
 
 
 def _part_worker(args: tuple[str, int, int]) -> None:
-    """One of two independent ``--workers 1`` runs, each of every other shard (``--shard k/2``)."""
+    """One of two independent ``--workers 1`` runs, each of every other shard (``--shard k/2``, k = 0, 1)."""
     out, n, k = args
     cv2.setNumThreads(1)
     generate(load_config(None, [*SIZE, "effects=[]"]), Path(out), n, workers=1, merge=False, part=(k, 2))
@@ -147,7 +147,7 @@ def _part_worker(args: tuple[str, int, int]) -> None:
 def scaling(tmp: Path, n: int) -> list[Row]:
     """Wall clock of 1 and 2 workers on the default config, in the same round as two things
     that show what the machine allows right now: the same run as two independent single-worker
-    processes (``--shard 1/2`` and ``2/2`` into two folders, no pool, no shared folder), and the
+    processes (``--shard 0/2`` and ``1/2`` into two folders, no pool, no shared folder), and the
     composite floor split over 1 and 2 processes."""
     cfg = load_config(None, [*SIZE, "effects=[]"])
     walls = {}
@@ -156,7 +156,7 @@ def scaling(tmp: Path, n: int) -> list[Row]:
         generate(cfg, tmp / f"scale{w}", n, workers=w, merge=False)
         walls[w] = time.perf_counter() - t
         shutil.rmtree(tmp / f"scale{w}")
-    parts = [(str(tmp / f"part{k}"), n, k) for k in (1, 2)]
+    parts = [(str(tmp / f"part{k}"), n, k) for k in (0, 1)]
     t = time.perf_counter()
     with mp.get_context("spawn").Pool(2) as pool:
         pool.map(_part_worker, parts)

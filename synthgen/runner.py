@@ -568,6 +568,8 @@ def run(
         raise OutputError(f"-n must be at least 1, got {num_images}")
     if backend not in ("local", "ray"):
         raise OutputError(f"--backend {backend!r}: choose local or ray")
+    if part is not None and not (len(part) == 2 and 1 <= part[1] and 0 <= part[0] < part[1]):
+        raise OutputError(f"part {part!r}: needs (I, N) with 0 <= I < N, counting from 0 as --shard I/N does")
     out = Path(out)
     check_not_an_input(out, config_inputs(cfg))  # before anything is read or written
     if out.exists() and not out.is_dir():

@@ -89,6 +89,14 @@ def test_shard_parts_union_equals_the_whole_run(cfg, tmp_path, reference):
     assert _digests(out) == reference
 
 
+@pytest.mark.parametrize("part", [(2, 2), (-1, 2), (0, 0)])
+def test_a_part_outside_its_count_is_refused_before_anything_is_written(cfg, tmp_path, part):
+    # (2, 2) once wrote shards 2, 4, ... and left shard 0 to nobody
+    with pytest.raises(OutputError, match="0 <= I < N"):
+        generate(cfg, tmp_path / "out", 40, shard_size=6, part=part)
+    assert not (tmp_path / "out").exists()
+
+
 def test_workers_do_not_change_a_byte(cfg, tmp_path, reference):
     out = tmp_path / "two"
     ticks = []
