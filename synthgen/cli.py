@@ -22,6 +22,50 @@ SET_HELP = (
     "Example: --set scene.objects_per_image=[2,4] --set canvas.width=800"
 )
 
+WORKERS_HELP = (
+    "Worker processes, or auto: one per CPU this job may use (its CPU affinity and container "
+    "quota, not every core of the machine). The output is the same bytes for any count."
+)
+TIP_AFTER_SECONDS = 30  # a run with the default single worker this long gets a hint about --workers
+
+
+class _Workers(click.ParamType):
+    """A number of worker processes (1 or more) or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        elif str(value).strip().lower() == "auto":
+            from synthgen.cpus import available_cpus
+
+            return available_cpus()
+        else:
+            try:
+                n = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r}: give a number of processes (1 or more) or auto", param, ctx)
+        if n < 1:
+            self.fail(f"{value!r}: give a number of processes (1 or more) or auto", param, ctx)
+        return n
+
+
+WORKERS = _Workers()
+
+
+def _workers_tip(workers: int, backend: str, seconds: float) -> None:
+    """After a long run on the default single worker, say how many CPUs it left idle."""
+    if workers != 1 or backend != "local" or seconds < TIP_AFTER_SECONDS:
+        return
+    if click.get_current_context().get_parameter_source("workers") != click.core.ParameterSource.DEFAULT:
+        return
+    from synthgen.cpus import available_cpus
+
+    cpus = available_cpus()
+    if cpus > 1:
+        click.echo(f"tip: this ran on 1 of {cpus} CPUs; --workers auto writes the same bytes in less time")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="synthgen")
@@ -126,10 +170,7 @@ def _fail(err: Exception) -> None:
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("-n", "--num-images", default=100, show_default=True, type=click.IntRange(min=1), help="Images in the run.")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
-@click.option(
-    "--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1),
-    help="Worker processes (the output is the same bytes for any count).",
-)
+@click.option("--workers", "-w", default=1, show_default=True, type=WORKERS, help=WORKERS_HELP)
 @click.option("--format", "formats", help="Comma-separated output formats: coco, yolo, webdataset, semantic, panoptic, voc, hf (default: the config's).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option(
@@ -175,7 +216,7 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
     \b
     Examples:
       synthgen generate --out out/ -n 200
-      synthgen generate configs/street.yaml --out out/ -n 1000 --seed 7 --workers 2 --format coco,yolo
+      synthgen generate configs/street.yaml --out out/ -n 1000 --seed 7 --workers auto --format coco,yolo
       synthgen generate --out out/ -n 50 --set scene.objects_per_image=[2,4]
       synthgen generate cfg.yaml --out /shared/out -n 2000000 --shard 3/16     # machine 3 of 16
       synthgen generate cfg.yaml --out /shared/out -n 2000000 --backend ray --address auto
@@ -196,6 +237,7 @@ def generate(config, out, num_images, seed, workers, formats, overrides, shard_s
         _fail(err)
     for line in summary.lines():
         click.echo(line)
+    _workers_tip(workers, backend, summary.seconds)
     if cfg.assets.scenes is not None:
         from synthgen.io.real import load_scenes
 
@@ -514,7 +556,7 @@ def effects(names, markdown) -> None:
               help="Comma-separated: effect names (`synthgen effects`), glare, or occlusion.")
 @click.option("--severities", default="1,2,3,4,5", show_default=True, help="Comma-separated levels, 1 to 5.")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
-@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
+@click.option("--workers", "-w", default=1, show_default=True, type=WORKERS, help=WORKERS_HELP)
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where shards (scenes) run.")
 @click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
@@ -597,7 +639,7 @@ def stress(config, out, num_scenes, num_clips, frames, fps, conditions, severiti
 @click.option("--format", "formats", default="mot,coco", show_default=True,
               help="Comma-separated: mot, and image formats (coco is always written).")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (overrides the config's `seed`).")
-@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
+@click.option("--workers", "-w", default=1, show_default=True, type=WORKERS, help=WORKERS_HELP)
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where shards (clips) run.")
 @click.option("--address", help="Ray cluster address for --backend ray (e.g. auto); default: start a local Ray.")
