@@ -11,7 +11,7 @@ from pathlib import Path
 
 from synthgen.config import load_config
 from synthgen.runner import generate
-from synthgen.writers.merge import _splits, merge_run
+from synthgen.writers.merge import _shard_splits, merge_run
 
 from conftest import tiny_config_dict
 
@@ -35,10 +35,37 @@ def test_merge_of_a_refitted_fragment_equals_the_writers_layout(tmp_path, tiny_a
     for f in frags:
         for im in json.loads(f.read_text())["images"]:
             by_coco[im["file_name"]] = im["split"]
-    assert by_coco == _splits(run, names) and set(by_coco.values()) == {"train", "val"}
+    by_metadata = {}
+    for name in names:
+        by_metadata.update(_shard_splits(run, name, coco_run=False))
+    assert by_coco == by_metadata and set(by_coco.values()) == {"train", "val"}
     # any other layout of the same JSON (spaces, keys in another order) is decoded whole
     for i, f in enumerate(frags):
         doc = json.loads(f.read_text())
         f.write_text(json.dumps(doc, indent=1) if i % 2 else json.dumps({"annotations": doc["annotations"], "images": doc["images"]}))
     shutil.rmtree(tmp_path / "a")
     assert _merged(run, tmp_path / "b") == compact
+
+
+def _merge_peak(run: Path, dest: Path) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        merge_run(run, dest)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_merge_memory_does_not_grow_with_the_run(tmp_path, tiny_assets):
+    # coco, yolo lists and a validation part: everything a merge once kept per image (the
+    # file name -> part map, image id -> part, list lines) for the whole run at once
+    cfg = load_config(data={**tiny_config_dict(tiny_assets), "output": {"val_fraction": 0.3, "formats": ["coco", "yolo"]}})
+    peaks = {}
+    for n in (40, 400):
+        generate(cfg, tmp_path / f"run{n}", n, workers=1, shard_size=10, merge=False)
+        _merge_peak(tmp_path / f"run{n}", tmp_path / f"warm{n}")  # imports and caches first
+        peaks[n] = _merge_peak(tmp_path / f"run{n}", tmp_path / f"merged{n}")
+        assert (tmp_path / f"merged{n}" / "val.txt").read_text().count("\n") > 0
+    assert peaks[400] < peaks[40] + 20_000, peaks  # ten times the images, the same shard size
