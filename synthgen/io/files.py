@@ -18,3 +18,28 @@ def atomic_write(path: Path, data: bytes) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+class AtomicFile:
+    """A file written piece by piece under a temporary name in its folder, renamed into place
+    by ``commit`` (a merge writes files far larger than it holds in memory this way);
+    ``discard`` removes the temporary file."""
+
+    def __init__(self, path: Path, mode: str = "w") -> None:
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
+        try:
+            self.f = open(self.tmp, mode)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+
+    def write(self, data) -> None:
+        self.f.write(data)
+
+    def commit(self) -> None:
+        self.f.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.f.close()
+        self.tmp.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ import os
 import shutil
 from pathlib import Path
 
-from synthgen.io.files import atomic_write
+from synthgen.io.files import AtomicFile
 from synthgen.types import Sample
 from synthgen.writers.coco import annotation_id, image_id
 
@@ -65,7 +65,11 @@ def merge_metadata(run: Path, dest: Path, shard_names: list[str]) -> list[str]:
             continue
         target = dest / "hf" / split / METADATA
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, b"".join(p.read_bytes() for p in parts))
+        out = AtomicFile(target, "wb")  # shard by shard: memory does not grow with the run
+        for p in parts:
+            with open(p, "rb") as f:
+                shutil.copyfileobj(f, out.f)
+        out.commit()
         written.append(target.relative_to(dest).as_posix())
     return written
 

@@ -17,10 +17,11 @@ and, once the run is complete (writers/merge.py), the run-level files lane loade
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from synthgen.io.files import atomic_write
+from synthgen.io.files import AtomicFile
 from synthgen.lines import LANE_CLASSES
 
 H_STEP = 10
@@ -70,29 +71,39 @@ def tusimple_text(entries: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
 
 
-def merge_lanes(run: Path, dest: Path, shard_names: list[str], splits: dict[str, str]) -> list[str]:
-    """Write DEST's TuSimple files and CULane lists from RUN's shards; ``splits`` maps an image
-    file name to its part (empty: every image is in train). Returns the files written (none when
-    the run wrote no lines)."""
-    parts: dict[str, list[str]] = {"train": [], "val": []}
-    for name in shard_names:
-        path = run / "shards" / f"{name}.tusimple.json"
-        if not path.is_file():
-            continue
-        for row in path.read_text().splitlines():
-            raw = json.loads(row)["raw_file"]
-            parts[splits.get(Path(raw).name, "train")].append(row + "\n")
-    if not parts["train"] and not parts["val"]:
-        return []
+def merge_lanes(
+    run: Path, dest: Path, shard_names: list[str], split_of: Callable[[str], dict[str, str]], has_val: bool
+) -> list[str]:
+    """Write DEST's TuSimple files and CULane lists from RUN's shards, one shard at a time;
+    ``split_of(shard name)`` maps each of the shard's image file names to its part (an image
+    it leaves out is in train); ``has_val``: the run has a validation part, so val files are
+    written too. Returns the files written (none when the run wrote no lines)."""
+    parts = ("train", "val") if has_val else ("train",)  # as the YOLO lists
+    files: dict[str, tuple[AtomicFile, AtomicFile]] = {}
+    try:
+        for name in shard_names:
+            path = run / "shards" / f"{name}.tusimple.json"
+            if not path.is_file():
+                continue
+            splits = split_of(name)
+            for row in path.read_text().splitlines():
+                if not files:  # the first row: the run has lines
+                    for part in parts:
+                        for rel in (f"lanes/tusimple_{part}.json", f"list/{part}.txt"):
+                            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                        files[part] = (AtomicFile(dest / f"lanes/tusimple_{part}.json"), AtomicFile(dest / f"list/{part}.txt"))
+                raw = json.loads(row)["raw_file"]
+                tusimple, culane = files[splits.get(Path(raw).name, "train")]
+                tusimple.write(row + "\n")
+                culane.write(f"/{raw}\n")
+    except BaseException:
+        for pair in files.values():
+            for f in pair:
+                f.discard()
+        raise
     written = []
-    for part in ("train", "val") if "val" in splits.values() else ("train",):  # as the YOLO lists
-        rows = parts[part]
-        files = {
-            f"lanes/tusimple_{part}.json": "".join(rows),
-            f"list/{part}.txt": "".join(f"/{json.loads(r)['raw_file']}\n" for r in rows),
-        }
-        for rel, text in files.items():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(dest / rel, text.encode())
-            written.append(rel)
+    for part, pair in files.items():
+        for f in pair:
+            f.commit()
+            written.append(f.path.relative_to(dest).as_posix())
     return written

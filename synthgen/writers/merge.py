@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import yaml
 
 from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
-from synthgen.io.files import atomic_write
+from synthgen.io.files import AtomicFile, atomic_write
 from synthgen.io.manifest import refresh_manifest
 from synthgen.writers import (
     coco,  # the other formats' modules: where their format is on
@@ -64,24 +65,22 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     dest.mkdir(parents=True, exist_ok=True)
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
-    if "coco" in manifest["formats"]:
-        # file name -> "train" | "val", when the run has a validation part: from the COCO image
-        # entries (small), which carry the same split as the (far larger) metadata lines
-        splits = {}
-        for name in names:
-            for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "images"):
-                if entry.get("split") in PARTS:
-                    splits[Path(entry["file_name"]).name] = entry["split"]
+    coco_run = "coco" in manifest["formats"]
+
+    def split_of(name: str) -> dict[str, str]:
+        return _shard_splits(run, name, coco_run)
+
+    present = _parts_present(names, split_of)
+    if coco_run:
         categories = coco.categories(manifest["classes"], manifest.get("keypoints"))
         info = {"description": "synthgen", "seed": manifest["seed"], "config_digest": manifest["config_digest"]}
         files = {"all": _CocoStream(dest / "annotations.json", info)}
-        if splits:
+        if present:  # the run has a validation part: train.json and val.json too
             files.update({part: _CocoStream(dest / f"{part}.json", {**info, "split": part}) for part in PARTS})
-        part_of: dict[Any, str] = {}
         videos: dict[int, dict[str, Any]] = {}  # clip runs: COCO video's top-level list
         in_part: dict[str, set[int]] = {}  # the videos of train.json and val.json
         for name in names:
-            for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "images"):
+            for entry in _fragment(_coco_fragment(run, name), "images"):
                 text = _dumps(entry)  # once, for annotations.json and the entry's part file
                 files["all"].add_text(text)
                 if "video_id" in entry:
@@ -90,24 +89,25 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                         "height": entry["height"], "length": 0, "fps": manifest.get("clips", {}).get("fps"),
                     })
                     v["length"] += 1
-                if splits:
-                    part_of[entry["id"]] = entry.get("split", "train")
-                    files[part_of[entry["id"]]].add_text(text)
+                if present:
+                    part = entry.get("split", "train")
+                    files[part].add_text(text)
                     if "video_id" in entry:  # a clip's frames are all in one part: it lists its own videos
-                        in_part.setdefault(part_of[entry["id"]], set()).add(entry["video_id"])
+                        in_part.setdefault(part, set()).add(entry["video_id"])
         for f in files.values():
             f.annotations()
         for name in names:
-            for entry in _fragment((run / "shards" / f"{name}.coco.json").read_text(), "annotations"):
-                text = _dumps(entry)
-                files["all"].add_text(text)
-                if splits:
-                    files[part_of[entry["image_id"]]].add_text(text)
+            text = _coco_fragment(run, name)
+            # an annotation's image is in its own shard: the shard's images give its part
+            part_of = {e["id"]: e.get("split", "train") for e in _fragment(text, "images")} if present else {}
+            for entry in _fragment(text, "annotations"):
+                encoded = _dumps(entry)
+                files["all"].add_text(encoded)
+                if present:
+                    files[part_of[entry["image_id"]]].add_text(encoded)
         for part, f in files.items():
             own = [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())]
             f.close(categories, own if videos else None)  # a clips run's part with no clip: "videos": []
-    else:
-        splits = _splits(run, names)
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
     if "voc" in manifest["formats"]:
@@ -124,14 +124,13 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
 
     from synthgen.writers.lanes import merge_lanes
 
-    merge_lanes(run, dest, names, splits)  # writes nothing unless the run has lines
+    merge_lanes(run, dest, names, split_of, "val" in present)  # writes nothing unless the run has lines
 
-    tmp = dest / f".metadata.jsonl.tmp{os.getpid()}"
-    with open(tmp, "wb") as out:
-        for name in names:
-            with open(run / "shards" / f"{name}.jsonl", "rb") as part:
-                shutil.copyfileobj(part, out)
-    os.replace(tmp, dest / "metadata.jsonl")
+    out = AtomicFile(dest / "metadata.jsonl", "wb")
+    for name in names:
+        with open(run / "shards" / f"{name}.jsonl", "rb") as part:
+            shutil.copyfileobj(part, out.f)
+    out.commit()
 
     if dest.resolve() != run.resolve():
         for sub in ("images", "labels", "masks", "semantic", "panoptic", "lines",
@@ -150,11 +149,14 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     if "yolo" in manifest["formats"]:
         from synthgen.writers import yolo
 
-        lists = bool(splits) and "val" in splits.values()
+        lists = "val" in present
         if lists:  # Ultralytics reads ./ lines relative to the list file
-            for part in PARTS:
-                text = "".join(f"./images/{f}\n" for f, p in splits.items() if p == part)
-                atomic_write(dest / f"{part}.txt", text.encode())
+            streams = {part: AtomicFile(dest / f"{part}.txt") for part in PARTS}
+            for name in names:
+                for f, p in split_of(name).items():
+                    streams[p].write(f"./images/{f}\n")
+            for stream in streams.values():
+                stream.commit()
         atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists, keypoints=manifest.get("keypoints") if manifest.get("yolo_task") == "pose" else None).encode())
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
 
@@ -198,17 +200,32 @@ def _semantic_ignore(run: Path) -> list[str]:
     return list(value) if value is not None else list(OutputConfig.model_fields["semantic_ignore"].default)
 
 
-def _splits(run: Path, names: list[str]) -> dict[str, str]:
-    """{image file name: part} from the shards' metadata lines; empty when the run has no
-    validation part (``output.val_fraction: 0``, or a stress suite)."""
-    out: dict[str, str] = {}
-    for name in names:
+def _coco_fragment(run: Path, name: str) -> str:
+    return (run / "shards" / f"{name}.coco.json").read_text()
+
+
+def _shard_splits(run: Path, name: str, coco_run: bool) -> dict[str, str]:
+    """{image file name: part} of one shard's images that name a part, in index order: from
+    its COCO image entries (small) when the run writes COCO, else from its metadata lines.
+    Empty when the run has no validation part (``output.val_fraction: 0``, a stress suite).
+    One shard at a time: a merge's memory does not grow with the run."""
+    if coco_run:
+        entries = _fragment(_coco_fragment(run, name), "images")
+    else:
         with open(run / "shards" / f"{name}.jsonl") as f:
-            for line in f:
-                rec = json.loads(line)
-                if rec.get("split") in PARTS:
-                    out[Path(rec["file_name"]).name] = rec["split"]
-    return out
+            entries = [json.loads(line) for line in f]
+    # basename, not Path().name: pathlib interns each name it parses, a table that grows by megabytes over a big run
+    return {posixpath.basename(e["file_name"]): e["split"] for e in entries if e.get("split") in PARTS}
+
+
+def _parts_present(names: list[str], split_of) -> set[str]:
+    """The parts the run's images name ("train", "val"), reading shards until both are seen."""
+    present: set[str] = set()
+    for name in names:
+        present.update(split_of(name).values())
+        if present >= set(PARTS):
+            break
+    return present
 
 
 class _CocoStream:
@@ -217,8 +234,7 @@ class _CocoStream:
 
     def __init__(self, path: Path, info: dict[str, Any]) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        self.f = open(self.tmp, "w")
+        self.f = AtomicFile(path)
         self.f.write('{"info":' + _dumps(info) + ',"licenses":[],"images":[')
         self.first = True
 
@@ -238,8 +254,7 @@ class _CocoStream:
         if videos is not None:
             self.f.write('\n],"videos":[' + "".join(("\n" if k == 0 else ",\n") + _dumps(v) for k, v in enumerate(videos)))
         self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
-        self.f.close()
-        os.replace(self.tmp, self.path)
+        self.f.commit()
 
 
 def _check_dest(run: Path, dest: Path) -> None:
