@@ -320,7 +320,7 @@ def _load_cutout_folder(
             sidecar = sidecar_path(p)
             if sidecar.is_file():  # original COCO pixel coordinates -> this cutout's pixel indices
                 x0, y0 = trim_origin(raw[..., 3])
-                points = load_points(sidecar, schema, label) - np.array([x0 - PAD + 0.5, y0 - PAD + 0.5])
+                points = load_points(sidecar, schema, label, (raw.shape[1], raw.shape[0])) - np.array([x0 - PAD + 0.5, y0 - PAD + 0.5])
                 points.flags.writeable = False
         except AssetError as err:
             skipper.handle(err, p)

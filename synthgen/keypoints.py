@@ -103,9 +103,10 @@ def sidecar_path(image: Path) -> Path:
     return image.with_name(image.stem + SIDECAR_SUFFIX + ".json")
 
 
-def load_points(path: Path, schema: Schema | None, label: str) -> np.ndarray:
+def load_points(path: Path, schema: Schema | None, label: str, size_wh: tuple[int, int] | None = None) -> np.ndarray:
     """The points of one sidecar as an (n, 2) float array in COCO pixel coordinates of the
-    original image, NaN for a name left out."""
+    original image, NaN for a name left out. ``size_wh``: the image's size; a point outside it
+    (0..width, 0..height) is refused, as no pixel of the cutout is there."""
     if schema is None:
         raise AssetError(f"{path}: class {label!r} has no {SCHEMA_FILE} in its folder; add one that names these points")
     try:
@@ -120,6 +121,9 @@ def load_points(path: Path, schema: Schema | None, label: str) -> np.ndarray:
             raise AssetError(f"{path}: {name!r} is not a keypoint of {label}; allowed: {', '.join(schema.names)}")
         if not (isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in xy)):
             raise AssetError(f"{path}: {name} must be [x, y] (two numbers), got {xy!r}")
+        if size_wh is not None and not (0 <= xy[0] <= size_wh[0] and 0 <= xy[1] <= size_wh[1]):
+            raise AssetError(f"{path}: {name} {xy!r} lies outside the {size_wh[0]}x{size_wh[1]} image "
+                             f"(x in 0..{size_wh[0]}, y in 0..{size_wh[1]}: COCO pixel coordinates of the cutout's own file)")
         pts[schema.names.index(name)] = xy
     return pts
 

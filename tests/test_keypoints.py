@@ -389,3 +389,16 @@ def test_no_keypoint_is_labeled_where_an_albumentations_pipeline_left_only_its_f
                     # COCO coordinates -> pixel index; more than a pixel outside the content
                     in_fill += cv2.pointPolygonTest(content, (float(x - 0.5), float(y - 0.5)), True) < -1.0
     assert labeled and in_fill == 0, f"{in_fill} of {labeled} labeled points lie in the pipeline's fill"
+
+
+@pytest.mark.parametrize("xy", [[-30, 5], [41, 6], [12, 20.5], [400, 500]])
+def test_a_sidecar_point_outside_its_cutout_image_is_refused(tmp_path, xy):
+    # the 40 x 20 image holds no such pixel: pasted, the point would be labeled v 1 ("covered")
+    # on whatever lies there, or silently dropped
+    with pytest.raises(AssetError, match=r"bar\.keypoints\.json: left .* lies outside the 40x20 image"):
+        _library(tmp_path, points={"left": xy, "right": [X0 + BW - 0.5, Y0 + 0.5]})
+
+
+def test_sidecar_points_on_the_image_edges_are_kept(tmp_path):
+    lib = _library(tmp_path, points={"left": [0, 0], "right": [40, 20]})
+    assert lib.cutouts["bar"][0].keypoints is not None
