@@ -63,8 +63,8 @@ def _indices(path: Path, key: str, pairs: Any, names: tuple[str, ...]) -> list[t
 def load_schema(path: Path) -> Schema:
     """Read one ``keypoints.yaml``, or raise AssetError naming the file and the key."""
     try:
-        doc = yaml.load(path.read_text(), Loader=_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise AssetError(f"{path}: cannot read keypoint schema: {exc}") from exc
     if not isinstance(doc, dict) or set(doc) - {"names", "skeleton", "flip", "sigmas"}:
         raise AssetError(f"{path}: expected a mapping with keys names, skeleton, flip (and optionally sigmas)")
@@ -110,7 +110,7 @@ def load_points(path: Path, schema: Schema | None, label: str, size_wh: tuple[in
     if schema is None:
         raise AssetError(f"{path}: class {label!r} has no {SCHEMA_FILE} in its folder; add one that names these points")
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise AssetError(f"{path}: cannot read keypoints: {exc}") from exc
     if not isinstance(doc, dict):
