@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from synthgen.errors import AssetError
-from synthgen.io.images import open_image
+from synthgen.io.images import image_size, open_image
 
 SUFFIX = ".labels"  # backgrounds/<name>.labels.png and <name>.labels.json
 FOLDER_FILE = "labels.json"  # backgrounds/labels.json: names for label images without their own
@@ -129,11 +129,12 @@ def index_table(lab: BackgroundLabels, things: tuple[str, ...], stuff: tuple[str
 
 def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
     """The background's label image as semantic indices (H x W uint8, read-only), checked."""
+    size = image_size(lab.path)  # from the header: a larger one is the wrong size, not an image over assets.max_pixels
+    if size != tuple(size_wh):
+        raise AssetError(f"{lab.path}: label image is {size[0]}x{size[1]} but its background is {size_wh[0]}x{size_wh[1]}")
     im = open_image(lab.path, max_pixels=size_wh[0] * size_wh[1])
     if im.mode not in ("L", "P"):
         raise AssetError(f"{lab.path}: label image is a {im.mode} image; use an 8-bit greyscale (L) or palette (P) PNG of class values")
-    if im.size != tuple(size_wh):
-        raise AssetError(f"{lab.path}: label image is {im.size[0]}x{im.size[1]} but its background is {size_wh[0]}x{size_wh[1]}")
     values = np.asarray(im, np.uint8)
     present = np.flatnonzero(np.bincount(values.ravel(), minlength=256))
     unknown = [int(v) for v in present if v not in (NONE, IGNORE) and v not in lab.names]

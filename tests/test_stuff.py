@@ -241,6 +241,7 @@ def test_only_semantic_and_panoptic_runs_read_labels(tmp_path):
         ("no_names", "needs its class names"),
         ("unknown_value", "does not name"),
         ("wrong_size", "but its background is"),
+        ("larger", r"label image is 320x240 but its background is 160x120"),  # not an assets.max_pixels matter
         ("thing_name", "also classes of pasted objects"),
         ("bad_key", "is not a label value"),
         ("rgb", "label image is a RGB image"),
@@ -255,6 +256,8 @@ def test_broken_labels_name_the_file(tmp_path, case, message):
         lab[0, 0] = 9
     if case == "wrong_size":
         lab = lab[:100]
+    if case == "larger":
+        lab = cv2.resize(lab, (320, 240), interpolation=cv2.INTER_NEAREST)
     if case == "thing_name":
         names["classes"]["2"] = "disc"
     if case == "bad_key":
@@ -262,7 +265,9 @@ def test_broken_labels_name_the_file(tmp_path, case, message):
     if case == "rgb":
         lab = np.dstack([lab] * 3)
     cv2.imwrite(str(bg / "bg0.labels.png"), lab)
-    if case != "no_names":
+    if case == "dup_value":  # JSON keeps the last of two equal keys: which class did the user mean?
+        (bg / "bg0.labels.json").write_text('{"classes": {"1": "sky", "2": "road", "3": "grass", "1": "road"}}')
+    elif case != "no_names":
         (bg / "bg0.labels.json").write_text(json.dumps(names))
     data = tiny_config_dict(assets)
     data["output"] = {"formats": ["semantic"]}
