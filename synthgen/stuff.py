@@ -55,10 +55,26 @@ def is_label_image(path: Path) -> bool:
     return path.stem.endswith(SUFFIX)
 
 
+class _Twice(ValueError):
+    pass
+
+
+def _no_twice(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are all different (json keeps the last of equal keys silently)."""
+    out: dict[str, object] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Twice(k)
+        out[k] = v
+    return out
+
+
 def read_names(path: Path) -> dict[int, str]:
     """{value: name} of a labels json; every problem names the file and the entry."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_twice)
+    except _Twice as exc:
+        raise AssetError(f"{path}: classes key {exc.args[0]!r} is given twice; give each label value one name") from exc
     except (OSError, ValueError) as exc:
         raise AssetError(f"{path}: cannot read class names ({exc})") from exc
     classes = doc.get("classes") if isinstance(doc, dict) else None

@@ -242,6 +242,7 @@ def test_only_semantic_and_panoptic_runs_read_labels(tmp_path):
         ("unknown_value", "does not name"),
         ("wrong_size", "but its background is"),
         ("larger", r"label image is 320x240 but its background is 160x120"),  # not an assets.max_pixels matter
+        ("dup_value", r"classes key '1' is given twice"),
         ("thing_name", "also classes of pasted objects"),
         ("bad_key", "is not a label value"),
         ("rgb", "label image is a RGB image"),
