@@ -227,8 +227,8 @@ class AlbumentationsPipeline:
             mirrored = bool(_cross(b - a, c - a) * _cross(b2 - a2, c2 - a2) < 0)
         new_image, new_map = out["image"], out["mask"]
         if new_image.shape[:2] != (H, W) or new_map.shape != (H, W):
-            raise ValueError(
-                f"the albumentations pipeline changed the image size to {new_image.shape[1]}x{new_image.shape[0]}; "
+            raise ConfigError(
+                f"albumentations: the pipeline changed the image size to {new_image.shape[1]}x{new_image.shape[0]}; "
                 "set canvas.width/height instead, or add a Resize back to the canvas size"
             )
         applied = out.get("applied_transforms", [])
