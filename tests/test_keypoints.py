@@ -413,3 +413,16 @@ def test_a_schema_or_sidecar_that_is_not_utf8_names_the_file(tmp_path):
     root = _sign_assets(tmp_path / "b", schema={"names": ["gauche", "droite", "tête"]}, points={"tête": [12, 7]})
     lib = load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))
     assert lib.keypoint_schemas["bar"].names[2] == "tête" and not np.isnan(lib.cutouts["bar"][0].keypoints[2]).any()
+
+
+def test_a_distractor_copied_with_its_sidecar_loads_and_is_never_given_points(tmp_path):
+    # a class folder copied into distractors/ keeps its .keypoints.json (and keypoints.yaml):
+    # distractors are never labeled, so their points are not read (it asked for a keypoints.yaml
+    # in the distractor folder, which no run reads)
+    root = _sign_assets(tmp_path / "a")
+    import shutil
+
+    shutil.copytree(root / "objects" / "bar", root / "distractors" / "bars")
+    lib = load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds"),
+                                    distractors=str(root / "distractors")))
+    assert lib.distractors and all(d.keypoints is None for d in lib.distractors)
