@@ -190,15 +190,16 @@ class Generator:
                 keypoints=cfg.output.keypoints_on, lines=None if lines is None else dense_lines(lines, scene.canvas_wh))
         elif self._albu:
             frame, albu_record = self._albu.apply(frame, albu_params)
+        # the same draws again, with the frame's own id map as the mask (a transform may choose from it)
         if self._albu and plate is not None:
-            plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
-        if self._albu and stuff is not None:  # the same draws again, the class map as the id map
-            stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
+            plate = self._albu.apply(Frame(plate, before_albu.id_map, ()), albu_params)[0].image
+        if self._albu and stuff is not None:  # the class map
+            stuff = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [stuff])[0].astype(np.uint8)
         inside = None
         if (moved or moved_lines) and not all(t[0] in self._albu.still for t in albu_record["params"]["applied"]):
-            # the same draws again: where the frame's pixels went (its fill: 0), for points and lines
-            ones = np.ones(frame.id_map.shape, np.uint16)
-            inside = self._albu.apply(Frame(before_albu.image, ones, ()), albu_params)[0].id_map != 0
+            # where the frame's pixels went (its fill: 0), for points and lines
+            ones = np.ones(frame.id_map.shape, np.uint8)
+            inside = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [ones])[0] != 0
         return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines, inside)
 
     def _canvas_lines(self, scene: Scene, image_effects: tuple[AppliedEffect, ...]) -> list[tuple[str, np.ndarray]] | None:

@@ -350,3 +350,43 @@ def test_stuff_follows_an_albumentations_flip(tmp_path):
         kept += "HorizontalFlip" not in applied
         assert np.array_equal(s.stuff, want), index
     assert flipped and kept
+
+
+def test_stuff_follows_a_crop_the_pipeline_chooses_from_the_objects(tmp_path):
+    """CropNonEmptyMaskIfExists picks its window from the id map: replayed on the class map (or
+    on a map of ones for where the image is), it must pick the same one, the window the
+    pipeline recorded for the image."""
+    import albumentations as A
+
+    assets = _labeled_assets(tmp_path / "assets")
+    cfg = _config(assets)
+    W, H = cfg.canvas.width, cfg.canvas.height
+    data = cfg.model_dump(mode="json")
+    data["albumentations"] = A.to_dict(A.Compose([A.CropNonEmptyMaskIfExists(H // 2, W // 2, p=1),
+                                                  A.Resize(H, W, mask_interpolation=cv2.INTER_NEAREST, p=1)]))
+    gen = Generator(load_config(data=data))
+    classes_by_name = {n: i for i, n in enumerate((*gen.classes, *gen.stuff_classes), 1)}
+    lut = np.zeros(256, np.uint8)
+    lut[255] = 255
+    for v, n in NAMES.items():
+        lut[v] = classes_by_name[n]
+    checked = 0
+    for index in range(6):
+        s = gen.sample(index)
+        if s.stuff is None:
+            continue
+        bg = s.scene.background
+        label = cv2.imread(str(assets / "backgrounds" / bg.name.replace(".jpg", ".labels.png")), cv2.IMREAD_UNCHANGED)
+        before = lut[_by_hand(label, bg.crop_xywh, bg.flip, s.scene.canvas_wh)]
+        (name, params), _ = s.metadata["conditions"][-1]["params"]["applied"]
+        x0, y0, x1, y1 = params["crop_coords"]  # the image's window, as the pipeline recorded it
+        want = _by_hand(before, (x0, y0, x1 - x0, y1 - y0), False, (W, H))
+        assert np.array_equal(s.stuff, want), index
+        # the background plate (labels' contrast) went through the same window: it is the image
+        # wherever no object was drawn, a few pixels away from soft edges
+        r = gen.render_frame(s.scene)
+        drawn = (r.frame.id_map > 0) | (s.unlabeled > 0)
+        free = cv2.dilate(drawn.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
+        assert free.sum() > 500 and np.abs(r.plate[free].astype(int) - r.frame.image[free]).max() <= 4, index
+        checked += 1
+    assert checked >= 3
