@@ -426,3 +426,10 @@ def test_a_distractor_copied_with_its_sidecar_loads_and_is_never_given_points(tm
     lib = load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds"),
                                     distractors=str(root / "distractors")))
     assert lib.distractors and all(d.keypoints is None for d in lib.distractors)
+
+
+def test_a_sidecar_naming_a_point_twice_is_refused(tmp_path):
+    root = _sign_assets(tmp_path / "a")
+    (root / "objects" / "bar" / "bar.keypoints.json").write_text('{"left": [11, 6], "right": [30, 6], "left": [30, 15]}')
+    with pytest.raises(AssetError, match=r"bar\.keypoints\.json: 'left' is given twice"):
+        load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))
