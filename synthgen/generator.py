@@ -64,6 +64,11 @@ class Generator:
         self.library: AssetLibrary = library if library is not None else load_library(config.assets)
         # background classes, for the outputs that show them (semantic, panoptic)
         self._stuff = bool(self.library.labels) and bool({"semantic", "panoptic"} & set(config.output.formats))
+        if self._stuff:  # each label image's size and mode from its header, before any image is made
+            from synthgen.stuff import check_header
+
+            for i, lab in self.library.labels.items():
+                check_header(lab, self.library.backgrounds[i].size_wh)
         self._albu = None
         if config.albumentations is not None:
             # albumentations is imported only here; a transform it rejects is a ConfigError

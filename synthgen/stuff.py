@@ -26,6 +26,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from synthgen.errors import AssetError
 from synthgen.io.images import image_size, open_image
@@ -143,14 +144,30 @@ def index_table(lab: BackgroundLabels, things: tuple[str, ...], stuff: tuple[str
     return lut
 
 
-def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
-    """The background's label image as semantic indices (H x W uint8, read-only), checked."""
-    size = image_size(lab.path)  # from the header: a larger one is the wrong size, not an image over assets.max_pixels
+def check_header(lab: BackgroundLabels, size_wh: tuple[int, int]) -> None:
+    """The label image's size and mode, from its header (nothing decoded): AssetError naming
+    the file when either is wrong. Runs check every label image so before their first image."""
+    size = image_size(lab.path)  # a larger one is the wrong size, not an image over assets.max_pixels
     if size != tuple(size_wh):
         raise AssetError(f"{lab.path}: label image is {size[0]}x{size[1]} but its background is {size_wh[0]}x{size_wh[1]}")
+    try:
+        with Image.open(lab.path) as im:
+            mode = im.mode
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise AssetError(f"{lab.path}: cannot be read as an image ({exc})") from exc
+    _check_mode(lab, mode)
+
+
+def _check_mode(lab: BackgroundLabels, mode: str) -> None:
+    if mode not in ("L", "P"):
+        raise AssetError(f"{lab.path}: label image is a {mode} image; use an 8-bit greyscale (L) or palette (P) PNG of class values")
+
+
+def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
+    """The background's label image as semantic indices (H x W uint8, read-only), checked."""
+    check_header(lab, size_wh)
     im = open_image(lab.path, max_pixels=size_wh[0] * size_wh[1])
-    if im.mode not in ("L", "P"):
-        raise AssetError(f"{lab.path}: label image is a {im.mode} image; use an 8-bit greyscale (L) or palette (P) PNG of class values")
+    _check_mode(lab, im.mode)
     values = np.asarray(im, np.uint8)
     present = np.flatnonzero(np.bincount(values.ravel(), minlength=256))
     unknown = [int(v) for v in present if v not in (NONE, IGNORE) and v not in lab.names]

@@ -390,3 +390,21 @@ def test_stuff_follows_a_crop_the_pipeline_chooses_from_the_objects(tmp_path):
         assert free.sum() > 500 and np.abs(r.plate[free].astype(int) - r.frame.image[free]).max() <= 4, index
         checked += 1
     assert checked >= 3
+
+
+@pytest.mark.parametrize("case, message", [("wrong_size", "label image is 160x100 but its background is 160x140"),
+                                           ("rgb", "label image is a RGB image")])
+def test_a_label_image_of_the_wrong_size_or_mode_stops_a_semantic_run_before_its_first_image(tmp_path, case, message):
+    # the size and mode are in the header: a run that would meet this background only late (one
+    # background of many, image 900 000 of a million) is stopped at once, not there
+    assets = _labeled_assets(tmp_path / "assets")
+    lab = _label_image(140, 160, 1)
+    lab = lab[:100] if case == "wrong_size" else np.dstack([lab] * 3)
+    cv2.imwrite(str(assets / "backgrounds" / "bg1.labels.png"), lab)
+    data = tiny_config_dict(assets)
+    data["output"] = {"formats": ["coco", "semantic"]}
+    with pytest.raises(AssetError, match=message) as err:
+        Generator(load_config(data=data))
+    assert "bg1.labels.png" in str(err.value)
+    data["output"] = {"formats": ["coco"]}  # a run that shows no background classes never reads it
+    Generator(load_config(data=data)).sample(0)
