@@ -46,6 +46,7 @@ class Rendered:
     keypoints: dict[int, np.ndarray] | None = None  # instance id -> points after the pipeline (keypoints on)
     lines: list[tuple[str, np.ndarray]] | None = None  # the background's lines after the pipeline (output.lines on)
     inside: np.ndarray | None = None  # with points or lines, a pipeline that moved pixels: where it left image (not its fill)
+    erased: np.ndarray | None = None  # with lines, a pipeline that moved no pixel: where it erased them (a dropout's holes)
 
 
 def sample_name(index: int) -> str:
@@ -205,7 +206,13 @@ class Generator:
             # where the frame's pixels went (its fill: 0), for points and lines
             ones = np.ones(frame.id_map.shape, np.uint8)
             inside = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [ones])[0] != 0
-        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines, inside)
+        erased = None
+        applied = albu_record["params"]["applied"] if albu_record is not None else ()
+        if cfg.output.lines and applied and all(t[0] in self._albu.still for t in applied):
+            # a pipeline that moved nothing may still have erased pixels (dropouts): what lay there is hidden
+            ones = np.ones(frame.id_map.shape, np.uint8)
+            erased = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [ones])[0] == 0
+        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines, inside, erased)
 
     def _canvas_lines(self, scene: Scene, image_effects: tuple[AppliedEffect, ...]) -> list[tuple[str, np.ndarray]] | None:
         """The background's lines in the frame before labeling (synthgen/lines.py), or None."""
@@ -241,6 +248,8 @@ class Generator:
             if r.albumentations is not None and not all(t[0] in self._albu.still for t in r.albumentations["params"]["applied"]):
                 lines, inside = r.lines, r.inside  # the pipeline moved pixels: the lines went through it as keypoints
             covered = (id_map != 0) | (unlabeled_map(frame, id_map) != 0)
+            if r.erased is not None:
+                covered |= r.erased
             image_fields = {**image_fields, "lines": label_lines(lines, scene.canvas_wh, covered, inside)}
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]
