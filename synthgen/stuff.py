@@ -146,7 +146,7 @@ def index_table(lab: BackgroundLabels, things: tuple[str, ...], stuff: tuple[str
 
 def check_header(lab: BackgroundLabels, size_wh: tuple[int, int]) -> None:
     """The label image's size and mode, from its header (nothing decoded): AssetError naming
-    the file when either is wrong. Runs check every label image so before their first image."""
+    the file when either is wrong. A run checks every label image this way before its first image."""
     size = image_size(lab.path)  # a larger one is the wrong size, not an image over assets.max_pixels
     if size != tuple(size_wh):
         raise AssetError(f"{lab.path}: label image is {size[0]}x{size[1]} but its background is {size_wh[0]}x{size_wh[1]}")

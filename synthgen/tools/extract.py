@@ -280,7 +280,7 @@ HIDDEN = "hidden keypoints (v 1)"  # the report's count of source points left ou
 OUTSIDE = "keypoints outside the cutout"  # visible points off the mask's box: no pixel of the cutout under them
 
 
-def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> int:
+def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> tuple[int, int]:
     """The class schema (once per class and run; an existing different one is never replaced)
     and the cutout's sidecar, when it has visible (v 2) points; returns how many hidden (v 1)
     points it left out, and how many visible ones outside the cutout (the mask's box) it left out."""
