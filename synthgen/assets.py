@@ -309,8 +309,10 @@ class _Skipper:
 
 
 def _load_cutout_folder(
-    folder: Path, label: str, root: Path, skipper: _Skipper, max_pixels: int, schema: Schema | None = None
+    folder: Path, label: str, root: Path, skipper: _Skipper, max_pixels: int, schema: Schema | None = None,
+    points_read: bool = True,
 ) -> list[Cutout]:
+    """``points_read``: read keypoint sidecars (not for distractors, which are never labeled)."""
     out = []
     for p in _image_files(folder):
         points = None
@@ -318,9 +320,9 @@ def _load_cutout_folder(
             raw = read_cutout(p, max_pixels)
             rgba = prepare_cutout(raw)
             sidecar = sidecar_path(p)
-            if sidecar.is_file():  # original COCO pixel coordinates -> this cutout's pixel indices
+            if points_read and sidecar.is_file():  # original COCO pixel coordinates -> this cutout's pixel indices
                 x0, y0 = trim_origin(raw[..., 3])
-                points = load_points(sidecar, schema, label) - np.array([x0 - PAD + 0.5, y0 - PAD + 0.5])
+                points = load_points(sidecar, schema, label, (raw.shape[1], raw.shape[0])) - np.array([x0 - PAD + 0.5, y0 - PAD + 0.5])
                 points.flags.writeable = False
         except AssetError as err:
             skipper.handle(err, p)
@@ -360,7 +362,8 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
         droot = _require_dir(Path(cfg.distractors), "distractors")
         folders = [droot] + sorted(p for p in droot.iterdir() if p.is_dir())
         for f in folders:
-            distractors += _load_cutout_folder(f, f.name if f != droot else "distractor", droot, skipper, cfg.max_pixels)
+            distractors += _load_cutout_folder(f, f.name if f != droot else "distractor", droot, skipper, cfg.max_pixels,
+                                               points_read=False)
 
     scenes = None
     if cfg.scenes is not None:

@@ -46,6 +46,7 @@ class Rendered:
     keypoints: dict[int, np.ndarray] | None = None  # instance id -> points after the pipeline (keypoints on)
     lines: list[tuple[str, np.ndarray]] | None = None  # the background's lines after the pipeline (output.lines on)
     inside: np.ndarray | None = None  # with points or lines, a pipeline that moved pixels: where it left image (not its fill)
+    erased: np.ndarray | None = None  # with lines, a pipeline that moved no pixel: where it erased them (a dropout's holes)
 
 
 def sample_name(index: int) -> str:
@@ -64,6 +65,11 @@ class Generator:
         self.library: AssetLibrary = library if library is not None else load_library(config.assets)
         # background classes, for the outputs that show them (semantic, panoptic)
         self._stuff = bool(self.library.labels) and bool({"semantic", "panoptic"} & set(config.output.formats))
+        if self._stuff:  # each label image's size and mode from its header, before any image is made
+            from synthgen.stuff import check_header
+
+            for i, lab in self.library.labels.items():
+                check_header(lab, self.library.backgrounds[i].size_wh)
         self._albu = None
         if config.albumentations is not None:
             # albumentations is imported only here; a transform it rejects is a ConfigError
@@ -190,16 +196,23 @@ class Generator:
                 keypoints=cfg.output.keypoints_on, lines=None if lines is None else dense_lines(lines, scene.canvas_wh))
         elif self._albu:
             frame, albu_record = self._albu.apply(frame, albu_params)
+        # the same draws again, with the frame's own id map as the mask (a transform may choose from it)
         if self._albu and plate is not None:
-            plate = self._albu.apply(Frame(plate, np.zeros(frame.id_map.shape, np.uint16), ()), albu_params)[0].image
-        if self._albu and stuff is not None:  # the same draws again, the class map as the id map
-            stuff = self._albu.apply(Frame(before_albu.image, stuff.astype(np.uint16), ()), albu_params)[0].id_map.astype(np.uint8)
+            plate = self._albu.apply(Frame(plate, before_albu.id_map, ()), albu_params)[0].image
+        if self._albu and stuff is not None:  # the class map
+            stuff = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [stuff])[0].astype(np.uint8)
         inside = None
         if (moved or moved_lines) and not all(t[0] in self._albu.still for t in albu_record["params"]["applied"]):
-            # the same draws again: where the frame's pixels went (its fill: 0), for points and lines
-            ones = np.ones(frame.id_map.shape, np.uint16)
-            inside = self._albu.apply(Frame(before_albu.image, ones, ()), albu_params)[0].id_map != 0
-        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines, inside)
+            # where the frame's pixels went (its fill: 0), for points and lines
+            ones = np.ones(frame.id_map.shape, np.uint8)
+            inside = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [ones])[0] != 0
+        erased = None
+        applied = albu_record["params"]["applied"] if albu_record is not None else ()
+        if cfg.output.lines and applied and all(t[0] in self._albu.still for t in applied):
+            # a pipeline that moved nothing may still have erased pixels (dropouts): what lay there is hidden
+            ones = np.ones(frame.id_map.shape, np.uint8)
+            erased = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [ones])[0] == 0
+        return Rendered(frame, plate, object_effects, image_effects, albu_record, stuff, moved, moved_lines, inside, erased)
 
     def _canvas_lines(self, scene: Scene, image_effects: tuple[AppliedEffect, ...]) -> list[tuple[str, np.ndarray]] | None:
         """The background's lines in the frame before labeling (synthgen/lines.py), or None."""
@@ -235,6 +248,8 @@ class Generator:
             if r.albumentations is not None and not all(t[0] in self._albu.still for t in r.albumentations["params"]["applied"]):
                 lines, inside = r.lines, r.inside  # the pipeline moved pixels: the lines went through it as keypoints
             covered = (id_map != 0) | (unlabeled_map(frame, id_map) != 0)
+            if r.erased is not None:
+                covered |= r.erased
             image_fields = {**image_fields, "lines": label_lines(lines, scene.canvas_wh, covered, inside)}
         conditions = [e.to_dict() for e in image_effects]
         conditions += [e.to_dict() for effects in object_effects.values() for e in effects]

@@ -63,8 +63,8 @@ def _indices(path: Path, key: str, pairs: Any, names: tuple[str, ...]) -> list[t
 def load_schema(path: Path) -> Schema:
     """Read one ``keypoints.yaml``, or raise AssetError naming the file and the key."""
     try:
-        doc = yaml.load(path.read_text(), Loader=_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise AssetError(f"{path}: cannot read keypoint schema: {exc}") from exc
     if not isinstance(doc, dict) or set(doc) - {"names", "skeleton", "flip", "sigmas"}:
         raise AssetError(f"{path}: expected a mapping with keys names, skeleton, flip (and optionally sigmas)")
@@ -103,13 +103,30 @@ def sidecar_path(image: Path) -> Path:
     return image.with_name(image.stem + SIDECAR_SUFFIX + ".json")
 
 
-def load_points(path: Path, schema: Schema | None, label: str) -> np.ndarray:
+class _Twice(ValueError):
+    pass
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (json keeps the last of equal keys silently)."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Twice(k)
+        out[k] = v
+    return out
+
+
+def load_points(path: Path, schema: Schema | None, label: str, size_wh: tuple[int, int] | None = None) -> np.ndarray:
     """The points of one sidecar as an (n, 2) float array in COCO pixel coordinates of the
-    original image, NaN for a name left out."""
+    original image, NaN for a name left out. ``size_wh``: the image's size; a point outside it
+    (0..width, 0..height) is refused, as no pixel of the cutout is there."""
     if schema is None:
         raise AssetError(f"{path}: class {label!r} has no {SCHEMA_FILE} in its folder; add one that names these points")
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_once)
+    except _Twice as exc:
+        raise AssetError(f"{path}: {exc.args[0]!r} is given twice; give each point once") from exc
     except (OSError, ValueError) as exc:
         raise AssetError(f"{path}: cannot read keypoints: {exc}") from exc
     if not isinstance(doc, dict):
@@ -120,6 +137,9 @@ def load_points(path: Path, schema: Schema | None, label: str) -> np.ndarray:
             raise AssetError(f"{path}: {name!r} is not a keypoint of {label}; allowed: {', '.join(schema.names)}")
         if not (isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in xy)):
             raise AssetError(f"{path}: {name} must be [x, y] (two numbers), got {xy!r}")
+        if size_wh is not None and not (0 <= xy[0] <= size_wh[0] and 0 <= xy[1] <= size_wh[1]):
+            raise AssetError(f"{path}: {name} {xy!r} lies outside the {size_wh[0]}x{size_wh[1]} image "
+                             f"(x in 0..{size_wh[0]}, y in 0..{size_wh[1]}: COCO pixel coordinates of the cutout's own file)")
         pts[schema.names.index(name)] = xy
     return pts
 

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from synthgen.errors import AssetError
-from synthgen.io.images import open_image
+from synthgen.io.images import image_size, open_image
 
 SUFFIX = ".labels"  # backgrounds/<name>.labels.png and <name>.labels.json
 FOLDER_FILE = "labels.json"  # backgrounds/labels.json: names for label images without their own
@@ -55,10 +56,26 @@ def is_label_image(path: Path) -> bool:
     return path.stem.endswith(SUFFIX)
 
 
+class _Twice(ValueError):
+    pass
+
+
+def _no_twice(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are all different (json keeps the last of equal keys silently)."""
+    out: dict[str, object] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Twice(k)
+        out[k] = v
+    return out
+
+
 def read_names(path: Path) -> dict[int, str]:
     """{value: name} of a labels json; every problem names the file and the entry."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_twice)
+    except _Twice as exc:
+        raise AssetError(f"{path}: classes key {exc.args[0]!r} is given twice; give each label value one name") from exc
     except (OSError, ValueError) as exc:
         raise AssetError(f"{path}: cannot read class names ({exc})") from exc
     classes = doc.get("classes") if isinstance(doc, dict) else None
@@ -127,13 +144,30 @@ def index_table(lab: BackgroundLabels, things: tuple[str, ...], stuff: tuple[str
     return lut
 
 
+def check_header(lab: BackgroundLabels, size_wh: tuple[int, int]) -> None:
+    """The label image's size and mode, from its header (nothing decoded): AssetError naming
+    the file when either is wrong. A run checks every label image this way before its first image."""
+    size = image_size(lab.path)  # a larger one is the wrong size, not an image over assets.max_pixels
+    if size != tuple(size_wh):
+        raise AssetError(f"{lab.path}: label image is {size[0]}x{size[1]} but its background is {size_wh[0]}x{size_wh[1]}")
+    try:
+        with Image.open(lab.path) as im:
+            mode = im.mode
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise AssetError(f"{lab.path}: cannot be read as an image ({exc})") from exc
+    _check_mode(lab, mode)
+
+
+def _check_mode(lab: BackgroundLabels, mode: str) -> None:
+    if mode not in ("L", "P"):
+        raise AssetError(f"{lab.path}: label image is a {mode} image; use an 8-bit greyscale (L) or palette (P) PNG of class values")
+
+
 def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
     """The background's label image as semantic indices (H x W uint8, read-only), checked."""
+    check_header(lab, size_wh)
     im = open_image(lab.path, max_pixels=size_wh[0] * size_wh[1])
-    if im.mode not in ("L", "P"):
-        raise AssetError(f"{lab.path}: label image is a {im.mode} image; use an 8-bit greyscale (L) or palette (P) PNG of class values")
-    if im.size != tuple(size_wh):
-        raise AssetError(f"{lab.path}: label image is {im.size[0]}x{im.size[1]} but its background is {size_wh[0]}x{size_wh[1]}")
+    _check_mode(lab, im.mode)
     values = np.asarray(im, np.uint8)
     present = np.flatnonzero(np.bincount(values.ravel(), minlength=256))
     unknown = [int(v) for v in present if v not in (NONE, IGNORE) and v not in lab.names]

@@ -132,3 +132,10 @@ def test_a_misspelled_argument_is_still_refused():
 
     with pytest.raises(ConfigError, match="limt"):
         build(load_config(None, [f"albumentations={__import__('json').dumps(spec)}"]).albumentations)
+
+
+def test_a_pipeline_that_changes_the_image_size_is_a_config_error(tiny_assets):
+    # a ConfigError is what the CLI prints as one line; a ValueError came out as a traceback
+    gen = Generator(_config(tiny_assets, [A.RandomCrop(96, 128, p=1)]))
+    with pytest.raises(ConfigError, match=r"albumentations: .*changed the image size to 128x96.*canvas\.width"):
+        gen.sample(0)

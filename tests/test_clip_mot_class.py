@@ -67,3 +67,18 @@ def test_default_keeps_category_ids_and_the_resolved_config(tiny_assets):
 def test_a_wrong_mot_class_names_the_choices(tiny_assets):
     with pytest.raises(ConfigError, match=r"clips\.mot_class: 'person' -> expected one of category, pedestrian"):
         load_config(data=tiny_config_dict(tiny_assets), overrides=["clips.mot_class=person"])
+
+
+def test_validate_accepts_a_pedestrian_run_and_checks_its_class_column(tmp_path, tiny_assets):
+    from synthgen.tools.validate import validate_path
+
+    ped = _run(tmp_path, tiny_assets, "pedestrian", mot_class="pedestrian")
+    report = validate_path(ped)
+    assert report.ok, report.lines()
+    # the class column is still checked: a category id where the run writes 1 is a problem
+    gt = sorted(ped.glob("mot/*/gt/gt.txt"))[0]
+    rows = [line.split(",") for line in gt.read_text().splitlines()]
+    rows[0][7] = "2"
+    gt.write_text("".join(",".join(r) + "\n" for r in rows))
+    problems = [p.message for p in validate_path(ped).problems if p.kind == "mot"]
+    assert problems and "class 2" in problems[0], problems

@@ -45,3 +45,29 @@ def test_hidden_points_stay_out_of_the_sidecar_and_never_become_visible(tmp_path
     for a in from_p0:  # a mirrored person's left hand is its right hand (the schema's flip pairs)
         slot = NAMES.index("right_hand") if asset[a["id"]][1] else hand
         assert a["keypoints"][3 * slot + 2] == 0, (a["id"], a["keypoints"])
+
+
+def test_a_visible_point_outside_the_objects_mask_box_stays_out_of_the_sidecar(tmp_path):
+    # COCO marks some visible points just off the object's outline; the cutout is the mask's box,
+    # so such a point has no pixel of the cutout under it (pasting refuses it): left out, counted
+    import numpy as np
+
+    from synthgen.assets import load_library
+    from synthgen.config import AssetsConfig
+
+    (x0, y0, w, h), kp = PEOPLE[1]
+    kp = [list(p) for p in kp]
+    kp[3] = [x0 + 5.5, y0 + h + 3.0, 2]  # the foot 3 px below the person's rectangle
+    ds = load_coco(_dataset(tmp_path / "real", keypoints=[v for p in kp for v in p]) / "annotations.json",
+                   tmp_path / "real" / "images")
+    report = extract(ds, tmp_path / "objects", ExtractOptions(min_area=50))
+    side = json.loads((tmp_path / "objects" / "person" / "p1_11.keypoints.json").read_text())
+    assert "foot" not in side and set(side) == {"head", "left_hand", "right_hand"}
+    assert report.skipped["keypoints outside the cutout"] >= 1  # (p0 gets the same points: all off its box)
+    bg = tmp_path / "bg"
+    bg.mkdir()
+    import cv2
+
+    cv2.imwrite(str(bg / "b.png"), np.zeros((50, 60, 3), np.uint8))
+    lib = load_library(AssetsConfig(objects=str(tmp_path / "objects"), backgrounds=str(bg)))  # every sidecar loads
+    assert next(c for c in lib.cutouts["person"] if c.name.endswith("p1_11.png")).keypoints is not None

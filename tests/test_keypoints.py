@@ -389,3 +389,47 @@ def test_no_keypoint_is_labeled_where_an_albumentations_pipeline_left_only_its_f
                     # COCO coordinates -> pixel index; more than a pixel outside the content
                     in_fill += cv2.pointPolygonTest(content, (float(x - 0.5), float(y - 0.5)), True) < -1.0
     assert labeled and in_fill == 0, f"{in_fill} of {labeled} labeled points lie in the pipeline's fill"
+
+
+@pytest.mark.parametrize("xy", [[-30, 5], [41, 6], [12, 20.5], [400, 500]])
+def test_a_sidecar_point_outside_its_cutout_image_is_refused(tmp_path, xy):
+    # the 40 x 20 image holds no such pixel: pasted, the point would be labeled v 1 ("covered")
+    # on whatever lies there, or silently dropped
+    with pytest.raises(AssetError, match=r"bar\.keypoints\.json: left .* lies outside the 40x20 image"):
+        _library(tmp_path, points={"left": xy, "right": [X0 + BW - 0.5, Y0 + 0.5]})
+
+
+def test_sidecar_points_on_the_image_edges_are_kept(tmp_path):
+    lib = _library(tmp_path, points={"left": [0, 0], "right": [40, 20]})
+    assert lib.cutouts["bar"][0].keypoints is not None
+
+
+def test_a_schema_or_sidecar_that_is_not_utf8_names_the_file(tmp_path):
+    root = _sign_assets(tmp_path / "a")
+    (root / "objects" / "bar" / "keypoints.yaml").write_bytes("names: [l\xe9ft, right, mid]\n".encode("latin-1"))
+    with pytest.raises(AssetError, match=r"bar/keypoints\.yaml: cannot read keypoint schema.*utf-8"):
+        load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))
+    # UTF-8 names are read as UTF-8 whatever the locale
+    root = _sign_assets(tmp_path / "b", schema={"names": ["gauche", "droite", "tête"]}, points={"tête": [12, 7]})
+    lib = load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))
+    assert lib.keypoint_schemas["bar"].names[2] == "tête" and not np.isnan(lib.cutouts["bar"][0].keypoints[2]).any()
+
+
+def test_a_distractor_copied_with_its_sidecar_loads_and_is_never_given_points(tmp_path):
+    # a class folder copied into distractors/ keeps its .keypoints.json (and keypoints.yaml):
+    # distractors are never labeled, so their points are not read (it asked for a keypoints.yaml
+    # in the distractor folder, which no run reads)
+    root = _sign_assets(tmp_path / "a")
+    import shutil
+
+    shutil.copytree(root / "objects" / "bar", root / "distractors" / "bars")
+    lib = load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds"),
+                                    distractors=str(root / "distractors")))
+    assert lib.distractors and all(d.keypoints is None for d in lib.distractors)
+
+
+def test_a_sidecar_naming_a_point_twice_is_refused(tmp_path):
+    root = _sign_assets(tmp_path / "a")
+    (root / "objects" / "bar" / "bar.keypoints.json").write_text('{"left": [11, 6], "right": [30, 6], "left": [30, 15]}')
+    with pytest.raises(AssetError, match=r"bar\.keypoints\.json: 'left' is given twice"):
+        load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))

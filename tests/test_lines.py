@@ -366,3 +366,28 @@ def test_no_line_point_is_visible_where_an_albumentations_pipeline_left_only_its
                     checked += 1
                     in_fill += bool(fill[min(int(y), 119), min(int(x), 159)])
     assert checked and in_fill == 0, f"{in_fill} of {checked} visible line points lie in the pipeline's fill"
+
+
+def test_no_line_point_is_visible_where_a_dropout_erased_the_paint():
+    """CoarseDropout (fill 0, fill_mask 0) moves no pixel but erases holes: a lane point in a hole
+    is hidden as one under an object is (v 1), never v 2 (it went into CULane and TuSimple as seen,
+    on black pixels). Judged on the image: a hole pixel is exactly black."""
+    import albumentations as A
+    from conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "road.yaml", overrides=[
+        "effects=[]", "canvas.width=160", "canvas.height=120", "scene.objects_per_image=[0,1]"])
+    drop = A.CoarseDropout(num_holes_range=(4, 6), hole_height_range=(0.15, 0.3), hole_width_range=(0.15, 0.3),
+                           fill=0, fill_mask=0, p=1.0)
+    cfg = cfg.model_copy(update={"albumentations": A.to_dict(A.Compose([drop]))})
+    gen = Generator(cfg)
+    in_hole = hidden = 0
+    for index in range(4):
+        s = gen.sample(index)
+        hole = cv2.erode((s.image.max(axis=2) == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        for line in s.image_fields["lines"]:
+            for (x, y), v in zip(line["points"], line["visibility"]):
+                if hole[min(int(y), 119), min(int(x), 159)]:
+                    in_hole += 1
+                    hidden += v == 1
+    assert in_hole and hidden == in_hole, f"{in_hole - hidden} of {in_hole} line points in dropout holes are not v 1"

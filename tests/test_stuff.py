@@ -241,6 +241,8 @@ def test_only_semantic_and_panoptic_runs_read_labels(tmp_path):
         ("no_names", "needs its class names"),
         ("unknown_value", "does not name"),
         ("wrong_size", "but its background is"),
+        ("larger", r"label image is 320x240 but its background is 160x120"),  # not an assets.max_pixels matter
+        ("dup_value", r"classes key '1' is given twice"),
         ("thing_name", "also classes of pasted objects"),
         ("bad_key", "is not a label value"),
         ("rgb", "label image is a RGB image"),
@@ -255,6 +257,8 @@ def test_broken_labels_name_the_file(tmp_path, case, message):
         lab[0, 0] = 9
     if case == "wrong_size":
         lab = lab[:100]
+    if case == "larger":
+        lab = cv2.resize(lab, (320, 240), interpolation=cv2.INTER_NEAREST)
     if case == "thing_name":
         names["classes"]["2"] = "disc"
     if case == "bad_key":
@@ -262,7 +266,9 @@ def test_broken_labels_name_the_file(tmp_path, case, message):
     if case == "rgb":
         lab = np.dstack([lab] * 3)
     cv2.imwrite(str(bg / "bg0.labels.png"), lab)
-    if case != "no_names":
+    if case == "dup_value":  # JSON keeps the last of two equal keys: which class did the user mean?
+        (bg / "bg0.labels.json").write_text('{"classes": {"1": "sky", "2": "road", "3": "grass", "1": "road"}}')
+    elif case != "no_names":
         (bg / "bg0.labels.json").write_text(json.dumps(names))
     data = tiny_config_dict(assets)
     data["output"] = {"formats": ["semantic"]}
@@ -344,3 +350,61 @@ def test_stuff_follows_an_albumentations_flip(tmp_path):
         kept += "HorizontalFlip" not in applied
         assert np.array_equal(s.stuff, want), index
     assert flipped and kept
+
+
+def test_stuff_follows_a_crop_the_pipeline_chooses_from_the_objects(tmp_path):
+    """CropNonEmptyMaskIfExists picks its window from the id map: replayed on the class map (or
+    on a map of ones for where the image is), it must pick the same one, the window the
+    pipeline recorded for the image."""
+    import albumentations as A
+
+    assets = _labeled_assets(tmp_path / "assets")
+    cfg = _config(assets)
+    W, H = cfg.canvas.width, cfg.canvas.height
+    data = cfg.model_dump(mode="json")
+    data["albumentations"] = A.to_dict(A.Compose([A.CropNonEmptyMaskIfExists(H // 2, W // 2, p=1),
+                                                  A.Resize(H, W, mask_interpolation=cv2.INTER_NEAREST, p=1)]))
+    gen = Generator(load_config(data=data))
+    classes_by_name = {n: i for i, n in enumerate((*gen.classes, *gen.stuff_classes), 1)}
+    lut = np.zeros(256, np.uint8)
+    lut[255] = 255
+    for v, n in NAMES.items():
+        lut[v] = classes_by_name[n]
+    checked = 0
+    for index in range(6):
+        s = gen.sample(index)
+        if s.stuff is None:
+            continue
+        bg = s.scene.background
+        label = cv2.imread(str(assets / "backgrounds" / bg.name.replace(".jpg", ".labels.png")), cv2.IMREAD_UNCHANGED)
+        before = lut[_by_hand(label, bg.crop_xywh, bg.flip, s.scene.canvas_wh)]
+        (name, params), _ = s.metadata["conditions"][-1]["params"]["applied"]
+        x0, y0, x1, y1 = params["crop_coords"]  # the image's window, as the pipeline recorded it
+        want = _by_hand(before, (x0, y0, x1 - x0, y1 - y0), False, (W, H))
+        assert np.array_equal(s.stuff, want), index
+        # the background plate (labels' contrast) went through the same window: it is the image
+        # wherever no object was drawn, a few pixels away from soft edges
+        r = gen.render_frame(s.scene)
+        drawn = (r.frame.id_map > 0) | (s.unlabeled > 0)
+        free = cv2.dilate(drawn.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
+        assert free.sum() > 500 and np.abs(r.plate[free].astype(int) - r.frame.image[free]).max() <= 4, index
+        checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("case, message", [("wrong_size", "label image is 160x100 but its background is 160x140"),
+                                           ("rgb", "label image is a RGB image")])
+def test_a_label_image_of_the_wrong_size_or_mode_stops_a_semantic_run_before_its_first_image(tmp_path, case, message):
+    # the size and mode are in the header: a run that would meet this background only late (one
+    # background of many, image 900 000 of a million) is stopped at once, not there
+    assets = _labeled_assets(tmp_path / "assets")
+    lab = _label_image(140, 160, 1)
+    lab = lab[:100] if case == "wrong_size" else np.dstack([lab] * 3)
+    cv2.imwrite(str(assets / "backgrounds" / "bg1.labels.png"), lab)
+    data = tiny_config_dict(assets)
+    data["output"] = {"formats": ["coco", "semantic"]}
+    with pytest.raises(AssetError, match=message) as err:
+        Generator(load_config(data=data))
+    assert "bg1.labels.png" in str(err.value)
+    data["output"] = {"formats": ["coco"]}  # a run that shows no background classes never reads it
+    Generator(load_config(data=data)).sample(0)

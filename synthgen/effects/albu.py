@@ -200,6 +200,16 @@ class AlbumentationsPipeline:
         """The frame after the pipeline, and its record for the metadata."""
         return self.apply_with_points(frame, seeds)[:2]
 
+    def replay_on_masks(self, image: np.ndarray, id_map: np.ndarray, seeds: dict[str, int], masks: list[np.ndarray]) -> list[np.ndarray]:
+        """``masks`` (H x W each: a class map, a map of where the image is) through the very
+        transforms the pipeline gave the frame of ``image`` and ``id_map`` with ``seeds``: the id
+        map goes in again as the mask, so a transform that chooses from it (CropNonEmptyMaskIfExists,
+        MaskDropout) chooses as it did for the frame."""
+        self.pipeline.set_random_state(seeded_rng(seeds["numpy_seed"]), seeded_python_rng(seeds["python_seed"]))
+        out = self.pipeline(image=np.ascontiguousarray(image), mask=np.ascontiguousarray(id_map),
+                            masks=[np.ascontiguousarray(m) for m in masks])
+        return [np.asarray(m) for m in out["masks"]]
+
     def apply_with_points(self, frame: Frame, seeds: dict[str, int], points: np.ndarray | None = None
                           ) -> tuple[Frame, dict[str, Any], np.ndarray | None, bool]:
         """:meth:`apply`, moving ``points`` ((n, 2) pixel-index x, y; NaN: unlabeled, stays NaN)
@@ -227,8 +237,8 @@ class AlbumentationsPipeline:
             mirrored = bool(_cross(b - a, c - a) * _cross(b2 - a2, c2 - a2) < 0)
         new_image, new_map = out["image"], out["mask"]
         if new_image.shape[:2] != (H, W) or new_map.shape != (H, W):
-            raise ValueError(
-                f"the albumentations pipeline changed the image size to {new_image.shape[1]}x{new_image.shape[0]}; "
+            raise ConfigError(
+                f"albumentations: the pipeline changed the image size to {new_image.shape[1]}x{new_image.shape[0]}; "
                 "set canvas.width/height instead, or add a Resize back to the canvas size"
             )
         applied = out.get("applied_transforms", [])

@@ -207,9 +207,11 @@ def _extract_image(im: RealImage, dataset: RealDataset, out: Path, o: ExtractOpt
             report.grabcut_kept += 1
         _write(out, inst, im, image, mask, q, via_grabcut, dataset.source)
         if inst.category in dataset.keypoints:
-            hidden = _write_keypoints(out, inst, im, mask, dataset.keypoints[inst.category], first=not report.kept[inst.category])
+            hidden, outside = _write_keypoints(out, inst, im, mask, dataset.keypoints[inst.category], first=not report.kept[inst.category])
             if hidden:
                 report.skipped[HIDDEN] += hidden
+            if outside:
+                report.skipped[OUTSIDE] += outside
         report.kept[inst.category] += 1
 
 
@@ -275,12 +277,13 @@ def schema_text(cat: KeypointCategory) -> str:
 
 
 HIDDEN = "hidden keypoints (v 1)"  # the report's count of source points left out of sidecars
+OUTSIDE = "keypoints outside the cutout"  # visible points off the mask's box: no pixel of the cutout under them
 
 
-def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> int:
+def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndarray, cat: KeypointCategory, first: bool) -> tuple[int, int]:
     """The class schema (once per class and run; an existing different one is never replaced)
     and the cutout's sidecar, when it has visible (v 2) points; returns how many hidden (v 1)
-    points it left out."""
+    points it left out, and how many visible ones outside the cutout (the mask's box) it left out."""
     folder = out / _folder(inst.category)
     schema = folder / SCHEMA_FILE
     text = schema_text(cat)
@@ -290,11 +293,13 @@ def _write_keypoints(out: Path, inst: RealInstance, im: RealImage, mask: np.ndar
                              f"{inst.source}: remove it, or extract into another folder")
         atomic_write(schema, text.encode())
     if inst.keypoints is None:
-        return 0
+        return 0, 0
     ys, xs = np.nonzero(mask)
     x0, y0 = int(xs.min()), int(ys.min())  # the cutout's top-left pixel in the image (see _cutout)
-    points = {cat.names[i]: [round(float(x) - x0, 3), round(float(y) - y0, 3)]
-              for i, (x, y, v) in enumerate(inst.keypoints) if v == 2}  # v 1: see the module's text
+    w, h = int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0  # its size
+    visible = {cat.names[i]: [round(float(x) - x0, 3), round(float(y) - y0, 3)]
+               for i, (x, y, v) in enumerate(inst.keypoints) if v == 2}  # v 1: see the module's text
+    points = {n: p for n, p in visible.items() if 0 <= p[0] <= w and 0 <= p[1] <= h}
     if points:
         atomic_write(sidecar_path(folder / f"{_stem(im, inst)}.png"), (json.dumps(points, indent=1) + "\n").encode())
-    return int(np.count_nonzero(inst.keypoints[:, 2] == 1))
+    return int(np.count_nonzero(inst.keypoints[:, 2] == 1)), len(visible) - len(points)

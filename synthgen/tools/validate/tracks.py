@@ -13,7 +13,8 @@ Run on every COCO file that has video fields (``videos``, or images with ``video
 - MOT (``mot/<clip>/`` beside a merged annotations.json): gt.txt has exactly the COCO
   annotations (frame = frame_id + 1, id = the track's id within its clip: ``track_id``, or
   ``track_id % 1000`` for ids made unique over a run as video_id * 1000 + id; the same box,
-  class = category_id,
+  class = category_id (1 for every object when the run's config.yaml says
+  ``clips.mot_class: pedestrian``),
   visibility = visible_fraction), seqinfo.ini the clip's length, size and frame rate, img1/
   every frame and no more, each the clip's own image (a hard link, or a copy of the same size;
   ``--deep``: the same bytes), and no sequence of no video.
@@ -34,6 +35,7 @@ from typing import Any
 from synthgen.io.coco import Coco
 from synthgen.tools.clip_report import object_id
 from synthgen.tools.validate.findings import Checking
+from synthgen.writers.mot import MOT_CLASSES, PEDESTRIAN
 
 MOT_DIR = "mot"
 VIS_TOLERANCE = 5e-6  # gt.txt writes visibility with 6 decimals
@@ -165,15 +167,29 @@ def _check_same_object(c: Checking, coco: Coco, frames, tracks: dict[tuple, Any]
                                           "an id is reused for another object")
 
 
-def _gt_expected(coco: Coco, vid: Any, by_frame: dict[int, Any]) -> dict[tuple[int, int], tuple]:
-    """(frame, MOT id) -> (x, y, w, h, class, visibility) of one video's COCO annotations."""
+def _mot_class(c: Checking) -> str:
+    """The run's ``clips.mot_class`` (config.yaml beside the run): what gt.txt's class column holds."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load((c.layout.root / "config.yaml").read_text()) or {}
+        value = (doc.get("clips") or {}).get("mot_class", "category")
+    except (OSError, ValueError, yaml.YAMLError, AttributeError):
+        value = "category"
+    return value if value in MOT_CLASSES else "category"
+
+
+def _gt_expected(coco: Coco, vid: Any, by_frame: dict[int, Any], mot_class: str = "category") -> dict[tuple[int, int], tuple]:
+    """(frame, MOT id) -> (x, y, w, h, class, visibility) of one video's COCO annotations;
+    class 1 for all with ``mot_class`` pedestrian, as writers/mot.py writes it."""
     out = {}
     for fid, iid in by_frame.items():
         for a in coco.annotations.get(iid, ()):
             if a.get("iscrowd") or not _int(a.get("track_id")):
                 continue
             vis = a.get("visible_fraction")
-            out[(fid + 1, object_id(a["track_id"], vid))] = (*a.get("bbox", ()), a.get("category_id"), 1.0 if vis is None else vis)
+            cls = PEDESTRIAN if mot_class == "pedestrian" else a.get("category_id")
+            out[(fid + 1, object_id(a["track_id"], vid))] = (*a.get("bbox", ()), cls, 1.0 if vis is None else vis)
     return out
 
 
@@ -206,6 +222,7 @@ def _read_gt(c: Checking, path: Path) -> dict[tuple[int, int], tuple] | None:
 
 def _check_mot(c: Checking, coco: Coco, frames, videos: dict[Any, dict]) -> None:
     root = c.layout.root / MOT_DIR
+    mot_class = _mot_class(c)
     for vid, by_frame in sorted(frames.items()):
         video = videos.get(vid) or {}
         clip = video.get("name") or coco.images[next(iter(by_frame.values()))].get("video")
@@ -220,7 +237,7 @@ def _check_mot(c: Checking, coco: Coco, frames, videos: dict[Any, dict]) -> None
         c.count("mot sequences")
         got = _read_gt(c, gt_file)
         if got is not None:
-            _compare_gt(c, c.layout.rel(gt_file), _gt_expected(coco, vid, by_frame), got)
+            _compare_gt(c, c.layout.rel(gt_file), _gt_expected(coco, vid, by_frame, mot_class), got)
         _check_seqinfo(c, seq, coco, by_frame, video)
     if (coco.data.get("info") or {}).get("split"):  # train.json / val.json: the other part's clips are in mot/ too
         return
