@@ -63,6 +63,11 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     shards = _shard_records(run, manifest)
     _check_dest(run, dest)
     dest.mkdir(parents=True, exist_ok=True)
+    # annotations.json is the sign of a finished dataset: gone while the merge runs, renamed into
+    # place last, so a merge killed part-way never leaves it beside missing or stale files
+    (dest / "annotations.json").unlink(missing_ok=True)
+    if dest.resolve() != run.resolve():  # first: marks DEST as this run's merge, so a killed merge runs again
+        shutil.copy2(run / "config.yaml", dest / "config.yaml")
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
     coco_run = "coco" in manifest["formats"]
@@ -107,7 +112,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                     files[part_of[entry["image_id"]]].add_text(encoded)
         for part, f in files.items():
             own = [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())]
-            f.close(categories, own if videos else None)  # a clips run's part with no clip: "videos": []
+            f.close(categories, own if videos else None, commit=part != "all")  # a clips run's part with no clip: "videos": []
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
     if "voc" in manifest["formats"]:
@@ -141,7 +146,6 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             from synthgen.writers import hf
 
             hf.link_tree(run / "hf", dest / "hf")
-        shutil.copy2(run / "config.yaml", dest / "config.yaml")
     if "hf" in manifest["formats"]:  # after the link: the split metadata files are the merge's
         from synthgen.writers import hf
 
@@ -158,6 +162,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             for stream in streams.values():
                 stream.commit()
         atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists, keypoints=manifest.get("keypoints") if manifest.get("yolo_task") == "pose" else None).encode())
+    if coco_run:
+        files["all"].f.commit()  # last: see above
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
 
 
@@ -250,11 +256,13 @@ class _CocoStream:
         self.f.write('\n],"annotations":[')
         self.first = True
 
-    def close(self, categories: list[dict[str, Any]], videos: list[dict[str, Any]] | None = None) -> None:
+    def close(self, categories: list[dict[str, Any]], videos: list[dict[str, Any]] | None = None, commit: bool = True) -> None:
+        """Finish the file; ``commit=False``: the caller renames it into place (``self.f.commit()``)."""
         if videos is not None:
             self.f.write('\n],"videos":[' + "".join(("\n" if k == 0 else ",\n") + _dumps(v) for k, v in enumerate(videos)))
         self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
-        self.f.commit()
+        if commit:
+            self.f.commit()
 
 
 def _check_dest(run: Path, dest: Path) -> None:

@@ -1,0 +1,68 @@
+"""A merge killed part-way (kill -9, power cut between two renames) leaves nothing that looks
+like a finished dataset, and the same command run again finishes it. Reproduced by stopping the
+merge right after one of its files is renamed into place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from synthgen.config import load_config
+from synthgen.runner import generate
+from synthgen.writers import merge as merge_module
+from synthgen.writers.merge import merge_run
+
+from conftest import tiny_config_dict
+
+
+class Killed(BaseException):
+    """Stands for kill -9: nothing after it runs (not an Exception, so no cleanup catches it)."""
+
+
+def _kill_after(monkeypatch, name: str) -> None:
+    """The merge stops right after ``name`` is renamed into place."""
+    real = os.replace
+
+    def replace(src, dst, *a, **k):
+        real(src, dst, *a, **k)
+        if Path(dst).name == name:
+            raise Killed(name)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.fixture
+def run(tmp_path, tiny_assets) -> Path:
+    cfg = load_config(data={**tiny_config_dict(tiny_assets), "output": {"formats": ["coco", "yolo"], "val_fraction": 0.5}})
+    out = tmp_path / "run"
+    generate(cfg, out, 8, workers=1, shard_size=3, merge=False)
+    return out
+
+
+MERGED = ("annotations.json", "train.json", "val.json", "metadata.jsonl", "train.txt", "val.txt", "data.yaml")
+
+
+@pytest.mark.parametrize("first", ["annotations.json", "train.json", "metadata.jsonl", "train.txt"])
+def test_annotations_json_appears_only_when_the_merge_is_done(run, tmp_path, monkeypatch, first):
+    merge_run(run, tmp_path / "whole")
+    _kill_after(monkeypatch, first)
+    with pytest.raises(Killed):
+        merge_run(run)
+    if (run / "annotations.json").exists():  # the sign of a finished dataset: then everything is there
+        assert [n for n in MERGED if not (run / n).exists()] == []
+
+
+@pytest.mark.parametrize("first", ["annotations.json", "train.json", "metadata.jsonl"])
+def test_a_merge_into_another_folder_killed_part_way_runs_again(run, tmp_path, monkeypatch, first):
+    whole = tmp_path / "whole"
+    merge_run(run, whole)
+    dest = tmp_path / "dest"
+    with monkeypatch.context() as m:
+        _kill_after(m, first)
+        with pytest.raises(Killed):
+            merge_run(run, dest)
+    merge_run(run, dest)  # was refused: "--out dest is not empty and holds no merge of run"
+    for name in MERGED:
+        assert (dest / name).read_bytes() == (whole / name).read_bytes(), name
