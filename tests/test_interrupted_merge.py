@@ -66,3 +66,16 @@ def test_a_merge_into_another_folder_killed_part_way_runs_again(run, tmp_path, m
     merge_run(run, dest)  # was refused: "--out dest is not empty and holds no merge of run"
     for name in MERGED:
         assert (dest / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("inside", ["images/sub", "merged", "shards/x"])
+def test_a_merge_into_a_folder_inside_the_run_is_refused_and_writes_nothing(run, tmp_path, inside):
+    """``merge RUN --out RUN/images/sub`` crashed (IsADirectoryError: linking images/ into itself
+    met its own new folder) and left a folder in images/ that broke every later merge --out."""
+    from synthgen.errors import OutputError
+
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    with pytest.raises(OutputError, match="inside the run"):
+        merge_run(run, run / inside)
+    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+    merge_run(run, tmp_path / "elsewhere")  # still fine

@@ -273,6 +273,8 @@ def _check_dest(run: Path, dest: Path) -> None:
     r, d = run.resolve(), dest.resolve()
     if d in r.parents:
         raise OutputError(f"--out {dest} contains the run {run}: choose a folder outside it")
+    if r in d.parents:  # its links would land among the run's own files (images/ linked into itself)
+        raise OutputError(f"--out {dest} lies inside the run {run}: choose a folder outside it")
     if not dest.exists():
         return
     if not dest.is_dir():
