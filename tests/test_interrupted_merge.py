@@ -79,3 +79,20 @@ def test_a_merge_into_a_folder_inside_the_run_is_refused_and_writes_nothing(run,
         merge_run(run, run / inside)
     assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
     merge_run(run, tmp_path / "elsewhere")  # still fine
+
+
+@pytest.mark.parametrize("tool", ["combine", "split"])
+def test_combine_and_split_of_an_unmerged_run_say_how_to_merge_it(run, tmp_path, tool):
+    """A run left unmerged (--no-merge, over 200,000 images, or merged into another folder) was
+    refused as 'neither a COCO dataset nor a YOLO one', with no word of `synthgen merge`."""
+    from click.testing import CliRunner
+
+    from synthgen.cli import main
+
+    args = [tool, str(run), "--out", str(tmp_path / "o"), "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0
+    assert "synthgen merge" in result.output and str(run) in result.output, result.output
+    (run / "manifest.json").write_text((run / "manifest.json").read_text().replace('"complete": true', '"complete": false'))
+    result = CliRunner().invoke(main, args)
+    assert "not complete" in result.output, result.output

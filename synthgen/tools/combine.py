@@ -111,7 +111,9 @@ def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path,
     if (path / "data.yaml").exists():
         images, anns, cats, root, files = _yolo_as_coco(path)
         return images, anns, cats, root, synthetic, files, {}
-    raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+    from synthgen.io.manifest import unmerged_note
+
+    raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml){unmerged_note(path)}")
 
 
 def _require_lines(im: dict, W: int, H: int, where: str) -> None:

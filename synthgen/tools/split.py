@@ -169,7 +169,9 @@ def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, imag
     elif src.is_dir() and any((src / n).is_file() for n in ("data.yaml", "dataset.yaml")):
         fmt, ann_file, root = "yolo", None, src
     else:
-        raise AssetError(f"{src}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+        from synthgen.io.manifest import unmerged_note
+
+        raise AssetError(f"{src}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml){unmerged_note(src)}")
     images_root = Path(images) if images else root / "images"
     for inp in {root, images_root} if fmt == "coco" else {root}:
         if _inside(out, inp) or _inside(inp, out):
