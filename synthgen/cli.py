@@ -287,7 +287,7 @@ def merge(runs, out) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="New (or empty) output folder, outside the inputs.")
 @click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1),
               help="Share of real images kept for validation (a split made by `synthgen split` keeps its own val part instead).")
 @click.option("--val-synthetic", is_flag=True, help="Let synthetic images into validation too (default: real only).")

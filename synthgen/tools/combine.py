@@ -335,6 +335,12 @@ def combine(
     out = Path(out)
     if any(Path(p).resolve() == out.resolve() for p in inputs):
         raise OutputError("--out must not be one of the inputs: merging never modifies its inputs")
+    for p in map(Path, inputs):
+        folder = (p if p.is_dir() else p.parent).resolve()
+        if folder in out.resolve().parents or out.resolve() in folder.parents:
+            raise OutputError(f"--out {out} and the input {p} overlap: combine writes a new folder beside its inputs, never into one")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"--out {out} exists and is not empty: give a new folder (combine never overwrites)")
     loaded = _inputs(inputs)
     names = list(classes) if classes else []
     for inp in loaded:

@@ -1,0 +1,46 @@
+"""combine writes only into a new or empty folder outside its inputs, as split does: it never
+overwrites a user's files nor writes into a dataset it reads."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from synthgen.cli import main
+from synthgen.config import load_config
+from synthgen.runner import generate
+
+from conftest import tiny_config_dict
+
+
+@pytest.fixture
+def run(tmp_path, tiny_assets):
+    out = tmp_path / "run"
+    generate(load_config(data=tiny_config_dict(tiny_assets)), out, 4, workers=1)
+    return out
+
+
+def test_combine_refuses_a_folder_holding_other_files(run, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "train.json").write_text("my own labels")
+    result = CliRunner().invoke(main, ["combine", str(run), "--out", str(mine), "-q"])
+    assert result.exit_code != 0 and "not empty" in result.output, result.output
+    assert (mine / "train.json").read_text() == "my own labels"
+    assert sorted(p.name for p in mine.iterdir()) == ["train.json"]
+
+
+@pytest.mark.parametrize("inside", ["combined", "images/combined"])
+def test_combine_refuses_a_folder_inside_an_input(run, inside):
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    result = CliRunner().invoke(main, ["combine", str(run), "--out", str(run / inside), "-q"])
+    assert result.exit_code != 0 and "overlap" in result.output, result.output
+    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+
+
+def test_combine_into_a_new_or_empty_folder_works(run, tmp_path):
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "new", tmp_path / "empty"):
+        result = CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"])
+        assert result.exit_code == 0, result.output
+        assert (out / "train.json").is_file()
