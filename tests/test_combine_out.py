@@ -44,3 +44,32 @@ def test_combine_into_a_new_or_empty_folder_works(run, tmp_path):
         result = CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"])
         assert result.exit_code == 0, result.output
         assert (out / "train.json").is_file()
+
+
+def test_a_combine_killed_while_copying_runs_again_into_its_folder(run, tmp_path, monkeypatch):
+    import shutil
+
+    out = tmp_path / "combined"
+    real = shutil.copy2
+    calls = []
+
+    def copy2(src, dst, *a, **k):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C (or kill -9) part-way through the copies
+        return real(src, dst, *a, **k)
+
+    with monkeypatch.context() as m:
+        m.setattr(shutil, "copy2", copy2)
+        CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"])
+    assert out.is_dir() and not (out / "train.json").exists()
+    result = CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (out / "train.json").is_file()
+
+
+def test_a_finished_combine_folder_is_not_combined_into_again(run, tmp_path):
+    out = tmp_path / "combined"
+    assert CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"]).exit_code == 0
+    result = CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"])
+    assert result.exit_code != 0 and "not empty" in result.output

@@ -36,6 +36,9 @@ class LeakError(AssetError):
     """A validation image fed the synthetic part (as a scene or a cutout's source)."""
 
 
+MARK = ".synthgen-combine"  # in a folder while combine writes into it (see combine)
+
+
 def _folder_name(path: Path) -> str:
     """An input's folder under OUT/images/: its own name (``..`` and ``/`` never)."""
     name = Path(os.path.realpath(path)).name
@@ -339,7 +342,8 @@ def combine(
         folder = (p if p.is_dir() else p.parent).resolve()
         if folder in out.resolve().parents or out.resolve() in folder.parents:
             raise OutputError(f"--out {out} and the input {p} overlap: combine writes a new folder beside its inputs, never into one")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    mark = out / MARK  # there while combine writes: a combine killed part-way may be run again there
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not mark.is_file())):
         raise OutputError(f"--out {out} exists and is not empty: give a new folder (combine never overwrites)")
     loaded = _inputs(inputs)
     names = list(classes) if classes else []
@@ -407,6 +411,8 @@ def combine(
                 counts[kind][name] += 1
             next_ann += 1
         next_image += 1
+    out.mkdir(parents=True, exist_ok=True)
+    mark.touch()  # first: a combine killed while copying may be run again into its own folder
     for done, (src, dst) in enumerate(copies, len(plan) + 1):
         if progress is not None:
             progress(done, 2 * len(plan))
@@ -415,5 +421,6 @@ def combine(
     categories = [{"id": i, "name": n, "supercategory": "object", **schemas.get(n, {})} for n, i in cat_id.items()]
     for name, split in (("train", train), ("val", val)):
         atomic_write(out / f"{name}.json", _dumps({"info": {"description": "synthgen merge"}, "licenses": [], **split, "categories": categories}).encode())
+    mark.unlink()  # finished: the folder is the user's dataset now
     return {"train": len(train["images"]), "val": len(val["images"]), "counts": counts, "out": out,
             "splits": sorted({str(i.path.parent) for i in loaded if i.split is not None})}
