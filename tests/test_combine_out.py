@@ -73,3 +73,41 @@ def test_a_finished_combine_folder_is_not_combined_into_again(run, tmp_path):
     assert CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"]).exit_code == 0
     result = CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"])
     assert result.exit_code != 0 and "not empty" in result.output
+
+
+def test_a_split_killed_part_way_runs_again_into_its_folder(run, tmp_path, monkeypatch):
+    """A split stopped after train/annotations.json left a folder the same command refused
+    ('exists and is not empty'), and linking again met its own links."""
+    import os
+
+    out = tmp_path / "split"
+    real = os.replace
+
+    def replace(src, dst, *a, **k):
+        real(src, dst, *a, **k)
+        if os.path.basename(dst) == "annotations.json":
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", replace)
+        CliRunner().invoke(main, ["split", str(run), "--out", str(out), "-q", "--val", "0.5"])
+    assert (out / "train" / "annotations.json").is_file() and not (out / "split.json").exists()
+    result = CliRunner().invoke(main, ["split", str(run), "--out", str(out), "-q", "--val", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert (out / "split.json").is_file() and sorted(p.name for p in out.iterdir()) == ["split.json", "train", "val"]
+    again = CliRunner().invoke(main, ["split", str(run), "--out", str(out), "-q", "--val", "0.5"])
+    assert again.exit_code != 0 and "not empty" in again.output  # a finished split is not written over
+    # killed again, then run with another share: refused (its links would stay in the wrong part)
+    (out / "split.json").unlink()
+    (out / ".synthgen-split").write_text("[]")
+    other = CliRunner().invoke(main, ["split", str(run), "--out", str(out), "-q", "--val", "0.25"])
+    assert other.exit_code != 0 and "other arguments" in other.output, other.output
+
+
+def test_a_killed_combine_is_not_finished_with_other_arguments(run, tmp_path):
+    out = tmp_path / "combined"
+    out.mkdir()
+    (out / "images").mkdir()
+    (out / ".synthgen-combine").write_text("[]")  # what a combine of other inputs, killed, leaves
+    result = CliRunner().invoke(main, ["combine", str(run), "--out", str(out), "-q"])
+    assert result.exit_code != 0 and "other arguments" in result.output, result.output

@@ -39,6 +39,13 @@ class LeakError(AssetError):
 MARK = ".synthgen-combine"  # in a folder while combine writes into it (see combine)
 
 
+def _marked(mark: Path, job: str) -> bool:
+    try:
+        return mark.read_text() == job
+    except OSError:
+        return False
+
+
 def _folder_name(path: Path) -> str:
     """An input's folder under OUT/images/: its own name (``..`` and ``/`` never)."""
     name = Path(os.path.realpath(path)).name
@@ -342,9 +349,12 @@ def combine(
         folder = (p if p.is_dir() else p.parent).resolve()
         if folder in out.resolve().parents or out.resolve() in folder.parents:
             raise OutputError(f"--out {out} and the input {p} overlap: combine writes a new folder beside its inputs, never into one")
-    mark = out / MARK  # there while combine writes: a combine killed part-way may be run again there
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not mark.is_file())):
-        raise OutputError(f"--out {out} exists and is not empty: give a new folder (combine never overwrites)")
+    # there while combine writes: a combine killed part-way may be run again there, with the same arguments
+    mark = out / MARK
+    job = json.dumps([[str(Path(p).resolve()) for p in inputs], val_fraction, val_synthetic, classes, seed])
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _marked(mark, job))):
+        raise OutputError(f"--out {out} exists and is not empty: give a new folder (combine never overwrites)"
+                          + (" (a combine with other arguments was killed there)" if mark.is_file() else ""))
     loaded = _inputs(inputs)
     names = list(classes) if classes else []
     for inp in loaded:
@@ -412,7 +422,7 @@ def combine(
             next_ann += 1
         next_image += 1
     out.mkdir(parents=True, exist_ok=True)
-    mark.touch()  # first: a combine killed while copying may be run again into its own folder
+    atomic_write(mark, job.encode())  # first: a combine killed while copying may be run again into its own folder
     for done, (src, dst) in enumerate(copies, len(plan) + 1):
         if progress is not None:
             progress(done, 2 * len(plan))
