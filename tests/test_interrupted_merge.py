@@ -96,3 +96,15 @@ def test_combine_and_split_of_an_unmerged_run_say_how_to_merge_it(run, tmp_path,
     (run / "manifest.json").write_text((run / "manifest.json").read_text().replace('"complete": true', '"complete": false'))
     result = CliRunner().invoke(main, args)
     assert "not complete" in result.output, result.output
+
+
+def test_a_merge_into_another_folder_carries_the_webdataset_tars(tmp_path, tiny_assets):
+    """merge --out linked images, labels, masks, ... but not webdataset/: the merged folder of a
+    webdataset run had no tars (its only copy of the id maps), and validate said nothing."""
+    cfg = load_config(data={**tiny_config_dict(tiny_assets), "output": {"formats": ["coco", "webdataset"]}})
+    run = tmp_path / "run"
+    generate(cfg, run, 6, workers=1, shard_size=3, merge=False)
+    merge_run(run, tmp_path / "dest")
+    tars = sorted(p.name for p in (run / "webdataset").glob("*.tar"))
+    assert len(tars) == 2
+    assert sorted(p.name for p in (tmp_path / "dest" / "webdataset").glob("*.tar")) == tars

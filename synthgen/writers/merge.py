@@ -138,7 +138,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     out.commit()
 
     if dest.resolve() != run.resolve():
-        for sub in ("images", "labels", "masks", "semantic", "panoptic", "lines",
+        for sub in ("images", "labels", "masks", "semantic", "panoptic", "lines", "webdataset",
                     "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject"):
             if (run / sub).is_dir():
                 _link_tree(run / sub, dest / sub)
