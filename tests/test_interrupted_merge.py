@@ -108,3 +108,32 @@ def test_a_merge_into_another_folder_carries_the_webdataset_tars(tmp_path, tiny_
     tars = sorted(p.name for p in (run / "webdataset").glob("*.tar"))
     assert len(tars) == 2
     assert sorted(p.name for p in (tmp_path / "dest" / "webdataset").glob("*.tar")) == tars
+
+
+def test_merge_is_refused_while_a_run_writes_into_the_folder(run, tmp_path):
+    """`synthgen merge RUN` took no lock: beside a generate still writing RUN (e.g. resumed with
+    a bigger -n), it merged the old shards and wrote a manifest saying the run was complete."""
+    from click.testing import CliRunner
+
+    from synthgen.cli import main
+    from synthgen.io.lock import FolderLock
+
+    with FolderLock(run, shared=False):  # a generate writing RUN
+        for extra in ([], ["--out", str(tmp_path / "dest")]):
+            result = CliRunner().invoke(main, ["merge", str(run), *extra])
+            assert result.exit_code != 0 and "in use" in result.output, result.output
+            assert not (run / "annotations.json").exists() and not (tmp_path / "dest").exists()
+    assert CliRunner().invoke(main, ["merge", str(run)]).exit_code == 0  # free again
+    assert (run / "annotations.json").is_file() and not (run / ".synthgen.lock").exists()
+
+
+def test_merge_of_a_run_killed_before_its_manifest_says_to_resume_it(run):
+    """A run killed before it wrote manifest.json was called 'not a synthgen run' by merge."""
+    from click.testing import CliRunner
+
+    from synthgen.cli import main
+
+    (run / "manifest.json").unlink()
+    result = CliRunner().invoke(main, ["merge", str(run)])
+    assert result.exit_code != 0 and "has not finished" in result.output and "resumes" in result.output, result.output
+    assert not (run / ".synthgen.lock").exists()
