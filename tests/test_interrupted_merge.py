@@ -137,3 +137,16 @@ def test_merge_of_a_run_killed_before_its_manifest_says_to_resume_it(run):
     result = CliRunner().invoke(main, ["merge", str(run)])
     assert result.exit_code != 0 and "has not finished" in result.output and "resumes" in result.output, result.output
     assert not (run / ".synthgen.lock").exists()
+
+
+@pytest.mark.parametrize("tool", ["validate", "report"])
+def test_validate_and_report_of_a_run_killed_before_its_manifest_say_it_is_unfinished(run, tmp_path, tool):
+    """They said 'no dataset found: expected annotations.json ...' of a run killed early."""
+    from click.testing import CliRunner
+
+    from synthgen.cli import main
+
+    (run / "manifest.json").unlink()
+    args = [tool, str(run)] + (["-o", str(tmp_path / "r.html")] if tool == "report" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0 and "has not finished" in result.output and "resumes" in result.output, result.output
