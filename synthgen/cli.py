@@ -286,7 +286,9 @@ def merge(runs, out) -> None:
         lock = FolderLock(run, shared=False)  # not while a run (or its --shard parts) writes into it
         try:
             lock.acquire()
-        except OutputError:
+        except OutputError as exc:
+            if "in use" not in str(exc):  # not busy: e.g. a folder this user may not write
+                raise
             who = ", ".join(h.describe() for h in read_holders(run / LOCK_NAME)) or "another synthgen process"
             raise OutputError(f"{run} is in use by {who}, still writing it: merge it once that has finished") from None
         try:
