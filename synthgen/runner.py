@@ -592,6 +592,9 @@ def run(
             raise OutputError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
         with FolderLock(out, shared=part is not None) as lock:
             removed, temporaries = prepare_output(out, cfg, info, shards, overwrite, lock.exclusive, part is not None)
+            old = read_json(out / MANIFEST)
+            if old is not None and old.get("num_images") != num_images:  # else, killed, it still describes the old size
+                write_manifest(out, info, shards)
             lock.share()
 
             todo = ShardsToDo(out, shards, part, verify)

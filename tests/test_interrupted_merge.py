@@ -150,3 +150,33 @@ def test_validate_and_report_of_a_run_killed_before_its_manifest_say_it_is_unfin
     args = [tool, str(run)] + (["-o", str(tmp_path / "r.html")] if tool == "report" else [])
     result = CliRunner().invoke(main, args)
     assert result.exit_code != 0 and "has not finished" in result.output and "resumes" in result.output, result.output
+
+
+def test_a_resume_with_another_n_killed_leaves_a_manifest_of_the_new_size(tmp_path, tiny_assets, monkeypatch):
+    """Resumed with a bigger -n and killed while writing shards, a run kept the manifest of its
+    old size ('complete': true, 6 images): `synthgen merge` then merged the 6 old images into an
+    annotations.json that looked like the whole run, beside the new images on disk."""
+    from synthgen import runner
+
+    cfg = load_config(data=tiny_config_dict(tiny_assets))
+    out = tmp_path / "run"
+    generate(cfg, out, 6, workers=1, shard_size=3)
+
+    def killed(*a, **k):
+        raise Killed("while writing shards")
+
+    with monkeypatch.context() as m:
+        m.setattr(runner, "_run_local", killed)
+        with pytest.raises(Killed):
+            generate(cfg, out, 12, workers=1, shard_size=3)
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["num_images"] == 12 and manifest["complete"] is False
+    from synthgen.errors import OutputError
+
+    with pytest.raises(OutputError, match="not finished"):
+        merge_run(out)
+    assert not (out / "annotations.json").exists()
+    generate(cfg, out, 12, workers=1, shard_size=3)  # resumes
+    assert json.loads((out / "manifest.json").read_text())["complete"] is True
