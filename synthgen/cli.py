@@ -297,7 +297,7 @@ def merge(runs, out) -> None:
                     raise OutputError(f"{run}: the run has not finished (no manifest.json yet): run the same "
                                       "generate command again (it resumes), which merges it when complete")
                 raise not_a_run
-            result = merge_run(run, Path(out) if out else None)
+            result = merge_run(run, Path(out) if out else None, verify=True)
         finally:
             lock.release()
     except SynthgenError as err:

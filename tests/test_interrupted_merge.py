@@ -180,3 +180,17 @@ def test_a_resume_with_another_n_killed_leaves_a_manifest_of_the_new_size(tmp_pa
     assert not (out / "annotations.json").exists()
     generate(cfg, out, 12, workers=1, shard_size=3)  # resumes
     assert json.loads((out / "manifest.json").read_text())["complete"] is True
+
+
+def test_synthgen_merge_refuses_a_shard_whose_files_are_gone(run, tmp_path):
+    """`synthgen merge` trusted the done records: with a shard's image deleted (by hand, or a
+    resume with a smaller -n killed while removing that shard's files before its record) it
+    wrote an annotations.json listing images that are not there."""
+    from click.testing import CliRunner
+
+    from synthgen.cli import main
+
+    (run / "images" / "00000004.jpg").unlink()  # shard 1 (images 3..5)
+    result = CliRunner().invoke(main, ["merge", str(run)])
+    assert result.exit_code != 0 and "shard 1" in result.output and "generate" in result.output, result.output
+    assert not (run / "annotations.json").exists()

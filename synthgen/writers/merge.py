@@ -55,12 +55,23 @@ def _shard_records(run: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return [manifest["shards"][str(s)] for s in range(manifest["num_shards"])]
 
 
-def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
-    """Write DEST/annotations.json (coco) and DEST/metadata.jsonl from RUN's shards."""
+def merge_run(run: Path, dest: Path | None = None, verify: bool = False) -> dict[str, Any]:
+    """Write DEST/annotations.json (coco) and DEST/metadata.jsonl from RUN's shards. ``verify``:
+    first check every shard's files as a resume does (sizes, annotation checksums)."""
     run = Path(run)
     dest = Path(dest) if dest is not None else run
     manifest = refresh_manifest(run)
     shards = _shard_records(run, manifest)
+    if verify:
+        from synthgen.io.manifest import ShardSpec
+        from synthgen.writers.shard import verify_shard
+
+        for r in shards:
+            if verify_shard(run, ShardSpec(r["shard"], r["start"], r["stop"])) is None:
+                raise OutputError(
+                    f"{run}: shard {r['shard']} (images {r['start']} to {r['stop'] - 1}) has files missing or changed "
+                    "since it was written; run the same generate command again (it redoes that shard and merges)"
+                )
     _check_dest(run, dest)
     dest.mkdir(parents=True, exist_ok=True)
     # annotations.json is the sign of a finished dataset: gone while the merge runs, renamed into
