@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from conftest import tiny_config_dict
 
 from synthgen.cli import main
 from synthgen.config import load_config
 from synthgen.runner import generate
-
-from conftest import tiny_config_dict
 
 
 @pytest.fixture

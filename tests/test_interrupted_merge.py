@@ -8,13 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import tiny_config_dict
 
 from synthgen.config import load_config
 from synthgen.runner import generate
-from synthgen.writers import merge as merge_module
 from synthgen.writers.merge import merge_run
-
-from conftest import tiny_config_dict
 
 
 class Killed(BaseException):
@@ -194,3 +192,39 @@ def test_synthgen_merge_refuses_a_shard_whose_files_are_gone(run, tmp_path):
     result = CliRunner().invoke(main, ["merge", str(run)])
     assert result.exit_code != 0 and "shard 1" in result.output and "generate" in result.output, result.output
     assert not (run / "annotations.json").exists()
+
+
+def test_a_merge_elsewhere_that_runs_out_of_space_leaves_no_truncated_image(run, tmp_path, monkeypatch):
+    """merge --out onto another disk (images copied) that filled up: a traceback, the image being
+    copied left truncated under its own name, and the next merge skipped it as already there."""
+    import errno
+    import shutil
+
+    from synthgen.errors import OutputError
+
+    def no_link(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    real_copy2 = shutil.copy2
+    copied = []
+
+    def copy2_filling_up(src, dst, *a, **k):
+        copied.append(dst)
+        if len(copied) == 3:
+            Path(dst).write_bytes(Path(src).read_bytes()[:10])  # what the disk took before it was full
+            raise OSError(errno.ENOSPC, "No space left on device", str(src), None, str(dst))
+        return real_copy2(src, dst, *a, **k)
+
+    dest = tmp_path / "dest"
+    with monkeypatch.context() as m:
+        m.setattr(os, "link", no_link)
+        m.setattr(shutil, "copy2", copy2_filling_up)
+        with pytest.raises(OutputError, match="No space left"):
+            merge_run(run, dest)
+    assert not (dest / "annotations.json").exists()
+    assert [p.name for p in dest.rglob("*") if ".tmp" in p.name] == []  # the merge's own temporaries
+    for p in (dest / "images").iterdir():  # nothing truncated under a final name
+        assert p.read_bytes() == (run / "images" / p.name).read_bytes(), p.name
+    merge_run(run, dest)  # space freed: the same command finishes
+    for p in (run / "images").iterdir():
+        assert (dest / "images" / p.name).read_bytes() == p.read_bytes()

@@ -17,7 +17,7 @@ import yaml
 
 from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
-from synthgen.io.files import AtomicFile, atomic_write
+from synthgen.io.files import AtomicFile, atomic_write, link_or_copy
 from synthgen.io.manifest import refresh_manifest
 from synthgen.writers import (
     coco,  # the other formats' modules: where their format is on
@@ -57,9 +57,34 @@ def _shard_records(run: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 def merge_run(run: Path, dest: Path | None = None, verify: bool = False) -> dict[str, Any]:
     """Write DEST/annotations.json (coco) and DEST/metadata.jsonl from RUN's shards. ``verify``:
-    first check every shard's files as a resume does (sizes, annotation checksums)."""
+    first check every shard's files as a resume does (sizes, annotation checksums). A merge that
+    fails (a full disk) leaves no temporary of its own and no annotations.json; run it again."""
     run = Path(run)
     dest = Path(dest) if dest is not None else run
+    try:
+        return _merge(run, dest, verify)
+    except OSError as exc:
+        _discard_temporaries(dest)
+        where = f" ({exc.filename2 or exc.filename})" if exc.filename else ""
+        raise OutputError(f"cannot merge {run} into {dest}: {exc.strerror or exc}{where}") from exc
+
+
+def _discard_temporaries(dest: Path) -> None:
+    """Remove this process's temporaries (``.<name>.tmp<pid>``) where a merge writes its files."""
+    from synthgen.io.outdir import MERGED_FILES
+
+    suffix = f".tmp{os.getpid()}"
+    for folder in {dest, *(dest / Path(n).parent for n in MERGED_FILES)}:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for p in entries:
+            if p.name.startswith(".") and p.name.endswith(suffix):
+                p.unlink(missing_ok=True)
+
+
+def _merge(run: Path, dest: Path, verify: bool) -> dict[str, Any]:
     manifest = refresh_manifest(run)
     shards = _shard_records(run, manifest)
     if verify:
@@ -310,7 +335,4 @@ def _link_tree(src: Path, dst: Path) -> None:
         target = dst / p.name
         if target.exists():
             continue
-        try:
-            os.link(p, target)
-        except OSError:
-            shutil.copy2(p, target)
+        link_or_copy(p, target)
