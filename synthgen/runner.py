@@ -430,6 +430,11 @@ def prepare_output(
                 "into an empty folder or one of its own runs, and removes only files it wrote: "
                 "choose an empty or new folder"
             )
+        if not (out / MANIFEST).exists() and not (out / "shards").is_dir() and any((out / n).is_file() for n in MERGED_FILES):
+            raise OutputError(  # `synthgen merge RUN --out OUT`: linked images no run here lists, even to --overwrite
+                f"--out {out} holds a dataset merged from a run into another folder (synthgen merge --out), "
+                "not a run: generate into another folder"
+            )
         different = _differences(out, cfg, info)
         removed = 0
         if different and not overwrite:

@@ -228,3 +228,19 @@ def test_a_merge_elsewhere_that_runs_out_of_space_leaves_no_truncated_image(run,
     merge_run(run, dest)  # space freed: the same command finishes
     for p in (run / "images").iterdir():
         assert (dest / "images" / p.name).read_bytes() == p.read_bytes()
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_generate_refuses_a_folder_holding_a_merge_made_elsewhere(run, tmp_path, tiny_assets, overwrite):
+    """A `merge RUN --out DEST` folder (config.yaml, annotations.json, linked images; no shards)
+    was taken as a run of the same config: generating -n 3 into it left the merge's 8 images
+    beside an annotations.json of 3 (validate: 'label file has no image' for the rest)."""
+    from synthgen.errors import OutputError
+
+    dest = tmp_path / "dest"
+    merge_run(run, dest)
+    before = sorted(p.relative_to(dest) for p in dest.rglob("*"))
+    cfg = load_config(data={**tiny_config_dict(tiny_assets), "output": {"formats": ["coco", "yolo"], "val_fraction": 0.5}})
+    with pytest.raises(OutputError, match="merged"):
+        generate(cfg, dest, 3, workers=1, shard_size=3, overwrite=overwrite)
+    assert sorted(p.relative_to(dest) for p in dest.rglob("*")) == before
