@@ -432,8 +432,8 @@ def prepare_output(
             )
         if not (out / MANIFEST).exists() and not (out / "shards").is_dir() and any((out / n).is_file() for n in MERGED_FILES):
             raise OutputError(  # `synthgen merge RUN --out OUT`: linked images no run here lists, even to --overwrite
-                f"--out {out} holds a dataset merged from a run into another folder (synthgen merge --out), "
-                "not a run: generate into another folder"
+                f"--out {out} holds a merged dataset but no run (no manifest.json, no shards/: a `synthgen merge "
+                "--out` folder, or a run whose shards/ were removed), whose files no run lists: generate into another folder"
             )
         different = _differences(out, cfg, info)
         removed = 0
