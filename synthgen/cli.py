@@ -276,10 +276,30 @@ def merge(runs, out) -> None:
             raise SynthgenError(f"merge takes one run, got {len(runs)} paths; to combine datasets use "
                                 f"`synthgen combine {' '.join(runs)} --out DIR`")
         run = Path(runs[0])
-        if find_manifest(run) is None or not (run / "shards").is_dir():
-            raise SynthgenError(f"{run} is not a synthgen run (no manifest.json and shards/); "
-                                f"to combine datasets use `synthgen combine {run} ... --out DIR`")
-        result = merge_run(run, Path(out) if out else None)
+        not_a_run = SynthgenError(f"{run} is not a synthgen run (no manifest.json and shards/); "
+                                  f"to combine datasets use `synthgen combine {run} ... --out DIR`")
+        if not (run / "shards").is_dir():
+            raise not_a_run
+        from synthgen.errors import OutputError
+        from synthgen.io.lock import LOCK_NAME, FolderLock, read_holders
+
+        lock = FolderLock(run, shared=False)  # not while a run (or its --shard parts) writes into it
+        try:
+            lock.acquire()
+        except OutputError as exc:
+            if "in use" not in str(exc):  # not busy: e.g. a folder this user may not write
+                raise
+            who = ", ".join(h.describe() for h in read_holders(run / LOCK_NAME)) or "another synthgen process"
+            raise OutputError(f"{run} is in use by {who}, still writing it: merge it once that has finished") from None
+        try:
+            if find_manifest(run) is None:
+                if (run / "config.yaml").is_file():  # a run killed before its first manifest
+                    raise OutputError(f"{run}: the run has not finished (no manifest.json yet): run the same "
+                                      "generate command again (it resumes), which merges it when complete")
+                raise not_a_run
+            result = merge_run(run, Path(out) if out else None, verify=True)
+        finally:
+            lock.release()
     except SynthgenError as err:
         _fail(err)
     click.echo(f"merged {result['images']} images, {result['instances']} instances -> {result['dest']}")
@@ -287,7 +307,7 @@ def merge(runs, out) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="New (or empty) output folder, outside the inputs.")
 @click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0, 1),
               help="Share of real images kept for validation (a split made by `synthgen split` keeps its own val part instead).")
 @click.option("--val-synthetic", is_flag=True, help="Let synthetic images into validation too (default: real only).")

@@ -430,6 +430,11 @@ def prepare_output(
                 "into an empty folder or one of its own runs, and removes only files it wrote: "
                 "choose an empty or new folder"
             )
+        if not (out / MANIFEST).exists() and not (out / "shards").is_dir() and any((out / n).is_file() for n in MERGED_FILES):
+            raise OutputError(  # `synthgen merge RUN --out OUT`: linked images no run here lists, even to --overwrite
+                f"--out {out} holds a merged dataset but no run (no manifest.json, no shards/: a `synthgen merge "
+                "--out` folder, or a run whose shards/ were removed), whose files no run lists: generate into another folder"
+            )
         different = _differences(out, cfg, info)
         removed = 0
         if different and not overwrite:
@@ -592,6 +597,9 @@ def run(
             raise OutputError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
         with FolderLock(out, shared=part is not None) as lock:
             removed, temporaries = prepare_output(out, cfg, info, shards, overwrite, lock.exclusive, part is not None)
+            old = read_json(out / MANIFEST)
+            if old is not None and old.get("num_images") != num_images:  # else, killed, it still describes the old size
+                write_manifest(out, info, shards)
             lock.share()
 
             todo = ShardsToDo(out, shards, part, verify)

@@ -243,6 +243,15 @@ def test_merge_with_hostile_entries_writes_only_into_out(tmp_path):
     data = json.loads(frag.read_text())
     data["images"][0]["file_name"] = FAR + "etc/hostname"
     frag.write_text(json.dumps(data))
+    # merge checks shards as a resume does: the edit is refused unless the done record agrees
+    refused = _run(tmp_path, box, ["merge", str(run), "--out", str(box / "out")])
+    assert refused.exit_code != 0 and "changed since it was written" in refused.output, refused.output
+    import hashlib
+
+    done = frag.with_name(frag.name.replace(".coco.json", ".done.json"))
+    rec = json.loads(done.read_text())
+    rec["files"][f"shards/{frag.name}"] = [frag.stat().st_size, hashlib.sha256(frag.read_bytes()).hexdigest()]
+    done.write_text(json.dumps(rec))
     (run / "images" / "evil.png").symlink_to(box / "secret" / "secret.png")
     result = _run(tmp_path, box, ["merge", str(run), "--out", str(box / "out")])
     assert result.exit_code == 0, result.output

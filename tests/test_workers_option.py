@@ -76,3 +76,36 @@ def test_auto_runs_and_writes_what_one_worker_writes(cfg_file, tmp_path, monkeyp
         assert run.exit_code == 0, run.output
         runs[w] = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != "manifest.json"}
     assert runs["1"] == runs["auto"]
+
+
+def _cgroups(tmp_path: Path, proc: str, files: dict[str, str]) -> tuple[Path, Path]:
+    root = tmp_path / "sys_fs_cgroup"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (tmp_path / "proc_self_cgroup").write_text(proc)
+    return root, tmp_path / "proc_self_cgroup"
+
+
+@pytest.mark.parametrize(("proc", "files", "limit"), [
+    # cgroup v2 in a container (its own namespace): the quota at the root of what it sees
+    ("0::/\n", {"cpu.max": "200000 100000\n"}, 2),
+    # cgroup v2 on a host: a systemd unit with CPUQuota=300% (systemd-run -p CPUQuota=300%)
+    ("0::/system.slice/job.service\n", {"system.slice/job.service/cpu.max": "300000 100000\n",
+                                        "system.slice/cpu.max": "max 100000\n"}, 3),
+    # ... a parent's quota binds its children too
+    ("0::/jobs/a/b\n", {"jobs/cpu.max": "100000 100000\n", "jobs/a/b/cpu.max": "max 100000\n"}, 1),
+    # cgroup v1 (docker --cpus 2 on an older host, Kubernetes nodes with cgroup v1)
+    ("12:cpu,cpuacct:/docker/abc\n0::/\n", {"cpu,cpuacct/cpu.cfs_quota_us": "200000\n",
+                                            "cpu,cpuacct/cpu.cfs_period_us": "100000\n"}, 2),
+    ("4:cpu:/kubepods/pod1/c1\n", {"cpu/kubepods/pod1/c1/cpu.cfs_quota_us": "150000\n",
+                                   "cpu/kubepods/pod1/c1/cpu.cfs_period_us": "100000\n"}, 2),
+    ("4:cpu:/\n", {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),  # v1, no quota
+    ("0::/\n", {}, None),  # nothing readable
+])
+def test_the_quota_of_the_jobs_own_cgroup_is_found(tmp_path, proc, files, limit):
+    """Only /sys/fs/cgroup/cpu.max was read: a cgroup v1 quota (docker --cpus on a v1 host) and
+    the quota of a job's own cgroup below the root (a systemd unit, a batch job) were missed, and
+    --workers auto started one worker per CPU of the machine."""
+    root, proc_file = _cgroups(tmp_path, proc, files)
+    assert cpus.job_cpu_limit(root, proc_file) == limit

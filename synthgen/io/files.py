@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from synthgen.errors import OutputError
@@ -43,3 +44,21 @@ class AtomicFile:
     def discard(self) -> None:
         self.f.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` as a hard link to ``src``, or where the file system refuses (another disk) a copy
+    made under a temporary name and renamed: a copy cut short (a full disk, a kill) never
+    stands under ``dst``'s name."""
+    try:
+        os.link(src, dst)
+        return
+    except OSError:
+        pass
+    tmp = Path(dst).with_name(f".{Path(dst).name}.tmp{os.getpid()}")
+    try:
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -134,6 +134,9 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
                 f"{p}: a stress suite of clips, one clips run per variant ({', '.join(suite[:6])}"
                 f"{', ...' if len(suite) > 6 else ''}): give a variant, e.g. {p / suite[0]}"
             )
+        if (p / "shards").is_dir() and (p / "config.yaml").is_file() and not (p / "manifest.json").exists():
+            raise AssetError(f"{p}: a synthgen run that has not finished (no manifest.json yet: stopped or still "
+                             "running): run the same generate command again, it resumes")
         raise AssetError(
             f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
             "Annotations/ and JPEGImages/ (VOC), panoptic.json (COCO panoptic), semantic/ with semantic_classes.json "

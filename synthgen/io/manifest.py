@@ -63,6 +63,19 @@ def find_manifest(root: Path) -> dict[str, Any] | None:
     return read_json(Path(root) / MANIFEST)
 
 
+def unmerged_note(path: Path) -> str:
+    """What to do when ``path`` is a synthgen run with no merged dataset yet ("" otherwise): read
+    where a COCO or YOLO dataset is expected (combine, split)."""
+    manifest = find_manifest(path) if Path(path).is_dir() else None
+    if manifest is None or not (Path(path) / "shards").is_dir():
+        return ""
+    if not manifest.get("complete"):
+        return (f"; it is a synthgen run that is not complete ({manifest.get('images_done')} of "
+                f"{manifest.get('num_images')} images): finish it (the same generate command resumes), "
+                f"then `synthgen merge {path}`")
+    return f"; it is a synthgen run whose shards are not merged: `synthgen merge {path}` writes its annotations.json"
+
+
 def read_manifest(run: Path) -> dict[str, Any]:
     """The manifest of the run in ``run``; OutputError naming the folder when there is none."""
     try:

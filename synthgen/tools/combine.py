@@ -36,6 +36,16 @@ class LeakError(AssetError):
     """A validation image fed the synthetic part (as a scene or a cutout's source)."""
 
 
+MARK = ".synthgen-combine"  # in a folder while combine writes into it (see combine)
+
+
+def _marked(mark: Path, job: str) -> bool:
+    try:
+        return mark.read_text() == job
+    except OSError:
+        return False
+
+
 def _folder_name(path: Path) -> str:
     """An input's folder under OUT/images/: its own name (``..`` and ``/`` never)."""
     name = Path(os.path.realpath(path)).name
@@ -111,7 +121,9 @@ def _load_any(path: Path) -> tuple[list[dict], list[dict], dict[int, str], Path,
     if (path / "data.yaml").exists():
         images, anns, cats, root, files = _yolo_as_coco(path)
         return images, anns, cats, root, synthetic, files, {}
-    raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+    from synthgen.io.manifest import unmerged_note
+
+    raise AssetError(f"{path}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml){unmerged_note(path)}")
 
 
 def _require_lines(im: dict, W: int, H: int, where: str) -> None:
@@ -333,6 +345,16 @@ def combine(
     out = Path(out)
     if any(Path(p).resolve() == out.resolve() for p in inputs):
         raise OutputError("--out must not be one of the inputs: merging never modifies its inputs")
+    for p in map(Path, inputs):
+        folder = (p if p.is_dir() else p.parent).resolve()
+        if folder in out.resolve().parents or out.resolve() in folder.parents:
+            raise OutputError(f"--out {out} and the input {p} overlap: combine writes a new folder beside its inputs, never into one")
+    # there while combine writes: a combine killed part-way may be run again there, with the same arguments
+    mark = out / MARK
+    job = json.dumps([[str(Path(p).resolve()) for p in inputs], val_fraction, val_synthetic, classes, seed])
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _marked(mark, job))):
+        raise OutputError(f"--out {out} exists and is not empty: give a new folder (combine never overwrites)"
+                          + (" (a combine with other arguments was killed there)" if mark.is_file() else ""))
     loaded = _inputs(inputs)
     names = list(classes) if classes else []
     for inp in loaded:
@@ -399,6 +421,8 @@ def combine(
                 counts[kind][name] += 1
             next_ann += 1
         next_image += 1
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(mark, job.encode())  # first: a combine killed while copying may be run again into its own folder
     for done, (src, dst) in enumerate(copies, len(plan) + 1):
         if progress is not None:
             progress(done, 2 * len(plan))
@@ -407,5 +431,6 @@ def combine(
     categories = [{"id": i, "name": n, "supercategory": "object", **schemas.get(n, {})} for n, i in cat_id.items()]
     for name, split in (("train", train), ("val", val)):
         atomic_write(out / f"{name}.json", _dumps({"info": {"description": "synthgen merge"}, "licenses": [], **split, "categories": categories}).encode())
+    mark.unlink()  # finished: the folder is the user's dataset now
     return {"train": len(train["images"]), "val": len(val["images"]), "counts": counts, "out": out,
             "splits": sorted({str(i.path.parent) for i in loaded if i.split is not None})}

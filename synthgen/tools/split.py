@@ -140,10 +140,23 @@ def assign(items: list[Item], val_fraction: float, seed: int = 0) -> dict[str, s
     return out
 
 
+MARK = ".synthgen-split"  # in OUT while split writes into it
+
+
+def _marked(mark: Path, job: str) -> bool:
+    try:
+        return mark.read_text() == job
+    except OSError:
+        return False
+
+
 def _link(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(src, dst)
+    except FileExistsError:  # a split killed part-way, run again: its own link or copy
+        if not os.path.samefile(src, dst):
+            shutil.copy2(src, dst)
     except OSError:
         shutil.copy2(src, dst)
 
@@ -169,13 +182,19 @@ def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, imag
     elif src.is_dir() and any((src / n).is_file() for n in ("data.yaml", "dataset.yaml")):
         fmt, ann_file, root = "yolo", None, src
     else:
-        raise AssetError(f"{src}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml)")
+        from synthgen.io.manifest import unmerged_note
+
+        raise AssetError(f"{src}: neither a COCO dataset (annotations.json) nor a YOLO one (data.yaml){unmerged_note(src)}")
     images_root = Path(images) if images else root / "images"
     for inp in {root, images_root} if fmt == "coco" else {root}:
         if _inside(out, inp) or _inside(inp, out):
             raise OutputError(f"--out {out} and the input {inp} overlap: split writes a new folder beside its input, never into it")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"--out {out} exists and is not empty: give a new folder (split never overwrites)")
+    # there while split writes: a split killed part-way may be run again there, with the same
+    # arguments (others would leave its links in the wrong part: a val image among train's)
+    mark, job = out / MARK, json.dumps([str(root.resolve()), str(images_root.resolve()), val_fraction, seed])
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _marked(mark, job))):
+        raise OutputError(f"--out {out} exists and is not empty: give a new folder (split never overwrites)"
+                          + (" (a split with other arguments was killed there)" if mark.is_file() else ""))
 
     if fmt == "coco":
         data, items = _read_coco(ann_file, images_root)
@@ -184,6 +203,8 @@ def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, imag
     if len(items) < 2:
         raise AssetError(f"{src}: {len(items)} image(s): a split needs at least two")
     where = assign(items, val_fraction, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(mark, job.encode())
     counts = {p: Counter() for p in PARTS}
     records = []
     for done, it in enumerate(sorted(items, key=lambda it: it.name), 1):
@@ -218,6 +239,7 @@ def split_dataset(src: Path, out: Path, val_fraction: float, seed: int = 0, imag
         "images": records,
     }
     atomic_write(out / SPLIT_FILE, (json.dumps(doc, indent=1) + "\n").encode())
+    mark.unlink()  # finished
     return {"out": out, "format": fmt, "images": {p: sum(1 for r in records if r["split"] == p) for p in PARTS},
             "counts": doc["counts"]}
 

@@ -27,11 +27,10 @@ YOLO's class), ``category_name`` its name; ``id`` the COCO annotation id.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
-from synthgen.io.files import AtomicFile
+from synthgen.io.files import AtomicFile, link_or_copy
 from synthgen.types import Sample
 from synthgen.writers.coco import annotation_id, image_id
 
@@ -103,7 +102,4 @@ def link_tree(src: Path, dst: Path) -> None:
         if target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
+        link_or_copy(path, target)

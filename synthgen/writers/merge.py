@@ -17,7 +17,7 @@ import yaml
 
 from synthgen.config import OutputConfig
 from synthgen.errors import OutputError
-from synthgen.io.files import AtomicFile, atomic_write
+from synthgen.io.files import AtomicFile, atomic_write, link_or_copy
 from synthgen.io.manifest import refresh_manifest
 from synthgen.writers import (
     coco,  # the other formats' modules: where their format is on
@@ -55,14 +55,55 @@ def _shard_records(run: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return [manifest["shards"][str(s)] for s in range(manifest["num_shards"])]
 
 
-def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
-    """Write DEST/annotations.json (coco) and DEST/metadata.jsonl from RUN's shards."""
+def merge_run(run: Path, dest: Path | None = None, verify: bool = False) -> dict[str, Any]:
+    """Write DEST/annotations.json (coco) and DEST/metadata.jsonl from RUN's shards. ``verify``:
+    first check every shard's files as a resume does (sizes, annotation checksums). A merge that
+    fails (a full disk) leaves no temporary of its own and no annotations.json; run it again."""
     run = Path(run)
     dest = Path(dest) if dest is not None else run
+    try:
+        return _merge(run, dest, verify)
+    except OSError as exc:
+        _discard_temporaries(dest)
+        where = f" ({exc.filename2 or exc.filename})" if exc.filename else ""
+        raise OutputError(f"cannot merge {run} into {dest}: {exc.strerror or exc}{where}") from exc
+
+
+def _discard_temporaries(dest: Path) -> None:
+    """Remove this process's temporaries (``.<name>.tmp<pid>``) where a merge writes its files."""
+    from synthgen.io.outdir import MERGED_FILES
+
+    suffix = f".tmp{os.getpid()}"
+    for folder in {dest, *(dest / Path(n).parent for n in MERGED_FILES)}:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for p in entries:
+            if p.name.startswith(".") and p.name.endswith(suffix):
+                p.unlink(missing_ok=True)
+
+
+def _merge(run: Path, dest: Path, verify: bool) -> dict[str, Any]:
     manifest = refresh_manifest(run)
     shards = _shard_records(run, manifest)
+    if verify:
+        from synthgen.io.manifest import ShardSpec
+        from synthgen.writers.shard import verify_shard
+
+        for r in shards:
+            if verify_shard(run, ShardSpec(r["shard"], r["start"], r["stop"])) is None:
+                raise OutputError(
+                    f"{run}: shard {r['shard']} (images {r['start']} to {r['stop'] - 1}) has files missing or changed "
+                    "since it was written; run the same generate command again (it redoes that shard and merges)"
+                )
     _check_dest(run, dest)
     dest.mkdir(parents=True, exist_ok=True)
+    # annotations.json is the sign of a finished dataset: gone while the merge runs, renamed into
+    # place last, so a merge killed part-way never leaves it beside missing or stale files
+    (dest / "annotations.json").unlink(missing_ok=True)
+    if dest.resolve() != run.resolve():  # first: marks DEST as this run's merge, so a killed merge runs again
+        shutil.copy2(run / "config.yaml", dest / "config.yaml")
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
     coco_run = "coco" in manifest["formats"]
@@ -107,7 +148,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
                     files[part_of[entry["image_id"]]].add_text(encoded)
         for part, f in files.items():
             own = [v for v in videos.values() if part == "all" or v["id"] in in_part.get(part, ())]
-            f.close(categories, own if videos else None)  # a clips run's part with no clip: "videos": []
+            f.close(categories, own if videos else None, commit=part != "all")  # a clips run's part with no clip: "videos": []
     if "panoptic" in manifest["formats"]:
         _merge_panoptic(run, dest, names, manifest)
     if "voc" in manifest["formats"]:
@@ -133,7 +174,7 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     out.commit()
 
     if dest.resolve() != run.resolve():
-        for sub in ("images", "labels", "masks", "semantic", "panoptic", "lines",
+        for sub in ("images", "labels", "masks", "semantic", "panoptic", "lines", "webdataset",
                     "JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject"):
             if (run / sub).is_dir():
                 _link_tree(run / sub, dest / sub)
@@ -141,7 +182,6 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             from synthgen.writers import hf
 
             hf.link_tree(run / "hf", dest / "hf")
-        shutil.copy2(run / "config.yaml", dest / "config.yaml")
     if "hf" in manifest["formats"]:  # after the link: the split metadata files are the merge's
         from synthgen.writers import hf
 
@@ -158,6 +198,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             for stream in streams.values():
                 stream.commit()
         atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists, keypoints=manifest.get("keypoints") if manifest.get("yolo_task") == "pose" else None).encode())
+    if coco_run:
+        files["all"].f.commit()  # last: see above
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
 
 
@@ -250,11 +292,13 @@ class _CocoStream:
         self.f.write('\n],"annotations":[')
         self.first = True
 
-    def close(self, categories: list[dict[str, Any]], videos: list[dict[str, Any]] | None = None) -> None:
+    def close(self, categories: list[dict[str, Any]], videos: list[dict[str, Any]] | None = None, commit: bool = True) -> None:
+        """Finish the file; ``commit=False``: the caller renames it into place (``self.f.commit()``)."""
         if videos is not None:
             self.f.write('\n],"videos":[' + "".join(("\n" if k == 0 else ",\n") + _dumps(v) for k, v in enumerate(videos)))
         self.f.write('\n],"categories":' + _dumps(categories) + "}\n")
-        self.f.commit()
+        if commit:
+            self.f.commit()
 
 
 def _check_dest(run: Path, dest: Path) -> None:
@@ -265,6 +309,8 @@ def _check_dest(run: Path, dest: Path) -> None:
     r, d = run.resolve(), dest.resolve()
     if d in r.parents:
         raise OutputError(f"--out {dest} contains the run {run}: choose a folder outside it")
+    if r in d.parents:  # its links would land among the run's own files (images/ linked into itself)
+        raise OutputError(f"--out {dest} lies inside the run {run}: choose a folder outside it")
     if not dest.exists():
         return
     if not dest.is_dir():
@@ -289,7 +335,4 @@ def _link_tree(src: Path, dst: Path) -> None:
         target = dst / p.name
         if target.exists():
             continue
-        try:
-            os.link(p, target)
-        except OSError:
-            shutil.copy2(p, target)
+        link_or_copy(p, target)
