@@ -102,3 +102,21 @@ def test_every_bundled_asset_names_its_source_and_licence():
     assert len(files) > 40
     missing = [str(p.relative_to(REPO / "assets")) for p in files if str(p.relative_to(REPO / "assets")) not in licences]
     assert not missing, f"not in assets/LICENSES.md: {missing}"
+
+
+def test_cutout_whose_alpha_never_reaches_the_threshold_is_named(tiny_assets):
+    """A faint cutout (alpha 60 of 255 everywhere) can never be labeled at alpha_threshold 0.5:
+    it used to be pasted, never labeled, and counted as "no place met scene.truncation and
+    scene.occlusion.max_hidden", advice that could not help."""
+    path = tiny_assets / "objects" / "square" / "faint.png"
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    rgba[4:16, 4:16] = (0, 200, 0, 60)
+    cv2.imwrite(str(path), rgba)
+    with pytest.raises(AssetError) as e:
+        Generator(_cfg(tiny_assets))
+    msg = str(e.value)
+    assert str(path) in msg and "render.alpha_threshold" in msg and "60" in msg
+    # a lower threshold labels it: then it is a usable cutout
+    data = tiny_config_dict(tiny_assets)
+    data["render"] = {**data.get("render", {}), "alpha_threshold": 0.2}
+    Generator(load_config(data=data))
