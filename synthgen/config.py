@@ -837,7 +837,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+        hint = ""
+        preset = bundled.preset(Path(path).name) if isinstance(exc, FileNotFoundError) else None
+        if preset is not None:  # `configs/street.yaml` from a folder other than the checkout
+            hint = (f"; {Path(path).name} is a bundled preset: give its path, {preset}, or write a "
+                    f"config of your own that says `extends: {Path(path).name}`")
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}{hint}") from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
