@@ -469,7 +469,7 @@ def config_command(config, overrides) -> None:
 
 @main.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
-@click.option("--output", "-o", default="preview.png", show_default=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--output", "-o", default="preview.png", show_default=True, type=click.Path(dir_okay=False), help="Image file to write: .png (or .jpg).")
 @click.option("-n", "--num-images", default=12, show_default=True, type=click.IntRange(1, 200), help="Samples on the sheet.")
 @click.option("--start", default=0, show_default=True, type=click.IntRange(min=0), help="First image index.")
 @click.option("--cols", default=4, show_default=True, type=click.IntRange(1, 20), help="Tiles per row.")
@@ -496,6 +496,9 @@ def preview(config, output, num_images, start, cols, seed, overrides, show) -> N
     from synthgen.generator import Generator
     from synthgen.tools.preview import contact_sheet, draw_sample
 
+    path = Path(output)
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):  # checked before any sample is drawn
+        _fail(ValueError(f"--output {output}: give an image file name ending in .png (or .jpg, .jpeg)"))
     try:
         cfg = _load(config, overrides, seed, "semantic" if show == "semantic" else None)  # semantic: the map of unlabeled objects
         gen = Generator(cfg)
@@ -509,7 +512,6 @@ def preview(config, output, num_images, start, cols, seed, overrides, show) -> N
         names = {i + 1: c for i, c in enumerate((*gen.classes, *gen.library.stuff))}  # stuff after the things (assets.py)
         draw = {"draw": partial(draw_semantic_sample, ignore=tuple(cfg.output.semantic_ignore), names=names)}
     sheet = contact_sheet(samples, cols=cols, **draw)
-    path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
         _fail(OSError(f"cannot write {path}"))

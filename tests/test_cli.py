@@ -218,6 +218,18 @@ def test_config_prints_every_key_with_its_source(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "canvas.width: 'abc' -> expected a whole number" in r.output
 
 
+@pytest.mark.parametrize("name", ["sheet", "sheet.txt"])
+def test_preview_output_without_an_image_suffix_is_an_error_not_a_traceback(cfg_file, tmp_path, name):
+    """`synthgen preview -o sheet` (no extension) used to draw the whole sheet, then die in
+    cv2.imwrite with a traceback ("could not find a writer for the specified extension")."""
+    r = _cli("preview", cfg_file, "-o", tmp_path / name, "-n", "1")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and "--output" in r.output and ".png" in r.output
+    assert not (tmp_path / name).exists()
+    r = _cli("preview", cfg_file, "-o", tmp_path / "sheet.JPG", "-n", "1")
+    assert r.exit_code == 0 and (tmp_path / "sheet.JPG").read_bytes()[:2] == b"\xff\xd8"
+
+
 def test_preview_tiles_name_the_conditions():
     from synthgen.tools.preview import conditions_text
 
