@@ -230,6 +230,23 @@ def test_preview_output_without_an_image_suffix_is_an_error_not_a_traceback(cfg_
     assert r.exit_code == 0 and (tmp_path / "sheet.JPG").read_bytes()[:2] == b"\xff\xd8"
 
 
+def test_preview_sheet_has_no_black_empty_cells(tiny_config):
+    """`synthgen preview -n 6` (4 columns) ended in two pure black cells, and -n 2 in a sheet
+    4 tiles wide, half of it black: empty cells are now the sheet's dark grey gutter, and a
+    sheet is never wider than its samples."""
+    from synthgen.generator import Generator
+    from synthgen.tools.preview import contact_sheet
+
+    gen = Generator(tiny_config)
+    samples = [gen.sample(i) for i in range(5)]
+    one = contact_sheet(samples[:1], cols=4, tile_width=100)
+    assert contact_sheet(samples[:2], cols=4, tile_width=100).shape[1] == 2 * one.shape[1]
+    sheet = contact_sheet(samples, cols=4, tile_width=100)
+    assert sheet.shape[1] == 4 * one.shape[1] and sheet.shape[0] == 2 * one.shape[0]
+    empty = sheet[one.shape[0]:, one.shape[1]:]  # the three cells after the fifth sample
+    assert (empty == 15).all()
+
+
 def test_preview_tiles_name_the_conditions():
     from synthgen.tools.preview import conditions_text
 
