@@ -120,3 +120,17 @@ def test_cutout_whose_alpha_never_reaches_the_threshold_is_named(tiny_assets):
     data = tiny_config_dict(tiny_assets)
     data["render"] = {**data.get("render", {}), "alpha_threshold": 0.2}
     Generator(load_config(data=data))
+
+
+def test_cutouts_put_directly_in_the_objects_folder_are_explained(tiny_assets, tmp_path):
+    """A new user's first layout, my_objects/a.png with no class folder, used to get only
+    "has no class sub-folders"; the error now says what it found and the layout to use."""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    rgba[4:16, 4:16] = 255
+    cv2.imwrite(str(flat / "a.png"), rgba)
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets, objects=str(flat)).assets)
+    msg = str(e.value)
+    assert "has no class sub-folders" in msg and "1 image" in msg and f"{flat}/<class>/a.png" in msg
