@@ -82,6 +82,12 @@ def main() -> None:
       synthgen preview -o sheet.png
       synthgen config                  # every key of the config, resolved, with its source
     """
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # no source path or code line
+        click.echo(f"warning: {message}", err=True)
+
+    warnings.showwarning = show
 
 
 FORMATS = ("coco", "yolo", "webdataset", "semantic", "panoptic", "voc", "hf")

@@ -134,3 +134,33 @@ def test_cutouts_put_directly_in_the_objects_folder_are_explained(tiny_assets, t
         load_library(_cfg(tiny_assets, objects=str(flat)).assets)
     msg = str(e.value)
     assert "has no class sub-folders" in msg and "1 image" in msg and f"{flat}/<class>/a.png" in msg
+
+
+def test_a_skipped_asset_is_one_plain_warning_line_whatever_the_workers(tiny_assets, tmp_path):
+    """With assets.on_error: skip, `synthgen generate --workers 2` printed Python's raw warning,
+    "<path>/synthgen/assets.py:326: UserWarning: skipping broken asset: ..." plus the source line
+    "skipper.handle(err, p)", once per process that loaded the assets."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from conftest import REPO
+
+    (tiny_assets / "objects" / "square" / "broken.png").write_bytes(b"not an image")
+    data = tiny_config_dict(tiny_assets)
+    data["assets"]["on_error"] = "skip"
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(data))
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    r = subprocess.run([sys.executable, "-m", "synthgen.cli", "generate", str(cfg), "--out", str(tmp_path / "out"),
+                        "-n", "20", "--shard-size", "5", "--workers", "2", "-q"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    warned = [line for line in r.stderr.splitlines() if "skipping broken asset" in line]
+    assert warned == [f"warning: skipping broken asset: {tiny_assets / 'objects' / 'square' / 'broken.png'}: "
+                      "cannot be read as an image (cannot identify image file "
+                      f"'{tiny_assets / 'objects' / 'square' / 'broken.png'}')"], r.stderr
+    assert "UserWarning" not in r.stderr and "skipper.handle" not in r.stderr
+    assert "skipped 1 broken asset file ->" in r.stdout, r.stdout
