@@ -218,6 +218,44 @@ def test_config_prints_every_key_with_its_source(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "canvas.width: 'abc' -> expected a whole number" in r.output
 
 
+def test_config_prints_the_keys_left_out_of_digests_too():
+    """`synthgen config` ("every key ... with its source") left out the keys a run's digest omits
+    at their defaults: output.lines, output.coco_masks, output.semantic_ignore, assets.max_pixels,
+    scene.placement.lanes and the whole clips section, all of which the README tells users to set."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from synthgen.config import Config
+
+    def leaves(model: type[BaseModel], prefix: str = "") -> set[str]:
+        out = set()
+        for name, field in model.model_fields.items():
+            args = (field.annotation,) if typing.get_origin(field.annotation) is list else \
+                getattr(field.annotation, "__args__", (field.annotation,))  # X | None: X
+            sub = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+            default = field.get_default(call_default_factory=True)
+            out |= leaves(sub, f"{prefix}{name}.") if sub is not None and default is not None else {prefix + name}
+        return out
+
+    r = _cli("config")
+    assert r.exit_code == 0, r.output
+    shown = yaml.safe_load(r.output)  # the sources are YAML comments
+
+    def has(key: str) -> bool:
+        node = shown
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    missing = sorted(k for k in leaves(Config) if not has(k))
+    assert not missing, missing
+    for line in ("lines: false", "coco_masks: rle", "max_pixels: 40000000", "mot_class: category"):
+        assert any(row.strip().startswith(line) and row.rstrip().endswith("# default") for row in r.output.splitlines()), line
+
+
 @pytest.mark.parametrize("name", ["sheet", "sheet.txt"])
 def test_preview_output_without_an_image_suffix_is_an_error_not_a_traceback(cfg_file, tmp_path, name):
     """`synthgen preview -o sheet` (no extension) used to draw the whole sheet, then die in
