@@ -333,6 +333,11 @@ def combine(
     out = Path(out)
     if any(Path(p).resolve() == out.resolve() for p in inputs):
         raise OutputError("--out must not be one of the inputs: merging never modifies its inputs")
+    for p in map(Path, inputs):  # its images/ and train/val json would land in (or around) what it reads
+        folder = (p if p.is_dir() else p.parent).resolve()
+        if out.resolve() == folder or folder in out.resolve().parents or out.resolve() in folder.parents:
+            raise OutputError(f"--out {out} and the input {p} overlap: combine writes a new folder beside its "
+                              "inputs and never modifies them; choose an --out outside every input")
     loaded = _inputs(inputs)
     names = list(classes) if classes else []
     for inp in loaded:
