@@ -63,6 +63,8 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
     shards = _shard_records(run, manifest)
     _check_dest(run, dest)
     dest.mkdir(parents=True, exist_ok=True)
+    if dest.resolve() != run.resolve():  # first: it marks the folder as this run's merge, so a
+        shutil.copy2(run / "config.yaml", dest / "config.yaml")  # merge stopped halfway can run again
     names = [f"shard-{r['shard']:06d}" for r in shards]
 
     coco_run = "coco" in manifest["formats"]
@@ -141,7 +143,6 @@ def merge_run(run: Path, dest: Path | None = None) -> dict[str, Any]:
             from synthgen.writers import hf
 
             hf.link_tree(run / "hf", dest / "hf")
-        shutil.copy2(run / "config.yaml", dest / "config.yaml")
     if "hf" in manifest["formats"]:  # after the link: the split metadata files are the merge's
         from synthgen.writers import hf
 
