@@ -94,3 +94,16 @@ def test_a_merge_killed_halfway_can_be_run_again_into_the_same_folder(tmp_path, 
     monkeypatch.setattr(merge_module, "_link_tree", real_link)
     assert _merged(run, out) == _merged(run, tmp_path / "fresh")
     assert sorted(p.name for p in (out / "images").iterdir()) == sorted(p.name for p in (run / "images").iterdir())
+
+
+def test_merge_into_another_folder_skips_a_folder_of_the_users_inside_images(tmp_path, tiny_assets):
+    """`synthgen merge run --out merged` died with IsADirectoryError (a traceback) when run/images
+    held a sub-folder that synthgen did not write (here: cutouts a user extracted there)."""
+    cfg = load_config(data=tiny_config_dict(tiny_assets))
+    run = tmp_path / "run"
+    generate(cfg, run, 4, workers=1, shard_size=2, merge=False)
+    (run / "images" / "mine").mkdir()
+    (run / "images" / "mine" / "a.png").write_bytes(b"x")
+    merge_run(run, tmp_path / "merged")
+    assert sorted(p.name for p in (tmp_path / "merged" / "images").iterdir()) == sorted(
+        p.name for p in (run / "images").iterdir() if p.is_file())
