@@ -523,3 +523,23 @@ def test_combine_refuses_an_out_inside_or_around_an_input(real, tmp_path, where)
     with pytest.raises(OutputError, match="overlap"):
         combine([coco / "annotations.json" if where == "around" else coco], out)
     assert _tree_digest(root) == before
+
+
+@pytest.mark.parametrize("where", ["images", "yolo"])
+def test_extract_refuses_an_out_inside_the_dataset_it_reads(real, where):
+    """`synthgen extract --coco real/annotations.json --images real/images --out real/images/cut`
+    wrote its cutouts into the dataset's images folder, which then failed validate (images listed
+    by no annotation file): extract now refuses an --out in (or equal to) a folder it reads."""
+    from synthgen.errors import OutputError
+    from synthgen.tools.extract import extract
+
+    root, _ = real
+    if where == "yolo":
+        ds, out = load_yolo(root / "yolo"), root / "yolo" / "labels" / "cut"
+    else:
+        ds = load_coco(root / "coco" / "annotations.json", root / "coco" / "images")
+        out = root / "coco" / "images" / "cut"
+    before = _tree_digest(root)
+    with pytest.raises(OutputError, match="inside"):
+        extract(ds, out)
+    assert _tree_digest(root) == before
