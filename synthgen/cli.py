@@ -721,7 +721,7 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
 @click.option("--panoptic", type=click.Path(exists=True),
               help="Panoptic predictions, COCO panoptic format: a JSON with its PNGs in the folder named like it "
                    "(or panoptic/ beside it), or a folder holding panoptic.json and panoptic/; PQ, SQ, RQ against "
-                   "SUITE_OR_RUN/panoptic.json (pip install 'synthgen[panoptic]').")
+                   "SUITE_OR_RUN/panoptic.json (pip install -e '.[panoptic]' in the synthgen folder).")
 @click.option("--tracks", "-t", type=click.Path(exists=True, file_okay=False),
               help="Tracker output on clips: a folder of MOT files, <clip>.txt per clip (a folder of "
                    "MOT files given as --predictions on clips is read as tracks too).")
@@ -777,7 +777,7 @@ def evaluate(suite, predictions, semantic, panoptic, tracks, names, out, quiet) 
     of clips): PRED/<clip>.txt per clip, lines 'frame, id, x, y, w, h[, conf, ...]' with
     frames from 1 and boxes in pixels, as MOT Challenge trackers write them; for a run in
     SUITE/<sub>/, PRED/<sub>/<clip>.txt. Scored class-agnostic with motrics (TrackEval's
-    HOTA, CLEAR and Identity; `pip install 'synthgen[tracking]'`). Writes OUT/tracking.csv,
+    HOTA, CLEAR and Identity; `pip install -e '.[tracking]'` in the synthgen folder). Writes OUT/tracking.csv,
     OUT/tracking.md and OUT/tracking.png.
 
     \b

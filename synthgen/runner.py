@@ -331,7 +331,8 @@ def _run_local(
         reader.join()
 
 
-RAY_INSTALL = "pip install -e '.[ray]' in the synthgen folder (from a wheel: pip install 'synthgen[ray]')"
+RAY_INSTALL = ("pip install -e '.[ray]' in the synthgen folder (from a wheel: pip install 'path/to/synthgen-*.whl[ray]'; "
+               "PyPI's 'synthgen' is another project)")
 
 
 def connect_ray(address: str | None) -> None:
