@@ -113,6 +113,10 @@ def _formats(text: str) -> list[str]:
 def _load(config: str | None, overrides: tuple[str, ...], seed: int | None, formats: str | None):
     from synthgen.config import load_config
 
+    if config is not None and not Path(config).exists() and Path(config).name.lower() in (*FORMATS, "mot"):
+        # `--format coco yolo` / `--format coco, yolo`: click took the second name as CONFIG
+        raise SynthgenError(f"{config!r} came as the CONFIG argument but is an output format: --format takes "
+                            "one comma-separated list without spaces, e.g. --format coco,yolo")
     extra = list(overrides)
     if seed is not None:
         extra.append(f"seed={seed}")
