@@ -113,10 +113,18 @@ def _formats(text: str) -> list[str]:
 def _load(config: str | None, overrides: tuple[str, ...], seed: int | None, formats: str | None):
     from synthgen.config import load_config
 
-    if config is not None and not Path(config).exists() and Path(config).name.lower() in (*FORMATS, "mot"):
-        # `--format coco yolo` / `--format coco, yolo`: click took the second name as CONFIG
-        raise SynthgenError(f"{config!r} came as the CONFIG argument but is an output format: --format takes "
-                            "one comma-separated list without spaces, e.g. --format coco,yolo")
+    if config is not None and not Path(config).exists():
+        from synthgen.effects.specs import SPECS
+
+        # `--format coco yolo`, `--conditions fog, night`, `--severities 1, 3`: click took the
+        # word after the space as CONFIG
+        words = {*FORMATS, "mot", *SPECS, "glare", "noise", "blur", "occlusion", "1", "2", "3", "4", "5"}
+        if Path(config).name.lower() in words:
+            raise SynthgenError(
+                f"{config!r} came as the CONFIG argument but is an output format, condition or severity: "
+                "--format, --conditions and --severities take one comma-separated list without spaces, "
+                "e.g. --format coco,yolo"
+            )
     extra = list(overrides)
     if seed is not None:
         extra.append(f"seed={seed}")

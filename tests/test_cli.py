@@ -256,12 +256,14 @@ def test_config_prints_the_keys_left_out_of_digests_too():
         assert any(row.strip().startswith(line) and row.rstrip().endswith("# default") for row in r.output.splitlines()), line
 
 
-@pytest.mark.parametrize("args", [["--format", "coco", "yolo"], ["--format", "coco,", "yolo"]])
+@pytest.mark.parametrize("args", [["generate", "--format", "coco", "yolo"], ["generate", "--format", "coco,", "yolo"],
+                                  ["stress", "--conditions", "fog,", "night"], ["stress", "--severities", "1,", "3"]])
 def test_a_format_list_with_a_space_says_so(tmp_path, monkeypatch, args):
-    """`--format coco yolo` (or `coco, yolo`) made click take "yolo" as the CONFIG argument, and
-    the error was "cannot read config file .../yolo: No such file or directory"."""
+    """`--format coco yolo` (or `coco, yolo`; `--conditions fog, night`) made click take "yolo"
+    as the CONFIG argument, and the error was "cannot read config file .../yolo: No such file or
+    directory"."""
     monkeypatch.chdir(tmp_path)
-    r = _cli("generate", "--out", tmp_path / "out", "-n", "1", *args)
+    r = _cli(args[0], "--out", tmp_path / "out", "-n", "1", *args[1:])
     assert r.exit_code == 2
     assert "cannot read config file" not in r.output and "--format coco,yolo" in r.output, r.output
     assert not (tmp_path / "out").exists()
