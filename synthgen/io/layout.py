@@ -134,6 +134,10 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
                 f"{p}: a stress suite of clips, one clips run per variant ({', '.join(suite[:6])}"
                 f"{', ...' if len(suite) > 6 else ''}): give a variant, e.g. {p / suite[0]}"
             )
+        parts = [p / d for d in ("train", "val") if (p / d).is_dir()]
+        if (p / "split.json").is_file() and parts:  # `synthgen split`'s folder: one dataset per part
+            raise AssetError(f"{p}: a dataset split made by synthgen split, one dataset per part: give "
+                             f"{' or '.join(str(d) for d in parts)}")
         raise AssetError(
             f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
             "Annotations/ and JPEGImages/ (VOC), panoptic.json (COCO panoptic), semantic/ with semantic_classes.json "
