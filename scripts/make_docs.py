@@ -14,6 +14,7 @@ docs/clips.jpg, a filmstrip of a real ``synthgen clips`` run.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -22,7 +23,7 @@ import numpy as np
 from synthgen.config import load_config
 from synthgen.effects.reference import effect_reference
 from synthgen.generator import Generator
-from synthgen.tools.preview import contact_sheet
+from synthgen.tools.preview import contact_sheet, draw_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -71,7 +72,8 @@ def make_pose_picture() -> None:
     tiles: the points of small objects stay visible)."""
     g = Generator(load_config(ROOT / "configs" / "street.yaml", ["output.yolo_task=pose"]))
     skeletons = {c: k.skeleton for c, k in g.library.keypoint_schemas.items()}
-    sheet = contact_sheet([g.sample(i) for i in range(4)], cols=2, tile_width=640, skeletons=skeletons)
+    sheet = contact_sheet([g.sample(i) for i in range(4)], cols=2, tile_width=640,
+                          draw=partial(draw_sample, skeletons=skeletons))
     _write(DOCS / "pose.jpg", sheet, quality=82)
 
 

@@ -348,7 +348,10 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
             )
         classes = list(cfg.classes)
     if not classes:
-        raise AssetError(f"assets.objects: {objects_root} has no class sub-folders")
+        loose = _image_files(objects_root)
+        hint = (f"; it holds {len(loose)} image{'s' if len(loose) != 1 else ''} directly: put each cutout in a "
+                f"folder named after its class, {objects_root}/<class>/{loose[0].name}" if loose else "")
+        raise AssetError(f"assets.objects: {objects_root} has no class sub-folders{hint}")
     cutouts: dict[str, tuple[Cutout, ...]] = {}
     schemas = load_schemas(objects_root, classes)
     for c in classes:

@@ -82,6 +82,12 @@ def main() -> None:
       synthgen preview -o sheet.png
       synthgen config                  # every key of the config, resolved, with its source
     """
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # no source path or code line
+        click.echo(f"warning: {message}", err=True)
+
+    warnings.showwarning = show
 
 
 FORMATS = ("coco", "yolo", "webdataset", "semantic", "panoptic", "voc", "hf")
@@ -107,6 +113,18 @@ def _formats(text: str) -> list[str]:
 def _load(config: str | None, overrides: tuple[str, ...], seed: int | None, formats: str | None):
     from synthgen.config import load_config
 
+    if config is not None and not Path(config).exists():
+        from synthgen.effects.specs import SPECS
+
+        # `--format coco yolo`, `--conditions fog, night`, `--severities 1, 3`: click took the
+        # word after the space as CONFIG
+        words = {*FORMATS, "mot", *SPECS, "glare", "noise", "blur", "occlusion", "1", "2", "3", "4", "5"}
+        if Path(config).name.lower() in words:
+            raise SynthgenError(
+                f"{config!r} came as the CONFIG argument but is an output format, condition or severity: "
+                "--format, --conditions and --severities take one comma-separated list without spaces, "
+                "e.g. --format coco,yolo"
+            )
     extra = list(overrides)
     if seed is not None:
         extra.append(f"seed={seed}")
@@ -489,7 +507,7 @@ def config_command(config, overrides) -> None:
 
 @main.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
-@click.option("--output", "-o", default="preview.png", show_default=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--output", "-o", default="preview.png", show_default=True, type=click.Path(dir_okay=False), help="Image file to write: .png (or .jpg).")
 @click.option("-n", "--num-images", default=12, show_default=True, type=click.IntRange(1, 200), help="Samples on the sheet.")
 @click.option("--start", default=0, show_default=True, type=click.IntRange(min=0), help="First image index.")
 @click.option("--cols", default=4, show_default=True, type=click.IntRange(1, 20), help="Tiles per row.")
@@ -516,6 +534,9 @@ def preview(config, output, num_images, start, cols, seed, overrides, show) -> N
     from synthgen.generator import Generator
     from synthgen.tools.preview import contact_sheet, draw_sample
 
+    path = Path(output)
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):  # checked before any sample is drawn
+        _fail(ValueError(f"--output {output}: give an image file name ending in .png (or .jpg, .jpeg)"))
     try:
         cfg = _load(config, overrides, seed, "semantic" if show == "semantic" else None)  # semantic: the map of unlabeled objects
         gen = Generator(cfg)
@@ -529,7 +550,6 @@ def preview(config, output, num_images, start, cols, seed, overrides, show) -> N
         names = {i + 1: c for i, c in enumerate((*gen.classes, *gen.library.stuff))}  # stuff after the things (assets.py)
         draw = {"draw": partial(draw_semantic_sample, ignore=tuple(cfg.output.semantic_ignore), names=names)}
     sheet = contact_sheet(samples, cols=cols, **draw)
-    path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
         _fail(OSError(f"cannot write {path}"))
@@ -733,7 +753,7 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
 @click.option("--panoptic", type=click.Path(exists=True),
               help="Panoptic predictions, COCO panoptic format: a JSON with its PNGs in the folder named like it "
                    "(or panoptic/ beside it), or a folder holding panoptic.json and panoptic/; PQ, SQ, RQ against "
-                   "SUITE_OR_RUN/panoptic.json (pip install 'synthgen[panoptic]').")
+                   "SUITE_OR_RUN/panoptic.json (pip install -e '.[panoptic]' in the synthgen folder).")
 @click.option("--tracks", "-t", type=click.Path(exists=True, file_okay=False),
               help="Tracker output on clips: a folder of MOT files, <clip>.txt per clip (a folder of "
                    "MOT files given as --predictions on clips is read as tracks too).")
@@ -789,7 +809,7 @@ def evaluate(suite, predictions, semantic, panoptic, tracks, names, out, quiet) 
     of clips): PRED/<clip>.txt per clip, lines 'frame, id, x, y, w, h[, conf, ...]' with
     frames from 1 and boxes in pixels, as MOT Challenge trackers write them; for a run in
     SUITE/<sub>/, PRED/<sub>/<clip>.txt. Scored class-agnostic with motrics (TrackEval's
-    HOTA, CLEAR and Identity; `pip install 'synthgen[tracking]'`). Writes OUT/tracking.csv,
+    HOTA, CLEAR and Identity; `pip install -e '.[tracking]'` in the synthgen folder). Writes OUT/tracking.csv,
     OUT/tracking.md and OUT/tracking.png.
 
     \b

@@ -25,6 +25,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic_core import to_jsonable_python
 
 from synthgen import bundled
 from synthgen.effects.specs import SPECS
@@ -837,7 +838,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+        hint = ""
+        preset = bundled.preset(Path(path).name) if isinstance(exc, FileNotFoundError) else None
+        if preset is not None:  # `configs/street.yaml` from a folder other than the checkout
+            hint = (f"; {Path(path).name} is a bundled preset: give its path, {preset}, or write a "
+                    f"config of your own that says `extends: {Path(path).name}`")
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}{hint}") from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -914,6 +920,18 @@ def _shown(source: str) -> str:
         return source
 
 
+def _every_key(value: Any) -> Any:
+    """``value`` as plain data with every field, also those ``to_dict`` leaves out at their
+    defaults to keep older runs' digests (``output.lines``, ``clips``, ...): what a user may set."""
+    if isinstance(value, BaseModel):
+        return {name: _every_key(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return {k: _every_key(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_every_key(v) for v in value]
+    return to_jsonable_python(value)
+
+
 def describe_config(cfg: Config, sources: dict[str, str]) -> str:
     """The resolved config as YAML, each value followed by ``# source``."""
     rows: list[tuple[str, str]] = []  # (yaml text, source or "")
@@ -937,7 +955,7 @@ def describe_config(cfg: Config, sources: dict[str, str]) -> str:
             else:
                 rows.append((f"{indent}{key}: {_flow(value)}", source(full)))
 
-    walk(cfg.to_dict(), "", "")
+    walk(_every_key(cfg), "", "")
     width = max(len(text) for text, src in rows if src)
     return "\n".join(f"{text:<{width}}  # {src}" if src else text for text, src in rows)
 

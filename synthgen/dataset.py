@@ -22,7 +22,7 @@ in torchvision's ``CocoDetection`` + ``tv_tensors`` convention: ``CocoFolder("ou
 torchvision imports, they are ``tv_tensors.Image``/``BoundingBoxes``/``Mask`` (so v2 transforms
 move boxes and masks with the pixels); without it, plain tensors of the same shapes and dtypes.
 
-Needs ``pip install 'synthgen[torch]'``.
+Needs ``pip install -e '.[torch]'`` in the synthgen folder.
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from synthgen.effects.pipeline import (
     sample_image_effects,
     sample_object_effects,
 )
-from synthgen.errors import ConfigError
+from synthgen.errors import AssetError, ConfigError
 from synthgen.frame import Frame
+from synthgen.geometry import alpha_cut
 from synthgen.keypoints import pose_layout
 from synthgen.labels import derive_crowd, derive_instances, unlabeled_map
 from synthgen.lines import canvas_lines, dense_lines, label_lines
@@ -53,6 +54,23 @@ def sample_name(index: int) -> str:
     return f"{index:08d}"
 
 
+def _check_opaque_enough(library: AssetLibrary, config: Config) -> None:
+    """A cutout whose alpha never reaches ``render.alpha_threshold`` has no pixel that could be
+    labeled (scaling and warps never raise the largest alpha): it would be pasted and never
+    labeled, and counted among the objects that found no place. Refused here, naming it."""
+    cut = alpha_cut(config.render.alpha_threshold)
+    for items in library.cutouts.values():
+        for c in items:
+            top = int(c.rgba[..., 3].max())
+            if top < cut:
+                path = f"{config.assets.objects}/{c.name}"
+                raise AssetError(
+                    f"{path}: its alpha never reaches render.alpha_threshold {config.render.alpha_threshold} "
+                    f"(largest alpha {top} of 255, needs {cut}), so no pixel of it could ever be labeled; "
+                    "make the object opaque, or lower render.alpha_threshold"
+                )
+
+
 class Generator:
     """Makes image ``index`` of a run, identically in any process, order or machine."""
 
@@ -63,6 +81,7 @@ class Generator:
             config = load_config(config)
         self.config = config
         self.library: AssetLibrary = library if library is not None else load_library(config.assets)
+        _check_opaque_enough(self.library, config)
         # background classes, for the outputs that show them (semantic, panoptic)
         self._stuff = bool(self.library.labels) and bool({"semantic", "panoptic"} & set(config.output.formats))
         if self._stuff:  # each label image's size and mode from its header, before any image is made

@@ -38,6 +38,7 @@ import os
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,7 @@ class Summary:
         rate = self.images / self.seconds if self.seconds > 0 else 0.0
         parts = [f"wrote {self.images} images, {self.instances} instances in {self.seconds:.1f} s ({rate:.1f} images/s)"]
         if self.skipped_shards:
-            parts.append(f"{self.skipped_shards} shards already done")
+            parts.append(f"{self.skipped_shards} shard{'s' if self.skipped_shards != 1 else ''} already done")
         if self.removed:
             was = f" (it had -n {self.previous_n})" if self.previous_n not in (None, self.num_images) else ""
             parts.append(f"removed {self.removed} files of the previous run{was} that are not part of this one")
@@ -111,7 +112,8 @@ class Summary:
         if self.busy:
             parts.append(f"{len(self.busy)} shards left to the parts writing them ({self.busy[0]})")
         if self.skipped_assets:
-            parts.append(f"skipped {len(self.skipped_assets)} broken asset files")
+            n = len(self.skipped_assets)
+            parts.append(f"skipped {n} broken asset file{'s' if n != 1 else ''}")
         if self.unplaced:
             parts.append(
                 f"{self.unplaced} objects left out: no place met scene.truncation and scene.occlusion.max_hidden "
@@ -232,6 +234,8 @@ class _Ticks:
 def _init_pool(queue) -> None:
     global _QUEUE
     _QUEUE = queue
+    # the driver loaded the same assets and warned of each skipped file already
+    warnings.filterwarnings("ignore", message="skipping broken asset")
     _process_context()
 
 
@@ -327,7 +331,8 @@ def _run_local(
         reader.join()
 
 
-RAY_INSTALL = "pip install -e '.[ray]' in the synthgen folder (from a wheel: pip install 'synthgen[ray]')"
+RAY_INSTALL = ("pip install -e '.[ray]' in the synthgen folder (from a wheel: pip install 'path/to/synthgen-*.whl[ray]'; "
+               "PyPI's 'synthgen' is another project)")
 
 
 def connect_ray(address: str | None) -> None:

@@ -102,3 +102,65 @@ def test_every_bundled_asset_names_its_source_and_licence():
     assert len(files) > 40
     missing = [str(p.relative_to(REPO / "assets")) for p in files if str(p.relative_to(REPO / "assets")) not in licences]
     assert not missing, f"not in assets/LICENSES.md: {missing}"
+
+
+def test_cutout_whose_alpha_never_reaches_the_threshold_is_named(tiny_assets):
+    """A faint cutout (alpha 60 of 255 everywhere) can never be labeled at alpha_threshold 0.5:
+    it used to be pasted, never labeled, and counted as "no place met scene.truncation and
+    scene.occlusion.max_hidden", advice that could not help."""
+    path = tiny_assets / "objects" / "square" / "faint.png"
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    rgba[4:16, 4:16] = (0, 200, 0, 60)
+    cv2.imwrite(str(path), rgba)
+    with pytest.raises(AssetError) as e:
+        Generator(_cfg(tiny_assets))
+    msg = str(e.value)
+    assert str(path) in msg and "render.alpha_threshold" in msg and "60" in msg
+    # a lower threshold labels it: then it is a usable cutout
+    data = tiny_config_dict(tiny_assets)
+    data["render"] = {**data.get("render", {}), "alpha_threshold": 0.2}
+    Generator(load_config(data=data))
+
+
+def test_cutouts_put_directly_in_the_objects_folder_are_explained(tiny_assets, tmp_path):
+    """A new user's first layout, my_objects/a.png with no class folder, used to get only
+    "has no class sub-folders"; the error now says what it found and the layout to use."""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    rgba[4:16, 4:16] = 255
+    cv2.imwrite(str(flat / "a.png"), rgba)
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets, objects=str(flat)).assets)
+    msg = str(e.value)
+    assert "has no class sub-folders" in msg and "1 image" in msg and f"{flat}/<class>/a.png" in msg
+
+
+def test_a_skipped_asset_is_one_plain_warning_line_whatever_the_workers(tiny_assets, tmp_path):
+    """With assets.on_error: skip, `synthgen generate --workers 2` printed Python's raw warning,
+    "<path>/synthgen/assets.py:326: UserWarning: skipping broken asset: ..." plus the source line
+    "skipper.handle(err, p)", once per process that loaded the assets."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from conftest import REPO
+
+    (tiny_assets / "objects" / "square" / "broken.png").write_bytes(b"not an image")
+    data = tiny_config_dict(tiny_assets)
+    data["assets"]["on_error"] = "skip"
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(data))
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    r = subprocess.run([sys.executable, "-m", "synthgen.cli", "generate", str(cfg), "--out", str(tmp_path / "out"),
+                        "-n", "20", "--shard-size", "5", "--workers", "2", "-q"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    warned = [line for line in r.stderr.splitlines() if "skipping broken asset" in line]
+    assert warned == [f"warning: skipping broken asset: {tiny_assets / 'objects' / 'square' / 'broken.png'}: "
+                      "cannot be read as an image (cannot identify image file "
+                      f"'{tiny_assets / 'objects' / 'square' / 'broken.png'}')"], r.stderr
+    assert "UserWarning" not in r.stderr and "skipper.handle" not in r.stderr
+    assert "skipped 1 broken asset file ->" in r.stdout, r.stdout

@@ -218,6 +218,86 @@ def test_config_prints_every_key_with_its_source(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "canvas.width: 'abc' -> expected a whole number" in r.output
 
 
+def test_config_prints_the_keys_left_out_of_digests_too():
+    """`synthgen config` ("every key ... with its source") left out the keys a run's digest omits
+    at their defaults: output.lines, output.coco_masks, output.semantic_ignore, assets.max_pixels,
+    scene.placement.lanes and the whole clips section, all of which the README tells users to set."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from synthgen.config import Config
+
+    def leaves(model: type[BaseModel], prefix: str = "") -> set[str]:
+        out = set()
+        for name, field in model.model_fields.items():
+            args = (field.annotation,) if typing.get_origin(field.annotation) is list else \
+                getattr(field.annotation, "__args__", (field.annotation,))  # X | None: X
+            sub = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+            default = field.get_default(call_default_factory=True)
+            out |= leaves(sub, f"{prefix}{name}.") if sub is not None and default is not None else {prefix + name}
+        return out
+
+    r = _cli("config")
+    assert r.exit_code == 0, r.output
+    shown = yaml.safe_load(r.output)  # the sources are YAML comments
+
+    def has(key: str) -> bool:
+        node = shown
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    missing = sorted(k for k in leaves(Config) if not has(k))
+    assert not missing, missing
+    for line in ("lines: false", "coco_masks: rle", "max_pixels: 40000000", "mot_class: category"):
+        assert any(row.strip().startswith(line) and row.rstrip().endswith("# default") for row in r.output.splitlines()), line
+
+
+@pytest.mark.parametrize("args", [["generate", "--format", "coco", "yolo"], ["generate", "--format", "coco,", "yolo"],
+                                  ["stress", "--conditions", "fog,", "night"], ["stress", "--severities", "1,", "3"]])
+def test_a_format_list_with_a_space_says_so(tmp_path, monkeypatch, args):
+    """`--format coco yolo` (or `coco, yolo`; `--conditions fog, night`) made click take "yolo"
+    as the CONFIG argument, and the error was "cannot read config file .../yolo: No such file or
+    directory"."""
+    monkeypatch.chdir(tmp_path)
+    r = _cli(args[0], "--out", tmp_path / "out", "-n", "1", *args[1:])
+    assert r.exit_code == 2
+    assert "cannot read config file" not in r.output and "--format coco,yolo" in r.output, r.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["sheet", "sheet.txt"])
+def test_preview_output_without_an_image_suffix_is_an_error_not_a_traceback(cfg_file, tmp_path, name):
+    """`synthgen preview -o sheet` (no extension) used to draw the whole sheet, then die in
+    cv2.imwrite with a traceback ("could not find a writer for the specified extension")."""
+    r = _cli("preview", cfg_file, "-o", tmp_path / name, "-n", "1")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and "--output" in r.output and ".png" in r.output
+    assert not (tmp_path / name).exists()
+    r = _cli("preview", cfg_file, "-o", tmp_path / "sheet.JPG", "-n", "1")
+    assert r.exit_code == 0 and (tmp_path / "sheet.JPG").read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_preview_sheet_has_no_black_empty_cells(tiny_config):
+    """`synthgen preview -n 6` (4 columns) ended in two pure black cells, and -n 2 in a sheet
+    4 tiles wide, half of it black: empty cells are now the sheet's dark grey gutter, and a
+    sheet is never wider than its samples."""
+    from synthgen.generator import Generator
+    from synthgen.tools.preview import contact_sheet
+
+    gen = Generator(tiny_config)
+    samples = [gen.sample(i) for i in range(5)]
+    one = contact_sheet(samples[:1], cols=4, tile_width=100)
+    assert contact_sheet(samples[:2], cols=4, tile_width=100).shape[1] == 2 * one.shape[1]
+    sheet = contact_sheet(samples, cols=4, tile_width=100)
+    assert sheet.shape[1] == 4 * one.shape[1] and sheet.shape[0] == 2 * one.shape[0]
+    empty = sheet[one.shape[0]:, one.shape[1]:]  # the three cells after the fifth sample
+    assert (empty == 15).all()
+
+
 def test_preview_tiles_name_the_conditions():
     from synthgen.tools.preview import conditions_text
 

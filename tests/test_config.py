@@ -150,3 +150,20 @@ def test_a_one_value_range_names_the_key_and_expects_min_max(tiny_assets, overri
         load_config(data=tiny_config_dict(tiny_assets), overrides=[override])
     assert fragment in str(e.value)
     assert "required key is missing" not in str(e.value) and ".1:" not in str(e.value)
+
+
+def test_a_missing_preset_path_names_the_bundled_preset(tmp_path, monkeypatch):
+    """The README's `synthgen generate configs/street.yaml ...` run from any folder but the
+    checkout (a wheel install, a scratch folder) used to say only "No such file or directory";
+    the error now says where the bundled preset of that name is and how to use it."""
+    from synthgen import bundled
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as e:
+        load_config("configs/street.yaml")
+    msg = str(e.value)
+    assert "cannot read config file" in msg and str(bundled.CONFIGS / "street.yaml") in msg
+    assert "extends: street.yaml" in msg
+    with pytest.raises(ConfigError) as e:  # no preset of that name: no hint
+        load_config("configs/nope.yaml")
+    assert "bundled" not in str(e.value)

@@ -69,3 +69,41 @@ def test_merge_memory_does_not_grow_with_the_run(tmp_path, tiny_assets):
         peaks[n] = _merge_peak(tmp_path / f"run{n}", tmp_path / f"merged{n}")
         assert (tmp_path / f"merged{n}" / "val.txt").read_text().count("\n") > 0
     assert peaks[400] < peaks[40] + 20_000, peaks  # ten times the images, the same shard size
+
+
+def test_a_merge_killed_halfway_can_be_run_again_into_the_same_folder(tmp_path, tiny_assets, monkeypatch):
+    """A merge into --out that stopped before its end (Ctrl-C, a crash) left a folder without
+    config.yaml, and running the same merge again was refused: '--out ... is not empty and holds
+    no merge of run'. config.yaml, which marks the folder as this run's merge, now comes first."""
+    import pytest
+
+    from synthgen.writers import merge as merge_module
+
+    cfg = load_config(data=tiny_config_dict(tiny_assets))
+    run = tmp_path / "run"
+    generate(cfg, run, 4, workers=1, shard_size=2, merge=False)
+    out = tmp_path / "merged"
+    real_link = merge_module._link_tree
+
+    def killed(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(merge_module, "_link_tree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        merge_run(run, out)
+    monkeypatch.setattr(merge_module, "_link_tree", real_link)
+    assert _merged(run, out) == _merged(run, tmp_path / "fresh")
+    assert sorted(p.name for p in (out / "images").iterdir()) == sorted(p.name for p in (run / "images").iterdir())
+
+
+def test_merge_into_another_folder_skips_a_folder_of_the_users_inside_images(tmp_path, tiny_assets):
+    """`synthgen merge run --out merged` died with IsADirectoryError (a traceback) when run/images
+    held a sub-folder that synthgen did not write (here: cutouts a user extracted there)."""
+    cfg = load_config(data=tiny_config_dict(tiny_assets))
+    run = tmp_path / "run"
+    generate(cfg, run, 4, workers=1, shard_size=2, merge=False)
+    (run / "images" / "mine").mkdir()
+    (run / "images" / "mine" / "a.png").write_bytes(b"x")
+    merge_run(run, tmp_path / "merged")
+    assert sorted(p.name for p in (tmp_path / "merged" / "images").iterdir()) == sorted(
+        p.name for p in (run / "images").iterdir() if p.is_file())

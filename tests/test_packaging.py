@@ -115,3 +115,18 @@ def test_extends_falls_back_to_the_bundled_presets_and_names_them(tmp_path):
     mine.write_text("extends: sub/street.yaml\n")  # a path, not a preset name: no fallback
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(mine)
+
+
+def test_no_install_hint_sends_users_to_pypis_unrelated_synthgen():
+    """"synthgen" on PyPI is another project (a string generator), so `pip install
+    'synthgen[tracking]'`, which the README and evaluate's error told users to run, installs
+    that instead of motrics (and replaces the `synthgen` command). Every hint names the
+    checkout (pip install -e '.[extra]') or a wheel file instead."""
+    import re
+
+    from conftest import REPO
+
+    files = [REPO / "README.md", *sorted((REPO / "synthgen").rglob("*.py"))]
+    bad = [f"{p.relative_to(REPO)}:{n}" for p in files for n, line in enumerate(p.read_text().splitlines(), 1)
+           if re.search(r"pip install '?synthgen\[", line)]
+    assert not bad, bad

@@ -505,3 +505,41 @@ def test_crowd_and_box_only_real_annotations_stay_as_crowd_regions(tiny_assets, 
     assert kinds["crowd"] and kinds["box"] and covered, "no crowd, box or covered region: the test checked nothing"
     check = CliRunner().invoke(main, ["validate", str(out)])
     assert check.exit_code == 0, check.output
+
+
+@pytest.mark.parametrize("where", ["inside", "images_inside", "around"])
+def test_combine_refuses_an_out_inside_or_around_an_input(real, tmp_path, where):
+    """`synthgen combine real_split/ synth/ --out real_split/train` wrote its images/ and
+    train.json/val.json into the split's train part (a dataset it read), which then failed
+    validate: only --out equal to an input was refused, though combine 'never modifies its
+    inputs'. Like split, it now refuses any --out that overlaps an input, before reading it."""
+    from synthgen.errors import OutputError
+    from synthgen.tools.combine import combine
+
+    root, _ = real
+    coco = root / "coco"
+    out = {"inside": coco / "combined", "images_inside": coco / "images" / "c", "around": root}[where]
+    before = _tree_digest(root)
+    with pytest.raises(OutputError, match="overlap"):
+        combine([coco / "annotations.json" if where == "around" else coco], out)
+    assert _tree_digest(root) == before
+
+
+@pytest.mark.parametrize("where", ["images", "yolo"])
+def test_extract_refuses_an_out_inside_the_dataset_it_reads(real, where):
+    """`synthgen extract --coco real/annotations.json --images real/images --out real/images/cut`
+    wrote its cutouts into the dataset's images folder, which then failed validate (images listed
+    by no annotation file): extract now refuses an --out in (or equal to) a folder it reads."""
+    from synthgen.errors import OutputError
+    from synthgen.tools.extract import extract
+
+    root, _ = real
+    if where == "yolo":
+        ds, out = load_yolo(root / "yolo"), root / "yolo" / "labels" / "cut"
+    else:
+        ds = load_coco(root / "coco" / "annotations.json", root / "coco" / "images")
+        out = root / "coco" / "images" / "cut"
+    before = _tree_digest(root)
+    with pytest.raises(OutputError, match="inside"):
+        extract(ds, out)
+    assert _tree_digest(root) == before

@@ -245,3 +245,15 @@ def test_splitting_a_synthgen_run_rewrites_each_image_entrys_split_field(tiny_as
     for part in ("train", "val"):
         images = json.loads((tmp_path / "s" / part / "annotations.json").read_text())["images"]
         assert images and {im["split"] for im in images} == {part}
+
+
+def test_validate_and_report_on_a_split_folder_name_its_parts(tmp_path):
+    """`synthgen validate real_split/` (the folder `synthgen split` wrote) said only "no dataset
+    found: expected annotations.json ..."; it now names the parts to give."""
+    src = _boxes_coco(tmp_path / "src")
+    out = tmp_path / "split"
+    assert _cli("split", src, "--val", "0.2", "--out", out).exit_code == 0
+    for command in (["validate", out], ["report", out, "-o", tmp_path / "r.html"]):
+        r = _cli(*command)
+        assert r.exit_code == 2
+        assert "made by synthgen split" in r.output and str(out / "train") in r.output and str(out / "val") in r.output, r.output

@@ -137,6 +137,10 @@ def detect_layout(path: str | Path, images: str | Path | None = None) -> Layout:
         if (p / "shards").is_dir() and (p / "config.yaml").is_file() and not (p / "manifest.json").exists():
             raise AssetError(f"{p}: a synthgen run that has not finished (no manifest.json yet: stopped or still "
                              "running): run the same generate command again, it resumes")
+        parts = [p / d for d in ("train", "val") if (p / d).is_dir()]
+        if (p / "split.json").is_file() and parts:  # `synthgen split`'s folder: one dataset per part
+            raise AssetError(f"{p}: a dataset split made by synthgen split, one dataset per part: give "
+                             f"{' or '.join(str(d) for d in parts)}")
         raise AssetError(
             f"{p}: no dataset found: expected annotations.json or train.json (COCO), data.yaml (YOLO), webdataset/*.tar, "
             "Annotations/ and JPEGImages/ (VOC), panoptic.json (COCO panoptic), semantic/ with semantic_classes.json "

@@ -2,7 +2,7 @@
 PQ, SQ and RQ per slice (clean, each condition x severity, all images; things and stuff over
 all images) against the run's or suite's ``panoptic.json`` and ``panoptic/`` PNGs.
 
-Scored by hotcoco (MIT; ``pip install 'synthgen[panoptic]'``), which follows panopticapi's
+Scored by hotcoco (MIT; ``pip install -e '.[panoptic]'`` in the synthgen folder), which follows panopticapi's
 ``pq_compute`` (a predicted and a true segment of one category match when their IoU, void
 pixels left out, is above 0.5; PQ = sum of matched IoUs / (TP + FP/2 + FN/2) per category,
 averaged over the categories present) and gives its numbers. Predictions: a panoptic JSON
@@ -67,7 +67,7 @@ def score(suite: Path, predictions: Path) -> list[dict[str, Any]]:
     try:
         from hotcoco.panoptic import PanopticEval
     except ImportError:
-        raise PanopticError("scoring panoptic predictions needs hotcoco: pip install 'synthgen[panoptic]'") from None
+        raise PanopticError("scoring panoptic predictions needs hotcoco: pip install -e '.[panoptic]' in the synthgen folder") from None
     suite = Path(suite)
     gt_file, gt_dir = suite / "panoptic.json", suite / "panoptic"
     if not gt_file.is_file():

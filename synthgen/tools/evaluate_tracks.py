@@ -43,7 +43,7 @@ from synthgen.io.files import atomic_write
 
 MOT_DIR = "mot"
 THRESHOLD = 0.5  # IoU of a CLEAR / Identity match (MOT Challenge's)
-INSTALL = "pip install 'synthgen[tracking]'"
+INSTALL = "pip install -e '.[tracking]' in the synthgen folder (PyPI's 'synthgen' is another project)"
 MAX_ID = 2**53  # the largest |id| a float (and so a line read as numbers) holds exactly
 MAX_DEPTH = 3  # how deep below the given folder clips runs are looked for
 

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import yaml
 
-from synthgen.errors import AssetError
+from synthgen.errors import AssetError, OutputError
 from synthgen.io.files import atomic_write
 from synthgen.io.real import KeypointCategory, RealDataset, RealImage, RealInstance
 from synthgen.keypoints import SCHEMA_FILE, sidecar_path
@@ -155,6 +155,12 @@ def _cutout(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def extract(dataset: RealDataset, out: Path, options: ExtractOptions = ExtractOptions(), progress=None) -> ExtractReport:
     out = Path(out)
+    source = Path(dataset.source)
+    read = ({source} if source.is_dir() else set()) | {im.path.parent for im in dataset.images}
+    for folder in sorted(read):  # cutouts written there would become files of the dataset
+        if out.resolve() == folder.resolve() or folder.resolve() in out.resolve().parents:
+            raise OutputError(f"--out {out} lies inside {folder}, a folder of the dataset extract reads: "
+                              "choose an --out outside the dataset (e.g. my_assets/ beside it)")
     report = ExtractReport()
     for im in dataset.images:
         _extract_image(im, dataset, out, options, report)

@@ -131,10 +131,12 @@ def contact_sheet(samples: Sequence[Sample], cols: int = 4, tile_width: int = 40
         cv2.putText(caption, conds, (6, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (150, 200, 255), 1, cv2.LINE_AA)
         tiles.append(np.vstack([caption, tile]))
     th = max(t.shape[0] for t in tiles)
-    tiles = [np.pad(t, ((0, th - t.shape[0]), (0, 0), (0, 0))) for t in tiles]
+    # shorter tiles and empty cells take the gutter's colour, never black; no wider than the samples
+    tiles = [np.pad(t, ((0, th - t.shape[0]), (0, 0), (0, 0)), constant_values=15) for t in tiles]
+    cols = min(cols, len(tiles))
     rows = []
     for r in range(0, len(tiles), cols):
         row = tiles[r : r + cols]
-        row += [np.zeros_like(tiles[0])] * (cols - len(row))
+        row += [np.full_like(tiles[0], 15)] * (cols - len(row))
         rows.append(np.hstack([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=15) for t in row]))
     return np.vstack(rows)

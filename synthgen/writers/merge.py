@@ -330,7 +330,7 @@ def _check_dest(run: Path, dest: Path) -> None:
 def _link_tree(src: Path, dst: Path) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     for p in src.iterdir():
-        if p.name.startswith("."):
+        if p.name.startswith(".") or not p.is_file():  # a user's sub-folder: synthgen writes files only
             continue
         target = dst / p.name
         if target.exists():

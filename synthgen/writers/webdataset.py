@@ -6,7 +6,7 @@ It is written here with the standard library so every header field is fixed (mti
 Members per sample: the image (``jpg`` or ``png``), ``ids.png`` (the uint16 instance-id map,
 lossless, ids above 255 survive), ``json`` (COCO image entry, annotations and metadata) and,
 with format ``semantic``, ``semantic.png`` (the class map, the same bytes as semantic/<name>.png).
-Read it with the ``webdataset`` package (``pip install synthgen[webdataset]``).
+Read it with the ``webdataset`` package (``pip install -e '.[webdataset]'`` in the synthgen folder).
 """
 
 from __future__ import annotations
