@@ -164,3 +164,36 @@ def test_a_skipped_asset_is_one_plain_warning_line_whatever_the_workers(tiny_ass
                       f"'{tiny_assets / 'objects' / 'square' / 'broken.png'}')"], r.stderr
     assert "UserWarning" not in r.stderr and "skipper.handle" not in r.stderr
     assert "skipped 1 broken asset file ->" in r.stdout, r.stdout
+
+
+def test_an_all_black_region_mask_is_named_not_taken_as_no_region(tiny_assets):
+    """An all-black X.region.png (objects could stand nowhere) is refused naming the file, not
+    silently taken as "no region" (objects anywhere); with on_error: skip its background is
+    left out and counted."""
+    bg = tiny_assets / "backgrounds" / "bg0.jpg"
+    w, h = cv2.imread(str(bg)).shape[1::-1]
+    region = bg.with_name(bg.stem + ".region.png")
+    cv2.imwrite(str(region), np.zeros((h, w), np.uint8))
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets).assets)
+    assert str(region) in str(e.value) and "no white pixel" in str(e.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lib = load_library(_cfg(tiny_assets, on_error="skip").assets)
+    assert bg.name not in [b.name for b in lib.backgrounds] and len(lib.skipped) == 1
+
+
+def test_a_mostly_transparent_background_is_named_as_a_likely_cutout(tiny_assets):
+    """A background whose alpha is 0 on more than half its pixels (a cutout put in the wrong
+    folder) is refused naming the file; one with a little transparency is used as its RGB."""
+    folder = tiny_assets / "backgrounds"
+    cutout = np.zeros((40, 50, 4), np.uint8)
+    cutout[10:20, 10:20] = (0, 200, 0, 255)
+    cv2.imwrite(str(folder / "oops.png"), cutout)
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets).assets)
+    assert str(folder / "oops.png") in str(e.value) and "transparent" in str(e.value) and "objects/" in str(e.value)
+    cutout[:, :] = (0, 200, 0, 255)
+    cutout[:5, :5, 3] = 0  # a few transparent pixels: a legitimate background
+    cv2.imwrite(str(folder / "oops.png"), cutout)
+    assert "oops.png" in [b.name for b in load_library(_cfg(tiny_assets).assets).backgrounds]
