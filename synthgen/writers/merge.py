@@ -199,6 +199,8 @@ def _merge(run: Path, dest: Path, verify: bool) -> dict[str, Any]:
                 stream.commit()
         atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists, keypoints=manifest.get("keypoints") if manifest.get("yolo_task") == "pose" else None).encode())
     if coco_run:
+        if "mot" in manifest.get("clips", {}).get("layouts", ()):  # a clips run's MOT layout, from the finished annotations
+            _write_mot(run, dest, files["all"].f, manifest["clips"]["fps"])
         files["all"].f.commit()  # last: see above
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
 
@@ -233,6 +235,19 @@ def _merge_panoptic(run: Path, dest: Path, names: list[str], manifest: dict[str,
     from synthgen.writers import panoptic
 
     out.close(panoptic.categories(list(manifest["classes"]), manifest.get("stuff_classes", ())))
+
+
+def _write_mot(run: Path, dest: Path, annotations: AtomicFile, fps: float) -> None:
+    """DEST/mot/ from the merged annotations still under their temporary name (DEST/images/
+    linked already): a merge killed while writing it leaves no annotations.json."""
+    from synthgen.config import ClipsConfig
+    from synthgen.writers.mot import write_mot
+
+    annotations.f.flush()
+    doc = yaml.safe_load((run / "config.yaml").read_text()) or {}
+    image_format = (doc.get("output") or {}).get("image_format", OutputConfig.model_fields["image_format"].default)
+    mot_class = (doc.get("clips") or {}).get("mot_class", ClipsConfig.model_fields["mot_class"].default)
+    write_mot(dest, image_format, float(fps), mot_class, source=annotations.tmp)
 
 
 def _semantic_ignore(run: Path) -> list[str]:
