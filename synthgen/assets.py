@@ -46,6 +46,7 @@ from synthgen.stuff import (
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
 CACHE_SIZE = 64  # decoded backgrounds, regions, real scenes and their moved masks, per library
+MIN_CUTOUT_SIDE = 16  # pixels on the longer side of a cutout's visible part (extract keeps >= 400 px objects)
 PAD = 2  # transparent border kept around trimmed cutouts, so warps never clip colour
 
 
@@ -241,6 +242,14 @@ def read_cutout(path: Path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
         )
     if not rgba[..., 3].any():
         raise AssetError(f"{path}: alpha channel is empty (fully transparent)")
+    ys, xs = np.nonzero(np.any(rgba[..., 3] > 0, axis=1))[0], np.nonzero(np.any(rgba[..., 3] > 0, axis=0))[0]
+    w, h = int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1)
+    if max(w, h) < MIN_CUTOUT_SIDE:
+        raise AssetError(
+            f"{path}: its visible part is only {w}x{h} pixels; a cutout needs at least {MIN_CUTOUT_SIDE} on its "
+            "longer side, since pasted at scene.scale a tinier one is enlarged into a blur whose soft edge is "
+            "never labeled: use a larger image (or assets.on_error: skip to leave it out)"
+        )
     return rgba
 
 
