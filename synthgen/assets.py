@@ -46,6 +46,7 @@ from synthgen.stuff import (
 MASK_SUFFIX = ".mask"
 REGION_SUFFIX = ".region"  # backgrounds/<name>.region.png: white where objects may stand
 CACHE_SIZE = 64  # decoded backgrounds, regions, real scenes and their moved masks, per library
+MIN_CUTOUT_SIDE = 16  # pixels on the longer side of a cutout's visible part (extract keeps >= 400 px objects)
 PAD = 2  # transparent border kept around trimmed cutouts, so warps never clip colour
 
 
@@ -241,6 +242,14 @@ def read_cutout(path: Path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
         )
     if not rgba[..., 3].any():
         raise AssetError(f"{path}: alpha channel is empty (fully transparent)")
+    ys, xs = np.nonzero(np.any(rgba[..., 3] > 0, axis=1))[0], np.nonzero(np.any(rgba[..., 3] > 0, axis=0))[0]
+    w, h = int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1)
+    if max(w, h) < MIN_CUTOUT_SIDE:
+        raise AssetError(
+            f"{path}: its visible part is only {w}x{h} pixels; a cutout needs at least {MIN_CUTOUT_SIDE} on its "
+            "longer side, since pasted at scene.scale a tinier one is enlarged into a blur whose soft edge is "
+            "never labeled: use a larger image (or assets.on_error: skip to leave it out)"
+        )
     return rgba
 
 
@@ -331,6 +340,38 @@ def _load_cutout_folder(
     return out
 
 
+TRANSPARENT_BACKGROUND = 0.5  # a background with alpha 0 on more than this share of its pixels is refused
+
+
+def _check_background(path: Path, max_pixels: int) -> None:
+    """A background is used as its RGB, alpha ignored: one whose alpha is 0 on more than half
+    its pixels is most likely a cutout put in the wrong folder, an AssetError naming it (only
+    files whose header has alpha are decoded here)."""
+    with Image.open(path) as im:
+        alpha = _has_alpha(im)
+    if not alpha:
+        return
+    a = np.asarray(to_8bit(open_image(path, max_pixels=max_pixels)).convert("RGBA"))[..., 3]
+    share = float(np.count_nonzero(a == 0)) / a.size
+    if share > TRANSPARENT_BACKGROUND:
+        raise AssetError(
+            f"{path}: {share:.0%} of its pixels are fully transparent (alpha 0), so it looks like a cutout: "
+            f"cutouts belong in objects/<class>/; a background is used as its colours with alpha ignored, "
+            f"and one more than {TRANSPARENT_BACKGROUND:.0%} transparent is refused"
+        )
+
+
+def _check_region(path: Path, max_pixels: int) -> None:
+    """An all-black region mask would let objects stand nowhere: an AssetError naming it,
+    rather than being taken as no region (objects anywhere)."""
+    im = to_8bit(open_image(path, max_pixels=max_pixels)).convert("L")
+    if im.getextrema()[1] < 128:
+        raise AssetError(
+            f"{path}: region mask has no white pixel (none >= 128), so objects could stand nowhere on its "
+            "background; paint white where objects may stand, or remove the file to let them stand anywhere"
+        )
+
+
 def load_library(cfg: AssetsConfig) -> AssetLibrary:
     """Load and check the assets a config names (each call reads them again: keep the library,
     or let a ``WorkerContext`` keep it)."""
@@ -394,6 +435,13 @@ def load_library(cfg: AssetsConfig) -> AssetLibrary:
             skipper.handle(exc, p)
             continue
         region = p.with_name(p.stem + REGION_SUFFIX + ".png")
+        try:
+            _check_background(p, cfg.max_pixels)
+            if region.exists():
+                _check_region(region, cfg.max_pixels)
+        except AssetError as exc:
+            skipper.handle(exc, p)
+            continue
         backgrounds.append(BackgroundRef(name=p.name, path=p, size_wh=(w, h), region=region if region.exists() else None))
         if lines_sidecar(p).is_file():
             lines[len(backgrounds) - 1] = load_lines(lines_sidecar(p), (w, h))

@@ -88,7 +88,7 @@ from synthgen.trajectory import (
 )
 from synthgen.types import MAX_INSTANCES, Placement, RealLabel, Sample, Scene
 from synthgen.worker import WorkerContext
-from synthgen.writers.mot import MOT_DIR, remove_stale_sequences, write_mot
+from synthgen.writers.mot import MOT_DIR, remove_stale_sequences
 
 CLIP_FORMATS = ("coco",)  # always written: the MOT layout and the video fields are made from it
 LAYOUTS = ("mot",)  # clip-only layouts, written after the run
@@ -407,9 +407,8 @@ def run_clips(
         spec, cfg, out, num_clips * frames, frames, extra_info=info, workers=workers, backend=backend,
         address=address, overwrite=overwrite, merge=True, progress=progress, on_plan=on_plan,
     )
-    if summary.merged and "mot" in layouts:
-        write_mot(Path(out), cfg.output.image_format, float(fps), cfg.clips.mot_class)
-    elif summary.merged and (Path(out) / MOT_DIR).is_dir():  # an earlier layout of this run: not of clips it no longer has
+    # the merge lays out mot/ (the manifest's clips layouts) before annotations.json: writers/merge.py
+    if summary.merged and "mot" not in layouts and (Path(out) / MOT_DIR).is_dir():  # an earlier layout of this run: not of clips it no longer has
         remove_stale_sequences(Path(out) / MOT_DIR, {clip_name(k) for k in range(num_clips)}, cfg.output.image_format)
     if summary.merged:  # previews of clips this run no longer has (resumed with fewer --clips)
         clear_previews(Path(out), keep={f"{clip_name(k)}.gif" for k in range(num_clips)})

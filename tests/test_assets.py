@@ -109,8 +109,8 @@ def test_cutout_whose_alpha_never_reaches_the_threshold_is_named(tiny_assets):
     it used to be pasted, never labeled, and counted as "no place met scene.truncation and
     scene.occlusion.max_hidden", advice that could not help."""
     path = tiny_assets / "objects" / "square" / "faint.png"
-    rgba = np.zeros((20, 20, 4), np.uint8)
-    rgba[4:16, 4:16] = (0, 200, 0, 60)
+    rgba = np.zeros((28, 28, 4), np.uint8)
+    rgba[4:24, 4:24] = (0, 200, 0, 60)
     cv2.imwrite(str(path), rgba)
     with pytest.raises(AssetError) as e:
         Generator(_cfg(tiny_assets))
@@ -164,3 +164,60 @@ def test_a_skipped_asset_is_one_plain_warning_line_whatever_the_workers(tiny_ass
                       f"'{tiny_assets / 'objects' / 'square' / 'broken.png'}')"], r.stderr
     assert "UserWarning" not in r.stderr and "skipper.handle" not in r.stderr
     assert "skipped 1 broken asset file ->" in r.stdout, r.stdout
+
+
+def test_an_all_black_region_mask_is_named_not_taken_as_no_region(tiny_assets):
+    """An all-black X.region.png (objects could stand nowhere) is refused naming the file, not
+    silently taken as "no region" (objects anywhere); with on_error: skip its background is
+    left out and counted."""
+    bg = tiny_assets / "backgrounds" / "bg0.jpg"
+    w, h = cv2.imread(str(bg)).shape[1::-1]
+    region = bg.with_name(bg.stem + ".region.png")
+    cv2.imwrite(str(region), np.zeros((h, w), np.uint8))
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets).assets)
+    assert str(region) in str(e.value) and "no white pixel" in str(e.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lib = load_library(_cfg(tiny_assets, on_error="skip").assets)
+    assert bg.name not in [b.name for b in lib.backgrounds] and len(lib.skipped) == 1
+
+
+def test_a_mostly_transparent_background_is_named_as_a_likely_cutout(tiny_assets):
+    """A background whose alpha is 0 on more than half its pixels (a cutout put in the wrong
+    folder) is refused naming the file; one with a little transparency is used as its RGB."""
+    folder = tiny_assets / "backgrounds"
+    cutout = np.zeros((40, 50, 4), np.uint8)
+    cutout[10:20, 10:20] = (0, 200, 0, 255)
+    cv2.imwrite(str(folder / "oops.png"), cutout)
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets).assets)
+    assert str(folder / "oops.png") in str(e.value) and "transparent" in str(e.value) and "objects/" in str(e.value)
+    cutout[:, :] = (0, 200, 0, 255)
+    cutout[:5, :5, 3] = 0  # a few transparent pixels: a legitimate background
+    cv2.imwrite(str(folder / "oops.png"), cutout)
+    assert "oops.png" in [b.name for b in load_library(_cfg(tiny_assets).assets).backgrounds]
+
+
+@pytest.mark.parametrize("side", [1, 3, 15])
+def test_a_tiny_cutout_is_refused_naming_the_file_and_the_minimum(tiny_assets, side):
+    """A 1x1 or 3x3 opaque cutout was accepted and enlarged ~100x into a blur with a wide soft
+    edge below the alpha threshold (unlabeled); cutouts under MIN_CUTOUT_SIDE pixels on their
+    longer side are refused (or skipped and listed with on_error: skip)."""
+    from synthgen.assets import MIN_CUTOUT_SIDE
+
+    path = tiny_assets / "objects" / "square" / "dot.png"
+    rgba = np.zeros((30, 30, 4), np.uint8)
+    rgba[5 : 5 + side, 5 : 5 + max(side // 2, 1)] = (0, 0, 255, 255)
+    cv2.imwrite(str(path), rgba)
+    with pytest.raises(AssetError) as e:
+        load_library(_cfg(tiny_assets).assets)
+    msg = str(e.value)
+    assert str(path) in msg and f"{max(side // 2, 1)}x{side}" in msg and str(MIN_CUTOUT_SIDE) in msg and "on_error" in msg
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lib = load_library(_cfg(tiny_assets, on_error="skip").assets)
+    assert [f for f, _ in lib.skipped] == [str(path)]
+    rgba[5 : 5 + MIN_CUTOUT_SIDE, 5:7] = (0, 0, 255, 255)  # a thin pole of the minimum height is fine
+    cv2.imwrite(str(path), rgba)
+    assert "square/dot.png" in [c.name for c in load_library(_cfg(tiny_assets).assets).cutouts["square"]]

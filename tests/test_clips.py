@@ -242,3 +242,49 @@ def test_with_every_clip_option_on_any_worker_count_writes_the_same_bytes(all_on
     run_clips(all_on, one, 3, FRAMES)
     run_clips(all_on, two, 3, FRAMES, workers=2)
     assert _digests(one) == _digests(two)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_merge_of_a_clips_run_into_another_folder_carries_the_mot_layout(cfg, tmp_path):
+    """'synthgen merge RUN --out DEST' of a clips run left mot/ behind: DEST had no MOT layout."""
+    from synthgen.writers.merge import merge_run
+
+    run = tmp_path / "run"
+    run_clips(cfg, run, 2, 3)
+    merge_run(run, tmp_path / "dest")
+    mot = _files(run / "mot")
+    assert len(mot) == 2 * (3 + 2)
+    assert _files(tmp_path / "dest" / "mot") == mot
+
+
+def test_a_clips_run_killed_while_writing_mot_does_not_look_finished(cfg, tmp_path, monkeypatch):
+    """Killed while writing mot/, a clips run had annotations.json (the sign of a finished
+    dataset) beside a partial mot/; the rerun completes it."""
+    import synthgen.writers.mot as mot
+
+    class Killed(BaseException):
+        pass
+
+    reference = tmp_path / "reference"
+    run_clips(cfg, reference, 2, 3)
+    out = tmp_path / "out"
+    real = mot.atomic_write
+    seen = []
+
+    def atomic_write(path, data):
+        seen.append(Path(path).name)
+        if seen.count("gt.txt") == 2:
+            raise Killed()
+        real(path, data)
+
+    with monkeypatch.context() as m:
+        m.setattr(mot, "atomic_write", atomic_write)
+        with pytest.raises(Killed):
+            run_clips(cfg, out, 2, 3)
+    assert not (out / "annotations.json").exists()
+    run_clips(cfg, out, 2, 3)
+    assert _files(out / "mot") == _files(reference / "mot")
+    assert (out / "annotations.json").read_bytes() == (reference / "annotations.json").read_bytes()

@@ -244,3 +244,21 @@ def test_generate_refuses_a_folder_holding_a_merge_made_elsewhere(run, tmp_path,
     with pytest.raises(OutputError, match="merged"):
         generate(cfg, dest, 3, workers=1, shard_size=3, overwrite=overwrite)
     assert sorted(p.relative_to(dest) for p in dest.rglob("*")) == before
+
+
+def test_a_merge_over_a_merge_of_another_run_of_the_same_config_is_refused(tmp_path, tiny_assets):
+    """merge A --out M, then merge B --out M (B: the same config, another -n) was accepted since
+    config.yaml matched, and A's extra images stayed in M beside B's annotations."""
+    from synthgen.errors import OutputError
+
+    cfg = load_config(data=tiny_config_dict(tiny_assets))
+    a, b, m = tmp_path / "a", tmp_path / "b", tmp_path / "m"
+    generate(cfg, a, 5, workers=1, shard_size=3, merge=False)
+    generate(cfg, b, 3, workers=1, shard_size=3, merge=False)
+    merge_run(a, m)
+    before = sorted(p.relative_to(m).as_posix() for p in m.rglob("*"))
+    with pytest.raises(OutputError) as e:
+        merge_run(b, m)
+    assert str(m) in str(e.value) and "5 images" in str(e.value) and "3" in str(e.value)
+    assert sorted(p.relative_to(m).as_posix() for p in m.rglob("*")) == before  # nothing written or removed
+    merge_run(a, m)  # the same run again is still a re-merge

@@ -97,7 +97,7 @@ def _merge(run: Path, dest: Path, verify: bool) -> dict[str, Any]:
                     f"{run}: shard {r['shard']} (images {r['start']} to {r['stop'] - 1}) has files missing or changed "
                     "since it was written; run the same generate command again (it redoes that shard and merges)"
                 )
-    _check_dest(run, dest)
+    _check_dest(run, dest, [run / "shards" / f"shard-{r['shard']:06d}.jsonl" for r in shards])
     dest.mkdir(parents=True, exist_ok=True)
     # annotations.json is the sign of a finished dataset: gone while the merge runs, renamed into
     # place last, so a merge killed part-way never leaves it beside missing or stale files
@@ -199,6 +199,8 @@ def _merge(run: Path, dest: Path, verify: bool) -> dict[str, Any]:
                 stream.commit()
         atomic_write(dest / "data.yaml", yolo.data_yaml(tuple(manifest["classes"]), lists=lists, keypoints=manifest.get("keypoints") if manifest.get("yolo_task") == "pose" else None).encode())
     if coco_run:
+        if "mot" in manifest.get("clips", {}).get("layouts", ()):  # a clips run's MOT layout, from the finished annotations
+            _write_mot(run, dest, files["all"].f, manifest["clips"]["fps"])
         files["all"].f.commit()  # last: see above
     return {"images": sum(r["images"] for r in shards), "instances": sum(r["instances"] for r in shards), "dest": dest}
 
@@ -233,6 +235,19 @@ def _merge_panoptic(run: Path, dest: Path, names: list[str], manifest: dict[str,
     from synthgen.writers import panoptic
 
     out.close(panoptic.categories(list(manifest["classes"]), manifest.get("stuff_classes", ())))
+
+
+def _write_mot(run: Path, dest: Path, annotations: AtomicFile, fps: float) -> None:
+    """DEST/mot/ from the merged annotations still under their temporary name (DEST/images/
+    linked already): a merge killed while writing it leaves no annotations.json."""
+    from synthgen.config import ClipsConfig
+    from synthgen.writers.mot import write_mot
+
+    annotations.f.flush()
+    doc = yaml.safe_load((run / "config.yaml").read_text()) or {}
+    image_format = (doc.get("output") or {}).get("image_format", OutputConfig.model_fields["image_format"].default)
+    mot_class = (doc.get("clips") or {}).get("mot_class", ClipsConfig.model_fields["mot_class"].default)
+    write_mot(dest, image_format, float(fps), mot_class, source=annotations.tmp)
 
 
 def _semantic_ignore(run: Path) -> list[str]:
@@ -301,9 +316,11 @@ class _CocoStream:
             self.f.commit()
 
 
-def _check_dest(run: Path, dest: Path) -> None:
+def _check_dest(run: Path, dest: Path, metadata: list[Path]) -> None:
     """Merging elsewhere writes only into an empty folder, or one that already holds a merge of
-    this very run (the same config.yaml): it never overwrites a user's files, nor the run itself."""
+    this very run (the same config.yaml, and a metadata.jsonl, when there is one, equal to the
+    run's shards' ``metadata``): it never overwrites a user's files, nor the run itself, nor
+    mixes in another run of the same config (its extra images would stay)."""
     if dest.resolve() == run.resolve():
         return
     r, d = run.resolve(), dest.resolve()
@@ -320,11 +337,36 @@ def _check_dest(run: Path, dest: Path) -> None:
         return
     config = dest / "config.yaml"
     if config.is_file() and config.read_bytes() == (run / "config.yaml").read_bytes():
-        return  # an earlier merge of this run: merged files are replaced, links kept
+        # an earlier merge of this run: merged files are replaced, links kept. A merge writes
+        # metadata.jsonl before it links images, so one that linked any has it
+        there = dest / "metadata.jsonl"
+        if not there.is_file():
+            return
+        theirs, ours = _digest_lines([there]), _digest_lines(metadata)
+        if theirs == ours:
+            return
+        same = "the same number of images but other ones" if theirs[1] == ours[1] else f"{ours[1]} images"
+        raise OutputError(
+            f"--out {dest} holds a merge of another run of this config (its metadata.jsonl lists {theirs[1]} images; "
+            f"{run} has {same}); merging never removes another merge's files: choose an empty or new folder"
+        )
     raise OutputError(
         f"--out {dest} is not empty and holds no merge of {run} (its config.yaml differs or is missing); "
         "merging never overwrites other files: choose an empty or new folder"
     )
+
+
+def _digest_lines(paths: list[Path]) -> tuple[str, int]:
+    """sha256 and line count of the files' bytes one after another, read in blocks."""
+    import hashlib
+
+    h, lines = hashlib.sha256(), 0
+    for p in paths:
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+                lines += block.count(b"\n")
+    return h.hexdigest(), lines
 
 
 def _link_tree(src: Path, dst: Path) -> None:

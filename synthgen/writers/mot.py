@@ -75,10 +75,12 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def write_mot(run: Path, image_format: str, fps: float, mot_class: str = "category") -> list[str]:
-    """Write ``run/mot/<clip>/`` for every video of ``run/annotations.json``; returns the clip names.
-    ``mot_class``: gt.txt's class column (``gt_rows``)."""
-    ann_file = run / "annotations.json"
+def write_mot(run: Path, image_format: str, fps: float, mot_class: str = "category", source: Path | None = None) -> list[str]:
+    """Write ``run/mot/<clip>/`` for every video of ``run/annotations.json`` (or of ``source``: the
+    merge lays out MOT from its annotations before renaming them into place, so a run killed
+    here has no annotations.json); returns the clip names. ``mot_class``: gt.txt's class column
+    (``gt_rows``)."""
+    ann_file = run / "annotations.json" if source is None else source
     try:
         doc = json.loads(ann_file.read_text())
     except (OSError, ValueError) as exc:
