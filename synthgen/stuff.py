@@ -30,6 +30,7 @@ from PIL import Image
 
 from synthgen.errors import AssetError
 from synthgen.io.images import image_size, open_image
+from synthgen.io.text import read_utf8
 
 SUFFIX = ".labels"  # backgrounds/<name>.labels.png and <name>.labels.json
 FOLDER_FILE = "labels.json"  # backgrounds/labels.json: names for label images without their own
@@ -73,7 +74,7 @@ def _no_twice(pairs: list[tuple[str, object]]) -> dict[str, object]:
 def read_names(path: Path) -> dict[int, str]:
     """{value: name} of a labels json; every problem names the file and the entry."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_twice)
+        doc = json.loads(read_utf8(path), object_pairs_hook=_no_twice)
     except _Twice as exc:
         raise AssetError(f"{path}: classes key {exc.args[0]!r} is given twice; give each label value one name") from exc
     except (OSError, ValueError) as exc:

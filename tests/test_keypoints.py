@@ -407,7 +407,7 @@ def test_sidecar_points_on_the_image_edges_are_kept(tmp_path):
 def test_a_schema_or_sidecar_that_is_not_utf8_names_the_file(tmp_path):
     root = _sign_assets(tmp_path / "a")
     (root / "objects" / "bar" / "keypoints.yaml").write_bytes("names: [l\xe9ft, right, mid]\n".encode("latin-1"))
-    with pytest.raises(AssetError, match=r"bar/keypoints\.yaml: cannot read keypoint schema.*utf-8"):
+    with pytest.raises(AssetError, match=r"bar/keypoints\.yaml: cannot read keypoint schema.*not UTF-8"):
         load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))
     # UTF-8 names are read as UTF-8 whatever the locale
     root = _sign_assets(tmp_path / "b", schema={"names": ["gauche", "droite", "tête"]}, points={"tête": [12, 7]})
