@@ -70,10 +70,18 @@ def load_schema(path: Path) -> Schema:
     if not isinstance(doc, dict) or set(doc) - {"names", "skeleton", "flip", "sigmas"}:
         raise AssetError(f"{path}: expected a mapping with keys names, skeleton, flip (and optionally sigmas)")
     names = doc.get("names")
+    for i, n in enumerate(names if isinstance(names, list) else []):
+        if isinstance(n, str) and not n.strip():
+            raise AssetError(f"{path}: names[{i}] = {n!r} is not a keypoint name")
+        if isinstance(n, str) and n != n.strip():  # a sidecar's "right" would not match "right "
+            raise AssetError(f"{path}: names[{i}] = {n!r} has surrounding whitespace; write {n.strip()!r}")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         raise AssetError(f"{path}: names must be a non-empty list of distinct strings")
     names_t = tuple(names)
     skeleton = _indices(path, "skeleton", doc.get("skeleton") or [], names_t)
+    for i, (a, b) in enumerate(skeleton):
+        if a == b:
+            raise AssetError(f"{path}: skeleton[{i}] joins {names_t[a]!r} to itself; an edge joins two points")
     flip = list(range(len(names_t)))
     for a, b in _indices(path, "flip", doc.get("flip") or [], names_t):
         if flip[a] != a or flip[b] != b or a == b:

@@ -92,6 +92,8 @@ def read_names(path: Path) -> dict[int, str]:
             raise AssetError(f"{path}: classes key {key!r} is not a label value 1..{MAX_INDEX} (0 is no class, {IGNORE} not scored)")
         if not isinstance(name, str) or not name.strip():
             raise AssetError(f"{path}: classes[{key!r}] = {name!r} is not a class name")
+        if name != name.strip():  # "road " beside "road" would be two classes
+            raise AssetError(f"{path}: classes[{key!r}] = {name!r} has surrounding whitespace; write {name.strip()!r}")
         if name in RESERVED:
             raise AssetError(f"{path}: classes[{key!r}] = {name!r} is reserved ({', '.join(RESERVED)}); use values 0 and {IGNORE} for them")
         out[value] = name
