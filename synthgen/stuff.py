@@ -166,8 +166,8 @@ def _check_mode(lab: BackgroundLabels, mode: str) -> None:
         raise AssetError(f"{lab.path}: label image is a {mode} image; use an 8-bit greyscale (L) or palette (P) PNG of class values")
 
 
-def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
-    """The background's label image as semantic indices (H x W uint8, read-only), checked."""
+def _values(lab: BackgroundLabels, size_wh: tuple[int, int]) -> np.ndarray:
+    """The label image's stored values (H x W uint8), every one named: AssetError naming the file."""
     check_header(lab, size_wh)
     im = open_image(lab.path, max_pixels=size_wh[0] * size_wh[1])
     _check_mode(lab, im.mode)
@@ -176,7 +176,19 @@ def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.nd
     unknown = [int(v) for v in present if v not in (NONE, IGNORE) and v not in lab.names]
     if unknown:
         raise AssetError(f"{lab.path}: holds values {unknown[:10]} that {lab.names_file} does not name")
-    out = cv2.LUT(values, lut)
+    return values
+
+
+def check_values(lab: BackgroundLabels, size_wh: tuple[int, int]) -> None:
+    """Decode the label image once and check it as :func:`read_label_image` does, keeping
+    nothing (about 10 ms a 2-megapixel image): a run does this for every label image before
+    its first image, so one that meets this background late is stopped at once."""
+    _values(lab, size_wh)
+
+
+def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
+    """The background's label image as semantic indices (H x W uint8, read-only), checked."""
+    out = cv2.LUT(_values(lab, size_wh), lut)
     out.flags.writeable = False
     return out
 
