@@ -153,3 +153,14 @@ def test_a_malformed_prediction_is_refused_naming_file_and_image(suite, tmp_path
     pred, image_id = _hostile(suite, tmp_path, edit)
     with pytest.raises(EvaluationError, match=r"p\.json: the prediction of image %s.*" % image_id + says):
         evaluate(suite, panoptic=pred)
+
+
+def test_two_predictions_for_one_image_are_refused(suite, tmp_path):
+    """Two annotations for one image: the last was scored and the first silently dropped."""
+    doc = json.loads((suite / "panoptic.json").read_text())
+    shutil.copytree(suite / "panoptic", tmp_path / "p")
+    twice = doc["annotations"][1]
+    doc["annotations"].append({**twice, "segments_info": []})
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    with pytest.raises(EvaluationError, match=r"p\.json: image %s has two predictions" % twice["image_id"]):
+        evaluate(suite, panoptic=tmp_path / "p.json")

@@ -110,7 +110,12 @@ def score(suite: Path, predictions: Path) -> list[dict[str, Any]]:
     gt = _load(gt_file)
     pred_file, pred_dir = prediction_files(predictions)
     pred = _load(pred_file)
-    by_image = {a.get("image_id"): a for a in pred["annotations"] if isinstance(a, dict)}
+    by_image: dict[Any, dict[str, Any]] = {}
+    for a in pred["annotations"]:
+        if isinstance(a, dict):
+            if a.get("image_id") in by_image:  # else the last was scored, the first dropped unsaid
+                raise PanopticError(f"{pred_file}: image {a.get('image_id')} has two predictions; give one annotation an image")
+            by_image[a.get("image_id")] = a
     for im in gt.get("images", []):
         a = by_image.get(im["id"])
         if a is None:
