@@ -47,7 +47,7 @@ class Rendered:
     keypoints: dict[int, np.ndarray] | None = None  # instance id -> points after the pipeline (keypoints on)
     lines: list[tuple[str, np.ndarray]] | None = None  # the background's lines after the pipeline (output.lines on)
     inside: np.ndarray | None = None  # with points or lines, a pipeline that moved pixels: where it left image (not its fill)
-    erased: np.ndarray | None = None  # with lines, a pipeline that moved no pixel: where it erased them (a dropout's holes)
+    erased: np.ndarray | None = None  # with lines and a pipeline: where it erased pixels it kept in frame (a dropout's holes)
 
 
 def sample_name(index: int) -> str:
@@ -220,12 +220,15 @@ class Generator:
             plate = self._albu.apply(Frame(plate, before_albu.id_map, ()), albu_params)[0].image
         if self._albu and stuff is not None:  # the class map
             stuff = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [stuff])[0].astype(np.uint8)
-        inside = None
+        inside = erased = None
         if (moved or moved_lines) and not all(t[0] in self._albu.still for t in albu_record["params"]["applied"]):
-            # where the frame's pixels went (its fill: 0), for points and lines
+            # where the frame's pixels went (its fill: 0), for points and lines; a dropout's holes
+            # are not fill: a point there stays labeled, not visible (v 1), as with no move
             ones = np.ones(frame.id_map.shape, np.uint8)
-            inside = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [ones])[0] != 0
-        erased = None
+            kept, image = self._albu.replay_on_masks(before_albu.image, before_albu.id_map, albu_params, [ones, ones], unerased=(1,))
+            inside = image != 0
+            if cfg.output.lines:
+                erased = inside & (kept == 0)
         applied = albu_record["params"]["applied"] if albu_record is not None else ()
         if cfg.output.lines and applied and all(t[0] in self._albu.still for t in applied):
             # a pipeline that moved nothing may still have erased pixels (dropouts): what lay there is hidden

@@ -24,6 +24,7 @@ import numpy as np
 import yaml
 
 from synthgen.errors import AssetError
+from synthgen.io.text import read_utf8
 
 SCHEMA_FILE = "keypoints.yaml"
 SIDECAR_SUFFIX = ".keypoints"  # car_01.keypoints.json beside car_01.png
@@ -63,16 +64,24 @@ def _indices(path: Path, key: str, pairs: Any, names: tuple[str, ...]) -> list[t
 def load_schema(path: Path) -> Schema:
     """Read one ``keypoints.yaml``, or raise AssetError naming the file and the key."""
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        doc = yaml.load(read_utf8(path), Loader=_LOADER)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise AssetError(f"{path}: cannot read keypoint schema: {exc}") from exc
     if not isinstance(doc, dict) or set(doc) - {"names", "skeleton", "flip", "sigmas"}:
         raise AssetError(f"{path}: expected a mapping with keys names, skeleton, flip (and optionally sigmas)")
     names = doc.get("names")
+    for i, n in enumerate(names if isinstance(names, list) else []):
+        if isinstance(n, str) and not n.strip():
+            raise AssetError(f"{path}: names[{i}] = {n!r} is not a keypoint name")
+        if isinstance(n, str) and n != n.strip():  # a sidecar's "right" would not match "right "
+            raise AssetError(f"{path}: names[{i}] = {n!r} has surrounding whitespace; write {n.strip()!r}")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         raise AssetError(f"{path}: names must be a non-empty list of distinct strings")
     names_t = tuple(names)
     skeleton = _indices(path, "skeleton", doc.get("skeleton") or [], names_t)
+    for i, (a, b) in enumerate(skeleton):
+        if a == b:
+            raise AssetError(f"{path}: skeleton[{i}] joins {names_t[a]!r} to itself; an edge joins two points")
     flip = list(range(len(names_t)))
     for a, b in _indices(path, "flip", doc.get("flip") or [], names_t):
         if flip[a] != a or flip[b] != b or a == b:
@@ -124,7 +133,7 @@ def load_points(path: Path, schema: Schema | None, label: str, size_wh: tuple[in
     if schema is None:
         raise AssetError(f"{path}: class {label!r} has no {SCHEMA_FILE} in its folder; add one that names these points")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_once)
+        doc = json.loads(read_utf8(path), object_pairs_hook=_once)
     except _Twice as exc:
         raise AssetError(f"{path}: {exc.args[0]!r} is given twice; give each point once") from exc
     except (OSError, ValueError) as exc:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from synthgen.errors import AssetError
+from synthgen.io.text import read_utf8
 
 LINE_CLASSES = ("lane_solid", "lane_dashed", "stop_line", "curb")
 LANE_CLASSES = ("lane_solid", "lane_dashed")  # the lines CULane and TuSimple layouts list
@@ -42,7 +43,7 @@ def sidecar(image: Path) -> Path:
 def load_lines(path: Path, size_wh: tuple[int, int]) -> tuple[Line, ...]:
     """The lines of one sidecar, checked; every problem names the file and the line."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_utf8(path))
     except (OSError, ValueError) as exc:
         raise AssetError(f"{path}: cannot read lines ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("lines"), list):

@@ -588,6 +588,7 @@ def run(
         connect_ray(address)
     with WorkerContext(threads=1) as ctx:
         factory = ctx.factory(spec)  # checks the assets before any file is written
+        _check_label_values(factory)
         skipped_assets = _skipped_assets(factory)
         previous = read_json(out / MANIFEST) or {}
         info = {
@@ -642,6 +643,20 @@ def run(
         skipped_assets=skipped_assets,
         unplaced=sum(r.get("unplaced", 0) for r in results),
     )
+
+
+def _check_label_values(factory: SampleFactory) -> None:
+    """A run that shows background classes (semantic, panoptic) decodes every label image once
+    here, in the driver, before anything is written: a value its labels.json does not name would
+    otherwise stop the run only when that background is first drawn, perhaps hours in (the
+    workers' generators check only the headers, so this is paid once a run, not per worker)."""
+    lib = factory.library
+    if not lib.labels or not {"semantic", "panoptic"} & set(factory.config.output.formats):
+        return
+    from synthgen.stuff import check_values
+
+    for i, lab in lib.labels.items():
+        check_values(lab, lib.backgrounds[i].size_wh)
 
 
 def _skipped_assets(factory: SampleFactory) -> tuple[dict[str, str], ...]:

@@ -30,6 +30,7 @@ from PIL import Image
 
 from synthgen.errors import AssetError
 from synthgen.io.images import image_size, open_image
+from synthgen.io.text import read_utf8
 
 SUFFIX = ".labels"  # backgrounds/<name>.labels.png and <name>.labels.json
 FOLDER_FILE = "labels.json"  # backgrounds/labels.json: names for label images without their own
@@ -73,7 +74,7 @@ def _no_twice(pairs: list[tuple[str, object]]) -> dict[str, object]:
 def read_names(path: Path) -> dict[int, str]:
     """{value: name} of a labels json; every problem names the file and the entry."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_twice)
+        doc = json.loads(read_utf8(path), object_pairs_hook=_no_twice)
     except _Twice as exc:
         raise AssetError(f"{path}: classes key {exc.args[0]!r} is given twice; give each label value one name") from exc
     except (OSError, ValueError) as exc:
@@ -91,6 +92,8 @@ def read_names(path: Path) -> dict[int, str]:
             raise AssetError(f"{path}: classes key {key!r} is not a label value 1..{MAX_INDEX} (0 is no class, {IGNORE} not scored)")
         if not isinstance(name, str) or not name.strip():
             raise AssetError(f"{path}: classes[{key!r}] = {name!r} is not a class name")
+        if name != name.strip():  # "road " beside "road" would be two classes
+            raise AssetError(f"{path}: classes[{key!r}] = {name!r} has surrounding whitespace; write {name.strip()!r}")
         if name in RESERVED:
             raise AssetError(f"{path}: classes[{key!r}] = {name!r} is reserved ({', '.join(RESERVED)}); use values 0 and {IGNORE} for them")
         out[value] = name
@@ -163,8 +166,8 @@ def _check_mode(lab: BackgroundLabels, mode: str) -> None:
         raise AssetError(f"{lab.path}: label image is a {mode} image; use an 8-bit greyscale (L) or palette (P) PNG of class values")
 
 
-def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
-    """The background's label image as semantic indices (H x W uint8, read-only), checked."""
+def _values(lab: BackgroundLabels, size_wh: tuple[int, int]) -> np.ndarray:
+    """The label image's stored values (H x W uint8), every one named: AssetError naming the file."""
     check_header(lab, size_wh)
     im = open_image(lab.path, max_pixels=size_wh[0] * size_wh[1])
     _check_mode(lab, im.mode)
@@ -173,7 +176,19 @@ def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.nd
     unknown = [int(v) for v in present if v not in (NONE, IGNORE) and v not in lab.names]
     if unknown:
         raise AssetError(f"{lab.path}: holds values {unknown[:10]} that {lab.names_file} does not name")
-    out = cv2.LUT(values, lut)
+    return values
+
+
+def check_values(lab: BackgroundLabels, size_wh: tuple[int, int]) -> None:
+    """Decode the label image once and check it as :func:`read_label_image` does, keeping
+    nothing (about 10 ms a 2-megapixel image): a run does this for every label image before
+    its first image, so one that meets this background late is stopped at once."""
+    _values(lab, size_wh)
+
+
+def read_label_image(lab: BackgroundLabels, size_wh: tuple[int, int], lut: np.ndarray) -> np.ndarray:
+    """The background's label image as semantic indices (H x W uint8, read-only), checked."""
+    out = cv2.LUT(_values(lab, size_wh), lut)
     out.flags.writeable = False
     return out
 

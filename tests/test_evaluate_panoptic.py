@@ -92,3 +92,75 @@ def test_a_png_named_outside_the_predictions_folder_is_refused(suite, tmp_path):
     (tmp_path / "p.json").write_text(json.dumps(doc))
     with pytest.raises(EvaluationError, match=r"p\.json.*image %s.*'\.\./elsewhere\.png'.*climbs out" % first["image_id"]):
         evaluate(suite, panoptic=tmp_path / "p.json")
+
+
+def _hostile(suite, tmp_path, edit):
+    """A copy of the ground truth as predictions, with ``edit(doc, first annotation, rgb of its PNG)``
+    applied; returns (the predictions JSON, the edited image's id)."""
+    doc = json.loads((suite / "panoptic.json").read_text())
+    shutil.copytree(suite / "panoptic", tmp_path / "p")
+    first = max(doc["annotations"], key=lambda a: len(a["segments_info"]))
+    png = tmp_path / "p" / first["file_name"]
+    rgb = np.array(Image.open(png).convert("RGB"))
+    rgb = edit(doc, first, rgb)
+    Image.fromarray(rgb).save(png)
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    return tmp_path / "p.json", first["image_id"]
+
+
+def _ids(rgb):
+    rgb = rgb.astype(np.uint32)
+    return rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
+
+
+def _repeat_id(doc, a, rgb):
+    """Two segments of one id: the PNG's pixels of segment 2 painted with segment 1's colour."""
+    s0, s1 = a["segments_info"][:2]
+    rgb[_ids(rgb) == s1["id"]] = rgb[_ids(rgb) == s0["id"]][0]
+    s1["id"] = s0["id"]
+    return rgb
+
+
+def _png_only(doc, a, rgb):
+    a["segments_info"] = a["segments_info"][1:]
+    return rgb
+
+
+def _json_only(doc, a, rgb):
+    rgb[_ids(rgb) == a["segments_info"][0]["id"]] = 0
+    return rgb
+
+
+def _unknown_category(doc, a, rgb):
+    a["segments_info"][0]["category_id"] = 999
+    return rgb
+
+
+def _wrong_size(doc, a, rgb):
+    return np.ascontiguousarray(rgb[:-3])
+
+
+@pytest.mark.parametrize("edit, says", [
+    (_repeat_id, r"segment id \d+ twice"),
+    (_png_only, r"segment id \d+ in its PNG .* not in segments_info"),
+    (_json_only, r"segment id \d+ in segments_info .* not in its PNG"),
+    (_unknown_category, r"category 999, not a category"),
+    (_wrong_size, r"PNG is \d+x\d+, the image is \d+x\d+"),
+])
+def test_a_malformed_prediction_is_refused_naming_file_and_image(suite, tmp_path, edit, says):
+    """A malformed panoptic prediction was scored (a repeated segment id gave PQ 1.0): it is
+    refused where it is read, naming the predictions file and the image id."""
+    pred, image_id = _hostile(suite, tmp_path, edit)
+    with pytest.raises(EvaluationError, match=r"p\.json: the prediction of image %s.*" % image_id + says):
+        evaluate(suite, panoptic=pred)
+
+
+def test_two_predictions_for_one_image_are_refused(suite, tmp_path):
+    """Two annotations for one image: the last was scored and the first silently dropped."""
+    doc = json.loads((suite / "panoptic.json").read_text())
+    shutil.copytree(suite / "panoptic", tmp_path / "p")
+    twice = doc["annotations"][1]
+    doc["annotations"].append({**twice, "segments_info": []})
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    with pytest.raises(EvaluationError, match=r"p\.json: image %s has two predictions" % twice["image_id"]):
+        evaluate(suite, panoptic=tmp_path / "p.json")

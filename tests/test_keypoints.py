@@ -279,6 +279,41 @@ def test_albumentations_points_land_on_their_objects_pixels(tmp_path):
     assert visible_before and visible_after >= visible_before - 1
 
 
+@pytest.mark.parametrize("moves", [False, True], ids=["dropout alone", "flip then dropout"])
+def test_a_point_in_a_dropout_hole_is_labeled_not_visible_whether_or_not_the_pipeline_moves_pixels(tmp_path, moves):
+    """One rule for dropout holes: a point the pipeline keeps in frame but whose pixel it erased
+    is v 1 (labeled, not visible). It was v 1 with CoarseDropout alone but v 0 when the pipeline
+    also moved pixels (a flip), the holes being taken for the pipeline's fill. Judged on the
+    image: a hole pixel is exactly black (background 90, objects red, nothing else black)."""
+    import albumentations as A
+
+    drop = A.CoarseDropout(num_holes_range=(10, 10), hole_height_range=(0.1, 0.2), hole_width_range=(0.05, 0.1),
+                           fill=0, fill_mask=0, p=1.0)
+    root = _sign_assets(tmp_path / "assets")
+    data = {"seed": 3, "canvas": {"width": 96, "height": 72}, "effects": [],
+            "assets": {"objects": str(root / "objects"), "backgrounds": str(root / "backgrounds")},
+            "scene": {"objects_per_image": [3, 3], "flip_probability": 0.5, "rotation": [-20, 20]},
+            "output": {"keypoints": True},
+            "albumentations": A.to_dict(A.Compose([A.HorizontalFlip(p=1.0), drop] if moves else [drop]))}
+    gen = Generator(load_config(data=data))
+    # where the points are without the dropout (a point in a hole may be written 0, 0, 0)
+    ref = Generator(load_config(data={**data, "albumentations": A.to_dict(A.Compose([A.HorizontalFlip(p=1.0)]))}
+                                if moves else {**data, "albumentations": None}))
+    in_hole = hidden = 0
+    for index in range(6):
+        s, r = gen.sample(index), ref.sample(index)
+        hole = cv2.erode((s.image.max(axis=2) == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        after = {i.instance_id: _kp(i) for i in s.instances}
+        for inst in r.instances:
+            if inst.instance_id not in after:  # every pixel erased: no instance, no points
+                continue
+            for k, (x, y, v) in enumerate(_kp(inst)):
+                if v and hole[int(y), int(x)]:
+                    in_hole += 1
+                    hidden += after[inst.instance_id][k, 2] == 1
+    assert in_hole and hidden == in_hole, f"{in_hole - hidden} of {in_hole} points in dropout holes are not v 1"
+
+
 def test_the_bundled_street_preset_makes_a_pose_dataset():
     from conftest import REPO
 
@@ -407,7 +442,7 @@ def test_sidecar_points_on_the_image_edges_are_kept(tmp_path):
 def test_a_schema_or_sidecar_that_is_not_utf8_names_the_file(tmp_path):
     root = _sign_assets(tmp_path / "a")
     (root / "objects" / "bar" / "keypoints.yaml").write_bytes("names: [l\xe9ft, right, mid]\n".encode("latin-1"))
-    with pytest.raises(AssetError, match=r"bar/keypoints\.yaml: cannot read keypoint schema.*utf-8"):
+    with pytest.raises(AssetError, match=r"bar/keypoints\.yaml: cannot read keypoint schema.*not UTF-8"):
         load_library(AssetsConfig(objects=str(root / "objects"), backgrounds=str(root / "backgrounds")))
     # UTF-8 names are read as UTF-8 whatever the locale
     root = _sign_assets(tmp_path / "b", schema={"names": ["gauche", "droite", "tête"]}, points={"tête": [12, 7]})

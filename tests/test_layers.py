@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # plain data, leaves of the I/O layer that the core needs, and nothing that knows a run
     ("foundation", (
         "version", "bundled", "errors", "types", "geometry", "rng", "frame", "effects.specs",
-        "io.rle", "io.images", "io.files", "io.issues", "cpus",
+        "io.rle", "io.images", "io.files", "io.issues", "io.text", "cpus",
     )),
     ("io", ("io", "provenance")),  # one reader/writer per format; paths, EXIF, manifests
     ("config", ("config",)),

@@ -368,10 +368,12 @@ def test_no_line_point_is_visible_where_an_albumentations_pipeline_left_only_its
     assert checked and in_fill == 0, f"{in_fill} of {checked} visible line points lie in the pipeline's fill"
 
 
-def test_no_line_point_is_visible_where_a_dropout_erased_the_paint():
+@pytest.mark.parametrize("moves", [False, True], ids=["dropout alone", "flip then dropout"])
+def test_no_line_point_is_visible_where_a_dropout_erased_the_paint(moves):
     """CoarseDropout (fill 0, fill_mask 0) moves no pixel but erases holes: a lane point in a hole
     is hidden as one under an object is (v 1), never v 2 (it went into CULane and TuSimple as seen,
-    on black pixels). Judged on the image: a hole pixel is exactly black."""
+    on black pixels). Judged on the image: a hole pixel is exactly black. The same when the
+    pipeline also moves pixels (a flip first): the holes were taken for its fill (v 0)."""
     import albumentations as A
     from conftest import REPO
 
@@ -379,7 +381,7 @@ def test_no_line_point_is_visible_where_a_dropout_erased_the_paint():
         "effects=[]", "canvas.width=160", "canvas.height=120", "scene.objects_per_image=[0,1]"])
     drop = A.CoarseDropout(num_holes_range=(4, 6), hole_height_range=(0.15, 0.3), hole_width_range=(0.15, 0.3),
                            fill=0, fill_mask=0, p=1.0)
-    cfg = cfg.model_copy(update={"albumentations": A.to_dict(A.Compose([drop]))})
+    cfg = cfg.model_copy(update={"albumentations": A.to_dict(A.Compose([A.HorizontalFlip(p=1.0), drop] if moves else [drop]))})
     gen = Generator(cfg)
     in_hole = hidden = 0
     for index in range(4):

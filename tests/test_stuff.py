@@ -408,3 +408,21 @@ def test_a_label_image_of_the_wrong_size_or_mode_stops_a_semantic_run_before_its
     assert "bg1.labels.png" in str(err.value)
     data["output"] = {"formats": ["coco"]}  # a run that shows no background classes never reads it
     Generator(load_config(data=data)).sample(0)
+
+
+def test_an_unnamed_label_value_stops_a_semantic_run_before_its_first_image(tmp_path):
+    """A value a label image holds and its labels.json does not name was found only when that
+    image was first decoded (one background of many: possibly hours into a run). A semantic or
+    panoptic run now reads every label image once before it writes anything."""
+    assets = _labeled_assets(tmp_path / "assets")
+    lab = _label_image(140, 160, 1)
+    lab[5, 5] = 9
+    cv2.imwrite(str(assets / "backgrounds" / "bg1.labels.png"), lab)
+    data = tiny_config_dict(assets)
+    data["output"] = {"formats": ["coco", "panoptic"]}
+    out = tmp_path / "out"
+    with pytest.raises(AssetError, match=r"bg1\.labels\.png: holds values \[9\] that .*labels\.json does not name"):
+        generate(load_config(data=data), out, 3, shard_size=1)
+    assert not out.exists()  # before the output folder, its manifest or any image
+    data["output"] = {"formats": ["coco"]}  # a run that shows no background classes never reads it
+    generate(load_config(data=data), tmp_path / "coco", 1)

@@ -185,6 +185,20 @@ def still_transforms(pipeline: A.BaseCompose) -> frozenset[str]:
     )
 
 
+# Transforms that erase pixels and move none (their holes are not the fill of a transform that moves).
+_ERASERS = (BaseDropout, A.PixelDropout, A.MaskDropout)
+
+
+def _erase_except(apply: Any, keep: tuple[int, ...], masks: Any, **params: Any) -> Any:
+    """An eraser's ``apply_to_masks`` that leaves the masks at positions ``keep`` as they came."""
+    kept = [np.array(masks[i], copy=True) for i in keep]
+    out = apply(masks, **params)
+    out = np.array(out, copy=True) if not isinstance(out, list) else list(out)
+    for i, m in zip(keep, kept):
+        out[i] = m
+    return out
+
+
 class AlbumentationsPipeline:
     def __init__(self, spec: dict[str, Any], keypoints: bool = False) -> None:
         self.pipeline = build(spec, keypoints)
@@ -200,14 +214,28 @@ class AlbumentationsPipeline:
         """The frame after the pipeline, and its record for the metadata."""
         return self.apply_with_points(frame, seeds)[:2]
 
-    def replay_on_masks(self, image: np.ndarray, id_map: np.ndarray, seeds: dict[str, int], masks: list[np.ndarray]) -> list[np.ndarray]:
+    def replay_on_masks(self, image: np.ndarray, id_map: np.ndarray, seeds: dict[str, int], masks: list[np.ndarray],
+                        unerased: tuple[int, ...] = ()) -> list[np.ndarray]:
         """``masks`` (H x W each: a class map, a map of where the image is) through the very
         transforms the pipeline gave the frame of ``image`` and ``id_map`` with ``seeds``: the id
         map goes in again as the mask, so a transform that chooses from it (CropNonEmptyMaskIfExists,
-        MaskDropout) chooses as it did for the frame."""
+        MaskDropout) chooses as it did for the frame. The masks at positions ``unerased`` are
+        moved but not erased: the dropout family leaves them as they came (what they draw is
+        unchanged), so a map of ones comes back 0 only in the pipeline's fill, not in its holes."""
         self.pipeline.set_random_state(seeded_rng(seeds["numpy_seed"]), seeded_python_rng(seeds["python_seed"]))
-        out = self.pipeline(image=np.ascontiguousarray(image), mask=np.ascontiguousarray(id_map),
-                            masks=[np.ascontiguousarray(m) for m in masks])
+        saved = []
+        if unerased:
+            for t in _walk(self.pipeline):
+                apply = getattr(t, "_key2func", {}).get("masks")
+                if apply is not None and isinstance(t, _ERASERS):
+                    saved.append((t, apply))
+                    t._key2func["masks"] = functools.partial(_erase_except, apply, unerased)
+        try:
+            out = self.pipeline(image=np.ascontiguousarray(image), mask=np.ascontiguousarray(id_map),
+                                masks=[np.ascontiguousarray(m) for m in masks])
+        finally:
+            for t, apply in saved:
+                t._key2func["masks"] = apply
         return [np.asarray(m) for m in out["masks"]]
 
     def apply_with_points(self, frame: Frame, seeds: dict[str, int], points: np.ndarray | None = None

@@ -8,6 +8,7 @@
                 segmentation before pycocotools sees it (a leaf: numpy and pycocotools only)
     images      the image extensions, the one EXIF policy (images as displayed) and the pixel
                 limit (checked on the header, before decoding)
+    text        a user's text sidecar read as UTF-8, with or without a byte order mark
     issues      what a reader found wrong: kind, where (file and id), message
     coco        COCO files and a run's shard fragments, indexed by image, tolerant
     yolo        YOLO datasets by Ultralytics' layout rules (data.yaml, /images/ -> /labels/)

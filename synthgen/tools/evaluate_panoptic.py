@@ -19,8 +19,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from synthgen.errors import SynthgenError
 from synthgen.io.issues import DatasetError
+from synthgen.io.panoptic import decode_segments
 from synthgen.io.paths import inside
 
 
@@ -53,6 +56,38 @@ def _load(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _check_prediction(pred_file: Path, png: Path, im: dict[str, Any], a: dict[str, Any], categories: list) -> None:
+    """Refuse a prediction that panopticapi would misread: segments_info a list of {id, category_id}
+    with each id once (a repeated id was merged into one segment and scored), every id of the PNG
+    in segments_info and every one of segments_info in the PNG, known categories, and the PNG the
+    image's size. The message names the predictions file and the image id."""
+    where = f"{pred_file}: the prediction of image {im['id']}"
+    info = a.get("segments_info")
+    if not isinstance(info, list) or not all(isinstance(s, dict) and isinstance(s.get("id"), int)
+                                             and not isinstance(s.get("id"), bool) for s in info):
+        raise PanopticError(f"{where}: segments_info must be a list of {{id, category_id}} with integer ids")
+    known = {c.get("id") for c in categories if isinstance(c, dict)}
+    seen: set[int] = set()
+    for s in info:
+        if s["id"] in seen:
+            raise PanopticError(f"{where}: segment id {s['id']} twice in segments_info (each segment needs its own id)")
+        seen.add(s["id"])
+        if s.get("category_id") not in known:
+            raise PanopticError(f"{where}: segment id {s['id']} has category {s.get('category_id')!r}, "
+                                f"not a category of the ground truth (ids {sorted(known)})")
+    try:
+        ids = decode_segments(png)
+    except DatasetError as exc:
+        raise PanopticError(f"{where}: {exc.issue.where} {exc.issue.message}") from None
+    if "width" in im and "height" in im and ids.shape != (im["height"], im["width"]):
+        raise PanopticError(f"{where}: its PNG is {ids.shape[1]}x{ids.shape[0]}, the image is {im['width']}x{im['height']}")
+    in_png = set(np.unique(ids).tolist()) - {0}
+    for sid in sorted(in_png - seen):
+        raise PanopticError(f"{where}: segment id {sid} in its PNG {png.name} is not in segments_info")
+    for sid in sorted(seen - in_png):
+        raise PanopticError(f"{where}: segment id {sid} in segments_info has no pixel, not in its PNG {png.name}")
+
+
 def _result(r: dict[str, Any], key: str) -> tuple[float, float, float]:
     """(PQ, SQ, RQ) of ``key`` (All, Things, Stuff); NaN when it has no category (hotcoco: -1)."""
     part = r.get(key, {})
@@ -75,7 +110,12 @@ def score(suite: Path, predictions: Path) -> list[dict[str, Any]]:
     gt = _load(gt_file)
     pred_file, pred_dir = prediction_files(predictions)
     pred = _load(pred_file)
-    by_image = {a.get("image_id"): a for a in pred["annotations"] if isinstance(a, dict)}
+    by_image: dict[Any, dict[str, Any]] = {}
+    for a in pred["annotations"]:
+        if isinstance(a, dict):
+            if a.get("image_id") in by_image:  # else the last was scored, the first dropped unsaid
+                raise PanopticError(f"{pred_file}: image {a.get('image_id')} has two predictions; give one annotation an image")
+            by_image[a.get("image_id")] = a
     for im in gt.get("images", []):
         a = by_image.get(im["id"])
         if a is None:
@@ -88,6 +128,7 @@ def score(suite: Path, predictions: Path) -> list[dict[str, Any]]:
         if not isinstance(a.get("file_name"), str) or not (pred_dir / a["file_name"]).is_file():
             raise PanopticError(f"{pred_file}: the prediction of image {im['id']} names {a.get('file_name')!r}, "
                                 f"which is not a file in {pred_dir}")
+        _check_prediction(pred_file, pred_dir / a["file_name"], im, a, gt.get("categories", []))
     groups: dict[tuple[str, int], list[Any]] = defaultdict(list)
     for im in gt.get("images", []):
         groups[(im.get("condition", "clean"), int(im.get("severity", 0) or 0))].append(im["id"])
