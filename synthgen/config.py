@@ -30,6 +30,7 @@ from pydantic_core import to_jsonable_python
 from synthgen import bundled
 from synthgen.effects.specs import SPECS
 from synthgen.errors import ConfigError
+from synthgen.io.text import read_utf8
 
 DEFAULT_CONFIG = bundled.DEFAULT_CONFIG
 
@@ -836,7 +837,9 @@ def _extended(path: Path, parent: str) -> Path:
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = Path(path).read_text()
+        text = read_utf8(Path(path))  # UTF-8 whatever the machine's locale (a Windows code page), BOM or not
+    except ValueError as exc:
+        raise ConfigError(f"config file {path} is {exc}") from None
     except OSError as exc:
         hint = ""
         preset = bundled.preset(Path(path).name) if isinstance(exc, FileNotFoundError) else None

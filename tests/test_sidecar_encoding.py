@@ -46,3 +46,21 @@ def test_a_sidecar_that_is_not_utf8_is_refused_naming_the_file(tmp_path):
     p = _write(tmp_path, "c.keypoints.json", '{"left": [1, 2], "é": [3, 4]}', **latin)
     with pytest.raises(AssetError, match=rf"{p.name}.*not UTF-8"):
         load_points(p, schema, "thing", (10, 10))
+
+
+def test_a_config_and_a_coco_file_are_read_as_utf8_whatever_the_locale(tmp_path):
+    from synthgen.config import load_config
+    from synthgen.errors import ConfigError
+    from synthgen.io.coco import load_json
+
+    # read as bytes and decoded as UTF-8 (a Windows code page as the locale would otherwise
+    # decode them): a BOM is dropped, anything else is refused naming the file and the byte
+    cfg = tmp_path / "café.yaml"
+    cfg.write_bytes(b"\xef\xbb\xbf# caf\xc3\xa9\nextends: default.yaml\nseed: 11\n")  # BOM, then UTF-8
+    assert load_config(cfg).seed == 11
+    cfg.write_bytes(b"extends: default.yaml\nseed: 11\n# caf\xe9\n")  # Latin-1, not UTF-8
+    with pytest.raises(ConfigError, match=r"café.yaml is not UTF-8 text \(byte 0xe9"):
+        load_config(cfg)
+    coco = tmp_path / "a.json"
+    coco.write_bytes('\ufeff{"categories": [{"id": 1, "name": "caf\u00e9"}]}'.encode("utf-8"))
+    assert load_json(coco)["categories"][0]["name"] == "café"

@@ -68,7 +68,7 @@ class Coco:
 def load_json(path: Path, name: str | None = None) -> Any:
     name = name or str(path)
     try:
-        return json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_bytes())  # UTF-8 (BOM or not), -16 or -32 as JSON allows, whatever the locale
     except OSError as exc:
         raise DatasetError(Issue("format", name, f"cannot be read ({exc.strerror or exc})")) from exc
     except ValueError as exc:
