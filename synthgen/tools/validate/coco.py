@@ -17,6 +17,7 @@ from synthgen.io.coco import (
     image_where,
     is_synthgen,
     read_coco,
+    read_coco_chunks,
 )
 from synthgen.io.images import read_id_map
 from synthgen.io.issues import DatasetError
@@ -41,6 +42,10 @@ def coco_files(c: Checking) -> Iterator[Coco]:
     else:
         sources = [(frag, L.fragment_categories()) for frag in L.coco_fragments]
     for path, categories in sources:
+        chunks = read_coco_chunks(path, L.rel(path), seen) if categories is None else None
+        if chunks is not None:  # laid out one entry a line (a merged run's): a chunk of images at a time
+            yield from chunks
+            continue
         try:
             coco = read_coco(path, L.rel(path), categories=categories, seen=seen)
         except DatasetError as exc:
