@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,8 +239,9 @@ def _plain_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _line_layout(path: Path) -> tuple[dict, int] | None:
-    """(the file without its images and annotations, where its annotations start) when it is
+def _line_layout(path: Path) -> tuple[dict, int, int] | None:
+    """(the file without its images and annotations, where its annotations start, its number of
+    images) when it is
     laid out one entry a line as merge writes it and reading it whole would find nothing wrong
     in its ids: increasing whole-number image and annotation ids, every annotation's image
     listed, annotations grouped by image in the images' order, categories known, no videos.
@@ -252,7 +253,7 @@ def _line_layout(path: Path) -> tuple[dict, int] | None:
         return None
 
 
-def _scan_lines(f: Any) -> tuple[dict, int] | None:
+def _scan_lines(f: Any) -> tuple[dict, int, int] | None:
     first = f.readline()
     if not (first.startswith(b"{") and first.rstrip(b"\r\n").endswith(b'"images":[')):
         return None
@@ -305,7 +306,7 @@ def _scan_lines(f: Any) -> tuple[dict, int] | None:
     known = [c.get("id") if isinstance(c, dict) else None for c in cats]
     if not all(isinstance(k, (int, str)) for k in known) or len(set(known)) != len(known) or not used <= set(known):
         return None
-    return doc, start
+    return doc, start, len(ids)
 
 
 def read_coco_chunks(path: Path, name: str, seen: SeenIds, chunk: int | None = None) -> Iterator[Coco] | None:
@@ -313,9 +314,22 @@ def read_coco_chunks(path: Path, name: str, seen: SeenIds, chunk: int | None = N
     same entries, in the same order, as read_coco's), when it is laid out one entry a line and
     its ids are sound (_line_layout); else None."""
     laid = _line_layout(path)
+    return None if laid is None else _chunks(path, name, seen, laid, chunk)
+
+
+def coco_in_chunks(path: Path, name: str | None = None) -> tuple[Coco, int, Callable[[], Iterator[Coco]]] | None:
+    """For a file read_coco_chunks can read: a Coco of its info and categories (no images), its
+    number of images, and a function giving its chunks (each call reads them again); else None."""
+    name = name or str(path)
+    laid = _line_layout(path)
     if laid is None:
         return None
-    doc, start = laid
+    head = index_coco({**laid[0], "images": [], "annotations": []}, Path(path), name)
+    return head, laid[2], lambda: _chunks(path, name, SeenIds(), laid, None)
+
+
+def _chunks(path: Path, name: str, seen: SeenIds, laid: tuple[dict, int, int], chunk: int | None) -> Iterator[Coco]:
+    doc, start, _ = laid
     chunk = chunk or CHUNK_IMAGES
 
     def chunks() -> Iterator[Coco]:
