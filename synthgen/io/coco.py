@@ -12,6 +12,9 @@ all raises :class:`DatasetError` naming it. Masks go through :mod:`synthgen.io.r
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,12 +40,35 @@ def id_order(k: Any) -> tuple:
     return (isinstance(k, str), k)
 
 
+class IdSet:
+    """A set of ids (ints or strings) that holds the ints arriving in increasing order, as a
+    run's fragments list them, in an array of 8 bytes each: a set of Python ints costs ~60
+    bytes an id, gigabytes over a run of millions of images. Others go to a set."""
+
+    def __init__(self) -> None:
+        self.rising = array("q")
+        self.others: set = set()
+
+    def __contains__(self, k: Any) -> bool:
+        if k in self.others:
+            return True
+        if isinstance(k, int) and self.rising and self.rising[0] <= k <= self.rising[-1]:
+            return self.rising[bisect_left(self.rising, k)] == k
+        return False
+
+    def add(self, k: Any) -> None:
+        if isinstance(k, int) and -(2**63) <= k < 2**63 and (not self.rising or k > self.rising[-1]):
+            self.rising.append(k)
+        else:
+            self.others.add(k)
+
+
 @dataclass
 class SeenIds:
     """Image and annotation ids across several files of one dataset (a run's fragments)."""
 
-    images: set = field(default_factory=set)
-    annotations: set = field(default_factory=set)
+    images: IdSet = field(default_factory=IdSet)
+    annotations: IdSet = field(default_factory=IdSet)
 
 
 @dataclass
@@ -192,3 +218,147 @@ def is_synthgen(manifest: dict | None, coco: Coco | None = None) -> bool:
     if manifest is not None:
         return True
     return coco is not None and coco.info is not None and coco.info.get("description") == "synthgen"
+
+
+# A COCO file laid out one entry a line, as writers/merge writes it, read a chunk of images at a
+# time: a run's annotations.json decoded whole costs ~5 KB an image (10 GB for 2M images).
+
+CHUNK_IMAGES = 1000
+
+
+def _entry(line: bytes) -> dict | None:
+    text = line.rstrip(b"\r\n")
+    try:
+        v = json.loads(text[:-1] if text.endswith(b",") else text)
+    except ValueError:
+        return None
+    return v if isinstance(v, dict) else None
+
+
+def _plain_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _line_layout(path: Path) -> tuple[dict, int, int] | None:
+    """(the file without its images and annotations, where its annotations start, its number of
+    images) when it is
+    laid out one entry a line as merge writes it and reading it whole would find nothing wrong
+    in its ids: increasing whole-number image and annotation ids, every annotation's image
+    listed, annotations grouped by image in the images' order, categories known, no videos.
+    Otherwise None (read it whole: read_coco names what is wrong). One pass, 8 bytes an image."""
+    try:
+        with open(path, "rb") as f:
+            return _scan_lines(f)
+    except OSError:
+        return None
+
+
+def _scan_lines(f: Any) -> tuple[dict, int, int] | None:
+    first = f.readline()
+    if not (first.startswith(b"{") and first.rstrip(b"\r\n").endswith(b'"images":[')):
+        return None
+    head = first.rstrip(b"\r\n")[: -len(b'"images":[')]
+    offset = len(first)
+    ids = array("q")
+    while True:
+        line = f.readline()
+        offset += len(line)
+        if not line:
+            return None
+        if line.startswith(b"],"):
+            break
+        im = _entry(line)
+        if im is None or not _plain_int(im.get("id")) or (ids and im["id"] <= ids[-1]) or "video_id" in im:
+            return None
+        if not -(2**63) <= im["id"] < 2**63:
+            return None
+        ids.append(im["id"])
+    if line.rstrip(b"\r\n") != b'],"annotations":[':
+        return None
+    start, k, last, used = offset, 0, None, set()
+    while True:
+        line = f.readline()
+        if not line:
+            return None
+        if line.startswith(b"],"):
+            break
+        a = _entry(line)
+        if a is None or not _plain_int(a.get("id")) or (last is not None and a["id"] <= last):
+            return None
+        iid, cid = a.get("image_id"), a.get("category_id")
+        if not _plain_int(iid) or not isinstance(cid, (int, str)):
+            return None
+        while k < len(ids) and ids[k] < iid:
+            k += 1
+        if k == len(ids) or ids[k] != iid:
+            return None
+        used.add(cid)
+        last = a["id"]
+    if not line.startswith(b'],"categories":'):
+        return None
+    try:
+        doc = json.loads(head + line.rstrip(b"\r\n")[2:] + f.read())
+    except ValueError:
+        return None
+    cats = doc.get("categories") if isinstance(doc, dict) else None
+    if not isinstance(cats, list) or "images" in doc or "annotations" in doc or "videos" in doc:
+        return None
+    known = [c.get("id") if isinstance(c, dict) else None for c in cats]
+    if not all(isinstance(k, (int, str)) for k in known) or len(set(known)) != len(known) or not used <= set(known):
+        return None
+    return doc, start, len(ids)
+
+
+def read_coco_chunks(path: Path, name: str, seen: SeenIds, chunk: int | None = None) -> Iterator[Coco] | None:
+    """The COCO file at ``path`` as Cocos of ``chunk`` images each with their annotations (the
+    same entries, in the same order, as read_coco's), when it is laid out one entry a line and
+    its ids are sound (_line_layout); else None."""
+    laid = _line_layout(path)
+    return None if laid is None else _chunks(path, name, seen, laid, chunk)
+
+
+def coco_in_chunks(path: Path, name: str | None = None) -> tuple[Coco, int, Callable[[], Iterator[Coco]]] | None:
+    """For a file read_coco_chunks can read: a Coco of its info and categories (no images), its
+    number of images, and a function giving its chunks (each call reads them again); else None."""
+    name = name or str(path)
+    laid = _line_layout(path)
+    if laid is None:
+        return None
+    head = index_coco({**laid[0], "images": [], "annotations": []}, Path(path), name)
+    return head, laid[2], lambda: _chunks(path, name, SeenIds(), laid, None)
+
+
+def _chunks(path: Path, name: str, seen: SeenIds, laid: tuple[dict, int, int], chunk: int | None) -> Iterator[Coco]:
+    doc, start, _ = laid
+    chunk = chunk or CHUNK_IMAGES
+
+    def chunks() -> Iterator[Coco]:
+        with open(path, "rb") as fi, open(path, "rb") as fa:
+            fi.readline()
+            fa.seek(start)
+            ahead: dict | None = None
+            last_chunk = False
+            while not last_chunk:
+                images = []
+                while len(images) < chunk:
+                    line = fi.readline()
+                    if not line or line.startswith(b"],"):  # the images' end
+                        last_chunk = True
+                        break
+                    images.append(_entry(line))
+                if not images:
+                    return
+                anns = []
+                while True:
+                    if ahead is None:
+                        line = fa.readline()
+                        if not line or line.startswith(b"],"):
+                            break
+                        ahead = _entry(line)
+                    if ahead["image_id"] > images[-1]["id"]:
+                        break
+                    anns.append(ahead)
+                    ahead = None
+                yield index_coco({**doc, "images": images, "annotations": anns}, Path(path), name, seen)
+
+    return chunks()

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import AssetError
-from synthgen.io.coco import image_file, is_synthgen, read_coco
+from synthgen.io.coco import coco_in_chunks, image_file, is_synthgen, read_coco
 from synthgen.io.files import atomic_write
 from synthgen.io.images import image_size, read_rgb
 from synthgen.io.issues import DatasetError, raise_first
@@ -214,7 +214,12 @@ def open_source(L: Layout) -> _Listing:
 
 
 def _coco_source(L: Layout) -> _Listing:
-    if L.coco_file or L.coco_parts:
+    chunked = coco_in_chunks(L.coco_file) if L.coco_file else None
+    if chunked is not None:  # laid out one entry a line (a merged run's): a chunk of images at a time
+        coco, total, files = chunked
+        names = dict(coco.categories)
+        skeletons = skeletons_from_categories(coco.data.get("categories"))
+    elif L.coco_file or L.coco_parts:
         try:
             parts = [read_coco(p) for p in ([L.coco_file] if L.coco_file else L.coco_parts)]
         except DatasetError as exc:

@@ -65,7 +65,8 @@ def validate_path(
     t0 = time.perf_counter()
     layout = detect_layout(path, images)
     report = Report(path=Path(path), layouts=layout.describe())
-    checksums = recorded_checksums(layout.root) if layout.manifest is not None else {}
+    # an unmerged run's are read a shard at a time, with its fragment (coco.py)
+    checksums = recorded_checksums(layout.root) if layout.manifest is not None and not layout.coco_fragments else {}
     c = Checking(layout, report, Collector(report, max_problems), synthgen=layout.manifest is not None,
                  deep=deep, checksums=checksums, tick=progress)
     if layout.yolo_yaml:

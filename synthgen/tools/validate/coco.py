@@ -17,10 +17,11 @@ from synthgen.io.coco import (
     image_where,
     is_synthgen,
     read_coco,
+    read_coco_chunks,
 )
 from synthgen.io.images import read_id_map
 from synthgen.io.issues import DatasetError
-from synthgen.tools.validate.findings import Checking
+from synthgen.tools.validate.findings import Checking, recorded_checksums
 from synthgen.tools.validate.keypoints import check_points
 from synthgen.tools.validate.masks import check_annotation, check_id_map, check_overlaps
 from synthgen.tools.validate.panoptic import compare_with_coco as compare_panoptic
@@ -41,6 +42,10 @@ def coco_files(c: Checking) -> Iterator[Coco]:
     else:
         sources = [(frag, L.fragment_categories()) for frag in L.coco_fragments]
     for path, categories in sources:
+        chunks = read_coco_chunks(path, L.rel(path), seen) if categories is None else None
+        if chunks is not None:  # laid out one entry a line (a merged run's): a chunk of images at a time
+            yield from chunks
+            continue
         try:
             coco = read_coco(path, L.rel(path), categories=categories, seen=seen)
         except DatasetError as exc:
@@ -53,6 +58,9 @@ def coco_files(c: Checking) -> Iterator[Coco]:
 def check_coco(c: Checking) -> None:
     L = c.layout
     for coco in coco_files(c):
+        if L.coco_fragments and L.manifest is not None:  # an unmerged run: one shard's records and sizes at a time
+            c.sizes.clear()
+            c.checksums = recorded_checksums(L.root, coco.path.name.removesuffix(".coco.json"))
         if coco.path == L.coco_file and is_synthgen(L.manifest, coco):
             c.synthgen = True
             c.categories = {name: k for k, name in coco.categories.items()}

@@ -109,9 +109,10 @@ class Checking:
     coco_images: int = 0
     coco_names: list[str] = field(default_factory=list)  # file_names of the COCO images (the agreement check)
     wds_keys: dict[str, str] | None = None  # sample key -> its tar, when tars were read
-    sizes: dict[Path, Any] = field(default_factory=dict)
+    sizes: dict[Path, Any] = field(default_factory=dict)  # of an unmerged run: one shard's images at a time
+    checked: int = 0  # images whose content was checked (every SAMPLE_EVERY-th is decoded)
     deep: bool = False  # decode every image, not a sample
-    checksums: dict[str, tuple[int, str]] = field(default_factory=dict)  # rel path -> (size, sha256), a run's records
+    checksums: dict[str, tuple[int, str]] = field(default_factory=dict)  # rel path -> (size, sha256), a run's records (unmerged: the shard's)
     tick: Callable[[int], None] | None = None  # progress: one per image checked
     semantic_classes: Any = None  # io.semantic.SemanticClasses of a run with semantic maps
     categories: dict[str, int] | None = None  # class name -> category id of a synthgen run's COCO file
@@ -138,6 +139,7 @@ class Checking:
                 except AssetError as exc:
                     self.sizes[path] = str(exc).removeprefix(f"{path}: ")
                 else:
+                    self.checked += 1
                     self.sizes[path] = self._content(path) or self.sizes[path]
             if self.tick is not None:
                 self.tick(1)
@@ -149,7 +151,7 @@ class Checking:
         the size and sha256 its run recorded, when there is a record."""
         rel = Path(self.layout.rel(path)).as_posix()
         recorded = self.checksums.get(rel)
-        decode = self.deep or len(self.sizes) % SAMPLE_EVERY == 1
+        decode = self.deep or self.checked % SAMPLE_EVERY == 1
         if recorded is not None or decode:
             data = path.read_bytes()
             tail = data[-32:]
@@ -180,10 +182,11 @@ class Checking:
         return None
 
 
-def recorded_checksums(root: Path) -> dict[str, tuple[int, str]]:
-    """Size and sha256 of every file a run's shard done records list (empty for other datasets)."""
+def recorded_checksums(root: Path, shard: str = "shard-*") -> dict[str, tuple[int, str]]:
+    """Size and sha256 of every file a run's shard done records list (empty for other datasets);
+    ``shard`` (e.g. "shard-000003"): that shard's only."""
     found: dict[str, tuple[int, str]] = {}
-    for done in sorted((root / "shards").glob("shard-*.done.json")) if (root / "shards").is_dir() else []:
+    for done in sorted((root / "shards").glob(f"{shard}.done.json")) if (root / "shards").is_dir() else []:
         try:
             files = json.loads(done.read_text()).get("files", {})
         except (OSError, ValueError, AttributeError):
