@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -83,3 +85,23 @@ def clip_factory(cfg, frames: int, fps: float = 15.0):
 @pytest.fixture
 def tiny_config(tiny_assets: Path):
     return load_config(data=tiny_config_dict(tiny_assets))
+
+
+def peaks_by_run_size(tmp_path: Path, cfg, measure: Callable[[Path], object], sizes=(40, 400), **generate_kwargs) -> dict[int, int]:
+    """tracemalloc's peak while ``measure(run)`` runs, over a run of ``cfg`` of each size (one
+    worker, shard size 10 unless given), after one unmeasured call (imports, caches): a tool
+    whose memory does not grow with the run gives about the same peak for each size."""
+    from synthgen.runner import generate
+
+    peaks = {}
+    for n in sizes:
+        run = tmp_path / f"run{n}"
+        generate(cfg, run, n, **{"workers": 1, "shard_size": 10, **generate_kwargs})
+        measure(run)
+        tracemalloc.start()
+        try:
+            measure(run)
+            peaks[n] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    return peaks

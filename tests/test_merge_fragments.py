@@ -5,6 +5,7 @@ same as the metadata lines give."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ from synthgen.config import load_config
 from synthgen.runner import generate
 from synthgen.writers.merge import _shard_splits, merge_run
 
-from conftest import tiny_config_dict
+from conftest import peaks_by_run_size, tiny_config_dict
 
 
 def _merged(run: Path, out: Path) -> dict[str, bytes]:
@@ -47,27 +48,13 @@ def test_merge_of_a_refitted_fragment_equals_the_writers_layout(tmp_path, tiny_a
     assert _merged(run, tmp_path / "b") == compact
 
 
-def _merge_peak(run: Path, dest: Path) -> int:
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        merge_run(run, dest)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_merge_memory_does_not_grow_with_the_run(tmp_path, tiny_assets):
     # coco, yolo lists and a validation part: everything a merge once kept per image (the
     # file name -> part map, image id -> part, list lines) for the whole run at once
     cfg = load_config(data={**tiny_config_dict(tiny_assets), "output": {"val_fraction": 0.3, "formats": ["coco", "yolo"]}})
-    peaks = {}
-    for n in (40, 400):
-        generate(cfg, tmp_path / f"run{n}", n, workers=1, shard_size=10, merge=False)
-        _merge_peak(tmp_path / f"run{n}", tmp_path / f"warm{n}")  # imports and caches first
-        peaks[n] = _merge_peak(tmp_path / f"run{n}", tmp_path / f"merged{n}")
-        assert (tmp_path / f"merged{n}" / "val.txt").read_text().count("\n") > 0
+    dests = itertools.count()
+    peaks = peaks_by_run_size(tmp_path, cfg, lambda run: merge_run(run, tmp_path / f"merged{next(dests)}"), merge=False)
+    assert all((tmp_path / f"merged{k}" / "val.txt").read_text().count("\n") > 0 for k in range(4))
     assert peaks[400] < peaks[40] + 20_000, peaks  # ten times the images, the same shard size
 
 

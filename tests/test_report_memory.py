@@ -4,10 +4,8 @@ does not grow by the ~5 KB an image that decoding the whole file cost."""
 
 from __future__ import annotations
 
-import tracemalloc
-from pathlib import Path
 
-from conftest import tiny_config_dict
+from conftest import peaks_by_run_size, tiny_config_dict
 
 from synthgen.config import load_config
 from synthgen.runner import generate
@@ -30,25 +28,11 @@ def test_a_merged_report_read_in_chunks_is_the_page_read_whole(tmp_path, tiny_as
     assert page == whole_page
 
 
-def _report_peak(run: Path) -> int:
-    tracemalloc.start()
-    try:
-        build_report(run, gallery=2)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_report_memory_of_a_merged_run_hardly_grows_with_the_run(tmp_path, tiny_assets, monkeypatch):
     import synthgen.io.coco as coco_io
 
     monkeypatch.setattr(coco_io, "CHUNK_IMAGES", 10)  # as 1000 of a run of millions
-    cfg = load_config(data=tiny_config_dict(tiny_assets))
-    peaks = {}
-    for n in (40, 400):
-        generate(cfg, tmp_path / f"run{n}", n, workers=1, shard_size=10)
-        _report_peak(tmp_path / f"run{n}")
-        peaks[n] = _report_peak(tmp_path / f"run{n}")
+    peaks = peaks_by_run_size(tmp_path, load_config(data=tiny_config_dict(tiny_assets)), lambda run: build_report(run, gallery=2))
     # was ~5 KB an image (annotations.json decoded whole); the statistics keep a few numbers an
     # object (box sides, visible fractions) by design
     assert peaks[400] - peaks[40] < 360 * 200, peaks

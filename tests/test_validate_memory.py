@@ -5,10 +5,9 @@ kept for the whole run (a run of 2M images once needed 4-5 GB)."""
 from __future__ import annotations
 
 import json
-import tracemalloc
 from pathlib import Path
 
-from conftest import tiny_config_dict
+from conftest import peaks_by_run_size, tiny_config_dict
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,24 +17,13 @@ from synthgen.runner import generate
 from synthgen.tools.validate import validate_path
 
 
-def _validate_peak(run: Path) -> int:
-    tracemalloc.start()
-    try:
-        report = validate_path(run)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+def _validate(run: Path) -> None:
+    report = validate_path(run)
     assert report.ok, report.lines()
-    return peak
 
 
 def test_validate_memory_of_an_unmerged_run_hardly_grows_with_the_run(tmp_path, tiny_assets):
-    cfg = load_config(data=tiny_config_dict(tiny_assets))
-    peaks = {}
-    for n in (40, 400):
-        generate(cfg, tmp_path / f"run{n}", n, workers=1, shard_size=10, merge=False)
-        _validate_peak(tmp_path / f"run{n}")  # imports and caches first
-        peaks[n] = _validate_peak(tmp_path / f"run{n}")
+    peaks = peaks_by_run_size(tmp_path, load_config(data=tiny_config_dict(tiny_assets)), _validate, merge=False)
     # ten times the images, the same shard size; was ~2 KB an image (all checksums, a size per
     # image, Path sets of the image folder, a set of Python ints for the ids); what is left an
     # image (~200 B) is the COCO file names the image-set check compares with images/
@@ -112,12 +100,7 @@ def test_validate_memory_of_a_merged_run_hardly_grows_with_the_run(tmp_path, tin
     import synthgen.io.coco as coco_io
 
     monkeypatch.setattr(coco_io, "CHUNK_IMAGES", 10)  # as 1000 of a run of millions
-    cfg = load_config(data=tiny_config_dict(tiny_assets))
-    peaks = {}
-    for n in (40, 400):
-        generate(cfg, tmp_path / f"run{n}", n, workers=1, shard_size=10)
-        _validate_peak(tmp_path / f"run{n}")
-        peaks[n] = _validate_peak(tmp_path / f"run{n}")
+    peaks = peaks_by_run_size(tmp_path, load_config(data=tiny_config_dict(tiny_assets)), _validate)
     # was ~6 KB an image (annotations.json decoded whole); what is left (~0.8 KB) are the run's
     # recorded checksums, the image sizes found and the file names, kept for the image-set checks
     assert peaks[400] - peaks[40] < 360 * 1500, peaks
