@@ -37,6 +37,19 @@ def contrast(
     return cv2.countNonZero(cv2.bitwise_and(visible, visible, mask=mask.view(np.uint8))) / n
 
 
+def _why_unseen(layer) -> str:
+    """Why an object has no visible pixel: covered by others ("hidden"), or nothing of it to
+    cover: outside the frame, or no pixel whose alpha (after a soft edge or a per-object blur)
+    reaches the threshold."""
+    if layer.inframe_area:
+        return "hidden"
+    if not layer.amodal_known:
+        return "nothing of it left in the frame after the albumentations pipeline"
+    if layer.amodal_area:
+        return "outside the frame"
+    return "no pixel reaches render.alpha_threshold (a per-object blur or soft edge spread it thinner)"
+
+
 def derive_instances(
     scene: Scene, frame: Frame, cfg: LabelsConfig, plate: np.ndarray | None = None
 ) -> tuple[tuple[Instance, ...], np.ndarray, dict[int, str]]:
@@ -63,7 +76,7 @@ def derive_instances(
         whole = layer.amodal_area if layer.amodal_known else layer.inframe_area
         visible = min(1.0, area / whole) if whole else 0.0
         if area == 0:
-            dropped[instance_id] = "hidden"
+            dropped[instance_id] = _why_unseen(layer)
             continue
         if visible < cfg.min_visibility or area < cfg.min_pixels:
             dropped[instance_id] = f"visible {visible:.3f} ({area} px) below labels.min_visibility/min_pixels"

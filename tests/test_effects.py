@@ -323,3 +323,26 @@ def test_the_plate_goes_through_an_effect_as_the_frames_image_does(name):
     img = _photo()
     frame = Frame(img.copy(), np.zeros(img.shape[:2], np.uint16), ())
     assert np.array_equal(apply_effects_to_image(img, applied), apply_effects(frame, applied).image)
+
+
+def test_an_object_blurred_below_the_threshold_is_not_called_hidden(tiny_assets):
+    """A per-object blur long against a small object leaves no pixel whose alpha reaches
+    render.alpha_threshold: the object is dropped, but nothing covers it (alone in the scene it
+    still has no label), so the reason names the threshold, not occlusion."""
+    import dataclasses
+
+    data = tiny_config_dict(tiny_assets, scale=[0.08, 0.12], objects_per_image=[3, 5])
+    data["effects"] = [{"name": "motion_blur", "per_object": True, "p": 1.0, "severity": 5}]
+    gen = Generator(load_config(data=data))
+    seen = 0
+    for index in range(6):
+        s = gen.sample(index)
+        for key, reason in s.metadata["dropped"].items():
+            p = next(q for q in s.scene.placements if q.instance_id == int(key))
+            alone = gen.sample_from_scene(dataclasses.replace(s.scene, placements=(p,)),
+                                          object_effects=gen.render_frame(s.scene).object_effects)
+            if alone.instances:
+                continue  # it has a label of its own: covered here, "hidden" is right
+            seen += 1
+            assert "hidden" not in reason and "render.alpha_threshold" in reason, reason
+    assert seen

@@ -84,5 +84,7 @@ def compare_with_coco(c: Checking, label, anns: list[dict], cats: dict, W: int, 
         else:
             xy = np.asarray(vals).reshape(-1, 2)
             lo, hi = xy.min(0), xy.max(0)
-            if lo[0] < x / W - EPS or lo[1] < y / H - EPS or hi[0] > (x + w) / W + EPS or hi[1] > (y + h) / H + EPS:
+            # the writer rounds vertices *up* by up to 1e-6 (writers/yolo.normalized_up): allow that, plus float slack
+            up = 1e-6 + EPS
+            if lo[0] < x / W - EPS or lo[1] < y / H - EPS or hi[0] > (x + w) / W + up or hi[1] > (y + h) / H + up:
                 c.add("yolo_mismatch", f"{lw} line {n}", f"polygon leaves COCO annotation {a['id']}'s box {fmt(a['bbox'])}")
