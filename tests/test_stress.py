@@ -163,6 +163,19 @@ def test_malformed_prediction_masks_are_named_before_pycocotools(suite, tmp_path
         evaluate(out, p)
 
 
+@pytest.mark.parametrize("poly", [[1, 2, 1e9, 4, 5, 1e9], [-3e8, 0, 5, 0, 5, 5]])
+def test_a_polygon_far_outside_its_image_is_refused_not_a_crash(suite, tmp_path, poly):
+    # pycocotools rasterises polygons at 5x in C ints: a point at 1e9 overflows and segfaulted
+    # the whole evaluate process with no message; points near 1e8 allocate gigabytes first.
+    out, gt = suite
+    preds = _preds(gt)
+    preds[2]["segmentation"] = [poly]
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(preds))
+    with pytest.raises(EvaluationError, match=r"p.json: entry 2 \(image \d+\): a polygon point lies more than"):
+        evaluate(out, p)
+
+
 def test_evaluate_leaves_the_matplotlib_backend_alone(suite, tmp_path, monkeypatch):
     import matplotlib
 
