@@ -227,6 +227,28 @@ def test_a_suite_resumes_after_a_damaged_shard_like_any_run(small_suite, tmp_pat
     assert _digests(out) == digests
 
 
+@pytest.mark.parametrize("kill", [False, True])
+def test_a_suite_with_other_conditions_is_refused_not_resumed(small_suite, tmp_path, kill):
+    # Same config and variant count: the runner saw the same run, kept the fog images, said
+    # "3 shards already done" and wrote a manifest claiming night. A killed run (no manifest
+    # yet) must be caught from its finished shards.
+    from synthgen.errors import OutputError
+
+    cfg, _, digests = small_suite
+    out = tmp_path / "suite"
+    run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
+    if kill:
+        (out / "manifest.json").unlink()
+    for conditions, severities in ((["night", "occlusion"], [2]), (["fog", "occlusion"], [3]), (["occlusion", "fog"], [2])):
+        with pytest.raises(OutputError, match=r"--conditions fog,occlusion --severities 2.*--overwrite"):
+            run_suite(cfg, out, 3, conditions, severities)
+    summary = run_suite(cfg, out, 3, ["night", "occlusion"], [2], overwrite=True)
+    assert summary.images == 9
+    assert sorted(p.name for p in (out / "images").iterdir())[:3] == [
+        "000000_clean_0.jpg", "000000_night_2.jpg", "000000_occlusion_2.jpg"]
+    run_suite(cfg, out, 3, ["night", "occlusion"], [2])  # the same command again resumes
+
+
 def test_suite_workers_do_not_change_a_byte(small_suite, tmp_path):
     cfg, _, digests = small_suite
     out = tmp_path / "two"
