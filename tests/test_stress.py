@@ -249,6 +249,20 @@ def test_a_suite_with_other_conditions_is_refused_not_resumed(small_suite, tmp_p
     run_suite(cfg, out, 3, ["night", "occlusion"], [2])  # the same command again resumes
 
 
+def test_evaluating_a_killed_suite_says_to_finish_it(small_suite, tmp_path):
+    # A suite killed part-way (config.yaml and shards/, no manifest nor annotations.json yet)
+    # was told to "make the suite with `synthgen stress` first", as if there were none.
+    cfg, reference, _ = small_suite
+    out = tmp_path / "suite"
+    run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
+    for name in ("manifest.json", "annotations.json"):
+        (out / name).unlink()
+    p = tmp_path / "p.json"
+    p.write_text("[]")
+    with pytest.raises(EvaluationError, match=r"suite: the run has not finished .*run the same command again"):
+        evaluate(out, p)
+
+
 def test_suite_workers_do_not_change_a_byte(small_suite, tmp_path):
     cfg, _, digests = small_suite
     out = tmp_path / "two"
