@@ -174,12 +174,12 @@ def _grid_in(out: Path) -> tuple[list[str], list[int]] | None:
         conditions, severities = [], []
         try:
             for line in part.read_text().splitlines():
-                _, cond, sev = json.loads(line)["name"].rsplit("_", 2)
+                cond, sev = json.loads(line)["name"].split("_", 1)[1].rsplit("_", 1)  # motion_blur
                 if cond != "clean":
                     conditions += [cond] if cond not in conditions else []
                     severities += [int(sev)] if int(sev) not in severities else []
-        except (OSError, ValueError, AttributeError, KeyError, TypeError):
-            return None  # a damaged shard: the runner redoes it
+        except (OSError, ValueError, AttributeError, KeyError, TypeError, IndexError):
+            return None  # a damaged shard, or no suite's (the runner says whose): the runner redoes it
         return conditions, severities
     return None
 

@@ -249,6 +249,14 @@ def test_a_suite_with_other_conditions_is_refused_not_resumed(small_suite, tmp_p
     run_suite(cfg, out, 3, ["night", "occlusion"], [2])  # the same command again resumes
 
 
+def test_a_killed_suite_of_a_condition_with_an_underscore_resumes(small_suite, tmp_path):
+    cfg, _, _ = small_suite
+    out = tmp_path / "suite"
+    run_suite(cfg, out, 2, ["motion_blur"], [1])
+    (out / "manifest.json").unlink()
+    assert run_suite(cfg, out, 2, ["motion_blur"], [1]).skipped_shards == 2
+
+
 def test_evaluating_a_killed_suite_says_to_finish_it(small_suite, tmp_path):
     # A suite killed part-way (config.yaml and shards/, no manifest nor annotations.json yet)
     # was told to "make the suite with `synthgen stress` first", as if there were none.
