@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from synthgen.config import Config
-from synthgen.errors import ConfigError, did_you_mean
+from synthgen.errors import ConfigError, OutputError, did_you_mean
 from synthgen.generator import Generator
 from synthgen.rng import Stream, image_rng
 from synthgen.runner import Summary, run
@@ -160,6 +160,42 @@ class SuiteFactory:
         return dataclasses.replace(s, index=index, name=name, metadata=meta, image_fields=fields)
 
 
+def _grid_in(out: Path) -> tuple[list[str], list[int]] | None:
+    """(conditions, severities) of the suite in ``out``: its manifest's, or, for a run killed
+    before its manifest, read from the image names of its first finished shard (one scene, every
+    variant in order); None when there is nothing to tell."""
+    try:
+        grid = json.loads((out / "manifest.json").read_text()).get("suite")
+        if isinstance(grid, dict):
+            return list(grid["conditions"]), list(grid["severities"])
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        pass
+    for part in sorted(out.glob("shards/shard-*.jsonl"))[:1]:
+        conditions, severities = [], []
+        try:
+            for line in part.read_text().splitlines():
+                cond, sev = json.loads(line)["name"].split("_", 1)[1].rsplit("_", 1)  # motion_blur
+                if cond != "clean":
+                    conditions += [cond] if cond not in conditions else []
+                    severities += [int(sev)] if int(sev) not in severities else []
+        except (OSError, ValueError, AttributeError, KeyError, TypeError, IndexError):
+            return None  # a damaged shard, or no suite's (the runner says whose): the runner redoes it
+        return conditions, severities
+    return None
+
+
+def check_resumable(out: Path, conditions: list[str], severities: list[int]) -> None:
+    """The grid is not part of the config, and another one with as many variants would look
+    like the same run: its finished scenes would be kept under the new grid's name. Refused,
+    naming the options that resume the suite in ``out``."""
+    old = _grid_in(out)
+    if old is not None and old != (list(conditions), list(severities)):
+        raise OutputError(
+            f"--out {out} holds a suite of --conditions {','.join(old[0])} --severities "
+            f"{','.join(map(str, old[1]))}; resume it with those, or add --overwrite to replace it"
+        )
+
+
 def run_suite(
     cfg: Config,
     out: Path,
@@ -181,6 +217,8 @@ def run_suite(
     whose ``val`` is the whole suite (a suite has no training part), so standard validators run
     on it as it is; other formats the config asks for are written too."""
     check_conditions(conditions, severities)
+    if not overwrite:
+        check_resumable(Path(out), conditions, severities)
     cfg = suite_config(cfg)
     V = len(variants(conditions, severities))
     spec = Suite(cfg.model_dump_json(), tuple(conditions), tuple(severities))

@@ -164,3 +164,14 @@ def test_two_predictions_for_one_image_are_refused(suite, tmp_path):
     (tmp_path / "p.json").write_text(json.dumps(doc))
     with pytest.raises(EvaluationError, match=r"p\.json: image %s has two predictions" % twice["image_id"]):
         evaluate(suite, panoptic=tmp_path / "p.json")
+
+
+def test_a_prediction_for_an_image_the_suite_lacks_is_refused(suite, tmp_path):
+    """A panoptic.json of another, larger suite was scored on the ids both share, the rest
+    dropped unsaid: every other prediction format refuses an unknown image."""
+    doc = json.loads((suite / "panoptic.json").read_text())
+    shutil.copytree(suite / "panoptic", tmp_path / "p")
+    doc["annotations"].append({**doc["annotations"][0], "image_id": 99999})
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    with pytest.raises(EvaluationError, match=r"p\.json: image 99999 is not an image of the suite"):
+        evaluate(suite, panoptic=tmp_path / "p.json")

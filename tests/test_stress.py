@@ -163,6 +163,19 @@ def test_malformed_prediction_masks_are_named_before_pycocotools(suite, tmp_path
         evaluate(out, p)
 
 
+@pytest.mark.parametrize("poly", [[1, 2, 1e9, 4, 5, 1e9], [-3e8, 0, 5, 0, 5, 5]])
+def test_a_polygon_far_outside_its_image_is_refused_not_a_crash(suite, tmp_path, poly):
+    # pycocotools rasterises polygons at 5x in C ints: a point at 1e9 overflows and segfaulted
+    # the whole evaluate process with no message; points near 1e8 allocate gigabytes first.
+    out, gt = suite
+    preds = _preds(gt)
+    preds[2]["segmentation"] = [poly]
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(preds))
+    with pytest.raises(EvaluationError, match=r"p.json: entry 2 \(image \d+\): a polygon point lies more than"):
+        evaluate(out, p)
+
+
 def test_evaluate_leaves_the_matplotlib_backend_alone(suite, tmp_path, monkeypatch):
     import matplotlib
 
@@ -212,6 +225,50 @@ def test_a_suite_resumes_after_a_damaged_shard_like_any_run(small_suite, tmp_pat
     summary = run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
     assert summary.skipped_shards == 2 and summary.images == 3
     assert _digests(out) == digests
+
+
+@pytest.mark.parametrize("kill", [False, True])
+def test_a_suite_with_other_conditions_is_refused_not_resumed(small_suite, tmp_path, kill):
+    # Same config and variant count: the runner saw the same run, kept the fog images, said
+    # "3 shards already done" and wrote a manifest claiming night. A killed run (no manifest
+    # yet) must be caught from its finished shards.
+    from synthgen.errors import OutputError
+
+    cfg, _, digests = small_suite
+    out = tmp_path / "suite"
+    run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
+    if kill:
+        (out / "manifest.json").unlink()
+    for conditions, severities in ((["night", "occlusion"], [2]), (["fog", "occlusion"], [3]), (["occlusion", "fog"], [2])):
+        with pytest.raises(OutputError, match=r"--conditions fog,occlusion --severities 2.*--overwrite"):
+            run_suite(cfg, out, 3, conditions, severities)
+    summary = run_suite(cfg, out, 3, ["night", "occlusion"], [2], overwrite=True)
+    assert summary.images == 9
+    assert sorted(p.name for p in (out / "images").iterdir())[:3] == [
+        "000000_clean_0.jpg", "000000_night_2.jpg", "000000_occlusion_2.jpg"]
+    run_suite(cfg, out, 3, ["night", "occlusion"], [2])  # the same command again resumes
+
+
+def test_a_killed_suite_of_a_condition_with_an_underscore_resumes(small_suite, tmp_path):
+    cfg, _, _ = small_suite
+    out = tmp_path / "suite"
+    run_suite(cfg, out, 2, ["motion_blur"], [1])
+    (out / "manifest.json").unlink()
+    assert run_suite(cfg, out, 2, ["motion_blur"], [1]).skipped_shards == 2
+
+
+def test_evaluating_a_killed_suite_says_to_finish_it(small_suite, tmp_path):
+    # A suite killed part-way (config.yaml and shards/, no manifest nor annotations.json yet)
+    # was told to "make the suite with `synthgen stress` first", as if there were none.
+    cfg, reference, _ = small_suite
+    out = tmp_path / "suite"
+    run_suite(cfg, out, 3, ["fog", "occlusion"], [2])
+    for name in ("manifest.json", "annotations.json"):
+        (out / name).unlink()
+    p = tmp_path / "p.json"
+    p.write_text("[]")
+    with pytest.raises(EvaluationError, match=r"suite: the run has not finished .*run the same command again"):
+        evaluate(out, p)
 
 
 def test_suite_workers_do_not_change_a_byte(small_suite, tmp_path):

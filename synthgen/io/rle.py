@@ -142,6 +142,12 @@ def check_segmentation(seg: Any, H: int, W: int) -> None:
         for poly in seg:
             if not (isinstance(poly, list) and len(poly) >= 6 and len(poly) % 2 == 0 and all(is_number(v) for v in poly)):
                 raise MaskError("format", "a polygon is not a list of >= 3 x, y pairs")
+            # pycocotools rasterises at 5x in C ints: far-out points overflow (a segfault) or
+            # allocate gigabytes; within one image size of the image nothing is refused.
+            if not (all(-W <= v <= 2 * W for v in poly[0::2]) and all(-H <= v <= 2 * H for v in poly[1::2])):
+                raise MaskError(
+                    "format", f"a polygon point lies more than one image size outside the {W}x{H} image"
+                )
         return
     raise MaskError("format", "segmentation is neither RLE nor a list of polygons")
 

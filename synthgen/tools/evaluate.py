@@ -227,6 +227,9 @@ def evaluate(suite: Path, predictions: Path | None = None, names: Names | None =
     if not (suite / "annotations.json").is_file() and (suite / "manifest.json").is_file() and (suite / "shards").is_dir():
         raise EvaluationError(f"{suite}: the run is not merged yet: run `synthgen merge {suite}` first (it writes "
                               "annotations.json, semantic_classes.json and panoptic.json)")
+    if not (suite / "annotations.json").is_file() and (suite / "config.yaml").is_file() and (suite / "shards").is_dir():
+        raise EvaluationError(f"{suite}: the run has not finished (no manifest.json yet; killed part-way?): run the "
+                              "same command again (it resumes, and merges it when complete), then evaluate it")
     if predictions is not None:
         ev = _evaluate_detections(suite, Path(predictions), names, progress)
     else:

@@ -116,6 +116,11 @@ def score(suite: Path, predictions: Path) -> list[dict[str, Any]]:
             if a.get("image_id") in by_image:  # else the last was scored, the first dropped unsaid
                 raise PanopticError(f"{pred_file}: image {a.get('image_id')} has two predictions; give one annotation an image")
             by_image[a.get("image_id")] = a
+    known = {im["id"] for im in gt.get("images", [])}
+    unknown = [i for i in by_image if i not in known]
+    if unknown:  # else scored on the ids both share, the rest dropped unsaid (another suite's file)
+        raise PanopticError(f"{pred_file}: image {unknown[0]!r} is not an image of the suite {suite} "
+                            f"({len(unknown)} such); a prediction's image_id is the suite's image id")
     for im in gt.get("images", []):
         a = by_image.get(im["id"])
         if a is None:
