@@ -759,9 +759,12 @@ def clips(config, out, num_clips, frames, fps, formats, seed, workers, overrides
                    "MOT files given as --predictions on clips is read as tracks too).")
 @click.option("--names", help="The model's class names, to match classes by name: a data.yaml, a COCO json "
                               "(categories), a file of one name a line, or a comma-separated list.")
+@click.option("--stem-ids", is_flag=True,
+              help="An integer image_id is the number of the image's file stem (42 for 00000042.jpg), as "
+                   "Ultralytics' save_json writes it; a run's numbered images have COCO ids one higher.")
 @click.option("--out", "-o", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(suite, predictions, semantic, panoptic, tracks, names, out, quiet) -> None:
+def evaluate(suite, predictions, semantic, panoptic, tracks, names, stem_ids, out, quiet) -> None:
     """Score predictions on a stress suite or a run: box / mask / keypoint AP and semantic mean
     IoU per condition x severity, size, visibility; or a tracker's output on clips: HOTA, MOTA
     and IDF1 per clip and per condition x severity.
@@ -770,8 +773,8 @@ def evaluate(suite, predictions, semantic, panoptic, tracks, names, out, quiet) 
     PREDICTIONS, detected by their form:
       COCO results JSON   [{image_id, category_id, bbox: [x, y, w, h], score[, segmentation]
                           [, keypoints: [x, y, v, ...]]}]
-                          image_id: the suite's id, the image's file name or its stem
-                          (Ultralytics save_json)
+                          image_id: the suite's id, the image's file name or its stem;
+                          Ultralytics save_json on a run's numbered images: --stem-ids
       a folder of .txt    <image stem>.txt, lines 'class cx cy w h conf' or
                           'class x1 y1 ... xn yn conf', normalised (save_txt + save_conf)
       torchvision JSON    [{image_id or file_name, boxes: [[x0, y0, x1, y1]], labels, scores}]
@@ -842,7 +845,8 @@ def evaluate(suite, predictions, semantic, panoptic, tracks, names, out, quiet) 
         model_names = load_names(names) if names else None
         with _bar(None, "evaluate", quiet, unit="step") as bar:
             ev = run(Path(suite), Path(predictions) if predictions else None, names=model_names, progress=_steps(bar),
-                     semantic=Path(semantic) if semantic else None, panoptic=Path(panoptic) if panoptic else None)
+                     semantic=Path(semantic) if semantic else None, panoptic=Path(panoptic) if panoptic else None,
+                     stem_ids=stem_ids)
         if ev.detected:
             click.echo(f"predictions: {ev.detected}")
         if ev.semantic is not None:

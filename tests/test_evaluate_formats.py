@@ -381,3 +381,26 @@ def test_the_readme_flow_runs_as_written(tmp_path, monkeypatch):
         rows = [line.split() for line in r.output.splitlines() if line.startswith(("clean ", "fog ", "occlusion "))]
         assert len(rows) == 7 and all(row.count("1.000") == 2 for row in rows if "n/a" not in row), r.output
         assert Path("report/report.html").stat().st_size > 1000
+
+
+def test_ultralytics_integer_stem_ids_on_numbered_images_are_refused_with_the_fix_then_scored(tiny_assets, tmp_path):
+    # a plain run names image index i 000000ii.jpg and gives it COCO id i + 1; Ultralytics'
+    # save_json writes image_id = int(stem) = i: read as COCO ids, every box lands one image off
+    from synthgen.runner import generate
+
+    run = tmp_path / "run"
+    generate(load_config(data=tiny_config_dict(tiny_assets, objects_per_image=[2, 3])), run, 5, workers=1)
+    gt = json.loads((run / "annotations.json").read_text())
+    preds = [{**p, "image_id": int(Path(p["image_id"]).stem)} for p in coco_results(gt, "stem")]
+    assert any(p["image_id"] == 0 for p in preds)
+    (tmp_path / "p.json").write_text(json.dumps(preds))
+    with pytest.raises(EvaluationError, match=r"unknown image ids, e\.g\. \[0\].*int\(stem\).*add --stem-ids"):
+        evaluate(run, tmp_path / "p.json")
+    ev = evaluate(run, tmp_path / "p.json", stem_ids=True)
+    assert _box(ev) == 1.0 and "file stem numbers" in ev.detected
+    # the suite's own ids stay ids without the flag; with it they are stem numbers, and the
+    # last image's id (5) names no image 00000005.jpg
+    (tmp_path / "ids.json").write_text(json.dumps(coco_results(gt, "id")))
+    assert _box(evaluate(run, tmp_path / "ids.json")) == 1.0
+    with pytest.raises(EvaluationError, match="unknown image ids"):
+        evaluate(run, tmp_path / "ids.json", stem_ids=True)

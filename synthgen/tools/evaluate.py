@@ -94,13 +94,13 @@ def _prediction_error(p: dict[str, Any], sizes: dict) -> str | None:
     return None
 
 
-def load_predictions(path: Path, gt: dict[str, Any], names: Names | None = None) -> Predictions:
+def load_predictions(path: Path, gt: dict[str, Any], names: Names | None = None, stem_ids: bool = False) -> Predictions:
     """The predictions in any accepted format (tools/predictions), each checked (EvaluationError
     naming the file, entry or line, the field and what is allowed), as the annotations COCOeval
     reads: only the fields it needs, with ``id``, ``area`` (the box's, as pycocotools' loadRes
     sets it) and ``iscrowd`` added."""
     try:
-        found = read_predictions(Path(path), gt, names)
+        found = read_predictions(Path(path), gt, names, stem_ids)
     except PredictionError as exc:
         raise EvaluationError(str(exc)) from None
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
@@ -211,7 +211,7 @@ def check_out(out: Path, **inputs: Path | None) -> None:
 
 def evaluate(suite: Path, predictions: Path | None = None, names: Names | None = None,
              progress: Callable[[int, int], None] | None = None, semantic: Path | None = None,
-             panoptic: Path | None = None) -> Evaluation:
+             panoptic: Path | None = None, stem_ids: bool = False) -> Evaluation:
     """Box and mask AP of ``predictions`` (see _evaluate_detections) and / or the IoU of the
     semantic class maps in the folder ``semantic`` (tools/evaluate_semantic) and / or the PQ of
     ``panoptic`` predictions (tools/evaluate_panoptic), as rows of one table. A ``predictions``
@@ -231,7 +231,7 @@ def evaluate(suite: Path, predictions: Path | None = None, names: Names | None =
         raise EvaluationError(f"{suite}: the run has not finished (no manifest.json yet; killed part-way?): run the "
                               "same command again (it resumes, and merges it when complete), then evaluate it")
     if predictions is not None:
-        ev = _evaluate_detections(suite, Path(predictions), names, progress)
+        ev = _evaluate_detections(suite, Path(predictions), names, progress, stem_ids)
     else:
         gt = {"images": [], "annotations": [], "categories": []}
         if (suite / "annotations.json").is_file():
@@ -263,7 +263,7 @@ def evaluate(suite: Path, predictions: Path | None = None, names: Names | None =
 
 
 def _evaluate_detections(suite: Path, predictions: Path, names: Names | None = None,
-                         progress: Callable[[int, int], None] | None = None) -> Evaluation:
+                         progress: Callable[[int, int], None] | None = None, stem_ids: bool = False) -> Evaluation:
     """COCO AP per condition x severity, size, visibility and contrast bucket; ``progress(done,
     total)`` is called after each scoring step. ``predictions``: a file or folder in any format
     tools/predictions reads; ``names``: the model's class names, to match classes by name."""
@@ -278,7 +278,7 @@ def _evaluate_detections(suite: Path, predictions: Path, names: Names | None = N
         gt_data = _read_suite(suite / "annotations.json")
     except DatasetError as exc:
         raise EvaluationError(f"{exc}; `synthgen validate {suite}` lists every problem") from None
-    found = load_predictions(predictions, gt_data, names)
+    found = load_predictions(predictions, gt_data, names, stem_ids)
     preds = found.results
     gt = _coco(gt_data)
     dt = _detections(gt_data, preds)

@@ -116,13 +116,17 @@ def load_names(spec: str) -> Names:
 
 
 class _Suite:
-    def __init__(self, gt: dict[str, Any]) -> None:
+    def __init__(self, gt: dict[str, Any], stem_ids: bool = False) -> None:
         self.sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
         self.by_key: dict[str, Any] = {}
+        self.by_stem_number: dict[int, Any] = {}  # 42 -> the id of 00000042.jpg (numbered images)
         for im in gt["images"]:
             fn = PurePosixPath(str(im["file_name"]))
             for key in (str(fn), fn.name, fn.stem, f"images/{fn.name}"):
                 self.by_key.setdefault(key, im["id"])
+            if fn.stem.isdigit():
+                self.by_stem_number.setdefault(int(fn.stem), im["id"])
+        self.stem_ids = stem_ids
         self.cats = {c["id"]: c["name"] for c in gt["categories"]}
         self.order = sorted(self.cats)  # YOLO class c = the c-th category (the suite's data.yaml)
         self.by_name = {norm_name(n): i for i, n in self.cats.items()}
@@ -131,6 +135,8 @@ class _Suite:
         """(suite image id, how it matched) or None."""
         if isinstance(v, bool):
             return None
+        if isinstance(v, int) and self.stem_ids:
+            return (self.by_stem_number[v], "file stem numbers") if v in self.by_stem_number else None
         if isinstance(v, int) and v in self.sizes:
             return v, "integer ids"
         if isinstance(v, str):
@@ -199,11 +205,13 @@ class _Classes:
 # readers
 
 
-def read_predictions(path: Path, gt: dict[str, Any], names: Names | None = None) -> Predictions:
+def read_predictions(path: Path, gt: dict[str, Any], names: Names | None = None, stem_ids: bool = False) -> Predictions:
     """The predictions at ``path`` (a file or a folder of YOLO txt files) as COCO results on the
-    suite ``gt``; PredictionError naming the file, entry or line when one cannot be read."""
+    suite ``gt``; PredictionError naming the file, entry or line when one cannot be read.
+    ``stem_ids``: an integer image_id is the number of an image's file stem (42 for
+    00000042.jpg, as Ultralytics' save_json writes it), not the suite's COCO id."""
     path = Path(path)
-    suite = _Suite(gt)
+    suite = _Suite(gt, stem_ids)
     if path.is_dir():
         return _read_yolo(path, suite, names)
     from synthgen.io.coco import load_json
@@ -228,9 +236,14 @@ def read_predictions(path: Path, gt: dict[str, Any], names: Names | None = None)
 
 def _unknown_images(path: Path, bad: list, suite: _Suite) -> PredictionError:
     example = next(iter(suite.by_key.items()), ("", ""))
+    hint = ""
+    if not suite.stem_ids and all(isinstance(b, int) and not isinstance(b, bool) and b in suite.by_stem_number for b in bad):
+        # numbered images: 00000000.jpg is COCO id 1; a model that writes image_id = int(stem) is one off everywhere
+        hint = ("; these are the numbers of image file stems (image_id = int(stem), as Ultralytics' save_json "
+                "writes them), while the suite's ids are those numbers + 1: add --stem-ids")
     return PredictionError(
         f"{path}: {len(bad)} unknown image ids, e.g. {sorted(bad, key=str)[:5]}; an image is named by the suite's "
-        f"integer id (1..{max(suite.sizes)}), its file name or its stem (e.g. {example[0]!r})"
+        f"integer id (1..{max(suite.sizes)}), its file name or its stem (e.g. {example[0]!r}){hint}"
     )
 
 
