@@ -115,9 +115,15 @@ class SyntheticDataset(IterableDataset):
     """``semantic=True``: items carry ``semantic`` too (H x W uint8 class indices, 255 where the
     config's ``output.semantic_ignore`` says), with the default ``transform``."""
 
-    def __init__(self, config: Config | str | Path | None, num_images: int, start: int = 0, transform=to_item,
+    def __init__(self, config: Config | dict | str | Path | None, num_images: int, start: int = 0, transform=to_item,
                  semantic: bool = False) -> None:
         super().__init__()
+        for name, value in (("num_images", num_images), ("start", start)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, not {value!r}")
+        num_images, start = int(num_images), int(start)
+        if isinstance(config, dict):
+            config = load_config(data=config)
         self.config = config if isinstance(config, Config) else load_config(config)
         self.start = start
         self.num_images = num_images

@@ -312,3 +312,18 @@ def test_synthetic_dataset_workers_start_after_opencv_ran_threads_in_the_parent(
     done = subprocess.run([sys.executable, str(script), tiny_config.model_dump_json()], capture_output=True,
                           text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_synthetic_dataset_takes_a_config_dict_and_refuses_bad_ranges(tiny_assets):
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    from synthgen.dataset import SyntheticDataset
+    from synthgen.errors import ConfigError
+
+    data = tiny_config_dict(tiny_assets)
+    assert [it["index"] for it in SyntheticDataset(data, num_images=2, start=5)] == [5, 6]
+    with pytest.raises(ConfigError, match=r"canvas\.widht"):
+        SyntheticDataset({**data, "canvas": {"widht": 64}}, num_images=2)
+    with pytest.raises(ValueError, match=r"num_images must be an integer >= 0, not -3"):
+        SyntheticDataset(data, num_images=-3)
+    with pytest.raises(ValueError, match=r"start must be an integer >= 0, not -5"):
+        SyntheticDataset(data, num_images=2, start=-5)
