@@ -63,6 +63,31 @@ from synthgen.types import Sample
 from synthgen.worker import Images, WorkerContext
 
 
+def _shrink_opencv_pool_around_forks() -> None:
+    """A DataLoader forks its workers; a forked child that calls ``cv2.setNumThreads`` (as each
+    worker does, to one thread) waits forever for the pool threads the parent had running, which
+    did not come along. So before any fork of this process the parent's OpenCV pool is shrunk to
+    one thread (its threads stopped), and its count restored in the parent after the fork."""
+    import os
+
+    import cv2
+
+    saved: list[int] = []
+
+    def before() -> None:
+        saved.append(cv2.getNumThreads())
+        cv2.setNumThreads(1)
+
+    def after_in_parent() -> None:
+        if saved:
+            cv2.setNumThreads(saved.pop())
+
+    os.register_at_fork(before=before, after_in_parent=after_in_parent, after_in_child=saved.clear)
+
+
+_shrink_opencv_pool_around_forks()
+
+
 def to_item(sample: Sample, semantic: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
     """Tensors in torchvision's detection conventions: boxes are [x0, y0, x1, y1]. With
     ``semantic`` (what the class map marks 255, as ``output.semantic_ignore``), also ``semantic``:
@@ -90,9 +115,15 @@ class SyntheticDataset(IterableDataset):
     """``semantic=True``: items carry ``semantic`` too (H x W uint8 class indices, 255 where the
     config's ``output.semantic_ignore`` says), with the default ``transform``."""
 
-    def __init__(self, config: Config | str | Path | None, num_images: int, start: int = 0, transform=to_item,
+    def __init__(self, config: Config | dict | str | Path | None, num_images: int, start: int = 0, transform=to_item,
                  semantic: bool = False) -> None:
         super().__init__()
+        for name, value in (("num_images", num_images), ("start", start)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, not {value!r}")
+        num_images, start = int(num_images), int(start)
+        if isinstance(config, dict):
+            config = load_config(data=config)
         self.config = config if isinstance(config, Config) else load_config(config)
         self.start = start
         self.num_images = num_images

@@ -6,6 +6,7 @@ except the asset reads (cached by the library).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,17 @@ class Rendered:
     erased: np.ndarray | None = None  # with lines and a pipeline: where it erased pixels it kept in frame (a dropout's holes)
 
 
+def _index(index: Any) -> int:
+    """A sample index as an int (numpy integers too), refused naming it when it is not one >= 0."""
+    try:
+        i = operator.index(index)
+    except TypeError:
+        raise TypeError(f"index must be an integer >= 0, not {index!r}") from None
+    if i < 0:
+        raise ValueError(f"index must be an integer >= 0, not {index!r}")
+    return i
+
+
 def sample_name(index: int) -> str:
     return f"{index:08d}"
 
@@ -74,10 +86,14 @@ def _check_opaque_enough(library: AssetLibrary, config: Config) -> None:
 class Generator:
     """Makes image ``index`` of a run, identically in any process, order or machine."""
 
-    def __init__(self, config: Config | str | None = None, *, library: AssetLibrary | None = None) -> None:
-        """``library``: the assets of ``config.assets``, already loaded (a worker shares one
-        library between generators); by default they are loaded here."""
-        if not isinstance(config, Config):
+    def __init__(self, config: Config | dict | str | None = None, *, library: AssetLibrary | None = None) -> None:
+        """``config``: a Config, a config file's path (None: the default config) or a dict of
+        the file's form (its keys checked by name). ``library``: the assets of
+        ``config.assets``, already loaded (a worker shares one library between generators); by
+        default they are loaded here."""
+        if isinstance(config, dict):
+            config = load_config(data=config)
+        elif not isinstance(config, Config):
             config = load_config(config)
         self.config = config
         self.library: AssetLibrary = library if library is not None else load_library(config.assets)
@@ -157,6 +173,7 @@ class Generator:
         return weights, report_lines(real, weights, synthetic, carried)
 
     def scene(self, index: int) -> Scene:
+        index = _index(index)
         return sample_scene(
             self.config, self.library, index, rng=image_rng(self.config.seed, index, Stream.SCENE), class_weights=self.class_weights
         )

@@ -204,3 +204,19 @@ def test_fuzzed_configs_either_load_and_generate_exactly_or_fail_clearly(tmp_pat
     for inst in s.instances:
         m = s.id_map == inst.instance_id
         assert inst.area == int(m.sum()) and inst.bbox == tight_box(m)
+
+
+def test_generator_takes_a_config_dict_and_names_a_mistyped_key(tiny_assets):
+    data = tiny_config_dict(tiny_assets)
+    assert np.array_equal(Generator(data).sample(1).image, Generator(load_config(data=data)).sample(1).image)
+    data["canvas"] = {"widht": 64, "height": 48}
+    with pytest.raises(ConfigError, match=r"canvas\.widht.*did you mean 'width'"):
+        Generator(data)
+
+
+@pytest.mark.parametrize("index", [-1, 1.5, "3", None])
+def test_generator_refuses_an_index_that_is_not_a_non_negative_integer(tiny_config, index):
+    g = Generator(tiny_config)
+    with pytest.raises((ValueError, TypeError), match=r"index must be an integer >= 0, not " + repr(index).replace(".", r"\.")):
+        g.sample(index)
+    assert g.sample(np.int64(2)).index == 2 and g.sample(10**12).index == 10**12

@@ -285,3 +285,45 @@ def test_coco_folder_wraps_tv_tensors_when_torchvision_imports(tiny_assets, tmp_
     image, target = CocoFolder(out)[0]
     assert isinstance(image, tv.Image) and isinstance(target["masks"], tv.Mask)
     assert isinstance(target["boxes"], tv.BoundingBoxes) and tuple(target["boxes"].canvas_size) == (72, 96)
+
+
+def test_synthetic_dataset_workers_start_after_opencv_ran_threads_in_the_parent(tiny_config, tmp_path):
+    """A notebook makes one sample (or blurs anything) with OpenCV's thread pool, then trains with
+    DataLoader(num_workers=2): the forked workers must not wait forever in cv2.setNumThreads for
+    pool threads that stayed behind in the parent. In a subprocess, so a hang fails the test."""
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    import subprocess
+    import sys
+
+    script = tmp_path / "fork_after_cv2.py"
+    script.write_text(
+        "import json, sys, cv2, numpy as np\n"
+        "from torch.utils.data import DataLoader\n"
+        "from synthgen.config import load_config\n"
+        "from synthgen.dataset import SyntheticDataset\n"
+        "cv2.setNumThreads(2)\n"
+        "cv2.GaussianBlur(np.zeros((1500, 1500, 3), np.uint8), (31, 31), 5)  # starts the pool's threads\n"
+        "ds = SyntheticDataset(load_config(data=json.loads(sys.argv[1])), num_images=4)\n"
+        "got = sorted(int(it['index']) for it in DataLoader(ds, batch_size=None, num_workers=2, timeout=30))\n"
+        "assert got == [0, 1, 2, 3], got\n"
+        "assert cv2.getNumThreads() == 2, cv2.getNumThreads()  # the parent's count is back\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, str(script), tiny_config.model_dump_json()], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_synthetic_dataset_takes_a_config_dict_and_refuses_bad_ranges(tiny_assets):
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    from synthgen.dataset import SyntheticDataset
+    from synthgen.errors import ConfigError
+
+    data = tiny_config_dict(tiny_assets)
+    assert [it["index"] for it in SyntheticDataset(data, num_images=2, start=5)] == [5, 6]
+    with pytest.raises(ConfigError, match=r"canvas\.widht"):
+        SyntheticDataset({**data, "canvas": {"widht": 64}}, num_images=2)
+    with pytest.raises(ValueError, match=r"num_images must be an integer >= 0, not -3"):
+        SyntheticDataset(data, num_images=-3)
+    with pytest.raises(ValueError, match=r"start must be an integer >= 0, not -5"):
+        SyntheticDataset(data, num_images=2, start=-5)
