@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 
 from synthgen.errors import AssetError
-from synthgen.io.text import read_utf8
+from synthgen.io.text import DuplicateKey, read_utf8, unique_keys
 
 SCHEMA_FILE = "keypoints.yaml"
 SIDECAR_SUFFIX = ".keypoints"  # car_01.keypoints.json beside car_01.png
@@ -112,20 +112,6 @@ def sidecar_path(image: Path) -> Path:
     return image.with_name(image.stem + SIDECAR_SUFFIX + ".json")
 
 
-class _Twice(ValueError):
-    pass
-
-
-def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are all different (json keeps the last of equal keys silently)."""
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _Twice(k)
-        out[k] = v
-    return out
-
-
 def load_points(path: Path, schema: Schema | None, label: str, size_wh: tuple[int, int] | None = None) -> np.ndarray:
     """The points of one sidecar as an (n, 2) float array in COCO pixel coordinates of the
     original image, NaN for a name left out. ``size_wh``: the image's size; a point outside it
@@ -133,8 +119,8 @@ def load_points(path: Path, schema: Schema | None, label: str, size_wh: tuple[in
     if schema is None:
         raise AssetError(f"{path}: class {label!r} has no {SCHEMA_FILE} in its folder; add one that names these points")
     try:
-        doc = json.loads(read_utf8(path), object_pairs_hook=_once)
-    except _Twice as exc:
+        doc = json.loads(read_utf8(path), object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
         raise AssetError(f"{path}: {exc.args[0]!r} is given twice; give each point once") from exc
     except (OSError, ValueError) as exc:
         raise AssetError(f"{path}: cannot read keypoints: {exc}") from exc

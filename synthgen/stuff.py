@@ -30,7 +30,7 @@ from PIL import Image
 
 from synthgen.errors import AssetError
 from synthgen.io.images import image_size, open_image
-from synthgen.io.text import read_utf8
+from synthgen.io.text import DuplicateKey, read_utf8, unique_keys
 
 SUFFIX = ".labels"  # backgrounds/<name>.labels.png and <name>.labels.json
 FOLDER_FILE = "labels.json"  # backgrounds/labels.json: names for label images without their own
@@ -57,25 +57,11 @@ def is_label_image(path: Path) -> bool:
     return path.stem.endswith(SUFFIX)
 
 
-class _Twice(ValueError):
-    pass
-
-
-def _no_twice(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """A JSON object whose keys are all different (json keeps the last of equal keys silently)."""
-    out: dict[str, object] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _Twice(k)
-        out[k] = v
-    return out
-
-
 def read_names(path: Path) -> dict[int, str]:
     """{value: name} of a labels json; every problem names the file and the entry."""
     try:
-        doc = json.loads(read_utf8(path), object_pairs_hook=_no_twice)
-    except _Twice as exc:
+        doc = json.loads(read_utf8(path), object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
         raise AssetError(f"{path}: classes key {exc.args[0]!r} is given twice; give each label value one name") from exc
     except (OSError, ValueError) as exc:
         raise AssetError(f"{path}: cannot read class names ({exc})") from exc

@@ -331,25 +331,37 @@ def test_stuff_follows_an_albumentations_flip(tmp_path):
     data = cfg.model_dump(mode="json")
     data["albumentations"] = A.to_dict(A.Compose([A.HorizontalFlip(p=0.5)]))
     gen = Generator(load_config(data=data))
-    classes_by_name = {n: i for i, n in enumerate((*gen.classes, *gen.stuff_classes), 1)}
-    lut = np.zeros(256, np.uint8)
-    lut[255] = 255
-    for v, n in NAMES.items():
-        lut[v] = classes_by_name[n]
+    lut = _class_lut(gen)
     flipped = kept = 0
     for index in range(10):
         s = gen.sample(index)
         if s.stuff is None:
             continue
-        bg = s.scene.background
-        label = cv2.imread(str(assets / "backgrounds" / bg.name.replace(".jpg", ".labels.png")), cv2.IMREAD_UNCHANGED)
-        before = lut[_by_hand(label, bg.crop_xywh, bg.flip, s.scene.canvas_wh)]
+        before = _background_classes_by_hand(assets, s, lut)
         applied = [t[0] for t in s.metadata["conditions"][-1]["params"]["applied"]]
         want = before[:, ::-1] if "HorizontalFlip" in applied else before
         flipped += "HorizontalFlip" in applied
         kept += "HorizontalFlip" not in applied
         assert np.array_equal(s.stuff, want), index
     assert flipped and kept
+
+
+def _class_lut(gen) -> np.ndarray:
+    """Label value of the test label images -> the run's class index (255 stays ignore)."""
+    classes_by_name = {n: i for i, n in enumerate((*gen.classes, *gen.stuff_classes), 1)}
+    lut = np.zeros(256, np.uint8)
+    lut[255] = 255
+    for v, n in NAMES.items():
+        lut[v] = classes_by_name[n]
+    return lut
+
+
+def _background_classes_by_hand(assets, s, lut) -> np.ndarray:
+    """The sample's background classes before any pipeline: its label image cropped, resized and
+    flipped by hand as the scene says."""
+    bg = s.scene.background
+    label = cv2.imread(str(assets / "backgrounds" / bg.name.replace(".jpg", ".labels.png")), cv2.IMREAD_UNCHANGED)
+    return lut[_by_hand(label, bg.crop_xywh, bg.flip, s.scene.canvas_wh)]
 
 
 def test_stuff_follows_a_crop_the_pipeline_chooses_from_the_objects(tmp_path):
@@ -365,19 +377,13 @@ def test_stuff_follows_a_crop_the_pipeline_chooses_from_the_objects(tmp_path):
     data["albumentations"] = A.to_dict(A.Compose([A.CropNonEmptyMaskIfExists(H // 2, W // 2, p=1),
                                                   A.Resize(H, W, mask_interpolation=cv2.INTER_NEAREST, p=1)]))
     gen = Generator(load_config(data=data))
-    classes_by_name = {n: i for i, n in enumerate((*gen.classes, *gen.stuff_classes), 1)}
-    lut = np.zeros(256, np.uint8)
-    lut[255] = 255
-    for v, n in NAMES.items():
-        lut[v] = classes_by_name[n]
+    lut = _class_lut(gen)
     checked = 0
     for index in range(6):
         s = gen.sample(index)
         if s.stuff is None:
             continue
-        bg = s.scene.background
-        label = cv2.imread(str(assets / "backgrounds" / bg.name.replace(".jpg", ".labels.png")), cv2.IMREAD_UNCHANGED)
-        before = lut[_by_hand(label, bg.crop_xywh, bg.flip, s.scene.canvas_wh)]
+        before = _background_classes_by_hand(assets, s, lut)
         (name, params), _ = s.metadata["conditions"][-1]["params"]["applied"]
         x0, y0, x1, y1 = params["crop_coords"]  # the image's window, as the pipeline recorded it
         want = _by_hand(before, (x0, y0, x1 - x0, y1 - y0), False, (W, H))
