@@ -137,7 +137,9 @@ def _poisson(dst: np.ndarray, src: np.ndarray, hard: np.ndarray) -> None:
     hard8 = hard.view(np.uint8)
     src_s = cv2.resize(src, (sw, sh), interpolation=interp)
     dst_s = cv2.resize(dst, (sw, sh), interpolation=interp)
-    mask_s = cv2.resize(cv2.multiply(hard8, 255), (sw, sh), interpolation=cv2.INTER_AREA)
+    # numpy, not cv2.multiply(hard8, 255): OpenCV takes an array of 4 or fewer rows in one column
+    # for a scalar and refuses the pair (a sliver of an object at the frame's edge)
+    mask_s = cv2.resize(hard8 * np.uint8(255), (sw, sh), interpolation=cv2.INTER_AREA)
     cloned = _clone(src_s, dst_s, cv2.compare(mask_s, 0, cv2.CMP_GT))
     if cloned is None:
         composite_hard(dst, src, hard)

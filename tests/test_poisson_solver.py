@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,3 +37,18 @@ def test_clone_is_seamless_clone(seed, h, w, blur):
     # (a solver of other equations is tens of levels off)
     diff = np.abs(ours.astype(int) - theirs)
     assert diff.max() <= 2, diff.max()
+
+
+@pytest.mark.parametrize(("h", "w"), [(1, 1), (2, 1), (4, 1), (1, 4), (4, 2), (5, 1)])
+def test_poisson_blends_a_sliver_of_an_object(h, w):
+    # an object cut by the frame's edge to a column of 4 pixels once stopped the run: OpenCV
+    # took the 4x1 mask for a scalar in cv2.multiply(mask, 255)
+    from synthgen.render import _poisson
+
+    dst = np.full((h, w, 3), 90, np.uint8)
+    src = np.full((h, w, 3), (200, 0, 0), np.uint8)
+    for hard in (np.zeros((h, w), bool), np.ones((h, w), bool)):
+        out = dst.copy()
+        _poisson(out, src, hard)
+        if not hard.any():
+            assert np.array_equal(out, dst)  # nothing to blend: the background is left as it was
