@@ -62,6 +62,11 @@ def tiny_config_dict(assets: Path, **scene) -> dict:
     }
 
 
+def tiny_output_config(assets: Path, output: dict, **scene):
+    """The tiny config (:func:`tiny_config_dict`) with ``output`` as its output section."""
+    return load_config(data={**tiny_config_dict(assets, **scene), "output": output})
+
+
 def tiny_clip_config(assets: Path, clips: dict | None = None, formats=("mot", "coco"), **extra):
     """A clips config on the tiny assets: ``extra`` replaces top-level keys, ``clips`` is the
     clips section."""

@@ -12,11 +12,9 @@ from collections import Counter
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import tiny_config_dict
 from PIL import Image
 
 from synthgen.cli import main
-from synthgen.config import load_config
 from synthgen.stress import run_suite
 from synthgen.tools.evaluate import EvaluationError, evaluate
 
@@ -25,13 +23,12 @@ pytest.importorskip("hotcoco", reason="scoring panoptic predictions needs the pa
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
-    from conftest import make_assets
+    from conftest import make_assets, tiny_output_config
 
     root = tmp_path_factory.mktemp("pansuite")
-    data = tiny_config_dict(make_assets(root / "assets"), objects_per_image=[3, 4])
-    data["output"] = {"formats": ["coco", "panoptic"]}
+    cfg = tiny_output_config(make_assets(root / "assets"), {"formats": ["coco", "panoptic"]}, objects_per_image=[3, 4])
     out = root / "suite"
-    run_suite(load_config(data=data), out, 3, ["fog"], [1, 3])
+    run_suite(cfg, out, 3, ["fog"], [1, 3])
     return out
 
 

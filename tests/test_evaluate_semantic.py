@@ -26,13 +26,12 @@ from synthgen.writers.semantic import encode_class_map
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
-    from conftest import make_assets
+    from conftest import make_assets, tiny_output_config
 
     root = tmp_path_factory.mktemp("semsuite")
-    data = tiny_config_dict(make_assets(root / "assets"), objects_per_image=[3, 4])
-    data["output"] = {"formats": ["coco", "semantic"]}
+    cfg = tiny_output_config(make_assets(root / "assets"), {"formats": ["coco", "semantic"]}, objects_per_image=[3, 4])
     out = root / "suite"
-    run_suite(load_config(data=data), out, 3, ["fog", "occlusion"], [1, 3])
+    run_suite(cfg, out, 3, ["fog", "occlusion"], [1, 3])
     return out
 
 

@@ -20,13 +20,13 @@ from synthgen.runner import generate
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from conftest import make_assets
+    from conftest import make_assets, tiny_output_config
 
     root = tmp_path_factory.mktemp("hf")
-    data = tiny_config_dict(make_assets(root / "assets"), objects_per_image=[1, 4])
-    data["output"] = {"formats": ["coco", "yolo", "semantic", "hf"], "val_fraction": 0.3}
+    cfg = tiny_output_config(make_assets(root / "assets"), {"formats": ["coco", "yolo", "semantic", "hf"], "val_fraction": 0.3},
+                             objects_per_image=[1, 4])
     out = root / "out"
-    generate(load_config(data=data), out, 14, shard_size=5)
+    generate(cfg, out, 14, shard_size=5)
     return out
 
 

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiny_config_dict
 
-from synthgen.config import load_config
 from synthgen.io.semantic import read_class_map
 from synthgen.stress import run_suite
 from synthgen.tools.evaluate import evaluate
@@ -23,13 +21,12 @@ from synthgen.writers.semantic import encode_class_map
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
-    from conftest import make_assets
+    from conftest import make_assets, tiny_output_config
 
     root = tmp_path_factory.mktemp("srsem")
-    data = tiny_config_dict(make_assets(root / "assets"), objects_per_image=[3, 4])
-    data["output"] = {"formats": ["coco", "semantic"]}
+    cfg = tiny_output_config(make_assets(root / "assets"), {"formats": ["coco", "semantic"]}, objects_per_image=[3, 4])
     out = root / "suite"
-    run_suite(load_config(data=data), out, 3, ["fog"], [2])
+    run_suite(cfg, out, 3, ["fog"], [2])
     return out
 
 

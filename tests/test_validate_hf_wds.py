@@ -12,23 +12,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiny_config_dict
 from PIL import Image
 
-from synthgen.config import load_config
 from synthgen.runner import generate
 from synthgen.tools.validate import validate_path
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from conftest import make_assets
+    from conftest import make_assets, tiny_output_config
 
     root = tmp_path_factory.mktemp("vhf")
-    data = tiny_config_dict(make_assets(root / "assets"), objects_per_image=[2, 4])
-    data["output"] = {"formats": ["coco", "semantic", "hf", "webdataset"], "val_fraction": 0.3}
+    cfg = tiny_output_config(make_assets(root / "assets"), {"formats": ["coco", "semantic", "hf", "webdataset"], "val_fraction": 0.3},
+                             objects_per_image=[2, 4])
     out = root / "out"
-    generate(load_config(data=data), out, 10, shard_size=4)
+    generate(cfg, out, 10, shard_size=4)
     return out
 
 
